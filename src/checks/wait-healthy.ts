@@ -1,0 +1,95 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { formatDuration } from '../config/duration.ts';
+import { checkOnce, describeFailures } from './health-round.ts';
+import type { CheckResult, CheckRunOptions, CheckTarget, HealthPolicy, HealthReport, HealthRound } from './types.ts';
+
+export interface WaitHealthyOptions extends CheckRunOptions {
+  /** Called after every completed round, e.g. to update a spinner. */
+  onRound?: (round: HealthRound) => void;
+  /** Overrides policy.timeoutMs. */
+  timeoutMs?: number;
+}
+
+function plural(count: number, word: string): string {
+  return `${count} ${word}${count === 1 ? '' : 's'}`;
+}
+
+/**
+ * Runs rounds of checks (every check against every target) every `policy.intervalMs` until
+ * `policy.successes` rounds in a row pass, or `policy.timeoutMs` runs out, or `signal` aborts.
+ * A failing round resets the count. A round still running when time runs out is cut short.
+ * Returns a report either way: an unhealthy result is data, never an exception. Not idempotent
+ * in the strict sense (it probes live systems) but safe to repeat.
+ */
+export async function waitHealthy(
+  targets: readonly CheckTarget[],
+  policy: HealthPolicy,
+  options: WaitHealthyOptions = {},
+): Promise<HealthReport> {
+  const started = performance.now();
+  const elapsed = () => Math.round(performance.now() - started);
+  const timeoutMs = options.timeoutMs ?? policy.timeoutMs;
+  const checksPerRound = targets.length * policy.checks.length;
+
+  if (checksPerRound === 0) {
+    const missing = targets.length === 0 ? 'no targets to check' : 'no health checks configured';
+    return { healthy: false, rounds: 0, consecutive: 0, durationMs: 0, last: [], summary: `not checked: ${missing}` };
+  }
+
+  const deadline = new AbortController();
+  const timer = setTimeout(() => deadline.abort(), timeoutMs);
+  const signal = options.signal ? AbortSignal.any([options.signal, deadline.signal]) : deadline.signal;
+  const runOptions: CheckRunOptions = { signal, color: options.color, env: options.env };
+
+  let rounds = 0;
+  let consecutive = 0;
+  let last: CheckResult[] = [];
+  try {
+    for (;;) {
+      const roundStarted = performance.now();
+      const results = await checkOnce(targets, policy, runOptions);
+      const ok = results.every((result) => result.ok);
+      // A healthy round that finished as time ran out still counts; a failing one was cut short.
+      if (signal.aborted && !ok) {
+        if (rounds === 0) last = results;
+        break;
+      }
+      rounds += 1;
+      last = results;
+      consecutive = ok ? consecutive + 1 : 0;
+      options.onRound?.({ round: rounds, ok, consecutive, results, elapsedMs: elapsed() });
+      if (consecutive >= policy.successes) {
+        const durationMs = elapsed();
+        return {
+          healthy: true,
+          rounds,
+          consecutive,
+          durationMs,
+          last,
+          summary: `${consecutive}/${policy.successes} consecutive rounds healthy on ${plural(targets.length, 'replica')} `
+            + `(${plural(checksPerRound, 'check')} each) in ${formatDuration(durationMs)}`,
+        };
+      }
+      const pause = policy.intervalMs - (performance.now() - roundStarted);
+      try {
+        if (pause > 0) await sleep(pause, undefined, { signal });
+        else if (signal.aborted) break;
+      } catch {
+        break;
+      }
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+
+  const durationMs = elapsed();
+  const stoppedByCaller = options.signal?.aborted === true;
+  const head = stoppedByCaller
+    ? `health checks stopped after ${formatDuration(durationMs)}`
+    : `unhealthy after ${formatDuration(Math.min(durationMs, timeoutMs))}`;
+  const failures = describeFailures(last);
+  const detail = failures !== ''
+    ? failures
+    : `${consecutive}/${policy.successes} consecutive healthy rounds when time ran out`;
+  return { healthy: false, rounds, consecutive, durationMs, last, summary: `${head}: ${detail}` };
+}

@@ -1,0 +1,32 @@
+import { checkOnce, describeFailures, runSmokeTests, waitHealthy, type HealthPolicy, type SmokeSpec } from '../checks/index.ts';
+import type { StepReport, Verifier } from '../core/deps.ts';
+import type { CheckTargets } from '../core/driver.ts';
+import type { Color } from '../core/types.ts';
+
+/** The core's Verifier, built from the `health:` and `smoke:` sections of the config. */
+export function checkVerifier(health: HealthPolicy, smoke: readonly SmokeSpec[], onProgress?: (text: string) => void): Verifier {
+  return {
+    async health(targets: CheckTargets, signal: AbortSignal): Promise<StepReport> {
+      const report = await waitHealthy(targets.replicas, health, {
+        signal,
+        onRound: (round) => onProgress?.(`health round ${round.round}: ${round.ok ? `ok (${round.consecutive}/${health.successes})` : describeFailures(round.results, 1)}`),
+      });
+      return { ok: report.healthy, summary: report.summary, data: report };
+    },
+    async probe(targets: CheckTargets, signal: AbortSignal): Promise<StepReport> {
+      const results = await checkOnce(targets.replicas, health, { signal });
+      const failed = results.filter((r) => !r.ok);
+      if (results.length === 0) return { ok: false, summary: 'no replicas to probe', data: results };
+      return {
+        ok: failed.length === 0,
+        summary: failed.length === 0 ? `${results.length} checks passed` : describeFailures(results, 2),
+        data: results,
+      };
+    },
+    async smoke(targets: CheckTargets, signal: AbortSignal, context: { color: Color; version: string }): Promise<StepReport> {
+      if (smoke.length === 0) return { ok: true, summary: 'no smoke tests configured' };
+      const report = await runSmokeTests(smoke, { targetUrl: targets.preview, signal, color: context.color, version: context.version });
+      return { ok: report.passed, summary: report.summary, data: report.results };
+    },
+  };
+}

@@ -1,0 +1,43 @@
+import type { Command } from 'commander';
+import { abortOperation } from '../../core/abort.ts';
+import { finalize } from '../../core/finalize.ts';
+import { promote } from '../../core/promote.ts';
+import { resume } from '../../core/resume.ts';
+import { rollbackCommand } from '../../core/rollback-operation.ts';
+import type { OperationResult } from '../../core/operation-result.ts';
+import { openContext, type CommandContext } from '../context.ts';
+import { exitCodeFor, exitCodeForRollback, printJson, printOutcome } from '../output.ts';
+import type { Globals } from '../program.ts';
+
+/** promote, rollback, abort, finalize and resume: each is one call into the core. */
+export function registerOperations(program: Command, globals: Globals): void {
+  const run = async (name: string, call: (ctx: CommandContext) => Promise<OperationResult | null>, exit = exitCodeFor) => {
+    const g = globals();
+    const ctx = await openContext(g, name);
+    try {
+      const result = await call(ctx);
+      ctx.reporter.close();
+      if (!result) {
+        if (g.json) printJson({ outcome: null, message: 'nothing to resume' });
+        else process.stderr.write('nothing to resume: no operation was interrupted\n');
+        return 0;
+      }
+      printOutcome(result, Boolean(g.json));
+      return exit(result);
+    } finally {
+      await ctx.close();
+    }
+  };
+
+  program.command('promote').description('release a deploy waiting at the gate')
+    .action(() => run('promote', (ctx) => promote(ctx.deps)));
+  program.command('rollback').description('send traffic back to the previous color, scaling it up first if it was retired')
+    .option('--force', 'roll back even past a contract migration (dangerous)')
+    .action((options: { force?: boolean }) => run('rollback', (ctx) => rollbackCommand(ctx.deps, { force: options.force, yes: globals().yes }), exitCodeForRollback));
+  program.command('abort').description('stop the current operation; the previously live color keeps serving')
+    .action(() => run('abort', (ctx) => abortOperation(ctx.deps), (r) => (r.outcome === 'aborted' || r.outcome === 'rolled_back' ? 0 : 1)));
+  program.command('finalize').description('end the bake window now and retire the old color')
+    .action(() => run('finalize', (ctx) => finalize(ctx.deps)));
+  program.command('resume').description('finish or roll back an operation that was interrupted')
+    .action(() => run('resume', (ctx) => resume(ctx.deps)));
+}

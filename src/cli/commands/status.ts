@@ -1,0 +1,88 @@
+import type { Command } from 'commander';
+import pc from 'picocolors';
+import { isCutoverError } from '../../core/errors.ts';
+import type { PlatformStatus } from '../../core/driver.ts';
+import { COLORS, emptyState, type AppState, type Color } from '../../core/types.ts';
+import { openContext, type CommandContext } from '../context.ts';
+import { printJson } from '../output.ts';
+import type { Globals } from '../program.ts';
+
+export interface StatusReport {
+  app: string;
+  live: { color: Color | null; version: string | null };
+  colors: Record<Color, { version: string | null; state: string; healthy: boolean | null; ready: string; detail?: string }>;
+  operation: { id: string; kind: string; version: string | null; phase: string; holder: string; waiting: boolean } | null;
+  maintenance: { on: boolean; message?: string };
+  platform: { reachable: boolean; live: Color | null; error?: string };
+  warnings: string[];
+}
+
+/** Reads cutover's record and the platform's reality, and says where they disagree. */
+export async function collectStatus(ctx: CommandContext): Promise<StatusReport> {
+  const state: AppState = (await ctx.platform.store.load()) ?? emptyState(ctx.config.app);
+  let platform: PlatformStatus | null = null;
+  let error: string | undefined;
+  try {
+    platform = await ctx.platform.driver.status();
+  } catch (err) {
+    if (!isCutoverError(err)) throw err;
+    error = err.message;
+  }
+  const warnings: string[] = [];
+  const colors = {} as StatusReport['colors'];
+  for (const color of COLORS) {
+    const record = state.colors[color];
+    const real = platform?.colors[color];
+    let healthy: boolean | null = null;
+    if (real && real.desired > 0) {
+      const probe = await ctx.deps.verifier.probe(await ctx.platform.driver.targets(color), AbortSignal.timeout(5_000)).catch(() => null);
+      healthy = Boolean(probe?.ok) && !real.crashLooping && real.ready === real.desired;
+    }
+    colors[color] = { version: record.version, state: record.state, healthy, ready: real ? `${real.ready}/${real.desired}` : 'unknown', detail: real?.detail };
+  }
+  if (platform && state.live && platform.live !== state.live) warnings.push(`cutover recorded ${state.live} as live but the platform routes to ${platform.live ?? 'nothing'}; run \`cutover resume\` or \`cutover doctor\``);
+  if (platform && state.live && platform.colors[state.live].ready === 0) warnings.push(`THE LIVE COLOR ${state.live.toUpperCase()} HAS NO READY REPLICAS: live traffic is failing. cutover will not switch to an unverified color by itself; deploy a fix or \`cutover rollback\``);
+  if (!platform) warnings.push(`the platform is unreachable: ${error}`);
+  const op = state.operation;
+  return {
+    app: state.app,
+    live: { color: state.live, version: state.live ? state.colors[state.live].version : null },
+    colors,
+    operation: op ? { id: op.id, kind: op.kind, version: op.version, phase: op.phase, holder: `${op.holder.command} (pid ${op.holder.pid} on ${op.holder.host})`, waiting: op.phases.at(-1)?.status === 'waiting' } : null,
+    maintenance: platform?.maintenance ?? state.maintenance,
+    platform: { reachable: platform !== null, live: platform?.live ?? null, error },
+    warnings,
+  };
+}
+
+function render(report: StatusReport): string {
+  const lines = [`${pc.bold(report.app)}  live: ${report.live.color ? pc.green(`${report.live.color} ${report.live.version}`) : pc.dim('nothing')}${report.maintenance.on ? pc.yellow(`  MAINTENANCE: ${report.maintenance.message ?? ''}`) : ''}`];
+  for (const color of COLORS) {
+    const c = report.colors[color];
+    const health = c.healthy === null ? pc.dim('-') : c.healthy ? pc.green('healthy') : pc.red('unhealthy');
+    lines.push(`  ${color.padEnd(6)} ${String(c.version ?? '-').padEnd(14)} ${c.state.padEnd(12)} ready ${c.ready.padEnd(6)} ${health}${c.detail ? pc.dim(`  ${c.detail}`) : ''}`);
+  }
+  if (report.operation) lines.push(`  operation: ${report.operation.kind} ${report.operation.version ?? ''} at ${report.operation.phase}${report.operation.waiting ? ' (waiting for `cutover promote`)' : ''} by ${report.operation.holder}`);
+  for (const w of report.warnings) lines.push(pc.red(pc.bold(`  ! ${w}`)));
+  return lines.join('\n');
+}
+
+export function registerStatus(program: Command, globals: Globals): void {
+  program.command('status').description('show the live color, both colors, and any operation in progress')
+    .option('-w, --watch', 'refresh every second until interrupted')
+    .action(async (options: { watch?: boolean }) => {
+      const g = globals();
+      const ctx = await openContext(g, 'status');
+      try {
+        do {
+          const report = await collectStatus(ctx);
+          if (g.json) printJson(report);
+          else process.stdout.write(`${options.watch && process.stdout.isTTY ? '\x1b[2J\x1b[H' : ''}${render(report)}\n`);
+          if (!options.watch) return report.warnings.some((w) => w.startsWith('THE LIVE')) ? 1 : 0;
+          await new Promise((r) => setTimeout(r, 1_000));
+        } while (true);
+      } finally {
+        await ctx.close();
+      }
+    });
+}

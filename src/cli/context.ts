@@ -1,0 +1,59 @@
+import { hostname } from 'node:os';
+import { loadConfig } from '../config/load.ts';
+import type { ResolvedConfig } from '../config/resolved.ts';
+import type { CoreDeps } from '../core/deps.ts';
+import { createPlatform, type Platform } from '../drivers/create-platform.ts';
+import { checkVerifier } from './check-verifier.ts';
+import { terminalGate } from './gate-prompt.ts';
+import { TerminalReporter } from './terminal-reporter.ts';
+import { optionalHooks } from './optional-hooks.ts';
+
+export interface GlobalOptions {
+  config: string;
+  json?: boolean;
+  yes?: boolean;
+}
+
+export interface CommandContext {
+  config: ResolvedConfig;
+  platform: Platform;
+  reporter: TerminalReporter;
+  deps: CoreDeps;
+  close(): Promise<void>;
+}
+
+/** Loads the config and wires the core to the configured platform. One per CLI invocation. */
+export async function openContext(options: GlobalOptions, command: string): Promise<CommandContext> {
+  const config = loadConfig(options.config);
+  const platform = await createPlatform(config);
+  const reporter = new TerminalReporter();
+  const hooks = await optionalHooks(config, reporter);
+  const deps: CoreDeps = {
+    driver: platform.driver,
+    store: platform.store,
+    verifier: checkVerifier(config.health, config.smoke, (text) => reporter.progress(text)),
+    gate: terminalGate({ yes: Boolean(options.yes) }),
+    reporter,
+    settings: {
+      app: config.app,
+      provisionTimeoutMs: config.platform.kind === 'local' ? config.platform.readyTimeoutMs : 10 * 60_000,
+      gate: config.gate,
+      monitor: config.monitor,
+      scaleDown: config.scaleDown,
+      requireHealthyLive: config.requireHealthyLive,
+    },
+    holder: { pid: process.pid, host: hostname(), command },
+    ...hooks,
+  };
+  return {
+    config,
+    platform,
+    reporter,
+    deps,
+    async close() {
+      reporter.close();
+      await hooks.close?.();
+      await platform.driver.close();
+    },
+  };
+}

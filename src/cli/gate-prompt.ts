@@ -1,0 +1,22 @@
+import { confirm, isCancel } from '@clack/prompts';
+import type { GatePrompt } from '../core/deps.ts';
+
+/**
+ * Asks on the terminal only when a person can answer: stdin and stderr are TTYs, CI is not
+ * set and --yes was not given. Everywhere else the core never prompts.
+ */
+export function terminalGate(options: { yes: boolean }): GatePrompt {
+  const interactive = !options.yes && !process.env.CI && Boolean(process.stdin.isTTY) && Boolean(process.stderr.isTTY);
+  return {
+    interactive,
+    async confirm(question: string, signal: AbortSignal): Promise<boolean> {
+      const answer = await confirm({ message: question, initialValue: false, signal, output: process.stderr });
+      return !isCancel(answer) && answer === true;
+    },
+  };
+}
+
+/** For scripts: `CI=true` and `--yes` mean "never ask". */
+export function isNonInteractive(yes: boolean): boolean {
+  return yes || Boolean(process.env.CI) || !process.stdin.isTTY;
+}

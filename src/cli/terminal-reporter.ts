@@ -1,0 +1,91 @@
+import ora, { type Ora } from 'ora';
+import pc from 'picocolors';
+import { formatDuration } from '../config/duration.ts';
+import type { Reporter } from '../core/deps.ts';
+import type { PhaseRecord } from '../core/types.ts';
+
+/**
+ * Progress on stderr, so stdout stays clean for --json. On a TTY: a spinner per phase with its
+ * elapsed time; otherwise one plain line per event, which is what CI logs want.
+ * Colors follow picocolors, which honours NO_COLOR and FORCE_COLOR.
+ */
+export class TerminalReporter implements Reporter {
+  private spinner: Ora | null = null;
+  private readonly interactive: boolean;
+  private readonly quiet: boolean;
+  private phaseStart = 0;
+  private ticker: NodeJS.Timeout | null = null;
+  private label = '';
+
+  constructor(options: { quiet?: boolean } = {}) {
+    this.interactive = Boolean(process.stderr.isTTY) && !process.env.CI;
+    this.quiet = options.quiet ?? false;
+  }
+
+  phaseStarted(name: string, description: string): void {
+    if (this.quiet) return;
+    this.phaseStart = Date.now();
+    this.label = `${pc.bold(name.padEnd(15))} ${description}`;
+    if (this.interactive) {
+      this.spinner = ora({ text: this.label, stream: process.stderr }).start();
+      this.ticker = setInterval(() => {
+        if (this.spinner) this.spinner.text = `${this.label} ${pc.dim(formatDuration(Date.now() - this.phaseStart))}`;
+      }, 200);
+    } else {
+      process.stderr.write(`[cutover] ${name}: ${description}\n`);
+    }
+  }
+
+  progress(text: string): void {
+    if (this.quiet) return;
+    if (this.spinner) this.spinner.text = `${this.label} ${pc.dim(`· ${text}`)}`;
+    else process.stderr.write(`[cutover]   ${text}\n`);
+  }
+
+  phaseFinished(record: PhaseRecord): void {
+    if (this.quiet) return;
+    this.stopTicker();
+    const time = pc.dim(formatDuration(record.durationMs).padStart(6));
+    const line = `${pc.bold(record.name.padEnd(15))} ${time}  ${record.detail}`;
+    if (this.spinner) {
+      const spinner = this.spinner;
+      this.spinner = null;
+      if (record.status === 'succeeded') spinner.succeed(line);
+      else if (record.status === 'failed') spinner.fail(pc.red(line));
+      else spinner.info(line);
+    } else {
+      const mark = record.status === 'succeeded' ? 'ok' : record.status;
+      process.stderr.write(`[cutover] ${record.name} ${mark} in ${formatDuration(record.durationMs)}: ${record.detail}\n`);
+    }
+  }
+
+  info(text: string): void {
+    if (this.quiet) return;
+    this.pauseSpinner(() => process.stderr.write(`${this.interactive ? pc.cyan('i') : '[cutover]'} ${text}\n`));
+  }
+
+  warn(text: string): void {
+    this.pauseSpinner(() => process.stderr.write(`${pc.yellow(this.interactive ? '!' : '[cutover] WARNING:')} ${pc.yellow(text)}\n`));
+  }
+
+  close(): void {
+    this.stopTicker();
+    this.spinner?.stop();
+    this.spinner = null;
+  }
+
+  private pauseSpinner(write: () => void): void {
+    if (this.spinner) {
+      this.spinner.clear();
+      write();
+      this.spinner.render();
+    } else {
+      write();
+    }
+  }
+
+  private stopTicker(): void {
+    if (this.ticker) clearInterval(this.ticker);
+    this.ticker = null;
+  }
+}

@@ -1,0 +1,136 @@
+import { CutoverError } from './errors.ts';
+import type { CoreDeps } from './deps.ts';
+import { OperationContext, PhaseFailure } from './operation-context.ts';
+import { resultFrom, type OperationResult } from './operation-result.ts';
+import { gate } from './phases/gate.ts';
+import { migrateExpand } from './phases/migrate-expand.ts';
+import { monitor } from './phases/monitor.ts';
+import { preflight } from './phases/preflight.ts';
+import { provision } from './phases/provision.ts';
+import { retire } from './phases/retire.ts';
+import { rollback } from './phases/rollback.ts';
+import { switchTraffic } from './phases/switch.ts';
+import { otherColor, type OperationOptions, type Outcome, type PhaseName } from './types.ts';
+import { verify } from './phases/verify.ts';
+
+/** Where a deploy (re)starts: a fresh deploy at preflight, a resume wherever reality allows. */
+export type DeployEntry = 'preflight' | 'provision' | 'gate' | 'switch' | 'monitor' | 'retire' | 'rollback';
+
+/** `cutover deploy <version>`: every phase from preflight to retire, rolling back on any failure after the switch. */
+export async function deploy(deps: CoreDeps, version: string, options: OperationOptions): Promise<OperationResult> {
+  const ctx = await OperationContext.open(deps, `deploy ${version}`);
+  try {
+    const target = ctx.state.live ? otherColor(ctx.state.live) : 'blue';
+    await ctx.begin('deploy', version, target, options);
+    return await driveDeploy(ctx, 'preflight');
+  } finally {
+    await ctx.close();
+  }
+}
+
+/**
+ * Runs a deploy from `entry` to the end. Before the switch a failure just ends the operation
+ * (live traffic was never touched) and stops the new color; from the switch on, a failure
+ * always goes through rollback.
+ */
+export async function driveDeploy(ctx: OperationContext, entry: DeployEntry, rollbackReason = 'resuming an interrupted rollback'): Promise<OperationResult> {
+  const op = ctx.op;
+  const version = op.version!;
+  const target = op.target;
+  const from = op.from;
+  const order: DeployEntry[] = ['preflight', 'provision', 'gate', 'switch', 'monitor', 'retire', 'rollback'];
+  const at = (phase: DeployEntry) => order.indexOf(entry) <= order.indexOf(phase);
+
+  if (entry !== 'rollback') {
+    try {
+      if (at('preflight')) {
+        await preflight(ctx, op.options.force ?? false);
+        await migrateExpand(ctx, version);
+      }
+      if (at('provision')) {
+        await provision(ctx, target, version);
+        await verify(ctx, target, version);
+      }
+      if (at('gate')) {
+        if ((await gate(ctx, target, version)) === 'wait') {
+          await ctx.suspend();
+          return resultFrom(ctx.state, op, 'waiting', `${version} verified on ${target}; waiting for \`cutover promote\``);
+        }
+      }
+    } catch (err) {
+      return endBeforeSwitch(ctx, err);
+    }
+  }
+
+  let reason: string | null = entry === 'rollback' ? rollbackReason : null;
+  if (!reason) {
+    try {
+      if (at('switch')) await switchTraffic(ctx, target);
+      if (at('monitor')) await monitor(ctx, target, version);
+      if (at('retire')) await retire(ctx, from, { delay: true });
+    } catch (err) {
+      reason = await closePhase(ctx, err);
+    }
+  }
+  if (!reason) {
+    await ctx.finish('promoted', `${version} is live on ${target}`);
+    return resultFrom(ctx.state, op, 'promoted', `${version} is live on ${target}`);
+  }
+  const back = await rollback(ctx, from, target, reason);
+  const outcome: Outcome = back ? (ctx.abort.signal.aborted ? 'aborted' : 'rolled_back') : 'failed';
+  const message = back ? `rolled back to ${from} (${ctx.state.colors[from!].version}): ${reason}` : `could not roll back: ${reason}`;
+  await ctx.finish(outcome, message);
+  return resultFrom(ctx.state, op, outcome, message);
+}
+
+/** Ends an operation that never moved traffic (e.g. `cutover abort` of an orphan before its switch). */
+export function abandon(ctx: OperationContext, reason: string): Promise<OperationResult> {
+  return endBeforeSwitch(ctx, new PhaseFailure(reason));
+}
+
+/** Nothing touched live traffic: record the failure, stop the new color, end the operation. */
+async function endBeforeSwitch(ctx: OperationContext, err: unknown): Promise<OperationResult> {
+  const op = ctx.op;
+  const reason = await closePhase(ctx, err);
+  const aborted = ctx.abort.signal.aborted || /declined/.test(reason);
+  const live = ctx.state.live;
+  if (op.target !== live) {
+    await ctx.deps.driver.retire(op.target).catch(() => {});
+    const record = ctx.state.colors[op.target];
+    if (record.state !== 'failed' && record.state !== 'retired' && record.state !== 'empty') ctx.setColor(op.target, 'failed');
+  }
+  const outcome: Outcome = aborted ? 'aborted' : 'failed';
+  const message = `${op.version} was not promoted: ${reason}; ${live ? `${live} (${ctx.state.colors[live].version}) still serves traffic` : 'nothing is live'}`;
+  await ctx.finish(outcome, message);
+  return resultFrom(ctx.state, op, outcome, message);
+}
+
+/** Closes the phase that was running when `err` happened and returns the reason for people. */
+async function closePhase(ctx: OperationContext, err: unknown): Promise<string> {
+  if (!(err instanceof PhaseFailure) && !(err instanceof CutoverError)) throw err;
+  const reason = ctx.abort.signal.aborted && !(err instanceof PhaseFailure && /rollback|abort/.test(err.message)) ? `aborted (${err.message})` : err.message;
+  if (ctx.inPhase) await ctx.endPhase('failed', reason, err instanceof PhaseFailure ? err.data : undefined);
+  return reason;
+}
+
+/** Maps a phase name recorded in the state to where a resume re-enters. */
+export function resumeEntry(phase: PhaseName, trafficOnTarget: boolean): DeployEntry {
+  switch (phase) {
+    case 'preflight':
+    case 'migrate-expand':
+      return 'preflight';
+    case 'provision':
+    case 'verify':
+    case 'gate':
+      // Verification from a dead process is stale: prove the color again before it can take traffic.
+      return trafficOnTarget ? 'switch' : 'provision';
+    case 'switch':
+      return 'switch';
+    case 'monitor':
+      return 'monitor';
+    case 'retire':
+      return 'retire';
+    case 'rollback':
+      return 'rollback';
+  }
+}

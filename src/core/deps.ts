@@ -1,0 +1,130 @@
+import type { CheckTargets, PlatformDriver } from './driver.ts';
+import type { StateStore } from './store.ts';
+import type { Color, LockHolder, PhaseRecord } from './types.ts';
+
+/** The outcome of a check step as the core sees it: pass/fail plus evidence. */
+export interface StepReport {
+  ok: boolean;
+  /** One line for people, e.g. `3/3 rounds healthy on 2 replicas in 3.1s`. */
+  summary: string;
+  data?: unknown;
+}
+
+/**
+ * Health checks and smoke tests, configured elsewhere; the core only says where to run them.
+ * Never throw for a failing check: return `ok: false` with the reason.
+ */
+export interface Verifier {
+  /** Waits for the configured consecutive healthy rounds against every replica (bounded by the health timeout). */
+  health(targets: CheckTargets, signal: AbortSignal): Promise<StepReport>;
+  /** One round, for the preflight and the bake window. */
+  probe(targets: CheckTargets, signal: AbortSignal): Promise<StepReport>;
+  /** Runs the smoke commands against `targets.preview`. */
+  smoke(targets: CheckTargets, signal: AbortSignal, context: { color: Color; version: string }): Promise<StepReport>;
+}
+
+export type AnalysisVerdict = 'successful' | 'failed' | 'inconclusive' | 'error';
+
+export interface AnalysisReport {
+  verdict: AnalysisVerdict;
+  summary: string;
+  /** Whether a failure should count as critical for the rollback policy. */
+  critical?: boolean;
+  data?: unknown;
+}
+
+/** Pre- and post-promotion analysis (metric providers); absent when none is configured. */
+export interface AnalysisHook {
+  pre?(context: AnalysisContext, signal: AbortSignal): Promise<AnalysisReport>;
+  /** Runs for the bake window or until a failure; resolves early with `failed` on a breach. */
+  post?(context: AnalysisContext & { durationMs: number }, signal: AbortSignal): Promise<AnalysisReport>;
+}
+
+export interface AnalysisContext {
+  app: string;
+  color: Color;
+  version: string;
+  /** The color being replaced and its version, for baseline comparison. */
+  baseline: { color: Color; version: string } | null;
+  targets: CheckTargets;
+}
+
+/** Schema migrations, when configured. */
+export interface MigrationsHook {
+  /** Lints the expand set. `ok` is false when any finding is an error. */
+  lint(): Promise<StepReport>;
+  /** Applies pending expand migrations, recording `release` in the ledger. */
+  expand(release: string, signal: AbortSignal): Promise<StepReport>;
+  /** The contract migration that forbids running `targetVersion` again, as a message, or null. */
+  rollbackBlocker(targetVersion: string, releaseOrder: readonly string[]): Promise<string | null>;
+}
+
+/** Asks a person. `interactive` is false in CI, with --yes, or without a TTY. */
+export interface GatePrompt {
+  readonly interactive: boolean;
+  confirm(question: string, signal: AbortSignal): Promise<boolean>;
+}
+
+/** Progress for people; the CLI renders it as a spinner on a TTY or plain lines otherwise. */
+export interface Reporter {
+  phaseStarted(name: string, description: string): void;
+  progress(text: string): void;
+  phaseFinished(record: PhaseRecord): void;
+  info(text: string): void;
+  warn(text: string): void;
+}
+
+export interface LifecycleEvent {
+  type: 'operation-started' | 'phase-finished' | 'verdict' | 'operation-finished';
+  app: string;
+  operationId: string;
+  kind: string;
+  version: string | null;
+  phase?: PhaseRecord;
+  outcome?: string;
+  message?: string;
+}
+
+export interface Clock {
+  now(): number;
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms, signal) => new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  }),
+};
+
+/** Settings the core needs, already validated and resolved (milliseconds, no env lookups). */
+export interface CoreSettings {
+  readonly app: string;
+  readonly provisionTimeoutMs: number;
+  readonly gate: 'auto' | 'manual';
+  readonly monitor: { readonly durationMs: number; readonly intervalMs: number; readonly failureThreshold: number };
+  readonly scaleDown: { readonly delayMs: number; readonly replicas: number };
+  /** Refuse to deploy when the live color fails its health probe (overridable with force). */
+  readonly requireHealthyLive: boolean;
+}
+
+export interface CoreDeps {
+  readonly driver: PlatformDriver;
+  readonly store: StateStore;
+  readonly verifier: Verifier;
+  readonly gate: GatePrompt;
+  readonly reporter: Reporter;
+  readonly settings: CoreSettings;
+  readonly holder: Omit<LockHolder, 'since'>;
+  readonly migrations?: MigrationsHook;
+  readonly analysis?: AnalysisHook;
+  readonly notify?: (event: LifecycleEvent) => void;
+  readonly clock?: Clock;
+}

@@ -1,0 +1,122 @@
+import type { Color, Release } from './types.ts';
+
+/** What the platform reports about one color right now (reality, not cutover's record). */
+export interface ColorStatus {
+  version: string | null;
+  /** Replicas asked for. */
+  desired: number;
+  /** Replicas running and accepting connections (locally) or Ready (Kubernetes). */
+  ready: number;
+  /** The color's processes or pods keep crashing; it must never be made live. */
+  crashLooping: boolean;
+  /** One line about anything unusual, e.g. `replica 1 exited with code 1, restart 3 in 4s`. */
+  detail?: string;
+}
+
+export interface PlatformStatus {
+  /** The color that live traffic actually goes to, or null when none. */
+  live: Color | null;
+  colors: Record<Color, ColorStatus>;
+  maintenance: { on: boolean; message?: string };
+}
+
+/** Addresses that checks run against. */
+export interface CheckTargets {
+  /** Each replica directly, so a check proves every one of them. May be empty when unreachable from here. */
+  replicas: Array<{ name: string; url: string }>;
+  /** One address that reaches the color as a whole (the router's preview listener, a preview Service). */
+  preview: string;
+}
+
+export interface SwitchResult {
+  from: Color | null;
+  to: Color;
+  /** Time from the request to the platform accepting the change. */
+  durationMs: number;
+}
+
+export interface TrafficProof {
+  ok: boolean;
+  /** Evidence a person can read, e.g. `20/20 probes answered by green; 0 requests reached blue after the switch`. */
+  detail: string;
+  durationMs: number;
+}
+
+export interface ReadyReport {
+  ready: number;
+  desired: number;
+  durationMs: number;
+}
+
+export interface LogLine {
+  color: Color;
+  source: string;
+  stream: 'stdout' | 'stderr';
+  line: string;
+}
+
+/** One finding of `cutover doctor`: a verdict a person can act on. */
+export interface Diagnosis {
+  check: string;
+  verdict: 'ok' | 'warning' | 'problem';
+  detail: string;
+  fix?: string;
+}
+
+export interface LogOptions {
+  follow?: boolean;
+  tail?: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * A platform runs releases in two colors and moves traffic between them.
+ * Every method is idempotent: calling it again with the same arguments after a crash is safe.
+ * Expected failures are thrown as CutoverError with a message naming the color and the reason;
+ * an unreachable platform throws CutoverError('unreachable').
+ */
+export interface PlatformDriver {
+  readonly kind: string;
+
+  /** Reads reality. Idempotent, no side effects. */
+  status(): Promise<PlatformStatus>;
+
+  /**
+   * Starts (or scales back up) `release` on `color`. If that color already runs the same version
+   * with the desired replicas, nothing is restarted. Returns once the start was accepted, not when ready.
+   */
+  provision(color: Color, release: Release, flags: Record<string, unknown>): Promise<void>;
+
+  /**
+   * Waits until every replica of `color` is ready.
+   * @throws CutoverError('operation-failed') on timeout or crash loop, naming how many are ready and why not.
+   */
+  waitReady(color: Color, options: { timeoutMs: number; signal?: AbortSignal }): Promise<ReadyReport>;
+
+  /** Where health checks and smoke tests reach `color` without touching live traffic. */
+  targets(color: Color): Promise<CheckTargets>;
+
+  /** Points live traffic at `to`. Idempotent; does not check health (the core already has). */
+  switchTraffic(to: Color): Promise<SwitchResult>;
+
+  /** Proves that live traffic reaches `to` and only `to`. Never throws for a negative answer. */
+  verifyTraffic(to: Color, options?: { timeoutMs?: number }): Promise<TrafficProof>;
+
+  /** Drains and scales `color` down to `replicas` (locally: stops it). Idempotent. */
+  retire(color: Color, options?: { replicas?: number }): Promise<void>;
+
+  /** Sets FEATURE_FLAGS_JSON on `color` and restarts it (rolling when `rolling`). */
+  setFlags(color: Color, flags: Record<string, unknown>, options?: { rolling?: boolean }): Promise<void>;
+
+  /** Turns maintenance mode on or off. Off restores exactly what was there before. */
+  maintenance(on: boolean, message?: string): Promise<void>;
+
+  /** Streams the logs of `color`. */
+  logs(color: Color, options?: LogOptions): AsyncIterable<LogLine>;
+
+  /** Platform-specific troubleshooting for `cutover doctor` (the runbooks' troubleshooting sections). */
+  diagnose?(): Promise<Diagnosis[]>;
+
+  /** Releases connections and timers held by the driver. Does not stop the platform. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,195 @@
+import { randomBytes } from 'node:crypto';
+import { CutoverError } from './errors.ts';
+import type { Clock, CoreDeps } from './deps.ts';
+import { systemClock } from './deps.ts';
+import type { OperationSignal } from './signals.ts';
+import type { HeldLock } from './store.ts';
+import { assertColorMove, assertPhaseMove } from './transitions.ts';
+import { emptyState, type AppState, type Color, type ColorState, type Operation, type OperationKind, type OperationOptions, type Outcome, type PhaseName, type PhaseRecord, type PhaseStatus } from './types.ts';
+
+const SIGNAL_POLL_MS = 250;
+
+/** Thrown inside a phase to stop it with a readable reason; the runner records it, never shows a stack. */
+export class PhaseFailure extends Error {
+  readonly data?: unknown;
+  constructor(message: string, data?: unknown) {
+    super(message);
+    this.data = data;
+  }
+}
+
+/**
+ * One operation's bookkeeping: the lock, the state record saved after every transition, the
+ * history, and requests from other processes (abort, promote, finalize, rollback).
+ */
+export class OperationContext {
+  readonly deps: CoreDeps;
+  readonly clock: Clock;
+  state: AppState;
+  readonly lock: HeldLock;
+  /** Aborted when someone runs `cutover abort` (or the process is interrupted). */
+  readonly abort = new AbortController();
+  private readonly seen = new Set<OperationSignal>();
+  private poller: NodeJS.Timeout | null = null;
+  private current: PhaseRecord | null = null;
+  private currentStarted = 0;
+  /** After adopting an interrupted operation, the first phase may re-enter an earlier one. */
+  private resumed = false;
+
+  private constructor(deps: CoreDeps, state: AppState, lock: HeldLock) {
+    this.deps = deps;
+    this.clock = deps.clock ?? systemClock;
+    this.state = state;
+    this.lock = lock;
+  }
+
+  get op(): Operation {
+    if (!this.state.operation) throw new CutoverError('internal', 'no operation in progress');
+    return this.state.operation;
+  }
+
+  /** Takes the lock and loads the state. @throws CutoverError('locked') */
+  static async open(deps: CoreDeps, command: string): Promise<OperationContext> {
+    const lock = await deps.store.acquireLock({ ...deps.holder, command, since: new Date().toISOString() });
+    try {
+      const state = (await deps.store.load()) ?? emptyState(deps.settings.app);
+      return new OperationContext(deps, state, lock);
+    } catch (err) {
+      await lock.release();
+      throw err;
+    }
+  }
+
+  /** Starts a new operation record. @throws CutoverError('locked') if an unfinished one exists. */
+  async begin(kind: OperationKind, version: string | null, target: Color, options: OperationOptions): Promise<void> {
+    const existing = this.state.operation;
+    if (existing) {
+      throw new CutoverError('locked', `an unfinished ${existing.kind} ${existing.version ?? ''} (${existing.id}) is at phase ${existing.phase}; run \`cutover resume\` to finish it or \`cutover abort\` to undo it`.replace('  ', ' '), { details: { operation: existing.id, phase: existing.phase } });
+    }
+    const now = new Date(this.clock.now()).toISOString();
+    this.state.operation = {
+      id: `${kind}-${now.replace(/[-:.TZ]/g, '').slice(0, 14)}-${randomBytes(2).toString('hex')}`,
+      kind,
+      version,
+      target,
+      from: this.state.live,
+      phase: 'preflight',
+      phases: [],
+      startedAt: now,
+      holder: this.lock.holder,
+      options,
+    };
+    await this.save();
+    await this.history({ event: 'started', message: `${kind} ${version ?? ''} to ${target}`.trim() });
+    this.deps.notify?.({ type: 'operation-started', app: this.state.app, operationId: this.op.id, kind, version });
+    this.watchSignals();
+  }
+
+  /** Continues an operation found in the state (resume, promote, abort of an orphan). */
+  adopt(): void {
+    this.op.holder = this.lock.holder;
+    this.resumed = true;
+    this.watchSignals();
+  }
+
+  private watchSignals(): void {
+    const poll = async () => {
+      try {
+        const signals = await this.deps.store.signals(this.op.id);
+        for (const s of signals) this.seen.add(s);
+        if (signals.has('abort') && !this.abort.signal.aborted) this.abort.abort();
+      } catch { /* a missed poll is retried */ }
+      if (this.poller) this.poller = setTimeout(poll, SIGNAL_POLL_MS);
+    };
+    this.poller = setTimeout(poll, 0);
+  }
+
+  hasSignal(signal: OperationSignal): boolean {
+    return this.seen.has(signal);
+  }
+
+  async save(): Promise<void> {
+    this.state.updatedAt = new Date(this.clock.now()).toISOString();
+    await this.deps.store.save(this.state);
+  }
+
+  async history(entry: { event: 'started' | 'phase' | 'finished'; phase?: PhaseRecord; outcome?: Outcome; message?: string }): Promise<void> {
+    const op = this.state.operation;
+    await this.deps.store.appendHistory({
+      at: new Date(this.clock.now()).toISOString(),
+      operationId: op?.id ?? 'none',
+      kind: op?.kind ?? 'deploy',
+      version: op?.version ?? null,
+      live: { color: this.state.live, version: this.state.live ? this.state.colors[this.state.live].version : null },
+      ...entry,
+    });
+  }
+
+  /** Records the start of a phase (checking the move is legal) and persists it. */
+  async beginPhase(name: PhaseName, description: string): Promise<void> {
+    const op = this.op;
+    const from = op.phases.length === 0 ? 'start' : op.phase;
+    if (this.resumed) this.resumed = false;
+    else assertPhaseMove(from, name);
+    op.phase = name;
+    this.currentStarted = this.clock.now();
+    this.current = { name, status: 'running', startedAt: new Date(this.currentStarted).toISOString(), durationMs: 0, detail: description };
+    op.phases.push(this.current);
+    await this.save();
+    this.deps.reporter.phaseStarted(name, description);
+  }
+
+  /** Closes the current phase with its result and evidence, persists it and tells everyone. */
+  async endPhase(status: PhaseStatus, detail: string, data?: unknown): Promise<PhaseRecord> {
+    const record = this.current;
+    if (!record) throw new CutoverError('internal', 'endPhase without beginPhase');
+    record.status = status;
+    record.detail = detail;
+    record.durationMs = this.clock.now() - this.currentStarted;
+    if (data !== undefined) record.data = data;
+    this.current = status === 'waiting' ? record : null;
+    await this.save();
+    await this.history({ event: 'phase', phase: record });
+    this.deps.reporter.phaseFinished(record);
+    this.deps.notify?.({ type: 'phase-finished', app: this.state.app, operationId: this.op.id, kind: this.op.kind, version: this.op.version, phase: record });
+    return record;
+  }
+
+  /** True while a phase has begun and not ended (used to close it on an unexpected error). */
+  get inPhase(): boolean {
+    return this.current !== null && this.current.status === 'running';
+  }
+
+  setColor(color: Color, state: ColorState, version?: string | null): void {
+    const record = this.state.colors[color];
+    assertColorMove(color, record.state, state);
+    record.state = state;
+    if (version !== undefined) record.version = version;
+    record.since = new Date(this.clock.now()).toISOString();
+  }
+
+  /** Ends the operation: clears it from the state, records the outcome, releases the lock. */
+  async finish(outcome: Outcome, message: string): Promise<void> {
+    const op = this.op;
+    assertPhaseMove(op.phase, 'done');
+    this.state.lastOutcome = { operationId: op.id, kind: op.kind, outcome, at: new Date(this.clock.now()).toISOString() };
+    await this.history({ event: 'finished', outcome, message });
+    this.state.operation = null;
+    await this.save();
+    await this.deps.store.clearSignals(op.id).catch(() => {});
+    this.deps.notify?.({ type: 'operation-finished', app: this.state.app, operationId: op.id, kind: op.kind, version: op.version, outcome, message });
+    await this.close();
+  }
+
+  /** Leaves the operation in the state (e.g. waiting at the gate) and releases the lock. */
+  async suspend(): Promise<void> {
+    await this.save();
+    await this.close();
+  }
+
+  async close(): Promise<void> {
+    if (this.poller) clearTimeout(this.poller);
+    this.poller = null;
+    await this.lock.release();
+  }
+}

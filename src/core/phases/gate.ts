@@ -1,0 +1,59 @@
+import type { OperationContext } from '../operation-context.ts';
+import { PhaseFailure } from '../operation-context.ts';
+import type { Color } from '../types.ts';
+
+const PROMOTE_POLL_MS = 250;
+
+export type GateResult = 'pass' | 'wait';
+
+/**
+ * Decides whether to switch now. `auto` passes; `--no-switch` stops here and leaves the
+ * operation waiting for `cutover promote`; `manual` asks on a TTY, or waits for `promote`.
+ */
+export async function gate(ctx: OperationContext, color: Color, version: string): Promise<GateResult> {
+  const { settings, gate: prompt, reporter } = ctx.deps;
+  const options = ctx.op.options;
+  await ctx.beginPhase('gate', `deciding whether to switch traffic to ${color}`);
+  if (ctx.op.promoted || ctx.hasSignal('promote')) {
+    await ctx.endPhase('succeeded', 'released by cutover promote');
+    return 'pass';
+  }
+  if (options.noSwitch) {
+    await ctx.endPhase('waiting', `--no-switch: ${version} is verified on ${color}; run \`cutover promote\` to switch or \`cutover abort\``);
+    return 'wait';
+  }
+  if (options.yes || (settings.gate === 'auto' && !prompt.interactive)) {
+    await ctx.endPhase('succeeded', options.yes ? 'promoted automatically (--yes)' : 'promoted automatically');
+    return 'pass';
+  }
+  if (prompt.interactive) {
+    // Either the person answers here or someone runs `cutover promote` elsewhere.
+    const released = waitForPromote(ctx);
+    const answer = await Promise.race([prompt.confirm(`Switch live traffic to ${color} (${version})?`, ctx.abort.signal), released.then(() => true)]);
+    released.cancel();
+    if (!answer) throw new PhaseFailure('switch declined at the prompt');
+    await ctx.endPhase('succeeded', 'confirmed');
+    return 'pass';
+  }
+  reporter.info(`waiting for \`cutover promote\` to switch traffic to ${color}`);
+  const released = waitForPromote(ctx);
+  await released;
+  if (ctx.abort.signal.aborted) throw new PhaseFailure('aborted while waiting at the gate');
+  await ctx.endPhase('succeeded', 'released by cutover promote');
+  return 'pass';
+}
+
+function waitForPromote(ctx: OperationContext): Promise<void> & { cancel(): void } {
+  let timer: NodeJS.Timeout;
+  let cancelled = false;
+  const promise = new Promise<void>((resolve) => {
+    const tick = () => {
+      if (cancelled) return;
+      if (ctx.hasSignal('promote') || ctx.abort.signal.aborted) return resolve();
+      timer = setTimeout(tick, PROMOTE_POLL_MS);
+    };
+    tick();
+  }) as Promise<void> & { cancel(): void };
+  promise.cancel = () => { cancelled = true; clearTimeout(timer); };
+  return promise;
+}

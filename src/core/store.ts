@@ -1,0 +1,38 @@
+import type { OperationSignal } from './signals.ts';
+import type { AppState, HistoryEntry, LockHolder } from './types.ts';
+
+/** A held lock. Releasing twice is harmless. */
+export interface HeldLock {
+  readonly holder: LockHolder;
+  release(): Promise<void>;
+}
+
+/**
+ * Where an app's state, history and operation lock live: files under `.cutover/` locally,
+ * a ConfigMap and a Lease on Kubernetes.
+ */
+export interface StateStore {
+  /** The last saved state, or null before the first save. @throws CutoverError('unreachable') */
+  load(): Promise<AppState | null>;
+  /** Saves atomically: a reader sees the old state or the new one, never a mix. */
+  save(state: AppState): Promise<void>;
+  /** Appends to the history; never rewrites earlier entries. */
+  appendHistory(entry: HistoryEntry): Promise<void>;
+  /** Newest last; at most `limit` entries. */
+  history(limit?: number): Promise<HistoryEntry[]>;
+  /**
+   * Takes the app's operation lock. A lock whose holder has died is recovered.
+   * @throws CutoverError('locked') with details.holder when someone alive holds it.
+   */
+  acquireLock(holder: LockHolder): Promise<HeldLock>;
+  /** Who holds the lock now, or null. */
+  lockHolder(): Promise<LockHolder | null>;
+  /** True when the lock's holder is known to be gone (its process died, or its lease expired). */
+  isHolderGone(holder: LockHolder): Promise<boolean>;
+  /** Leaves a request for the process running operation `operationId`. Idempotent. */
+  sendSignal(operationId: string, signal: OperationSignal): Promise<void>;
+  /** The requests left for `operationId` so far. */
+  signals(operationId: string): Promise<ReadonlySet<OperationSignal>>;
+  /** Forgets the requests for `operationId` once the operation ends. */
+  clearSignals(operationId: string): Promise<void>;
+}

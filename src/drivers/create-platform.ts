@@ -1,0 +1,28 @@
+import type { ResolvedConfig } from '../config/resolved.ts';
+import type { PlatformDriver } from '../core/driver.ts';
+import type { StateStore } from '../core/store.ts';
+import { CutoverError } from '../core/errors.ts';
+
+export interface Platform {
+  driver: PlatformDriver;
+  store: StateStore;
+}
+
+/** Builds the configured platform's driver and state store. Kubernetes is loaded only when used. */
+export async function createPlatform(config: ResolvedConfig): Promise<Platform> {
+  if (config.platform.kind === 'local') {
+    const { LocalDriver } = await import('./local/local-driver.ts');
+    const { FileStateStore } = await import('./local/file-store.ts');
+    return { driver: new LocalDriver(config.platform, config.stateDir), store: new FileStateStore(config.stateDir) };
+  }
+  let module: { createKubernetesPlatform?: (config: ResolvedConfig) => Promise<Platform> };
+  try {
+    // A variable specifier keeps the Kubernetes client out of local-only startups and type checks.
+    const specifier = './kubernetes/index.ts';
+    module = await import(specifier);
+  } catch (err) {
+    throw new CutoverError('config', 'the kubernetes platform is not available in this build', { cause: err });
+  }
+  if (!module.createKubernetesPlatform) throw new CutoverError('config', 'the kubernetes platform is not available in this build');
+  return module.createKubernetesPlatform(config);
+}

@@ -1,0 +1,52 @@
+import { z } from 'zod';
+import { resolve } from 'node:path';
+import { durationField } from '../../config/fields.ts';
+import { parseDuration } from '../../config/duration.ts';
+import type { RestartPolicy } from './release-spec.ts';
+
+export const localPlatformSchema = z.object({
+  kind: z.literal('local'),
+  command: z.array(z.string().min(1)).min(1)
+    .describe('argv of one replica, run with no shell. ${version} and ${port} are substituted. Gets PORT, CUTOVER_COLOR, CUTOVER_VERSION and FEATURE_FLAGS_JSON.'),
+  cwd: z.string().default('.').describe('Working directory of the replicas, relative to this file; ${version} is substituted.'),
+  env: z.record(z.string(), z.string()).default({}).describe('Extra environment for the replicas; ${version} and ${port} are substituted.'),
+  replicas: z.number().int().min(1).max(64).default(1).describe('Processes per color; traffic is balanced across them.'),
+  readyTimeout: durationField('How long provision waits for every replica to accept connections.').default('60s'),
+  stopTimeout: durationField('How long a stopping replica gets after SIGTERM before SIGKILL.').default('10s'),
+  restart: z.object({
+    backoff: durationField('First delay before restarting a crashed replica; doubles each time.').default('250ms'),
+    maxBackoff: durationField('Longest delay between restarts.').default('5s'),
+    crashLoopAfter: z.number().int().min(1).default(3).describe('This many crashes within `window` mark the color crash-looping; it is never made live.'),
+    window: durationField('The window for counting crashes.').default('60s'),
+  }).strict().default({ backoff: '250ms', maxBackoff: '5s', crashLoopAfter: 3, window: '60s' }),
+}).strict().describe('Run each color as local processes behind cutover\'s own router.');
+
+export interface ResolvedLocalPlatform {
+  readonly kind: 'local';
+  readonly command: readonly string[];
+  /** Absolute, may still contain ${version}. */
+  readonly cwd: string;
+  readonly env: Readonly<Record<string, string>>;
+  readonly replicas: number;
+  readonly readyTimeoutMs: number;
+  readonly stopTimeoutMs: number;
+  readonly restart: RestartPolicy;
+}
+
+export function normalizeLocalPlatform(input: z.output<typeof localPlatformSchema>, baseDir: string): ResolvedLocalPlatform {
+  return {
+    kind: 'local',
+    command: input.command,
+    cwd: resolve(baseDir, input.cwd),
+    env: input.env,
+    replicas: input.replicas,
+    readyTimeoutMs: parseDuration(input.readyTimeout),
+    stopTimeoutMs: parseDuration(input.stopTimeout),
+    restart: {
+      backoffMs: parseDuration(input.restart.backoff),
+      maxBackoffMs: parseDuration(input.restart.maxBackoff),
+      crashLoopRestarts: input.restart.crashLoopAfter,
+      windowMs: parseDuration(input.restart.window),
+    },
+  };
+}

@@ -1,0 +1,35 @@
+import { readFileSync } from 'node:fs';
+
+/** True when a process with this pid exists (signal 0 probes without delivering anything). */
+export function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM means it exists but belongs to someone else.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * The kernel's start time of `pid` (clock ticks since boot), or null when unknown. Recording it
+ * next to a pid lets us tell "our process is still alive" from "the pid was reused by another".
+ */
+export function processStartTime(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may contain spaces and parentheses; fields resume after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return fields[19] ?? null; // field 22 overall
+  } catch {
+    return null;
+  }
+}
+
+/** Alive and, when a start time was recorded, still the same process. */
+export function isSameProcessAlive(pid: number, startTime: string | null | undefined): boolean {
+  if (!isProcessAlive(pid)) return false;
+  if (!startTime) return true;
+  const now = processStartTime(pid);
+  return now === null || now === startTime;
+}

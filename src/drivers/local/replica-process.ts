@@ -1,0 +1,248 @@
+import { spawn } from 'node:child_process';
+import { openSync, closeSync, mkdirSync, readSync, fstatSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Color } from '../../core/types.ts';
+import { isPortOpen } from './free-port.ts';
+import { isSameProcessAlive, processStartTime } from './process-alive.ts';
+import { processEnv, renderArg, type LocalReleaseSpec } from './release-spec.ts';
+
+export type ReplicaPhase = 'starting' | 'ready' | 'backoff' | 'stopping' | 'stopped';
+
+/** What survives a daemon restart, so the new daemon can adopt a replica that is still running. */
+export interface ReplicaSnapshot {
+  index: number;
+  port: number;
+  pid: number | null;
+  startTime: string | null;
+}
+
+export interface ReplicaExit {
+  code: number | null;
+  signal: string | null;
+  at: number;
+  /** Last line the process wrote to stderr, to explain the crash. */
+  lastError: string;
+}
+
+const READY_POLL_MS = 100;
+const ALIVE_POLL_MS = 250;
+
+/**
+ * One replica of a color: a child process on its own port, restarted with backoff when it
+ * crashes. stdout and stderr go straight to files (not through pipes to the daemon) so a
+ * replica outlives a daemon restart and keeps logging, and the next daemon can adopt it.
+ */
+export class ReplicaProcess {
+  readonly color: Color;
+  readonly index: number;
+  readonly port: number;
+  readonly spec: LocalReleaseSpec;
+  phase: ReplicaPhase = 'stopped';
+  pid: number | null = null;
+  private startTime: string | null = null;
+  private readonly crashes: number[] = [];
+  lastExit: ReplicaExit | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private exitWaiters: Array<() => void> = [];
+  private readonly logDir: string;
+  private readonly onChange: () => void;
+
+  constructor(options: { color: Color; index: number; port: number; spec: LocalReleaseSpec; logDir: string; onChange: () => void }) {
+    this.color = options.color;
+    this.index = options.index;
+    this.port = options.port;
+    this.spec = options.spec;
+    this.logDir = options.logDir;
+    this.onChange = options.onChange;
+  }
+
+  get name(): string { return `${this.color}-${this.index}`; }
+  get stdoutPath(): string { return join(this.logDir, `${this.name}.out.log`); }
+  get stderrPath(): string { return join(this.logDir, `${this.name}.err.log`); }
+
+  /** Crashes within the policy window. */
+  recentCrashes(now = Date.now()): number {
+    return this.crashes.filter((t) => now - t <= this.spec.restart.windowMs).length;
+  }
+
+  get crashLooping(): boolean {
+    return this.recentCrashes() >= this.spec.restart.crashLoopRestarts;
+  }
+
+  start(): void {
+    if (this.phase === 'starting' || this.phase === 'ready') return;
+    mkdirSync(this.logDir, { recursive: true });
+    const out = openSync(this.stdoutPath, 'a');
+    const err = openSync(this.stderrPath, 'a');
+    const banner = `--- ${new Date().toISOString()} ${this.name} ${this.spec.version} port ${this.port}\n`;
+    writeSync(out, banner);
+    writeSync(err, banner);
+    const argv = this.spec.command.map((a) => renderArg(a, { port: this.port, version: this.spec.version }));
+    try {
+      const child = spawn(argv[0], argv.slice(1), {
+        cwd: this.spec.cwd,
+        env: processEnv(this.spec, this.color, this.port, process.env),
+        stdio: ['ignore', out, err],
+        // Own process group: stopping kills the app's children too, and a Ctrl-C aimed at the
+        // daemon's terminal does not reach the app before the daemon can drain it.
+        detached: true,
+      });
+      this.phase = 'starting';
+      child.once('error', (error) => {
+        // spawn failures (ENOENT, EACCES on cwd or binary) arrive here, not as an exit.
+        appendLine(this.stderrPath, `cutover: could not start ${argv[0]} in ${this.spec.cwd}: ${error.message}`);
+        this.handleExit(null, null);
+      });
+      child.once('exit', (code, signal) => this.handleExit(code, signal));
+      child.unref();
+      this.pid = child.pid ?? null;
+      this.startTime = this.pid ? processStartTime(this.pid) : null;
+    } finally {
+      closeSync(out);
+      closeSync(err);
+    }
+    this.onChange();
+    this.pollReady();
+  }
+
+  /** Takes over a replica started by a previous daemon. Returns false if it is gone. */
+  adopt(snapshot: ReplicaSnapshot): boolean {
+    if (!snapshot.pid || !isSameProcessAlive(snapshot.pid, snapshot.startTime)) return false;
+    this.pid = snapshot.pid;
+    this.startTime = snapshot.startTime;
+    this.phase = 'starting';
+    this.pollReady();
+    this.pollAlive();
+    return true;
+  }
+
+  snapshot(): ReplicaSnapshot {
+    return { index: this.index, port: this.port, pid: this.pid, startTime: this.startTime };
+  }
+
+  private pollReady(): void {
+    this.clearTimer();
+    this.timer = setTimeout(async () => {
+      if (this.phase !== 'starting') return;
+      if (await isPortOpen(this.port)) {
+        if (this.phase !== 'starting') return;
+        this.phase = 'ready';
+        this.onChange();
+      } else {
+        this.pollReady();
+      }
+    }, READY_POLL_MS);
+  }
+
+  /** Adopted processes are not our children, so no 'exit' event: poll instead. */
+  private pollAlive(): void {
+    const tick = () => {
+      if (this.phase === 'stopped' || this.phase === 'backoff') return;
+      if (this.pid && !isSameProcessAlive(this.pid, this.startTime)) {
+        this.handleExit(null, null);
+        return;
+      }
+      setTimeout(tick, ALIVE_POLL_MS).unref();
+    };
+    setTimeout(tick, ALIVE_POLL_MS).unref();
+  }
+
+  private handleExit(code: number | null, signal: string | null): void {
+    if (this.phase === 'stopped' && this.pid === null) return;
+    const expected = this.phase === 'stopping';
+    this.clearTimer();
+    this.pid = null;
+    this.startTime = null;
+    const waiters = this.exitWaiters;
+    this.exitWaiters = [];
+    waiters.forEach((w) => w());
+    if (expected || this.phase === 'stopped') {
+      this.phase = 'stopped';
+      this.onChange();
+      return;
+    }
+    const now = Date.now();
+    this.crashes.push(now);
+    this.lastExit = { code, signal, at: now, lastError: lastLine(this.stderrPath) };
+    this.phase = 'backoff';
+    const n = this.recentCrashes(now);
+    const delay = Math.min(this.spec.restart.maxBackoffMs, this.spec.restart.backoffMs * 2 ** Math.max(0, n - 1));
+    this.timer = setTimeout(() => {
+      if (this.phase === 'backoff') {
+        this.phase = 'stopped';
+        this.start();
+      }
+    }, delay);
+    this.onChange();
+  }
+
+  /** SIGTERM to the process group, SIGKILL after `timeoutMs`. Idempotent. */
+  async stop(timeoutMs = this.spec.stopTimeoutMs): Promise<void> {
+    this.clearTimer();
+    const pid = this.pid;
+    if (!pid) {
+      this.phase = 'stopped';
+      return;
+    }
+    this.phase = 'stopping';
+    const exited = new Promise<void>((resolve) => this.exitWaiters.push(resolve));
+    killGroup(pid, 'SIGTERM');
+    const killTimer = setTimeout(() => killGroup(pid, 'SIGKILL'), timeoutMs);
+    // Adopted processes have no exit event; poll until gone.
+    const poll = setInterval(() => {
+      if (!isSameProcessAlive(pid, this.startTime)) this.handleExit(null, 'SIGTERM');
+    }, 100);
+    await exited;
+    clearTimeout(killTimer);
+    clearInterval(poll);
+    // The group may still hold grandchildren that ignored SIGTERM.
+    killGroup(pid, 'SIGKILL');
+  }
+
+  describe(): string {
+    if (this.phase === 'backoff' && this.lastExit) {
+      const how = this.lastExit.signal ? `signal ${this.lastExit.signal}` : `code ${this.lastExit.code}`;
+      const why = this.lastExit.lastError ? `: ${this.lastExit.lastError}` : '';
+      return `${this.name} exited with ${how}, ${this.recentCrashes()} crash(es) recently${why}`;
+    }
+    return `${this.name} ${this.phase} on port ${this.port}`;
+  }
+
+  private clearTimer(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+}
+
+function killGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    try { process.kill(pid, signal); } catch { /* already gone */ }
+  }
+}
+
+function appendLine(path: string, line: string): void {
+  try {
+    const fd = openSync(path, 'a');
+    writeSync(fd, `${line}\n`);
+    closeSync(fd);
+  } catch { /* logging must never break supervision */ }
+}
+
+function lastLine(path: string): string {
+  try {
+    const fd = openSync(path, 'r');
+    try {
+      const size = fstatSync(fd).size;
+      const buffer = Buffer.alloc(Math.min(size, 2048));
+      readSync(fd, buffer, 0, buffer.length, size - buffer.length);
+      const lines = buffer.toString('utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('--- '));
+      return (lines.at(-1) ?? '').slice(0, 300);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return '';
+  }
+}

@@ -1,0 +1,79 @@
+import type { Color } from '../../core/types.ts';
+import type { Sample } from './prometheus-text.ts';
+
+export type RouterListener = 'main' | 'preview';
+export type StatusClass = '2xx' | '3xx' | '4xx' | '5xx';
+
+/** The router's cumulative counters for one color, summed over the chosen listeners. */
+export interface ColorTraffic {
+  /** Requests by status class. */
+  requests: Record<StatusClass, number>;
+  /** Cumulative latency histogram: upper bound in seconds (Infinity last) -> count at or below it. */
+  buckets: Array<{ le: number; count: number }>;
+  inFlight: number;
+}
+
+const REQUESTS = 'cutover_router_requests_total';
+const BUCKETS = 'cutover_router_request_duration_seconds_bucket';
+const IN_FLIGHT = 'cutover_router_requests_in_flight';
+
+/** Picks one color's counters out of a scrape; `listener` undefined sums main and preview. */
+export function colorTraffic(samples: readonly Sample[], color: Color, listener?: RouterListener): ColorTraffic {
+  const requests: Record<StatusClass, number> = { '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0 };
+  const byBound = new Map<number, number>();
+  let inFlight = 0;
+  for (const s of samples) {
+    if (s.labels.color !== color || (listener && s.labels.listener !== listener)) continue;
+    if (s.name === REQUESTS) {
+      const cls = s.labels.class as StatusClass;
+      if (cls in requests) requests[cls] += s.value;
+    } else if (s.name === BUCKETS) {
+      const le = s.labels.le === '+Inf' ? Infinity : Number(s.labels.le);
+      byBound.set(le, (byBound.get(le) ?? 0) + s.value);
+    } else if (s.name === IN_FLIGHT) {
+      inFlight += s.value;
+    }
+  }
+  const buckets = [...byBound].map(([le, count]) => ({ le, count })).sort((a, b) => a.le - b.le);
+  return { requests, buckets, inFlight };
+}
+
+/**
+ * What happened between two scrapes. A counter that went down means the router restarted,
+ * so (as Prometheus' rate() does) its current value is taken as the increase.
+ */
+export function trafficBetween(before: ColorTraffic, after: ColorTraffic): ColorTraffic {
+  const increase = (a: number, b: number) => (b >= a ? b - a : b);
+  const requests = { ...after.requests };
+  for (const cls of Object.keys(requests) as StatusClass[]) requests[cls] = increase(before.requests[cls], after.requests[cls]);
+  const beforeBuckets = new Map(before.buckets.map((b) => [b.le, b.count]));
+  const buckets = after.buckets.map((b) => ({ le: b.le, count: increase(beforeBuckets.get(b.le) ?? 0, b.count) }));
+  return { requests, buckets, inFlight: after.inFlight };
+}
+
+export function totalRequests(t: ColorTraffic): number {
+  return t.requests['2xx'] + t.requests['3xx'] + t.requests['4xx'] + t.requests['5xx'];
+}
+
+/**
+ * The q-quantile of a cumulative histogram, interpolated linearly inside its bucket the way
+ * PromQL's histogram_quantile() does. Undefined when the histogram is empty.
+ * An answer in the +Inf bucket is reported as the highest finite bound.
+ */
+export function histogramQuantile(q: number, buckets: ReadonlyArray<{ le: number; count: number }>): number | undefined {
+  const total = buckets.at(-1)?.count ?? 0;
+  if (total <= 0) return undefined;
+  const rank = q * total;
+  let lowerBound = 0;
+  let lowerCount = 0;
+  for (const { le, count } of buckets) {
+    if (count >= rank) {
+      if (le === Infinity) return lowerBound;
+      if (count === lowerCount) return le;
+      return lowerBound + ((le - lowerBound) * (rank - lowerCount)) / (count - lowerCount);
+    }
+    lowerBound = le;
+    lowerCount = count;
+  }
+  return lowerBound;
+}

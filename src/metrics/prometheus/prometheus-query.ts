@@ -1,0 +1,26 @@
+import { z } from 'zod';
+import { durationString } from '../duration-string.ts';
+
+/** A PromQL query against a Prometheus server's HTTP API. */
+export const prometheusQuerySchema = z
+  .object({
+    kind: z.literal('prometheus'),
+    address: z.string().url().describe('base URL of the Prometheus server, e.g. http://127.0.0.1:9090'),
+    query: z
+      .string()
+      .min(1)
+      .describe('PromQL returning one series; ${color}, ${version}, ${app} and ${window} are substituted'),
+    range: z
+      .object({
+        duration: durationString.optional().describe('how far back; default: the measurement window'),
+        step: durationString.optional().describe('resolution; default: the range / 30, at least 1s'),
+      })
+      .strict()
+      .optional()
+      .describe('run a range query; every point becomes a sample, the last one the value'),
+    timeout: durationString.optional().describe('per request; default 5s'),
+    headers: z.record(z.string(), z.string()).optional(),
+  })
+  .strict();
+
+export type PrometheusQuery = z.infer<typeof prometheusQuerySchema>;

@@ -1,0 +1,18 @@
+import { z } from 'zod';
+import { durationString } from '../duration-string.ts';
+
+/** A GET that returns JSON, and where the number is inside it. */
+export const webQuerySchema = z
+  .object({
+    kind: z.literal('web'),
+    url: z
+      .string()
+      .min(1)
+      .describe('${color}, ${version}, ${app}, ${window} (URL-encoded) and ${targetUrl} are substituted'),
+    path: z.string().optional().describe("where the number is, e.g. data.errorRate or $.series[0]['p99']; default: the whole body"),
+    headers: z.record(z.string(), z.string()).optional(),
+    timeout: durationString.optional().describe('default 5s'),
+  })
+  .strict();
+
+export type WebQuery = z.infer<typeof webQuerySchema>;

@@ -1,0 +1,28 @@
+import type { ColumnDef } from 'libpg-query';
+import { alterTableCommands, as, calledFunctions, quoteIdent, relationName } from '../ast.ts';
+import { isNewTable, type Rule } from '../rule.ts';
+import { describeAddedColumn } from './added-column.ts';
+import { NON_VOLATILE_FUNCTIONS, VOLATILE_FUNCTIONS } from './volatility.ts';
+
+export const defaultVolatilityUnknown: Rule = {
+  id: 'default-volatility-unknown',
+  impact: 'advisory',
+  summary: 'ADD COLUMN … DEFAULT f() where cutover cannot tell whether f is volatile',
+  check(stmt, ctx) {
+    return alterTableCommands(stmt).flatMap(({ cmd, relation, byte }) => {
+      const def = as<ColumnDef>(cmd.def, 'ColumnDef');
+      if (cmd.subtype !== 'AT_AddColumn' || !def || isNewTable(ctx, relation)) return [];
+      const column = describeAddedColumn(def);
+      if (!column.defaultExpr || column.filledBy) return [];
+      const called = calledFunctions(column.defaultExpr);
+      if (called.some((f) => VOLATILE_FUNCTIONS.has(f))) return [];
+      const unknown = called.filter((f) => !NON_VOLATILE_FUNCTIONS.has(f));
+      if (unknown.length === 0) return [];
+      return [{
+        byte,
+        message: `adds column ${relationName(relation)}.${quoteIdent(column.name)} with default ${unknown[0]}(), whose volatility cutover cannot know without a catalog; if it is VOLATILE, PostgreSQL rewrites the whole table under an ACCESS EXCLUSIVE lock`,
+        hint: `If ${unknown[0]} is STABLE or IMMUTABLE this is safe: say so with "-- cutover:ignore default-volatility-unknown <reason>". Otherwise add the column without a default and backfill in batches.`,
+      }];
+    });
+  },
+};

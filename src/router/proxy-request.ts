@@ -1,0 +1,237 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Dispatcher } from 'undici';
+import type { Color } from '../core/types.ts';
+import { downstreamResponseHeaders, upstreamRequestHead, type UpstreamRequestHead } from './hop-by-hop.ts';
+import type { TrafficCounters } from './router-metrics.ts';
+import type { UpstreamPool } from './upstream-pool.ts';
+import { isConnectFailure, type UpstreamReplica } from './upstream-replica.ts';
+
+/** Status recorded for a request whose client went away before the answer was complete. */
+export const CLIENT_CLOSED_STATUS = 499;
+
+/** Errors on a reused keep-alive connection that happen before the upstream answered. */
+const STALE_CONNECTION_ERRORS = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET']);
+
+/** What a proxied request tells its owner when it is over. */
+export interface ExchangeOwner {
+  /** Called exactly once per exchange, after its response ended, failed or was cut. */
+  exchangeFinished(exchange: ProxyExchange): void;
+}
+
+/**
+ * Sends an answer the router made itself (never reaching an upstream).
+ * Idempotent: does nothing once headers are out.
+ */
+export function sendRouterAnswer(res: ServerResponse, status: number, text: string, extraHeaders: readonly string[] = []): void {
+  if (res.headersSent || res.destroyed) return;
+  const body = Buffer.from(`${text}\n`, 'utf8');
+  res.writeHead(status, [
+    'content-type', 'text/plain; charset=utf-8',
+    'content-length', String(body.length),
+    'cache-control', 'no-store',
+    ...extraHeaders,
+  ]);
+  res.end(body);
+}
+
+/**
+ * One client request proxied to one color: picks a replica, streams the request body up
+ * and the response body down with backpressure both ways (undici pauses reading from the
+ * upstream while the client's socket is full; undici pauses the client request while the
+ * upstream socket is full), and retries on another replica of the same color when that is
+ * safe. This object is the undici dispatch handler itself, so a request allocates no
+ * intermediate streams.
+ */
+export class ProxyExchange implements Dispatcher.DispatchHandler {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly color: Color;
+  readonly counters: TrafficCounters;
+  /** `performance.now()` when the request reached the router. */
+  readonly startedAt: number;
+  /** The drain that waits for this request, if a switch moved traffic away from its color. */
+  drain: { settle(exchange: ProxyExchange): void } | null = null;
+
+  readonly #pool: UpstreamPool;
+  readonly #owner: ExchangeOwner;
+  readonly #head: UpstreamRequestHead;
+  readonly #setCookie: string | null;
+  #replica: UpstreamReplica | null = null;
+  #tried: UpstreamReplica[] | null = null;
+  #abort: ((err?: Error) => void) | null = null;
+  #resume: (() => void) | null = null;
+  #status = 0;
+  #clientGone = false;
+  #done = false;
+
+  constructor(req: IncomingMessage, res: ServerResponse, color: Color, pool: UpstreamPool, counters: TrafficCounters, owner: ExchangeOwner, setCookie: string | null) {
+    this.req = req;
+    this.res = res;
+    this.color = color;
+    this.counters = counters;
+    this.startedAt = performance.now();
+    this.#pool = pool;
+    this.#owner = owner;
+    this.#setCookie = setCookie;
+    this.#head = upstreamRequestHead(req.rawHeaders, req.socket.remoteAddress, false);
+  }
+
+  get done(): boolean {
+    return this.#done;
+  }
+
+  /** Starts proxying. Call once. */
+  start(): void {
+    this.counters.inFlight++;
+    this.res.on('close', this.#onClientClose);
+    const url = this.req.url;
+    if (url === undefined || url.charCodeAt(0) !== 47 /* '/' */) {
+      this.#answer(400, 'bad request: the request target must be a path starting with /');
+      return;
+    }
+    this.#attempt();
+  }
+
+  /**
+   * Ends the exchange for a drain that ran out of time: 504 when the response has not
+   * started, otherwise the client connection is cut. Idempotent.
+   */
+  abandonForDrain(drainTimeoutMs: number): void {
+    if (this.#done) return;
+    const abort = this.#abort;
+    if (!this.res.headersSent) {
+      this.#answer(504, `gateway timeout: ${this.color} was switched away from and did not answer within the ${drainTimeoutMs} ms drain timeout`);
+    } else {
+      this.res.destroy();
+      this.#finish(504);
+    }
+    abort?.(new Error('drain timeout'));
+  }
+
+  #attempt(): void {
+    const replica = this.#pool.pick(this.#tried);
+    if (replica === null) {
+      const tried = this.#tried?.length ?? 0;
+      this.#answer(502, tried === 0
+        ? `bad gateway: ${this.color} has no upstreams`
+        : `bad gateway: no ${this.color} replica accepted the request (${tried} tried)`);
+      return;
+    }
+    this.#replica = replica;
+    replica.inFlight++;
+    replica.dispatcher.dispatch({
+      path: this.req.url!,
+      method: this.req.method as Dispatcher.HttpMethod,
+      headers: this.#head.headers,
+      body: this.#head.hasBody ? this.req : null,
+    }, this);
+  }
+
+  readonly #onClientClose = (): void => {
+    if (this.#done) return;
+    this.#clientGone = true;
+    const abort = this.#abort;
+    if (abort !== null) abort(new Error('client closed the connection'));
+    // Not connected yet: onConnect or onError will notice #clientGone.
+  };
+
+  #releaseReplica(): void {
+    const replica = this.#replica;
+    if (replica !== null) {
+      replica.inFlight--;
+      this.#replica = null;
+    }
+    this.#abort = null;
+  }
+
+  #finish(status: number): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.counters.inFlight--;
+    this.counters.record(status, (performance.now() - this.startedAt) / 1000);
+    this.drain?.settle(this);
+    this.#owner.exchangeFinished(this);
+  }
+
+  #answer(status: number, text: string): void {
+    sendRouterAnswer(this.res, status, text);
+    this.#finish(status);
+  }
+
+  // undici handler (the callback-style interface: it hands over raw header buffers, which
+  // saves building and re-flattening a header object per response).
+
+  onConnect(abort: (err?: Error) => void): void {
+    if (this.#done || this.#clientGone) {
+      abort(new Error('client closed the connection'));
+      return;
+    }
+    this.#abort = abort;
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
+    if (statusCode < 200 || this.#done) return true;
+    const headers = downstreamResponseHeaders(rawHeaders);
+    if (this.#setCookie !== null) headers.push('set-cookie', this.#setCookie);
+    this.#status = statusCode;
+    this.#resume = resume;
+    if (statusText) this.res.writeHead(statusCode, statusText, headers);
+    else this.res.writeHead(statusCode, headers);
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (this.#done) return true;
+    if (this.res.write(chunk)) return true;
+    this.res.once('drain', this.#resume!);
+    return false;
+  }
+
+  onComplete(): void {
+    this.#releaseReplica();
+    if (this.#done) return;
+    this.res.end();
+    this.#finish(this.#status);
+  }
+
+  onError(err: Error): void {
+    const replica = this.#replica;
+    this.#releaseReplica();
+    if (this.#done) return;
+    if (this.#clientGone) {
+      this.#finish(CLIENT_CLOSED_STATUS);
+      return;
+    }
+    if (!this.res.headersSent && replica !== null && this.#canRetry(err)) {
+      if (isConnectFailure(err)) replica.markUnreachable();
+      (this.#tried ??= []).push(replica);
+      this.#attempt();
+      return;
+    }
+    if (this.res.headersSent) {
+      // The status line is out; the only way left to tell the client is to cut the connection.
+      this.res.destroy();
+      this.#finish(502);
+      return;
+    }
+    const code = (err as { code?: string }).code;
+    if (code === 'UND_ERR_HEADERS_TIMEOUT') {
+      this.#answer(504, `gateway timeout: ${this.color} replica ${replica?.origin ?? '?'} sent no response headers in time`);
+    } else {
+      this.#answer(502, `bad gateway: ${this.color} replica ${replica?.origin ?? '?'} failed: ${code ?? err.message}`);
+    }
+  }
+
+  /**
+   * A refused connection never reached the app and left the request body unread, so any
+   * request may go to another replica. A reset on a reused connection may have reached the
+   * app, so only body-less idempotent requests are sent again.
+   */
+  #canRetry(err: Error): boolean {
+    if (isConnectFailure(err)) return !this.req.readableDidRead;
+    const code = (err as { code?: string }).code;
+    if (code === undefined || !STALE_CONNECTION_ERRORS.has(code) || this.#head.hasBody) return false;
+    const method = this.req.method;
+    return (method === 'GET' || method === 'HEAD' || method === 'OPTIONS') && (this.#tried?.length ?? 0) < 1;
+  }
+}

@@ -1,0 +1,499 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { CutoverError } from '../core/errors.ts';
+import { COLORS, otherColor, type Color } from '../core/types.ts';
+import { DrainWatch, type DrainReport } from './drain-watch.ts';
+import { renderMaintenancePage, type MaintenancePage, type MaintenanceState } from './maintenance-page.ts';
+import { PauseGate } from './pause-gate.ts';
+import { ProxyExchange, sendRouterAnswer, type ExchangeOwner } from './proxy-request.ts';
+import { RouterMetrics, STATUS_CLASSES, type ListenerName, type StatusClass, type TrafficCounters } from './router-metrics.ts';
+import { TrafficSplit, type SplitConfig } from './traffic-split.ts';
+import { UpstreamPool, type ReplicaStats } from './upstream-pool.ts';
+import { refuseUpgrade, WebSocketTunnel } from './websocket-proxy.ts';
+
+export type { Color } from '../core/types.ts';
+export type { DrainReport } from './drain-watch.ts';
+export type { MaintenanceState } from './maintenance-page.ts';
+export type { SplitConfig, CohortMatch } from './traffic-split.ts';
+export type { ListenerName, StatusClass } from './router-metrics.ts';
+export type { ReplicaStats } from './upstream-pool.ts';
+
+/** Where to listen and how long to wait; every duration is in milliseconds. */
+export interface RouterOptions {
+  /** Live traffic. Port 0 picks a free port (see `Router.address`). */
+  listen: { host: string; port: number };
+  /** Serves the preview color (normally the idle one, set with `setPreview`). */
+  preview?: { host: string; port: number };
+  /** Serves `GET /metrics` for Prometheus. */
+  metrics?: { host: string; port: number };
+  /** How long requests left on the old color may run after a switch before they get a 504. */
+  drainTimeoutMs: number;
+  /** Longest time a request is held while paused; default 10 000. */
+  maxPauseMs?: number;
+  /** Most keep-alive connections to one replica; default 1024. */
+  upstreamConnections?: number;
+  /** Time an upstream may take to send response headers before the client gets a 504; default 300 000, 0 disables. */
+  upstreamHeadersTimeoutMs?: number;
+  /** Longest silence inside an upstream response body; default 0 (none), so long polls and streams work. */
+  upstreamBodyTimeoutMs?: number;
+}
+
+/** What `switchTo` did. `drained` settles once the old color's requests finished or timed out. */
+export interface SwitchReport {
+  from: Color | null;
+  to: Color;
+  /** Epoch milliseconds (sub-millisecond precision) at which the swap took effect. */
+  switchedAt: number;
+  drained: Promise<DrainReport>;
+}
+
+/** Counters for requests one listener sent to one color (or answered itself). */
+export interface ListenerStats {
+  requests: number;
+  inFlight: number;
+  byClass: Record<StatusClass, number>;
+}
+
+export interface ColorStats {
+  upstreams: ReplicaStats[];
+  /** main + preview */
+  requests: number;
+  inFlight: number;
+  byClass: Record<StatusClass, number>;
+  websockets: number;
+  main: ListenerStats;
+  preview: ListenerStats;
+}
+
+/** A snapshot of the router for in-process callers (drivers, tests, the dashboard). */
+export interface RouterStats {
+  live: Color | null;
+  preview: Color | null;
+  maintenance: boolean;
+  paused: boolean;
+  /** Requests waiting in a pause. */
+  held: number;
+  split: { weights: Partial<Record<Color, number>>; canary: Color; canaryShare: number } | null;
+  colors: Record<Color, ColorStats>;
+  /** Answers the router gave without any color: maintenance pages and "no live color". */
+  unrouted: { main: ListenerStats; preview: ListenerStats };
+}
+
+const DEFAULT_MAX_PAUSE_MS = 10_000;
+
+function listenerStats(counters: TrafficCounters): ListenerStats {
+  const byClass = {} as Record<StatusClass, number>;
+  STATUS_CLASSES.forEach((c, i) => { byClass[c] = counters.byClass[i]!; });
+  return { requests: counters.requests, inFlight: counters.inFlight, byClass };
+}
+
+function urlOf(address: AddressInfo): string {
+  let host = address.address;
+  if (host === '0.0.0.0') host = '127.0.0.1';
+  else if (host === '::') host = '::1';
+  return address.family === 'IPv6' || host.includes(':') ? `http://[${host}]:${address.port}` : `http://${host}:${address.port}`;
+}
+
+async function listen(server: Server, what: string, at: { host: string; port: number }): Promise<string> {
+  await new Promise<void>((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException) => {
+      reject(new CutoverError('config', `router could not listen for ${what} on ${at.host}:${at.port}: ${err.code ?? err.message}`, {
+        cause: err,
+        details: { listener: what, host: at.host, port: at.port },
+      }));
+    };
+    server.once('error', onError);
+    server.listen({ host: at.host, port: at.port }, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+  return urlOf(server.address() as AddressInfo);
+}
+
+async function closeServer(server: Server): Promise<void> {
+  if (!server.listening) return;
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeAllConnections();
+  await closed;
+}
+
+/**
+ * The local data plane: a reverse proxy with a main listener for the live color, a preview
+ * listener for the other one, and an optional metrics listener. Every setter is
+ * synchronous and takes effect for the next request the router reads.
+ */
+export class Router implements ExchangeOwner {
+  readonly address: { main: string; preview?: string; metrics?: string };
+  readonly #options: RouterOptions;
+  readonly #servers: Server[];
+  readonly #pools: Record<Color, UpstreamPool>;
+  readonly #metrics: RouterMetrics;
+  readonly #gate: PauseGate;
+  /** Main-listener requests in flight per color: what a switch drains. */
+  readonly #inFlight: Record<Color, Set<ProxyExchange>> = { blue: new Set(), green: new Set() };
+  readonly #tunnels = new Set<WebSocketTunnel>();
+  readonly #drains = new Set<DrainWatch>();
+  #live: Color | null = null;
+  #preview: Color | null = null;
+  #maintenance: MaintenancePage | null = null;
+  #split: TrafficSplit | null = null;
+  #closed = false;
+
+  private constructor(options: RouterOptions, servers: Server[], address: Router['address'], metrics: RouterMetrics, pools: Record<Color, UpstreamPool>) {
+    this.#options = options;
+    this.#servers = servers;
+    this.address = address;
+    this.#metrics = metrics;
+    this.#pools = pools;
+    this.#gate = new PauseGate(options.maxPauseMs ?? DEFAULT_MAX_PAUSE_MS);
+  }
+
+  /**
+   * Starts the listeners. With no live color yet, the main listener answers 503.
+   * @throws CutoverError('config') when a listener cannot bind, or for bad durations.
+   */
+  static async start(options: RouterOptions): Promise<Router> {
+    if (!Number.isFinite(options.drainTimeoutMs) || options.drainTimeoutMs < 0) {
+      throw new CutoverError('config', `router drainTimeoutMs must be >= 0, got ${options.drainTimeoutMs}`);
+    }
+    const maxPause = options.maxPauseMs ?? DEFAULT_MAX_PAUSE_MS;
+    if (!Number.isFinite(maxPause) || maxPause < 0) {
+      throw new CutoverError('config', `router maxPauseMs must be >= 0, got ${maxPause}`);
+    }
+    const poolOptions = {
+      connections: options.upstreamConnections ?? 1024,
+      headersTimeoutMs: options.upstreamHeadersTimeoutMs ?? 300_000,
+      bodyTimeoutMs: options.upstreamBodyTimeoutMs ?? 0,
+    };
+    const pools = { blue: new UpstreamPool('blue', poolOptions), green: new UpstreamPool('green', poolOptions) };
+    let router: Router | undefined;
+    const metrics = new RouterMetrics(() => router?.live ?? null);
+
+    const main = createServer({ noDelay: true });
+    const servers: Server[] = [main];
+    const address: { main: string; preview?: string; metrics?: string } = { main: '' };
+    try {
+      address.main = await listen(main, 'main traffic', options.listen);
+      let preview: Server | undefined;
+      if (options.preview) {
+        preview = createServer({ noDelay: true });
+        servers.push(preview);
+        address.preview = await listen(preview, 'preview traffic', options.preview);
+      }
+      let metricsServer: Server | undefined;
+      if (options.metrics) {
+        metricsServer = createServer();
+        servers.push(metricsServer);
+        address.metrics = await listen(metricsServer, 'metrics', options.metrics);
+      }
+      router = new Router(options, servers, address, metrics, pools);
+      router.#attach(main, preview, metricsServer);
+      return router;
+    } catch (err) {
+      await Promise.all(servers.map(closeServer));
+      throw err;
+    }
+  }
+
+  #attach(main: Server, preview: Server | undefined, metricsServer: Server | undefined): void {
+    main.on('request', (req: IncomingMessage, res: ServerResponse) => this.#onMainRequest(req, res));
+    main.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.#onMainUpgrade(req, socket, head));
+    preview?.on('request', (req: IncomingMessage, res: ServerResponse) => this.#onPreviewRequest(req, res));
+    preview?.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.#onPreviewUpgrade(req, socket, head));
+    metricsServer?.on('request', (req: IncomingMessage, res: ServerResponse) => this.#onMetricsRequest(req, res));
+  }
+
+  /** The color the main listener serves, or null before the first switch. */
+  get live(): Color | null {
+    return this.#live;
+  }
+
+  /** The color the preview listener serves. */
+  get preview(): Color | null {
+    return this.#preview;
+  }
+
+  /**
+   * Points `color` at these replica addresses (`http://host:port`). Replicas that stay keep
+   * their connections; removed ones finish their requests in flight, then close. Idempotent.
+   * @throws CutoverError('config') for an address that is not a plain http origin.
+   */
+  setUpstreams(color: Color, urls: string[]): void {
+    this.#assertColor(color);
+    this.#pools[color].replace(urls);
+  }
+
+  /** The replica addresses of `color`, as origins. */
+  upstreams(color: Color): string[] {
+    this.#assertColor(color);
+    return this.#pools[color].urls;
+  }
+
+  /**
+   * Makes `color` live in one synchronous step and clears any traffic split. Every request
+   * the router reads after this returns goes to `color`; requests already running on the
+   * other color drain for up to `drainTimeoutMs` and then get a 504; WebSockets on the other
+   * color are closed now. Switching to the live color is allowed (it ends a split).
+   * @throws CutoverError('refused') when `color` has no upstreams.
+   */
+  switchTo(color: Color): SwitchReport {
+    this.#assertColor(color);
+    this.#assertOpen();
+    if (this.#pools[color].size === 0) {
+      throw new CutoverError('refused', `cannot switch traffic to ${color}: it has no upstreams`, { details: { color } });
+    }
+    const from = this.#live;
+    this.#live = color;
+    this.#split = null;
+    const switchedAt = performance.timeOrigin + performance.now();
+    const old = otherColor(color);
+    const drain = new DrainWatch(old, this.#inFlight[old], this.#options.drainTimeoutMs);
+    this.#drains.add(drain);
+    void drain.done.then(() => this.#drains.delete(drain));
+    for (const tunnel of [...this.#tunnels]) {
+      if (tunnel.listener === 'main' && tunnel.color === old) tunnel.close();
+    }
+    return { from, to: color, switchedAt, drained: drain.done };
+  }
+
+  /** Chooses what the preview listener serves; null makes it answer 503. Idempotent. */
+  setPreview(color: Color | null): void {
+    if (color !== null) this.#assertColor(color);
+    this.#preview = color;
+  }
+
+  /**
+   * Turns maintenance on or off for the main listener (preview keeps working so checks can
+   * run). While on, every request gets 503 with `Retry-After` and the page. Idempotent.
+   * @throws CutoverError('not-found') when `pageFile` cannot be read.
+   */
+  setMaintenance(state: MaintenanceState): void {
+    this.#maintenance = state.on ? renderMaintenancePage(state) : null;
+  }
+
+  /** Holds new main-listener requests until `unpause()` or `maxPauseMs`. Idempotent. */
+  pause(): void {
+    this.#gate.pause();
+  }
+
+  /** Releases held requests to whatever is live now. Idempotent. */
+  unpause(): void {
+    this.#gate.unpause();
+  }
+
+  /**
+   * Divides main-listener traffic between the live color and the other one (see
+   * SplitConfig). Replaces any earlier split; `switchTo` and `clearSplit` end it.
+   * @throws CutoverError('refused') with no live color, or when the canary would get
+   *   traffic but has no upstreams; CutoverError('usage') for bad weights or names.
+   */
+  setSplit(split: SplitConfig): void {
+    const live = this.#live;
+    if (live === null) throw new CutoverError('refused', 'cannot split traffic: no color is live yet');
+    const next = new TrafficSplit(split, live);
+    if (next.usesCanary && this.#pools[next.canary].size === 0) {
+      throw new CutoverError('refused', `cannot split traffic: ${next.canary} has no upstreams`, { details: { color: next.canary } });
+    }
+    this.#split = next;
+  }
+
+  /** Sends all main-listener traffic to the live color again. Idempotent. */
+  clearSplit(): void {
+    this.#split = null;
+  }
+
+  /** Prometheus text for the router's own registry. */
+  metricsText(): Promise<string> {
+    return this.#metrics.text();
+  }
+
+  stats(): RouterStats {
+    const colors = {} as Record<Color, ColorStats>;
+    for (const color of COLORS) {
+      const main = listenerStats(this.#metrics.counters(color, 'main'));
+      const preview = listenerStats(this.#metrics.counters(color, 'preview'));
+      const byClass = {} as Record<StatusClass, number>;
+      for (const c of STATUS_CLASSES) byClass[c] = main.byClass[c] + preview.byClass[c];
+      let websockets = 0;
+      for (const t of this.#tunnels) if (t.color === color) websockets++;
+      colors[color] = {
+        upstreams: this.#pools[color].stats(),
+        requests: main.requests + preview.requests,
+        inFlight: main.inFlight + preview.inFlight,
+        byClass,
+        websockets,
+        main,
+        preview,
+      };
+    }
+    const split = this.#split;
+    return {
+      live: this.#live,
+      preview: this.#preview,
+      maintenance: this.#maintenance !== null,
+      paused: this.#gate.paused,
+      held: this.#gate.held,
+      split: split === null ? null : { weights: { ...split.config.weights }, canary: split.canary, canaryShare: split.canaryShare },
+      colors,
+      unrouted: {
+        main: listenerStats(this.#metrics.counters('none', 'main')),
+        preview: listenerStats(this.#metrics.counters('none', 'preview')),
+      },
+    };
+  }
+
+  /**
+   * Stops listening, cuts open connections and WebSockets, answers held requests with 503
+   * and closes the upstream pools. Idempotent.
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#gate.unpause();
+    for (const drain of [...this.#drains]) drain.expire();
+    for (const tunnel of [...this.#tunnels]) tunnel.close();
+    await Promise.all(this.#servers.map(closeServer));
+    await Promise.all(COLORS.map((c) => this.#pools[c].destroy()));
+  }
+
+  exchangeFinished(exchange: ProxyExchange): void {
+    this.#inFlight[exchange.color].delete(exchange);
+  }
+
+  // --- request paths ---
+
+  #onMainRequest(req: IncomingMessage, res: ServerResponse): void {
+    if (this.#maintenance === null && this.#gate.paused && !this.#closed) {
+      this.#gate.hold(() => this.#routeMain(req, res));
+      return;
+    }
+    this.#routeMain(req, res);
+  }
+
+  #routeMain(req: IncomingMessage, res: ServerResponse): void {
+    if (res.destroyed) return;
+    const maintenance = this.#maintenance;
+    if (maintenance !== null) {
+      res.writeHead(503, maintenance.headers as string[]);
+      res.end(maintenance.body);
+      this.#metrics.counters('none', 'main').record(503, 0);
+      return;
+    }
+    if (this.#closed) {
+      this.#routerAnswer(res, 'none', 'main', 503, 'service unavailable: the router is shutting down');
+      return;
+    }
+    let color = this.#live;
+    if (color === null) {
+      this.#routerAnswer(res, 'none', 'main', 503, 'service unavailable: no release is live yet');
+      return;
+    }
+    let setCookie: string | null = null;
+    const split = this.#split;
+    if (split !== null) {
+      const decision = split.choose(req);
+      setCookie = decision.setCookie;
+      if (this.#pools[decision.color].size > 0) color = decision.color;
+    }
+    const pool = this.#pools[color];
+    if (pool.size === 0) {
+      this.#routerAnswer(res, color, 'main', 503, `service unavailable: live color ${color} has no upstreams`);
+      return;
+    }
+    const exchange = new ProxyExchange(req, res, color, pool, this.#metrics.counters(color, 'main'), this, setCookie);
+    this.#inFlight[color].add(exchange);
+    exchange.start();
+  }
+
+  #onPreviewRequest(req: IncomingMessage, res: ServerResponse): void {
+    const color = this.#preview;
+    if (color === null) {
+      this.#routerAnswer(res, 'none', 'preview', 503, 'service unavailable: no preview color is set');
+      return;
+    }
+    const pool = this.#pools[color];
+    if (pool.size === 0) {
+      this.#routerAnswer(res, color, 'preview', 503, `service unavailable: preview color ${color} has no upstreams`);
+      return;
+    }
+    new ProxyExchange(req, res, color, pool, this.#metrics.counters(color, 'preview'), this, null).start();
+  }
+
+  #routerAnswer(res: ServerResponse, color: Color | 'none', listener: ListenerName, status: number, text: string): void {
+    sendRouterAnswer(res, status, text);
+    this.#metrics.counters(color, listener).record(status, 0);
+  }
+
+  #onMainUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => socket.destroy());
+    if (this.#maintenance === null && this.#gate.paused && !this.#closed) {
+      this.#gate.hold(() => this.#routeMainUpgrade(req, socket, head));
+      return;
+    }
+    this.#routeMainUpgrade(req, socket, head);
+  }
+
+  #routeMainUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    if (socket.destroyed) return;
+    const maintenance = this.#maintenance;
+    if (maintenance !== null) {
+      const retryAfter = maintenance.headers[maintenance.headers.indexOf('retry-after') + 1];
+      refuseUpgrade(socket, 503, 'Service Unavailable', 'service unavailable: down for maintenance', `Retry-After: ${retryAfter}\r\n`);
+      return;
+    }
+    let color = this.#live;
+    if (color === null || this.#closed) {
+      refuseUpgrade(socket, 503, 'Service Unavailable', 'service unavailable: no release is live yet');
+      return;
+    }
+    const split = this.#split;
+    if (split !== null) {
+      const decision = split.choose(req);
+      if (this.#pools[decision.color].size > 0) color = decision.color;
+    }
+    this.#openTunnel(req, socket, head, color, 'main');
+  }
+
+  #onPreviewUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => socket.destroy());
+    const color = this.#preview;
+    if (color === null || this.#closed) {
+      refuseUpgrade(socket, 503, 'Service Unavailable', 'service unavailable: no preview color is set');
+      return;
+    }
+    this.#openTunnel(req, socket, head, color, 'preview');
+  }
+
+  #openTunnel(req: IncomingMessage, socket: Duplex, head: Buffer, color: Color, listener: ListenerName): void {
+    const tunnel = new WebSocketTunnel(color, listener, socket, (t) => this.#tunnels.delete(t));
+    this.#tunnels.add(tunnel);
+    tunnel.open(req, head, this.#pools[color]);
+  }
+
+  #onMetricsRequest(req: IncomingMessage, res: ServerResponse): void {
+    const path = req.url?.split('?')[0];
+    if (req.method !== 'GET' || path !== '/metrics') {
+      sendRouterAnswer(res, 404, 'not found: this listener serves GET /metrics only');
+      return;
+    }
+    this.#metrics.text().then(
+      (text) => {
+        res.writeHead(200, ['content-type', this.#metrics.contentType]);
+        res.end(text);
+      },
+      (err: Error) => sendRouterAnswer(res, 500, `metrics failed: ${err.message}`),
+    );
+  }
+
+  #assertColor(color: Color): void {
+    if (color !== 'blue' && color !== 'green') {
+      throw new CutoverError('usage', `unknown color ${JSON.stringify(color)}: expected blue or green`);
+    }
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new CutoverError('refused', 'the router is closed');
+  }
+}
