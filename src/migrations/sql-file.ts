@@ -72,6 +72,7 @@ interface RawPiece {
 export function parseSqlFile(text: string): ParsedFile {
   const source = new SourceText(text);
   const problems: ParseProblem[] = [];
+  if (text.trim() === '') return { source, statements: [], problems };
   let tokens: ScanToken[];
   try {
     tokens = scanSync(text).tokens;

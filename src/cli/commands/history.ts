@@ -21,7 +21,7 @@ export function registerHistory(program: Command, globals: Globals): void {
           const when = pc.dim(e.at.replace('T', ' ').slice(0, 19));
           if (e.event === 'started') process.stdout.write(`${when} ${pc.bold(`${e.kind} ${e.version ?? ''}`)} started (${e.operationId})\n`);
           else if (e.event === 'phase' && e.phase) process.stdout.write(`${when}   ${e.phase.name.padEnd(15)} ${e.phase.status.padEnd(9)} ${formatDuration(e.phase.durationMs).padStart(6)}  ${e.phase.detail}\n`);
-          else if (e.event === 'finished') process.stdout.write(`${when} ${pc.bold(String(e.outcome))}: ${e.message ?? ''}\n`);
+          else if (e.event === 'finished') process.stdout.write(`${when} ${e.outcome ? `${pc.bold(e.outcome)}: ` : ''}${e.message ?? ''}\n`);
         }
         if (entries.length === 0) process.stdout.write('no history yet\n');
         return 0;

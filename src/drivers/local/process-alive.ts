@@ -4,10 +4,21 @@ import { readFileSync } from 'node:fs';
 export function isProcessAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
     // EPERM means it exists but belongs to someone else.
     return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  // A zombie (dead, not yet reaped by its parent, e.g. under a PID 1 that never reaps) still
+  // answers signal 0, but holds no lock and serves nothing.
+  return processState(pid) !== 'Z';
+}
+
+function processState(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0] ?? null;
+  } catch {
+    return null;
   }
 }
 

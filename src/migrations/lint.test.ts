@@ -1,0 +1,155 @@
+import { describe, test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { lintMigrationSet, type LintInput } from './lint.ts';
+import { loadSqlParser } from './sql-file.ts';
+import { FILE_RULES, RULES } from './rules/index.ts';
+import type { MigrationPhase } from './finding.ts';
+
+/**
+ * The fixture corpus: every file under fixtures/bad and fixtures/good declares, in its
+ * header, exactly the findings it must produce (`-- expect: <rule> <severity> <line>:<col>`)
+ * and optionally the phase, PostgreSQL version and runner lock_timeout to lint it with.
+ * A good fixture declares no error findings at all.
+ */
+const FIXTURES = new URL('./fixtures/', import.meta.url).pathname;
+
+interface Fixture {
+  name: string;
+  kind: 'bad' | 'good';
+  text: string;
+  phase: MigrationPhase;
+  pgVersion: number;
+  lockTimeoutMs: number;
+  expected: string[];
+}
+
+function readFixtures(): Fixture[] {
+  return (['bad', 'good'] as const).flatMap((kind) => readdirSync(join(FIXTURES, kind)).filter((n) => n.endsWith('.sql')).sort().map((name) => {
+    const text = readFileSync(join(FIXTURES, kind, name), 'utf8');
+    const header = (key: string): string | undefined => new RegExp(`^-- ${key}: (.+)$`, 'm').exec(text)?.[1].trim();
+    const expected = [...text.matchAll(/^-- expect: (\S+) (error|warning) (\d+):(\d+)\s*$/gm)].map((m) => `${m[1]} ${m[2]} ${m[3]}:${m[4]}`);
+    return {
+      name: `${kind}/${name}`,
+      kind,
+      text,
+      phase: (header('phase') ?? 'expand') as MigrationPhase,
+      pgVersion: Number(header('pg-version') ?? 17),
+      lockTimeoutMs: Number(header('lock-timeout') ?? 5000),
+      expected: expected.sort(),
+    };
+  }));
+}
+
+const fixtures = readFixtures();
+const ruleOf = (fixtureName: string): string => fixtureName.replace(/^(bad|good)\//, '').replace(/\.sql$/, '');
+
+before(async () => {
+  await loadSqlParser();
+});
+
+describe('fixture corpus', () => {
+  for (const fixture of fixtures) {
+    test(`${fixture.name} reports exactly its declared findings`, () => {
+      const input: LintInput = { file: fixture.name, text: fixture.text, phase: fixture.phase };
+      const actual = lintMigrationSet([input], { pgVersion: fixture.pgVersion, lockTimeoutMs: fixture.lockTimeoutMs })
+        .map((f) => `${f.rule} ${f.severity} ${f.line}:${f.column}`)
+        .sort();
+      assert.deepEqual(actual, fixture.expected);
+    });
+  }
+
+  test('every bad fixture expects its own rule, and every good one expects no error', () => {
+    for (const f of fixtures) {
+      if (f.kind === 'bad') {
+        assert.ok(f.expected.some((e) => ruleOf(f.name).startsWith(e.split(' ')[0])), `${f.name} should expect a finding of the rule it is named after`);
+      } else {
+        assert.ok(!f.expected.some((e) => e.includes(' error ')), `${f.name} should not expect errors`);
+      }
+    }
+  });
+
+  test('every rule has at least one bad and one good fixture', () => {
+    const ids = [...RULES.map((r) => r.id), ...FILE_RULES.map((r) => r.id)];
+    for (const id of ids) {
+      const named = (kind: string) => fixtures.filter((f) => f.kind === kind && (ruleOf(f.name) === id || ruleOf(f.name).startsWith(`${id}-`)));
+      assert.ok(named('bad').length > 0, `no bad fixture for ${id}`);
+      assert.ok(named('good').length > 0, `no good fixture for ${id}`);
+    }
+  });
+});
+
+describe('lint', () => {
+  const lint = (text: string, phase: MigrationPhase = 'expand', pgVersion = 17) =>
+    lintMigrationSet([{ file: 'm.sql', text, phase }], { pgVersion, lockTimeoutMs: 5000 });
+
+  test('columns count characters, not UTF-8 bytes', () => {
+    const [finding] = lint('-- naïve ünïcode ✓\nALTER TABLE "tä€" /* é */ DROP COLUMN c;\n');
+    assert.equal(finding.rule, 'drop-column');
+    assert.equal(finding.line, 2);
+    assert.equal(finding.column, '\u0041LTER TABLE "tä€" /* é */ '.length + 1);
+  });
+
+  test('an astral character counts once in a column', () => {
+    const [finding] = lint('SELECT \'😀\'; ALTER TABLE t DROP COLUMN c;');
+    assert.equal(finding.column, "SELECT '😀'; ALTER TABLE t ".length - 1 + 1);
+  });
+
+  test('CRLF line endings give the same lines and columns', () => {
+    const [finding] = lint('SELECT 1;\r\nALTER TABLE t\r\n  DROP COLUMN c;\r\n');
+    assert.deepEqual([finding.line, finding.column], [3, 3]);
+  });
+
+  test('breaking changes are errors in expand and allowed in contract; blocking ones are errors in both', () => {
+    const sql = 'ALTER TABLE t DROP COLUMN a;\nCREATE INDEX i ON t (b);\n';
+    assert.deepEqual(lint(sql, 'expand').map((f) => `${f.rule}:${f.severity}`), ['drop-column:error', 'create-index-not-concurrently:error']);
+    assert.deepEqual(lint(sql, 'contract').map((f) => `${f.rule}:${f.severity}`), ['create-index-not-concurrently:error']);
+  });
+
+  test('a suppression needs a reason and only covers the statement right below it', () => {
+    const findings = lint([
+      '-- cutover:ignore drop-column retired in v40',
+      'ALTER TABLE t DROP COLUMN a;',
+      'ALTER TABLE t DROP COLUMN b;',
+    ].join('\n'));
+    assert.deepEqual(findings.map((f) => `${f.rule}@${f.line}`), ['drop-column@3']);
+  });
+
+  test('a type widening is allowed when an earlier linted file declares the current type', () => {
+    const files: LintInput[] = [
+      { file: '001.sql', text: 'CREATE TABLE people (id bigint, name varchar(40));', phase: 'expand' },
+      { file: '002.sql', text: 'ALTER TABLE people ALTER COLUMN name TYPE varchar(80);', phase: 'expand' },
+      { file: '003.sql', text: 'ALTER TABLE people ALTER COLUMN name TYPE varchar(10);', phase: 'expand' },
+    ];
+    const findings = lintMigrationSet(files, { pgVersion: 17, lockTimeoutMs: 5000 });
+    assert.deepEqual(findings.map((f) => `${f.file}:${f.rule}`), ['003.sql:change-column-type']);
+    assert.match(findings[0].message, /from varchar\(80\)/);
+    // Linted alone, the same widening cannot be proven.
+    assert.equal(lintMigrationSet([files[1]], { pgVersion: 17, lockTimeoutMs: 5000 })[0]?.rule, 'change-column-type');
+  });
+
+  test('every finding carries a message and a hint that name the table', () => {
+    const findings = lint('ALTER TABLE invoices ALTER COLUMN total SET NOT NULL;');
+    assert.equal(findings.length, 1);
+    assert.match(findings[0].message, /invoices\.total/);
+    assert.match(findings[0].message, /ACCESS EXCLUSIVE/);
+    assert.match(findings[0].hint, /NOT VALID/);
+  });
+
+  test('SET NOT NULL proven by a validated check still needs PostgreSQL 12', () => {
+    const text = [
+      'CREATE INDEX CONCURRENTLY i ON t (a);',
+      'ALTER TABLE t ADD CONSTRAINT a_nn CHECK (a IS NOT NULL) NOT VALID;',
+      'ALTER TABLE t VALIDATE CONSTRAINT a_nn;',
+      'ALTER TABLE t ALTER COLUMN a SET NOT NULL;',
+    ].join('\n');
+    assert.deepEqual(lint(text, 'expand', 12).map((f) => f.rule), []);
+    assert.deepEqual(lint(text, 'expand', 11).map((f) => f.rule), ['set-not-null']);
+  });
+
+  test('an empty file or one with only comments has no findings', () => {
+    assert.deepEqual(lint(''), []);
+    assert.deepEqual(lint('-- nothing yet\n/* still nothing */\n'), []);
+  });
+});
