@@ -317,7 +317,9 @@ function refuseEditedFiles(files: MigrationFile[], entries: LedgerEntry[], phase
       throw new CutoverError('refused',
         `${phase} migration ${f.name} was edited after it was ${e.status === 'partial' ? 'partly ' : ''}applied during release ${e.release} `
         + `(ledger sha256 ${e.checksum.slice(0, 12)}…, file now ${f.checksum.slice(0, 12)}…); nothing was applied. `
-        + 'Restore the applied version and put the change in a new migration file',
+        + (e.status === 'partial'
+          ? `Restore it and rerun to finish the remaining statements, or undo statements 1-${e.statementsDone} by hand and delete its row from the ledger`
+          : 'Restore the applied version and put the change in a new migration file'),
         { details: { phase, name: f.name, ledgerChecksum: e.checksum, fileChecksum: f.checksum } });
     }
   }
