@@ -225,6 +225,7 @@ describe('resume after the deploying CLI is killed with SIGKILL', () => {
       const deploy = ws.start(['deploy', version]);
       await ws.waitForPhase(at);
       process.kill(deploy.pid, 'SIGKILL');
+      const killedAt = new Date().toISOString();
       const killed = await deploy.done;
       assert.equal(killed.signal, 'SIGKILL', `the deploy ended before it could be killed at ${at}: ${explain(killed)}`);
       assert.equal(ws.readState()?.operation?.phase, at, 'the record shows the interrupted phase');
@@ -237,6 +238,12 @@ describe('resume after the deploying CLI is killed with SIGKILL', () => {
       assert.equal(r.code, 0, explain(r));
       assert.equal(r.json.outcome, 'promoted');
       assert.deepEqual(r.json.live, { color: target, version });
+      if (at === 'provision' || at === 'verify') {
+        // Checks passed by a process that then died prove nothing: resume must verify again.
+        const verify = phase(r, 'verify');
+        assert.equal(verify.status, 'succeeded');
+        assert.ok(verify.startedAt > killedAt, `verify ran at ${verify.startedAt}, before the kill at ${killedAt}`);
+      }
       const s = await status(ws);
       assert.deepEqual(s.live, { color: target, version });
       assert.equal(s.operation, null);
@@ -258,6 +265,9 @@ describe('the daemon is killed and started again', () => {
 
   test('after kill -9 and `cutover up`, green still serves v2', async () => {
     const pid = ws.daemonPid();
+    const oldReplicas: number[] = (ws.readDaemonSnapshot()?.colors?.green?.replicas ?? []).map((r: Json) => r.pid);
+    assert.equal(oldReplicas.length, 2);
+    assert.ok(oldReplicas.every((p) => Number.isInteger(p) && p > 0), `replica pids recorded: ${oldReplicas.join(', ')}`);
     process.kill(pid, 'SIGKILL');
     await waitUntilDead(pid);
     const { main, pid: newPid } = await ws.up();
@@ -268,5 +278,8 @@ describe('the daemon is killed and started again', () => {
     assert.equal(s.colors.green.ready, '2/2');
     assert.deepEqual(s.warnings, []);
     assert.deepEqual(await sample(main, 5), ['200 v2']);
+    // Adopted or restarted, but never orphaned: each old replica is managed again or gone.
+    const managed: number[] = (ws.readDaemonSnapshot()?.colors?.green?.replicas ?? []).map((r: Json) => r.pid);
+    for (const old of oldReplicas) assert.ok(managed.includes(old) || !isProcessAlive(old), `replica pid ${old} of the killed daemon runs unmanaged`);
   });
 });

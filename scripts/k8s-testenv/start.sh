@@ -7,7 +7,8 @@
 #   start.sh <dir>     <dir> receives pki/, logs/, etcd data, kubeconfig and env
 #
 # <dir>/env is shell-sourceable: KUBECONFIG, CUTOVER_K8S_DIR, CUTOVER_K8S_BIN,
-# CUTOVER_K8S_PIDS (one process group per component) and the ports. stop.sh <dir> undoes it.
+# CUTOVER_K8S_PIDS (one process group per component) and the ports. stop.sh <dir> undoes it,
+# also after a failed or interrupted start.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -17,7 +18,7 @@ source "$here/versions.sh"
 dir=${1:?usage: start.sh <dir>}
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
-[[ ! -e "$dir/env" ]] || { echo "start.sh: $dir/env exists; run stop.sh $dir first" >&2; exit 1; }
+[[ ! -e "$dir/pids" ]] || { echo "start.sh: $dir is in use; run stop.sh $dir first" >&2; exit 1; }
 "$here/build.sh" --check || { echo "start.sh: binaries missing in $K8S_BIN; run build.sh" >&2; exit 1; }
 
 log() { printf '[k8s-testenv start %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
@@ -26,6 +27,7 @@ pki="$dir/pki"
 logs="$dir/logs"
 mkdir -p "$pki" "$logs" "$dir/etcd"
 pids=()
+trap 'exit 130' INT TERM
 
 fail() {
   echo "start.sh: $*" >&2
@@ -35,7 +37,6 @@ fail() {
     echo "----- last lines of $f" >&2
     tail -n 15 "$f" >&2
   done
-  printf 'CUTOVER_K8S_PIDS="%s"\n' "${pids[*]}" >"$dir/env"
   "$here/stop.sh" "$dir" --keep-logs >&2 || true
   exit 1
 }
@@ -53,6 +54,8 @@ launch() { # name, argv...
   shift
   setsid "$@" >"$logs/$name.log" 2>&1 </dev/null &
   pids+=("$!")
+  # Recorded at once, so stop.sh can clean up even if this script is interrupted.
+  echo "$!" >>"$dir/pids"
 }
 
 wait_until() { # seconds, description, command...
@@ -201,11 +204,14 @@ EOF
 kubectl apply -f "$K8S_CRDS" >/dev/null || fail "could not apply the kwok CRDs from $K8S_CRDS"
 
 # --- controller-manager and scheduler -------------------------------------------------------
+# --authentication-skip-lookup: their own HTTPS endpoints only serve /healthz here, so they
+# need not read the front-proxy CA, which this cluster does not have.
 cm_port=$(free_port)
 launch kube-controller-manager "$K8S_BIN/kube-controller-manager" \
   --kubeconfig "$pki/controller-manager.kubeconfig" \
   --authentication-kubeconfig "$pki/controller-manager.kubeconfig" \
   --authorization-kubeconfig "$pki/controller-manager.kubeconfig" \
+  --authentication-skip-lookup \
   --bind-address 127.0.0.1 --secure-port "$cm_port" \
   --controllers '*' \
   --use-service-account-credentials \
@@ -217,6 +223,7 @@ launch kube-scheduler "$K8S_BIN/kube-scheduler" \
   --kubeconfig "$pki/scheduler.kubeconfig" \
   --authentication-kubeconfig "$pki/scheduler.kubeconfig" \
   --authorization-kubeconfig "$pki/scheduler.kubeconfig" \
+  --authentication-skip-lookup \
   --bind-address 127.0.0.1 --secure-port "$sched_port" \
   --leader-elect=false
 

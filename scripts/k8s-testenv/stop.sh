@@ -12,17 +12,20 @@ keep_logs=${CUTOVER_K8S_KEEP_LOGS:-0}
 [[ -d "$dir" ]] || exit 0
 
 pids=""
-if [[ -f "$dir/env" ]]; then
-  pids=$(sed -n 's/^CUTOVER_K8S_PIDS="\(.*\)"$/\1/p' "$dir/env")
-fi
+[[ -f "$dir/pids" ]] && pids=$(tr '\n' ' ' <"$dir/pids")
 
 # Each pid leads its own process group (start.sh uses setsid): signal the groups, in
 # reverse start order so kwok and the controllers go before the API server and etcd.
-alive() { local p; for p in $pids; do kill -0 -- "-$p" 2>/dev/null && return 0; done; return 1; }
+# The data is thrown away, so whatever has not exited 2s after SIGTERM gets SIGKILL.
+# A process counts as gone once it is a zombie: reaping it is up to init, not us.
+alive() {
+  ps -e -o pgid=,stat= | awk -v ids=" $pids " 'index(ids, " " $1 " ") && $2 !~ /^Z/ { found = 1 } END { exit !found }'
+}
 reversed=$(printf '%s\n' $pids | tac)
 for p in $reversed; do kill -TERM -- "-$p" 2>/dev/null; done
-for _ in $(seq 1 50); do alive || break; sleep 0.1; done
+for _ in $(seq 1 20); do alive || break; sleep 0.1; done
 for p in $reversed; do kill -KILL -- "-$p" 2>/dev/null; done
+for _ in $(seq 1 10); do alive || break; sleep 0.1; done
 
 if [[ "$keep_logs" == 1 ]]; then
   find "$dir" -mindepth 1 -maxdepth 1 ! -name logs -exec rm -rf {} +

@@ -41,6 +41,7 @@ export async function openContext(options: GlobalOptions, command: string): Prom
       monitor: config.monitor,
       scaleDown: config.scaleDown,
       requireHealthyLive: config.requireHealthyLive,
+      defaultFlags: config.flags,
     },
     holder: { pid: process.pid, host: hostname(), command },
     ...hooks,

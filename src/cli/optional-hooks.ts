@@ -10,10 +10,20 @@ export interface OptionalHooks {
 
 /**
  * Migrations, analysis and notifications are wired only when their config sections exist, so
- * a plain local deploy never loads a database driver or a Prometheus client.
+ * a plain local deploy never loads a SQL parser, a database driver or a Prometheus client.
  */
 export async function optionalHooks(config: ResolvedConfig, reporter: Reporter): Promise<OptionalHooks> {
-  void config;
-  void reporter;
-  return {};
+  const hooks: OptionalHooks = {};
+  const closers: Array<() => Promise<void>> = [];
+  if (config.raw.migrations !== undefined) {
+    const { resolveMigrationsSection, createMigrationRunner, createMigrationsHook } = await import('../migrations/index.ts');
+    const section = resolveMigrationsSection(config.raw.migrations, config.configPath, process.env);
+    if (section) {
+      const runner = createMigrationRunner(section, { baseDir: config.baseDir, log: (line: string) => reporter.progress(line) });
+      hooks.migrations = createMigrationsHook(runner);
+      closers.push(() => runner.close());
+    }
+  }
+  if (closers.length > 0) hooks.close = async () => { await Promise.all(closers.map((close) => close())); };
+  return hooks;
 }

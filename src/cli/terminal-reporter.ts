@@ -4,6 +4,8 @@ import { formatDuration } from '../config/duration.ts';
 import type { Reporter } from '../core/deps.ts';
 import type { PhaseRecord } from '../core/types.ts';
 
+const PLAIN_PROGRESS_EVERY_MS = 3_000;
+
 /**
  * Progress on stderr, so stdout stays clean for --json. On a TTY: a spinner per phase with its
  * elapsed time; otherwise one plain line per event, which is what CI logs want.
@@ -16,6 +18,7 @@ export class TerminalReporter implements Reporter {
   private phaseStart = 0;
   private ticker: NodeJS.Timeout | null = null;
   private label = '';
+  private lastProgressAt = 0;
 
   constructor(options: { quiet?: boolean } = {}) {
     this.interactive = Boolean(process.stderr.isTTY) && !process.env.CI;
@@ -38,8 +41,16 @@ export class TerminalReporter implements Reporter {
 
   progress(text: string): void {
     if (this.quiet) return;
-    if (this.spinner) this.spinner.text = `${this.label} ${pc.dim(`· ${text}`)}`;
-    else process.stderr.write(`[cutover]   ${text}\n`);
+    if (this.spinner) {
+      this.spinner.text = `${this.label} ${pc.dim(`· ${text}`)}`;
+      return;
+    }
+    // Plain logs get at most one progress line every few seconds: a health check retrying for
+    // a minute should not bury the phase lines.
+    const now = Date.now();
+    if (now - this.lastProgressAt < PLAIN_PROGRESS_EVERY_MS) return;
+    this.lastProgressAt = now;
+    process.stderr.write(`[cutover]   ${text}\n`);
   }
 
   phaseFinished(record: PhaseRecord): void {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { healthSchema, smokeSchema } from '../checks/config-schema.ts';
 import { routerConfigSchema } from '../router/config-schema.ts';
 import { platformSchema } from '../drivers/registry.ts';
+import { migrationsConfigSchema } from '../migrations/config-schema.ts';
 import { durationField } from './fields.ts';
 
 /**
@@ -35,6 +36,7 @@ export const configSchema = z.object({
     message: z.string().default('Scheduled maintenance in progress. Please try again shortly.').describe('Default maintenance message.'),
   }).strict().default({ retryAfter: '30s', message: 'Scheduled maintenance in progress. Please try again shortly.' }),
   flags: z.record(z.string(), z.unknown()).default({}).describe('Initial feature flags, passed as FEATURE_FLAGS_JSON.'),
+  migrations: migrationsConfigSchema.optional(),
   preflight: z.object({
     requireHealthyLive: z.boolean().default(true).describe('Refuse to deploy while the live color fails its health probe (--force overrides).'),
   }).strict().default({ requireHealthyLive: true }),

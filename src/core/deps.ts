@@ -113,6 +113,8 @@ export interface CoreSettings {
   readonly scaleDown: { readonly delayMs: number; readonly replicas: number };
   /** Refuse to deploy when the live color fails its health probe (overridable with force). */
   readonly requireHealthyLive: boolean;
+  /** FEATURE_FLAGS_JSON both colors start with before any `cutover flags set`. */
+  readonly defaultFlags?: Readonly<Record<string, unknown>>;
 }
 
 export interface CoreDeps {

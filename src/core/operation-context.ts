@@ -9,6 +9,12 @@ import { emptyState, type AppState, type Color, type ColorState, type Operation,
 
 const SIGNAL_POLL_MS = 250;
 
+function seededState(deps: CoreDeps): AppState {
+  const state = emptyState(deps.settings.app);
+  state.flags = { blue: { ...deps.settings.defaultFlags }, green: { ...deps.settings.defaultFlags } };
+  return state;
+}
+
 /** Thrown inside a phase to stop it with a readable reason; the runner records it, never shows a stack. */
 export class PhaseFailure extends Error {
   readonly data?: unknown;
@@ -52,7 +58,7 @@ export class OperationContext {
   static async open(deps: CoreDeps, command: string): Promise<OperationContext> {
     const lock = await deps.store.acquireLock({ ...deps.holder, command, since: new Date().toISOString() });
     try {
-      const state = (await deps.store.load()) ?? emptyState(deps.settings.app);
+      const state = (await deps.store.load()) ?? seededState(deps);
       return new OperationContext(deps, state, lock);
     } catch (err) {
       await lock.release();

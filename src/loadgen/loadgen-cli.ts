@@ -55,7 +55,7 @@ async function main(): Promise<void> {
   const options: LoadOptions = values.model === 'open'
     ? { ...common, model: 'open', ratePerSec: Number(values.rate), maxConnections: num(values['max-connections']) }
     : { ...common, model: 'closed', connections: Number(values.connections) };
-  const generator = new LoadGenerator(options);
+  const generator = new LoadGenerator(options).start();
   if (values['marks-from-stdin']) {
     const lines = createInterface({ input: process.stdin });
     lines.on('line', (line) => {
@@ -65,7 +65,7 @@ async function main(): Promise<void> {
     });
     void generator.finished.then(() => lines.close(), () => lines.close());
   }
-  const report = await generator.start().finished;
+  const report = await generator.finished;
   const out = values.records ? { ...report, records: generator.records() } : report;
   process.stdout.write(`${JSON.stringify(out)}\n`);
 }

@@ -117,16 +117,38 @@ export function alterTableClauseStarts(stmt: ParsedStatement, relation: RangeVar
 
 /** One subcommand of an ALTER TABLE, with where it starts in the file. */
 export interface AlterCommand {
-  cmd: AlterTableCmd;
-  relation: RangeVar;
-  byte: number;
+  readonly cmd: AlterTableCmd;
+  readonly relation: RangeVar;
+  /** Where the subcommand starts in the file. */
+  readonly byte: number;
 }
 
-/** The subcommands of an `ALTER TABLE` statement; empty for any other statement. */
+const commandCache = new WeakMap<ParsedStatement, AlterCommand[]>();
+
+/**
+ * The subcommands of an `ALTER TABLE` statement; empty for any other statement. Cached per
+ * statement, and `byte` is worked out only when read: finding a clause needs the lexer,
+ * and most clauses never produce a finding.
+ */
 export function alterTableCommands(stmt: ParsedStatement): AlterCommand[] {
+  const cached = commandCache.get(stmt);
+  if (cached) return cached;
   const alter = as<AlterTableStmt>(stmt.node, 'AlterTableStmt');
-  if (!alter?.relation || (alter.objtype && alter.objtype !== 'OBJECT_TABLE')) return [];
+  if (!alter?.relation || (alter.objtype && alter.objtype !== 'OBJECT_TABLE')) {
+    commandCache.set(stmt, []);
+    return [];
+  }
+  const relation = alter.relation;
   const cmds = (alter.cmds ?? []).map((n) => as<AlterTableCmd>(n, 'AlterTableCmd')).filter((c): c is AlterTableCmd => !!c);
-  const starts = alterTableClauseStarts(stmt, alter.relation, cmds.length);
-  return cmds.map((cmd, i) => ({ cmd, relation: alter.relation!, byte: starts[i] }));
+  let starts: number[] | undefined;
+  const commands = cmds.map((cmd, i) => ({
+    cmd,
+    relation,
+    get byte() {
+      starts ??= alterTableClauseStarts(stmt, relation, cmds.length);
+      return starts[i];
+    },
+  }));
+  commandCache.set(stmt, commands);
+  return commands;
 }

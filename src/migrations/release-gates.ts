@@ -39,24 +39,29 @@ function rank(order: readonly string[], version: string): number {
 }
 
 /**
- * Contract migrations remove what older releases still use, so they wait until every
- * running color runs the release that applied the newest expand migration, or a later one.
- * A version missing from `releaseOrder` cannot be proven new enough and blocks.
+ * Contract migrations remove what older releases still use, so they wait until no old
+ * release runs: every running color must run the newest of (the release that applied the
+ * newest expand migration, the live release, any running release). A version missing from
+ * `releaseOrder` cannot be proven new enough and blocks unless it is that release itself.
  * Pure; returns null when contract may run.
  */
 export function contractRefusal(ledger: readonly LedgerEntry[], ctx: ReleaseContext): ContractRefusal | null {
   const newestExpand = [...ledger].reverse().find((e) => e.phase === 'expand');
-  if (!newestExpand) return null;
-  const needed = newestExpand.release;
-  const neededRank = rank(ctx.releaseOrder, needed);
+  const candidates: Array<{ version: string; why: string }> = [];
+  if (newestExpand) candidates.push({ version: newestExpand.release, why: `the release that applied expand migration ${newestExpand.name}` });
+  if (ctx.live) candidates.push({ version: ctx.live.version, why: `which is live on ${ctx.live.color}` });
+  for (const r of ctx.running) candidates.push({ version: r.version, why: `which ${r.color} runs` });
+  if (candidates.length === 0) return null;
+  const needed = candidates.reduce((best, c) => (rank(ctx.releaseOrder, c.version) > rank(ctx.releaseOrder, best.version) ? c : best));
+  const neededRank = rank(ctx.releaseOrder, needed.version);
   for (const r of ctx.running) {
     const runningRank = rank(ctx.releaseOrder, r.version);
-    const older = neededRank < 0 || runningRank < 0 ? r.version !== needed : runningRank < neededRank;
+    const older = neededRank < 0 || runningRank < 0 ? r.version !== needed.version : runningRank < neededRank;
     if (older) {
       return {
-        reason: `${r.color} still runs ${r.version}, which is older than ${needed}, the release that applied expand migration ${newestExpand.name}; `
+        reason: `${r.color} still runs ${r.version}, which is older than ${needed.version}, ${needed.why}; `
           + `contract migrations may remove what ${r.version} uses. Retire ${r.color} (let the deploy finish, or run cutover finalize) and try again`,
-        blockingRelease: needed,
+        blockingRelease: needed.version,
         color: r.color,
       };
     }
@@ -82,7 +87,7 @@ export function rollbackBlock(ledger: readonly LedgerEntry[], target: { targetVe
   return {
     migration: blocking.name,
     release: blocking.release,
-    message: `contract migration ${blocking.name} ran during release ${blocking.release} (at ${when}) and may have removed schema that ${target.targetVersion} needs; `
-      + `rolling back to ${target.targetVersion} is refused (--force overrides, at the risk of the old release failing against the current schema)`,
+    // The core prefixes "rollback to <version> refused:" and offers --force.
+    message: `contract migration ${blocking.name} ran during release ${blocking.release} (at ${when}) and may have removed schema that ${target.targetVersion} needs`,
   };
 }

@@ -1,7 +1,6 @@
 import type { RangeVar } from 'libpg-query';
 import type { MigrationPhase } from './finding.ts';
-import type { SchemaKnowledge } from './schema-knowledge.ts';
-import { tableKey } from './schema-knowledge.ts';
+import { tableKey, type SchemaKnowledge } from './schema-knowledge.ts';
 import type { ParsedStatement } from './sql-file.ts';
 
 /**

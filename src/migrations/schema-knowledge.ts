@@ -13,6 +13,8 @@ import type { ParsedStatement } from './sql-file.ts';
  */
 export class SchemaKnowledge {
   private readonly tables = new Map<string, TableFacts>();
+  /** Keys of `tables` by bare table name, for matching `t` against `s.t`. */
+  private readonly keysByName = new Map<string, Set<string>>();
 
   /** The column's type as the last linted statement that touched it declared it. */
   columnType(table: RangeVar | undefined, column: string): NormalizedType | undefined {
@@ -89,8 +91,8 @@ export class SchemaKnowledge {
         facts.columns.delete(rename.subname);
         if (type) facts.columns.set(rename.newname, type);
       } else if (rename.renameType === 'OBJECT_TABLE') {
-        this.tables.delete(tableKey(rename.relation));
-        this.tables.set(tableKey({ ...rename.relation, relname: rename.newname }), facts);
+        this.forget(tableKey(rename.relation));
+        this.remember(tableKey({ ...rename.relation, relname: rename.newname }), facts);
       }
       return;
     }
@@ -100,7 +102,7 @@ export class SchemaKnowledge {
         const parts = strings(as<{ items?: [] }>(object, 'List')?.items);
         const relname = parts[parts.length - 1];
         const schemaname = parts.length > 1 ? parts[parts.length - 2] : undefined;
-        if (relname) this.tables.delete(tableKey({ relname, schemaname }));
+        if (relname) this.forget(tableKey({ relname, schemaname }));
       }
     }
   }
@@ -118,8 +120,21 @@ export class SchemaKnowledge {
     const existing = this.find(rv);
     if (existing) return existing;
     const facts: TableFacts = { columns: new Map(), notNullChecks: new Map() };
-    this.tables.set(tableKey(rv), facts);
+    this.remember(tableKey(rv), facts);
     return facts;
+  }
+
+  private remember(key: string, facts: TableFacts): void {
+    this.tables.set(key, facts);
+    const name = key.slice(key.indexOf('.') + 1);
+    let keys = this.keysByName.get(name);
+    if (!keys) this.keysByName.set(name, (keys = new Set()));
+    keys.add(key);
+  }
+
+  private forget(key: string): void {
+    this.tables.delete(key);
+    this.keysByName.get(key.slice(key.indexOf('.') + 1))?.delete(key);
   }
 
   private find(rv: RangeVar | undefined): TableFacts | undefined {
@@ -128,11 +143,11 @@ export class SchemaKnowledge {
     if (exact) return exact;
     // An unqualified name in one migration and a qualified one in another usually mean the
     // same table (search_path); when only one table by that name is known, take it.
-    const sameName = [...this.tables.entries()].filter(([key]) => key.endsWith(`.${rv.relname}`));
-    if (sameName.length !== 1) return undefined;
-    const [key, facts] = sameName[0];
+    const sameName = this.keysByName.get(rv.relname);
+    if (sameName?.size !== 1) return undefined;
+    const [key] = sameName;
     const schema = key.slice(0, key.length - rv.relname.length - 1);
-    return schema === '' || !rv.schemaname ? facts : undefined;
+    return schema === '' || !rv.schemaname ? this.tables.get(key) : undefined;
   }
 }
 

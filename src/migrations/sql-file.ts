@@ -17,20 +17,19 @@ export interface ParsedStatement {
   start: Position;
   /** The statement's own text, ready to send to the server. */
   text: string;
-  /** Lexer tokens inside the statement (comments excluded). */
-  tokens: ScanToken[];
+  /** Lexer tokens of the statement (comments excluded), byte offsets in the file; computed on first use. */
+  readonly tokens: ScanToken[];
   /** True between an explicit BEGIN/START TRANSACTION and its COMMIT/ROLLBACK. */
   inTransactionBlock: boolean;
-  /** Comments between the previous statement and this one, nearest last. */
+  /** Comments between the previous statement and this one, in file order. */
   leadingComments: SqlComment[];
 }
 
 export interface SqlComment {
   startByte: number;
-  endByte: number;
   text: string;
   start: Position;
-  /** True when no blank line separates this comment from the statement after it. */
+  /** True when no blank line separates this comment (or the comments after it) from the statement. */
   attached: boolean;
 }
 
@@ -59,8 +58,10 @@ interface RawPiece {
   node: Node;
   locationBase: number;
   startByte: number;
-  /** Upper bound of the statement; trailing comments and whitespace are trimmed later. */
+  /** Upper bound of the statement; trailing whitespace and a semicolon are trimmed later. */
   limitByte: number;
+  /** Where the stretch of comments and whitespace before the statement begins. */
+  gapFrom: number;
 }
 
 /**
@@ -73,62 +74,30 @@ export function parseSqlFile(text: string): ParsedFile {
   const source = new SourceText(text);
   const problems: ParseProblem[] = [];
   if (text.trim() === '') return { source, statements: [], problems };
-  let tokens: ScanToken[];
+  let pieces: RawPiece[];
   try {
-    tokens = scanSync(text).tokens;
-  } catch (err) {
-    // The lexer failed (e.g. an unterminated quote): nothing in the file can be trusted.
-    const byte = sqlErrorByte(err, 0);
-    problems.push({ byte, position: source.position(byte), message: errorMessage(err) });
-    return { source, statements: [], problems };
-  }
-
-  const pieces: RawPiece[] = [];
-  if (tokens.every(isComment)) return { source, statements: [], problems };
-  try {
-    const stmts = parseSync(text).stmts ?? [];
-    for (const raw of stmts) pieces.push(pieceOf(raw, 0, source.byteLength));
-  } catch {
-    for (const [from, to] of splitAtSemicolons(tokens, source.byteLength)) {
-      const chunkTokens = tokens.filter((t) => t.start >= from && t.end <= to);
-      if (chunkTokens.every(isComment)) continue;
-      const chunk = source.slice(from, to);
-      try {
-        for (const raw of parseSync(chunk).stmts ?? []) {
-          const local = pieceOf(raw, 0, Buffer.byteLength(chunk));
-          pieces.push({ node: local.node, locationBase: from, startByte: from + local.startByte, limitByte: from + local.limitByte });
-        }
-      } catch (err) {
-        const firstCode = chunkTokens.find((t) => !isComment(t))!;
-        const byte = from + sqlErrorByte(err, firstCode.start - from);
-        problems.push({ byte, position: source.position(byte), message: errorMessage(err) });
-      }
+    pieces = [];
+    let gapFrom = 0;
+    for (const raw of parseSync(text).stmts ?? []) {
+      const piece = pieceOf(raw, 0, source.byteLength, gapFrom);
+      pieces.push(piece);
+      gapFrom = piece.limitByte;
     }
+  } catch {
+    pieces = reparseInPieces(source, problems);
   }
 
   const statements: ParsedStatement[] = [];
   let inTransactionBlock = false;
-  let previousEnd = 0;
-  let cursor = 0;
   for (const piece of pieces) {
-    // Pieces come in file order, so one forward pass over the tokens serves them all.
-    const comments: ScanToken[] = [];
-    while (cursor < tokens.length && tokens[cursor].end <= piece.startByte) {
-      if (isComment(tokens[cursor]) && tokens[cursor].start >= previousEnd) comments.push(tokens[cursor]);
-      cursor++;
-    }
-    const own: ScanToken[] = [];
-    while (cursor < tokens.length && tokens[cursor].end <= piece.limitByte) {
-      const token = tokens[cursor++];
-      if (!isComment(token)) own.push(token);
-      else if (own.length === 0) comments.push(token);
-    }
-    if (own.length > 0 && own[own.length - 1].text === ';') own.pop();
-    const startByte = own.length > 0 ? own[0].start : piece.startByte;
-    const endByte = own.length > 0 ? own[own.length - 1].end : piece.limitByte;
+    const startByte = piece.startByte;
+    const raw = source.slice(startByte, piece.limitByte);
+    const body = raw.trimEnd().replace(/;$/, '').trimEnd();
+    const endByte = startByte + Buffer.byteLength(body);
     const kind = Object.keys(piece.node)[0];
     const txKind = kind === 'TransactionStmt' ? (piece.node as { TransactionStmt: { kind?: string } }).TransactionStmt.kind : undefined;
     if (txKind === 'TRANS_STMT_BEGIN' || txKind === 'TRANS_STMT_START') inTransactionBlock = true;
+    let tokens: ScanToken[] | undefined;
     statements.push({
       index: statements.length,
       node: piece.node,
@@ -137,22 +106,61 @@ export function parseSqlFile(text: string): ParsedFile {
       startByte,
       endByte,
       start: source.position(startByte),
-      text: source.slice(startByte, endByte),
-      tokens: own,
+      text: body,
+      // Scanning costs about as much as parsing, and only a few rules need tokens.
+      get tokens() {
+        tokens ??= scanSync(body).tokens
+          .filter((t) => !isComment(t))
+          .map((t) => ({ ...t, start: t.start + startByte, end: t.end + startByte }));
+        return tokens;
+      },
       inTransactionBlock,
-      leadingComments: describeComments(source, comments, startByte),
+      leadingComments: gapComments(source, piece.gapFrom, startByte),
     });
     if (txKind === 'TRANS_STMT_COMMIT' || txKind === 'TRANS_STMT_ROLLBACK') inTransactionBlock = false;
-    previousEnd = endByte;
   }
   return { source, statements, problems };
 }
 
-function pieceOf(raw: RawStmt, base: number, byteLength: number): RawPiece {
+function pieceOf(raw: RawStmt, base: number, byteLength: number, gapFrom: number): RawPiece {
   // libpg-query leaves out fields that are zero, so the first statement has no location.
   const startByte = base + (raw.stmt_location ?? 0);
   const limitByte = raw.stmt_len ? startByte + raw.stmt_len : byteLength;
-  return { node: raw.stmt as Node, locationBase: base, startByte, limitByte };
+  return { node: raw.stmt as Node, locationBase: base, startByte, limitByte, gapFrom };
+}
+
+/** The fallback for a file the grammar rejects: parse it piece by piece between top-level semicolons. */
+function reparseInPieces(source: SourceText, problems: ParseProblem[]): RawPiece[] {
+  let tokens: ScanToken[];
+  try {
+    tokens = scanSync(source.text).tokens;
+  } catch (err) {
+    // The lexer failed too (e.g. an unterminated quote): nothing in the file can be trusted.
+    const byte = sqlErrorByte(err, 0);
+    problems.push({ byte, position: source.position(byte), message: errorMessage(err) });
+    return [];
+  }
+  const pieces: RawPiece[] = [];
+  let index = 0;
+  for (const [from, to] of splitAtSemicolons(tokens, source.byteLength)) {
+    const chunkTokens: ScanToken[] = [];
+    while (index < tokens.length && tokens[index].end <= to) chunkTokens.push(tokens[index++]);
+    const firstCode = chunkTokens.find((t) => !isComment(t));
+    if (!firstCode) continue;
+    const chunk = source.slice(from, to);
+    try {
+      let gapFrom = from;
+      for (const raw of parseSync(chunk).stmts ?? []) {
+        const local = pieceOf(raw, 0, Buffer.byteLength(chunk), 0);
+        pieces.push({ node: local.node, locationBase: from, startByte: from + local.startByte, limitByte: from + local.limitByte, gapFrom });
+        gapFrom = from + local.limitByte;
+      }
+    } catch (err) {
+      const byte = from + sqlErrorByte(err, firstCode.start - from);
+      problems.push({ byte, position: source.position(byte), message: errorMessage(err) });
+    }
+  }
+  return pieces;
 }
 
 function isComment(token: ScanToken): boolean {
@@ -160,7 +168,7 @@ function isComment(token: ScanToken): boolean {
   return name === 'SQL_COMMENT' || name === 'C_COMMENT';
 }
 
-/** Byte ranges between top-level semicolons, for re-parsing a file piece by piece. */
+/** Byte ranges between top-level semicolons. */
 function splitAtSemicolons(tokens: ScanToken[], byteLength: number): Array<[number, number]> {
   const ranges: Array<[number, number]> = [];
   let depth = 0;
@@ -177,16 +185,44 @@ function splitAtSemicolons(tokens: ScanToken[], byteLength: number): Array<[numb
   return ranges;
 }
 
-function describeComments(source: SourceText, comments: ScanToken[], statementStart: number): SqlComment[] {
-  const described: SqlComment[] = [];
-  let attached = true;
-  for (let i = comments.length - 1; i >= 0; i--) {
-    const next = i + 1 < comments.length ? comments[i + 1].start : statementStart;
-    if (/\n[ \t\r]*\n/.test(source.slice(comments[i].end, next))) attached = false;
-    const t = comments[i];
-    described.unshift({ startByte: t.start, endByte: t.end, text: t.text, start: source.position(t.start), attached });
+/**
+ * The comments in the stretch between two statements. That stretch holds nothing but
+ * whitespace, semicolons and comments (the parser put every token elsewhere in a
+ * statement), so a tiny reader suffices there instead of a second pass of the WASM lexer.
+ */
+function gapComments(source: SourceText, fromByte: number, toByte: number): SqlComment[] {
+  if (toByte <= fromByte) return [];
+  const gap = source.slice(fromByte, toByte);
+  const found: Array<{ at: number; end: number }> = [];
+  let i = 0;
+  while (i < gap.length) {
+    if (gap.startsWith('--', i)) {
+      const newline = gap.indexOf('\n', i);
+      const end = newline < 0 ? gap.length : newline;
+      found.push({ at: i, end });
+      i = end;
+    } else if (gap.startsWith('/*', i)) {
+      // PostgreSQL block comments nest.
+      let depth = 0;
+      let j = i;
+      while (j < gap.length) {
+        if (gap.startsWith('/*', j)) { depth++; j += 2; } else if (gap.startsWith('*/', j)) { depth--; j += 2; if (depth === 0) break; } else j++;
+      }
+      found.push({ at: i, end: j });
+      i = j;
+    } else {
+      i++;
+    }
   }
-  return described;
+  const comments: SqlComment[] = [];
+  let attached = true;
+  for (let k = found.length - 1; k >= 0; k--) {
+    const after = gap.slice(found[k].end, k + 1 < found.length ? found[k + 1].at : gap.length);
+    if (/\n[ \t\r]*\n/.test(after)) attached = false;
+    const startByte = fromByte + Buffer.byteLength(gap.slice(0, found[k].at));
+    comments.unshift({ startByte, text: gap.slice(found[k].at, found[k].end).replace(/\r$/, ''), start: source.position(startByte), attached });
+  }
+  return comments;
 }
 
 function sqlErrorByte(err: unknown, fallback: number): number {

@@ -184,6 +184,16 @@ export class ScenarioWorkspace {
     }
   }
 
+  /** The daemon's own record (`.cutover/daemon.json`: live color, replicas and their pids), or null. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  readDaemonSnapshot(): any {
+    try {
+      return JSON.parse(readFileSync(join(this.dir, '.cutover', 'daemon.json'), 'utf8'));
+    } catch {
+      return null;
+    }
+  }
+
   daemonPid(): number {
     return Number(readFileSync(join(this.dir, '.cutover', 'daemon.pid'), 'utf8').trim());
   }

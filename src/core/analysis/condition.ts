@@ -132,7 +132,7 @@ export function compileCondition(text: string, variables: readonly string[] = ['
     if (token.kind === 'word') {
       pos++;
       if (token.text === 'true' || token.text === 'false') return { type: 'boolean', value: token.text === 'true' };
-      if (token.text in FUNCTIONS) return parseCall(token);
+      if (Object.hasOwn(FUNCTIONS, token.text)) return parseCall(token);
       if (!variables.includes(token.text)) fail(`unknown name "${token.text}" (known: ${variables.join(', ')})`, token.at);
       return { type: 'variable', name: token.text };
     }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { durationString } from '../duration-string.ts';
+import { durationField } from '../../config/fields.ts';
 
 /** Which of the router's per-color numbers to read. */
 export const builtinQuerySchema = z
@@ -12,7 +12,7 @@ export const builtinQuerySchema = z
     include4xx: z.boolean().optional().describe('for error-rate: count 4xx as errors too'),
     listener: z.enum(['main', 'preview']).optional().describe('only traffic through this router listener; default both'),
     url: z.string().url().optional().describe("the router's /metrics URL; default: the router cutover runs"),
-    timeout: durationString.optional().describe('per scrape; default 5s'),
+    timeout: durationField('per scrape; default 5s').optional(),
   })
   .strict();
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { durationString } from '../duration-string.ts';
+import { durationField } from '../../config/fields.ts';
 
 /** A program whose output (or exit code) is the metric. */
 export const commandQuerySchema = z
@@ -15,7 +15,7 @@ export const commandQuerySchema = z
       .describe('stdout (default): the number on the last line printed; exit-code: the exit code'),
     cwd: z.string().optional().describe('relative to the config file'),
     env: z.record(z.string(), z.string()).optional(),
-    timeout: durationString.optional().describe('default 30s; the process group is killed after it'),
+    timeout: durationField('default 30s; the process group is killed after it').optional(),
   })
   .strict();
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { durationString } from '../duration-string.ts';
+import { durationField } from '../../config/fields.ts';
 
 /** A PromQL query against a Prometheus server's HTTP API. */
 export const prometheusQuerySchema = z
@@ -12,13 +12,13 @@ export const prometheusQuerySchema = z
       .describe('PromQL returning one series; ${color}, ${version}, ${app} and ${window} are substituted'),
     range: z
       .object({
-        duration: durationString.optional().describe('how far back; default: the measurement window'),
-        step: durationString.optional().describe('resolution; default: the range / 30, at least 1s'),
+        duration: durationField('how far back; default: the measurement window').optional(),
+        step: durationField('resolution; default: the range / 30, at least 1s').optional(),
       })
       .strict()
       .optional()
       .describe('run a range query; every point becomes a sample, the last one the value'),
-    timeout: durationString.optional().describe('per request; default 5s'),
+    timeout: durationField('per request; default 5s').optional(),
     headers: z.record(z.string(), z.string()).optional(),
   })
   .strict();

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { durationString } from '../duration-string.ts';
+import { durationField } from '../../config/fields.ts';
 
 /** A GET that returns JSON, and where the number is inside it. */
 export const webQuerySchema = z
@@ -11,7 +11,7 @@ export const webQuerySchema = z
       .describe('${color}, ${version}, ${app}, ${window} (URL-encoded) and ${targetUrl} are substituted'),
     path: z.string().optional().describe("where the number is, e.g. data.errorRate or $.series[0]['p99']; default: the whole body"),
     headers: z.record(z.string(), z.string()).optional(),
-    timeout: durationString.optional().describe('default 5s'),
+    timeout: durationField('default 5s').optional(),
   })
   .strict();
 

@@ -8,14 +8,15 @@ export const addColumnNotNullNoDefault: Rule = {
   impact: 'breaking',
   summary: 'ADD COLUMN … NOT NULL without a DEFAULT',
   check(stmt, ctx) {
-    return alterTableCommands(stmt).flatMap(({ cmd, relation, byte }) => {
+    return alterTableCommands(stmt).flatMap((command) => {
+      const { cmd, relation } = command;
       const def = as<ColumnDef>(cmd.def, 'ColumnDef');
       if (cmd.subtype !== 'AT_AddColumn' || !def || isNewTable(ctx, relation)) return [];
       const column = describeAddedColumn(def);
       if (!column.notNull || column.defaultExpr || column.filledBy) return [];
       const name = `${relationName(relation)}.${quoteIdent(column.name)}`;
       return [{
-        byte,
+        byte: command.byte,
         message: `adds NOT NULL column ${name} without a default: the live release's INSERTs do not set it and would fail with a not-null violation (and the ALTER itself fails if the table has rows)`,
         hint: 'Give the column a constant DEFAULT (no rewrite since PostgreSQL 11), or add it nullable, backfill it, and enforce NOT NULL in a later release.',
       }];

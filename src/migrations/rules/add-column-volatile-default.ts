@@ -11,7 +11,8 @@ export const addColumnVolatileDefault: Rule = {
   impact: 'blocking',
   summary: 'ADD COLUMN whose value must be computed per row (volatile default, serial, identity, stored generated): a table rewrite',
   check(stmt, ctx) {
-    return alterTableCommands(stmt).flatMap(({ cmd, relation, byte }) => {
+    return alterTableCommands(stmt).flatMap((command) => {
+      const { cmd, relation } = command;
       const def = as<ColumnDef>(cmd.def, 'ColumnDef');
       if (cmd.subtype !== 'AT_AddColumn' || !def || isNewTable(ctx, relation)) return [];
       const column = describeAddedColumn(def);
@@ -20,7 +21,7 @@ export const addColumnVolatileDefault: Rule = {
       const rewrite = `PostgreSQL rewrites every row of ${table} under an ACCESS EXCLUSIVE lock, blocking all reads and writes until it finishes`;
       if (column.filledBy) {
         return [{
-          byte,
+          byte: command.byte,
           message: `adds ${column.filledBy} ${name}: to fill existing rows ${rewrite}`,
           hint: column.filledBy === 'stored generated column'
             ? 'Add a plain nullable column, keep it up to date with a trigger, and backfill existing rows in batches (or use a VIRTUAL generated column on PostgreSQL 18+).'
@@ -30,10 +31,10 @@ export const addColumnVolatileDefault: Rule = {
       if (!column.defaultExpr) return [];
       const volatile = calledFunctions(column.defaultExpr).filter((f) => VOLATILE_FUNCTIONS.has(f));
       if (volatile.length > 0) {
-        return [{ byte, message: `adds column ${name} with the volatile default ${volatile[0]}(): ${rewrite}`, hint: HINT }];
+        return [{ byte: command.byte, message: `adds column ${name} with the volatile default ${volatile[0]}(): ${rewrite}`, hint: HINT }];
       }
       if (ctx.pgVersion < 11) {
-        return [{ byte, message: `adds column ${name} with a default: before PostgreSQL 11 any default makes ${rewrite}`, hint: HINT }];
+        return [{ byte: command.byte, message: `adds column ${name} with a default: before PostgreSQL 11 any default makes ${rewrite}`, hint: HINT }];
       }
       return [];
     });

@@ -13,7 +13,8 @@ export const addUniqueConstraint: Rule = {
   impact: 'blocking',
   summary: 'UNIQUE, PRIMARY KEY or EXCLUDE added directly instead of USING INDEX built concurrently',
   check(stmt, ctx) {
-    return alterTableCommands(stmt).flatMap(({ cmd, relation, byte }) => {
+    return alterTableCommands(stmt).flatMap((command) => {
+      const { cmd, relation } = command;
       if (isNewTable(ctx, relation)) return [];
       let constraints: Constraint[] = [];
       if (cmd.subtype === 'AT_AddConstraint') {
@@ -32,7 +33,7 @@ export const addUniqueConstraint: Rule = {
             ? 'Exclusion constraints cannot be attached from an existing index; add them while the table is small or empty, or in a maintenance window.'
             : `CREATE UNIQUE INDEX CONCURRENTLY in a migration file of its own, then ALTER TABLE ${table} ADD CONSTRAINT … ${kind} USING INDEX … in the next one.`;
           return {
-            byte: c.location !== undefined ? byteAt(stmt, c.location) : byte,
+            byte: c.location !== undefined ? byteAt(stmt, c.location) : command.byte,
             message: `adds a ${kind} constraint to ${table} directly: PostgreSQL builds its index under an ACCESS EXCLUSIVE lock, blocking all reads and writes for the whole build`,
             hint,
           };

@@ -7,7 +7,8 @@ export const changeColumnType: Rule = {
   impact: 'blocking',
   summary: 'ALTER COLUMN … TYPE, unless an earlier linted migration proves it a binary-coercible widening',
   check(stmt, ctx) {
-    return alterTableCommands(stmt).flatMap(({ cmd, relation, byte }) => {
+    return alterTableCommands(stmt).flatMap((command) => {
+      const { cmd, relation } = command;
       const def = as<ColumnDef>(cmd.def, 'ColumnDef');
       if (cmd.subtype !== 'AT_AlterColumnType' || !def || isNewTable(ctx, relation)) return [];
       const column = cmd.name ?? '?';
@@ -18,7 +19,7 @@ export const changeColumnType: Rule = {
       const table = relationName(relation);
       const known = current ? ` (from ${current.display})` : '';
       return [{
-        byte,
+        byte: command.byte,
         message: `changes the type of ${table}.${quoteIdent(column)}${known} to ${target?.display ?? 'another type'}: unless the change is binary-coercible PostgreSQL rewrites ${table} and rebuilds its indexes under an ACCESS EXCLUSIVE lock, blocking all reads and writes, and the live release may not handle the new type`,
         hint: current
           ? 'Add a column of the new type in expand, keep it in sync and backfill it in batches, move the release to it, then drop the old column in contract.'

@@ -8,13 +8,14 @@ export const constraintNotValid: Rule = {
   impact: 'blocking',
   summary: 'FOREIGN KEY or CHECK added without NOT VALID, or validated while the ADD still holds its lock',
   check(stmt, ctx) {
-    return alterTableCommands(stmt).flatMap(({ cmd, relation, byte }): RuleHit[] => {
+    return alterTableCommands(stmt).flatMap((command): RuleHit[] => {
+      const { cmd, relation } = command;
       if (isNewTable(ctx, relation)) return [];
       const table = relationName(relation);
       if (cmd.subtype === 'AT_ValidateConstraint' && ctx.file.runsInTransaction
         && ctx.file.notValidConstraints.has(`${tableKey(relation)}/${cmd.name}`)) {
         return [{
-          byte,
+          byte: command.byte,
           message: `validates ${quoteIdent(cmd.name ?? '?')} in the same transaction that added it: the ADD's lock on ${table} is held until commit, so the validation scan blocks traffic after all`,
           hint: 'Move VALIDATE CONSTRAINT to a later migration file; each file runs in its own transaction.',
         }];
@@ -38,12 +39,12 @@ export const constraintNotValid: Rule = {
           const hint = `Add it with NOT VALID (new rows are checked from then on), then run ALTER TABLE ${table} VALIDATE CONSTRAINT … in a later migration file; VALIDATE does not block reads or writes.`;
           return c.contype === 'CONSTR_FOREIGN'
             ? {
-              byte: c.location !== undefined ? byteAt(stmt, c.location) : byte,
+              byte: c.location !== undefined ? byteAt(stmt, c.location) : command.byte,
               message: `adds FOREIGN KEY${name} on ${table} without NOT VALID: checking every existing row holds a SHARE ROW EXCLUSIVE lock on ${table} and on ${relationName(c.pktable)}, blocking writes to both until the scan ends`,
               hint,
             }
             : {
-              byte: c.location !== undefined ? byteAt(stmt, c.location) : byte,
+              byte: c.location !== undefined ? byteAt(stmt, c.location) : command.byte,
               message: `adds CHECK constraint${name} on ${table} without NOT VALID: PostgreSQL checks every existing row under an ACCESS EXCLUSIVE lock, blocking all reads and writes until the scan ends`,
               hint,
             };

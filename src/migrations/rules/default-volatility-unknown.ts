@@ -9,7 +9,8 @@ export const defaultVolatilityUnknown: Rule = {
   impact: 'advisory',
   summary: 'ADD COLUMN … DEFAULT f() where cutover cannot tell whether f is volatile',
   check(stmt, ctx) {
-    return alterTableCommands(stmt).flatMap(({ cmd, relation, byte }) => {
+    return alterTableCommands(stmt).flatMap((command) => {
+      const { cmd, relation } = command;
       const def = as<ColumnDef>(cmd.def, 'ColumnDef');
       if (cmd.subtype !== 'AT_AddColumn' || !def || isNewTable(ctx, relation)) return [];
       const column = describeAddedColumn(def);
@@ -19,7 +20,7 @@ export const defaultVolatilityUnknown: Rule = {
       const unknown = called.filter((f) => !NON_VOLATILE_FUNCTIONS.has(f));
       if (unknown.length === 0) return [];
       return [{
-        byte,
+        byte: command.byte,
         message: `adds column ${relationName(relation)}.${quoteIdent(column.name)} with default ${unknown[0]}(), whose volatility cutover cannot know without a catalog; if it is VOLATILE, PostgreSQL rewrites the whole table under an ACCESS EXCLUSIVE lock`,
         hint: `If ${unknown[0]} is STABLE or IMMUTABLE this is safe: say so with "-- cutover:ignore default-volatility-unknown <reason>". Otherwise add the column without a default and backfill in batches.`,
       }];

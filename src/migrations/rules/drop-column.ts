@@ -8,10 +8,11 @@ export const dropColumn: Rule = {
   check(stmt, ctx) {
     return alterTableCommands(stmt)
       .filter(({ cmd, relation }) => cmd.subtype === 'AT_DropColumn' && !isNewTable(ctx, relation))
-      .map(({ cmd, relation, byte }) => {
+      .map((command) => {
+        const { cmd, relation } = command;
         const column = `${relationName(relation)}.${quoteIdent(cmd.name ?? '?')}`;
         return {
-          byte,
+          byte: command.byte,
           message: `drops column ${column} while the live release may still read or write it; its queries would fail with "column does not exist"`,
           hint: 'Stop using the column in a release first, then drop it in a contract migration once no older release is running.',
         };

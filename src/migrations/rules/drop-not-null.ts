@@ -8,9 +8,9 @@ export const dropNotNull: Rule = {
   check(stmt, ctx) {
     return alterTableCommands(stmt)
       .filter(({ cmd, relation }) => cmd.subtype === 'AT_DropNotNull' && !isNewTable(ctx, relation))
-      .map(({ cmd, relation, byte }) => ({
-        byte,
-        message: `drops NOT NULL on ${relationName(relation)}.${quoteIdent(cmd.name ?? '?')}: the new release may then write NULLs, which the live release does not expect when it reads the column`,
+      .map((command) => ({
+        byte: command.byte,
+        message: `drops NOT NULL on ${relationName(command.relation)}.${quoteIdent(command.cmd.name ?? '?')}: the new release may then write NULLs, which the live release does not expect when it reads the column`,
         hint: 'Drop NOT NULL in a contract migration, once no release that assumes the column is never NULL is running.',
       }));
   },

@@ -22,6 +22,7 @@ import { renameEnumValue } from './rename-enum-value.ts';
 import { renameObject } from './rename-object.ts';
 import { renameTable } from './rename-table.ts';
 import { setNotNull } from './set-not-null.ts';
+import { transactionControl } from './transaction-control.ts';
 import { truncateCascade } from './truncate-cascade.ts';
 import { vacuumFull } from './vacuum-full.ts';
 
@@ -33,7 +34,7 @@ export const RULES: readonly Rule[] = [
   addColumnNotNullNoDefault, addColumnVolatileDefault, defaultVolatilityUnknown,
   setNotNull, dropNotNull,
   constraintNotValid, addUniqueConstraint,
-  createIndexNotConcurrently, dropIndexNotConcurrently, reindexNotConcurrently, concurrentlyInTransaction,
+  createIndexNotConcurrently, dropIndexNotConcurrently, reindexNotConcurrently, concurrentlyInTransaction, transactionControl,
   truncateCascade, vacuumFull, cluster,
   doBlock, missingLockTimeout,
 ];

@@ -7,7 +7,8 @@ export const setNotNull: Rule = {
   impact: 'blocking',
   summary: 'SET NOT NULL on an existing column: a full scan under ACCESS EXCLUSIVE',
   check(stmt, ctx) {
-    return alterTableCommands(stmt).flatMap(({ cmd, relation, byte }) => {
+    return alterTableCommands(stmt).flatMap((command) => {
+      const { cmd, relation } = command;
       if (isNewTable(ctx, relation)) return [];
       let column: string | undefined;
       if (cmd.subtype === 'AT_SetNotNull') column = cmd.name;
@@ -19,7 +20,7 @@ export const setNotNull: Rule = {
       if (ctx.pgVersion >= 12 && ctx.schema.hasValidatedNotNullCheck(relation, column)) return [];
       const table = relationName(relation);
       return [{
-        byte,
+        byte: command.byte,
         message: `sets NOT NULL on ${table}.${quoteIdent(column)}: PostgreSQL scans all of ${table} for NULLs under an ACCESS EXCLUSIVE lock, blocking all reads and writes until the scan ends`,
         hint: `Add CONSTRAINT … CHECK (${quoteIdent(column)} IS NOT NULL) NOT VALID, VALIDATE it in a later migration (that does not block writes), then SET NOT NULL, which PostgreSQL 12+ proves from the validated constraint without a scan.`,
       }];
