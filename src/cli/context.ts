@@ -27,7 +27,7 @@ export async function openContext(options: GlobalOptions, command: string): Prom
   const config = loadConfig(options.config);
   const platform = await createPlatform(config);
   const reporter = new TerminalReporter();
-  const hooks = await optionalHooks(config, reporter);
+  const hooks = await optionalHooks(config, reporter, platform.driver);
   const deps: CoreDeps = {
     driver: platform.driver,
     store: platform.store,

@@ -1,5 +1,9 @@
 import type { ResolvedConfig } from '../config/resolved.ts';
 import type { AnalysisHook, LifecycleEvent, MigrationsHook, Reporter } from '../core/deps.ts';
+import { systemClock } from '../core/deps.ts';
+import type { PlatformDriver } from '../core/driver.ts';
+
+const NOTIFY_FLUSH_MS = 3_000;
 
 export interface OptionalHooks {
   migrations?: MigrationsHook;
@@ -12,7 +16,7 @@ export interface OptionalHooks {
  * Migrations, analysis and notifications are wired only when their config sections exist, so
  * a plain local deploy never loads a SQL parser, a database driver or a Prometheus client.
  */
-export async function optionalHooks(config: ResolvedConfig, reporter: Reporter): Promise<OptionalHooks> {
+export async function optionalHooks(config: ResolvedConfig, reporter: Reporter, driver: PlatformDriver): Promise<OptionalHooks> {
   const hooks: OptionalHooks = {};
   const closers: Array<() => Promise<void>> = [];
   if (config.raw.migrations !== undefined) {
@@ -24,6 +28,35 @@ export async function optionalHooks(config: ResolvedConfig, reporter: Reporter):
       closers.push(() => runner.close());
     }
   }
+  if (config.raw.analysis !== undefined) {
+    const { analysisSchema } = await import('../metrics/config-schema.ts');
+    const { createProviders } = await import('../metrics/registry.ts');
+    const { createAnalysisHook } = await import('../metrics/analysis-hook.ts');
+    const metricsText = (driver as { metricsText?: () => Promise<string> }).metricsText?.bind(driver);
+    const providers = createProviders({ routerMetrics: metricsText, baseDir: config.baseDir, env: process.env });
+    hooks.analysis = createAnalysisHook(analysisSchema.parse(config.raw.analysis), {
+      providers,
+      clock: systemClock,
+      onMeasurement: (m) => reporter.progress(`${m.metric} #${m.index + 1}: ${m.phase}${m.value === undefined ? '' : ` (${round(m.value)}${m.baselineValue === undefined ? '' : ` vs ${round(m.baselineValue)}`})`}`),
+      onVerdict: (v) => {
+        if (v.verdict !== 'successful') reporter.warn(`analysis ${v.metric}: ${v.verdict}: ${v.reason}`);
+      },
+    });
+  }
+  if (config.raw.notifications !== undefined) {
+    const { notificationsSchema } = await import('../metrics/config-schema.ts');
+    const { createNotifier } = await import('../notify/create-notifier.ts');
+    const notifier = createNotifier(notificationsSchema.parse(config.raw.notifications));
+    if (notifier) {
+      // Fire-and-forget: a slow or failing webhook never holds up a phase or a rollback.
+      hooks.notify = (event) => notifier.notify(event);
+      closers.push(async () => { await notifier.close(NOTIFY_FLUSH_MS); });
+    }
+  }
   if (closers.length > 0) hooks.close = async () => { await Promise.all(closers.map((close) => close())); };
   return hooks;
+}
+
+function round(value: number): string {
+  return Number.isInteger(value) ? String(value) : value.toPrecision(3);
 }

@@ -3,6 +3,7 @@ import { healthSchema, smokeSchema } from '../checks/config-schema.ts';
 import { routerConfigSchema } from '../router/config-schema.ts';
 import { platformSchema } from '../drivers/registry.ts';
 import { migrationsConfigSchema } from '../migrations/config-schema.ts';
+import { analysisSchema, notificationsSchema } from '../metrics/config-schema.ts';
 import { durationField } from './fields.ts';
 
 /**
@@ -37,6 +38,8 @@ export const configSchema = z.object({
   }).strict().default({ retryAfter: '30s', message: 'Scheduled maintenance in progress. Please try again shortly.' }),
   flags: z.record(z.string(), z.unknown()).default({}).describe('Initial feature flags, passed as FEATURE_FLAGS_JSON.'),
   migrations: migrationsConfigSchema.optional(),
+  analysis: analysisSchema.optional(),
+  notifications: notificationsSchema.optional(),
   preflight: z.object({
     requireHealthyLive: z.boolean().default(true).describe('Refuse to deploy while the live color fails its health probe (--force overrides).'),
   }).strict().default({ requireHealthyLive: true }),

@@ -166,6 +166,11 @@ export class OperationContext {
     return this.current !== null && this.current.status === 'running';
   }
 
+  /** Tells webhooks about an analysis verdict, tagged with this operation. */
+  notifyVerdict(stage: string, verdict: string, summary: string): void {
+    this.deps.notify?.({ type: 'verdict', app: this.state.app, operationId: this.op.id, kind: this.op.kind, version: this.op.version, message: `${stage} analysis ${verdict}: ${summary}` });
+  }
+
   setColor(color: Color, state: ColorState, version?: string | null): void {
     const record = this.state.colors[color];
     assertColorMove(color, record.state, state);

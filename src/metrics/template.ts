@@ -13,7 +13,10 @@ export function unknownPlaceholders(text: string): string[] {
   return [...text.matchAll(PLACEHOLDER)].map((m) => m[1]).filter((name) => !known.includes(name));
 }
 
-/** A window in the form Prometheus and people both read: 1500 -> `1500ms`, 30000 -> `30s`, 300000 -> `5m`. */
+/**
+ * A window in the form Prometheus and people both read: 1500 -> `1500ms`, 30000 -> `30s`,
+ * 300000 -> `5m`. Not formatDuration: its `1.5s` is not a valid PromQL range.
+ */
 export function windowText(ms: number): string {
   if (ms % 60_000 === 0 && ms > 0) return `${ms / 60_000}m`;
   if (ms % 1_000 === 0 && ms > 0) return `${ms / 1_000}s`;

@@ -51,8 +51,10 @@ describe('webhook notifier', () => {
       const rollbackStarted = performance.now();
       await new Promise((resolve) => setTimeout(resolve, 50));
       const rollbackMs = performance.now() - rollbackStarted;
-      assert.ok(notifyMs < 20, `notify took ${notifyMs.toFixed(1)}ms`);
-      assert.ok(rollbackMs < 150, `the rollback stand-in took ${rollbackMs.toFixed(0)}ms`);
+      assert.ok(notifyMs < 50, `notify took ${notifyMs.toFixed(1)}ms`);
+      assert.ok(rollbackMs < 1_000, `the rollback stand-in took ${rollbackMs.toFixed(0)}ms; the webhook's timeout is 10s`);
+      for (const deadline = Date.now() + 2_000; arrived === 0 && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 10));
+      await new Promise((resolve) => setTimeout(resolve, 100));
       assert.equal(arrived, 1, 'the first event is being delivered, the second waits its turn');
     } finally {
       const closeStarted = performance.now();

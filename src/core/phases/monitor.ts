@@ -54,6 +54,7 @@ export async function monitor(ctx: OperationContext, color: Color, version: stri
   }
   await post;
   const report = postResult as AnalysisReport | null;
+  if (report) ctx.notifyVerdict('post-promotion', report.verdict, report.summary);
   if (!breach && report?.verdict === 'failed') breach = `post-promotion analysis failed: ${report.summary}`;
   const notes = `${rounds} health rounds, ${failures} failed` + (report ? `; analysis ${report.verdict}: ${report.summary}` : '');
   if (breach) throw new PhaseFailure(`${breach} (${notes})`, { analysis: report?.data, critical: report?.critical });

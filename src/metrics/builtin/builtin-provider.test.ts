@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { request } from 'undici';
 import { refusedPort, startLoopbackServer } from '../../../test/support/loopback-server.ts';
+import { Router } from '../../router/router.ts';
 import type { MeasureContext } from '../provider.ts';
 import { providerContract } from '../provider-contract.ts';
 import { BuiltinProvider } from './builtin-provider.ts';
@@ -130,6 +132,40 @@ describe('builtin provider', () => {
     await new Promise((resolve) => setTimeout(resolve, 250));
     const m = await provider.measure({ kind: 'builtin', metric: 'error-rate' }, at('green'));
     assert.equal(m.value, 2 / 10);
+  });
+
+  test("reads the real router's counters in-process: green's 500s and slower answers show against blue", async () => {
+    let greenServed = 0;
+    const blue = await startLoopbackServer((_req, res) => res.end('blue'));
+    const green = await startLoopbackServer((_req, res) => {
+      greenServed++;
+      res.statusCode = greenServed % 4 === 0 ? 500 : 200;
+      setTimeout(() => res.end('green'), 30);
+    });
+    const router = await Router.start({ listen: { host: '127.0.0.1', port: 0 }, preview: { host: '127.0.0.1', port: 0 }, drainTimeoutMs: 500 });
+    try {
+      router.setUpstreams('blue', [blue.url]);
+      router.setUpstreams('green', [green.url]);
+      router.switchTo('blue');
+      router.setPreview('green');
+      const provider = new BuiltinProvider(() => router.metricsText());
+      const send = async (url: string, n: number) => {
+        for (let i = 0; i < n; i++) await (await request(url)).body.dump();
+      };
+      await provider.measure({ kind: 'builtin', metric: 'error-rate' }, at('green', 10_000));
+      await Promise.all([send(router.address.main, 20), send(router.address.preview!, 20)]);
+      const greenErrors = await provider.measure({ kind: 'builtin', metric: 'error-rate' }, at('green', 10_000));
+      const blueErrors = await provider.measure({ kind: 'builtin', metric: 'error-rate' }, at('blue', 10_000));
+      assert.equal(greenErrors.value, 0.25, greenErrors.message);
+      assert.equal(blueErrors.value, 0, blueErrors.message);
+      const previewOnly = await provider.measure({ kind: 'builtin', metric: 'latency', quantile: 0.5, listener: 'preview' }, at('green', 10_000));
+      const blueLatency = await provider.measure({ kind: 'builtin', metric: 'latency', quantile: 0.5 }, at('blue', 10_000));
+      assert.ok(previewOnly.value! >= 0.02 && previewOnly.value! <= 0.06, `green p50 ${previewOnly.value}`);
+      assert.ok(blueLatency.value! < 0.02, `blue p50 ${blueLatency.value}`);
+    } finally {
+      await router.close();
+      await Promise.all([blue.close(), green.close()]);
+    }
   });
 
   test('without a metrics source (no local router) every reading is an error saying so', async () => {

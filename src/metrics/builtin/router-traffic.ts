@@ -1,8 +1,6 @@
 import type { Color } from '../../core/types.ts';
+import type { ListenerName, StatusClass } from '../../router/router-metrics.ts';
 import type { Sample } from './prometheus-text.ts';
-
-export type RouterListener = 'main' | 'preview';
-export type StatusClass = '2xx' | '3xx' | '4xx' | '5xx';
 
 /** The router's cumulative counters for one color, summed over the chosen listeners. */
 export interface ColorTraffic {
@@ -18,7 +16,7 @@ const BUCKETS = 'cutover_router_request_duration_seconds_bucket';
 const IN_FLIGHT = 'cutover_router_requests_in_flight';
 
 /** Picks one color's counters out of a scrape; `listener` undefined sums main and preview. */
-export function colorTraffic(samples: readonly Sample[], color: Color, listener?: RouterListener): ColorTraffic {
+export function colorTraffic(samples: readonly Sample[], color: Color, listener?: ListenerName): ColorTraffic {
   const requests: Record<StatusClass, number> = { '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0 };
   const byBound = new Map<number, number>();
   let inFlight = 0;

@@ -1,0 +1,350 @@
+/**
+ * Router overhead benchmark: one node:http backend reached three ways, side by side in one
+ * run: directly, through the cutover router, and through nginx (1 worker, keep-alive
+ * upstream). Each one gets
+ *   1. max throughput: wrk, 1 thread, 64 keep-alive connections (the project's load
+ *      generator in its own process when wrk is missing);
+ *   2. latency at 50% of its own max: wrk again, each connection pacing itself with a fixed
+ *      delay between requests (a Lua `delay()`), p50/p99 from wrk's latency distribution.
+ *      At half load nothing queues, so this paced closed loop measures what an open model
+ *      would; the project's load generator cannot keep 20k+ req/s on schedule here;
+ *   3. CPU seconds of the proxy process(es) per 10k requests, from /proc/<pid>/stat.
+ * Rounds are interleaved (direct, router, nginx, direct, ...) and medians reported.
+ *
+ *   node --import tsx bench/router-overhead/run.ts            # full: ~3 minutes
+ *   node --import tsx bench/router-overhead/run.ts --tiny     # or BENCH_TINY=1: < 30 s, for CI
+ *   options: --profile (also in tiny mode: CPU-profile the router under max load),
+ *            --json <file> (write the raw numbers)
+ *
+ * Needs the Debian packages `wrk` and `nginx` (nginx-light is enough); installs nothing.
+ * Without nginx the nginx row is skipped; without wrk the load generator measures max load.
+ */
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { summarizeProfile, type ProfileSummary } from './profile-summary.ts';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const root = join(here, '..', '..');
+const { values: args } = parseArgs({
+  options: {
+    tiny: { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
+    json: { type: 'string' },
+  },
+});
+const tiny = args.tiny || process.env['BENCH_TINY'] === '1';
+const plan = tiny
+  ? { rounds: 1, warmS: 2, maxS: 2, latencyS: 2, connections: 64, profileS: 3 }
+  : { rounds: 3, warmS: 2, maxS: 10, latencyS: 10, connections: 64, profileS: 10 };
+
+type TargetName = 'direct' | 'router' | 'nginx';
+interface Target {
+  name: TargetName;
+  url: string;
+  /** Processes whose CPU is the proxy's cost (empty for direct). */
+  proxyPids: number[];
+}
+interface MaxRun { rps: number; requests: number; proxyCpuS: number; backendCpuS: number }
+interface LatencyRun { rate: number; achievedRps: number; p50Ms: number | null; p99Ms: number | null; errors: number; tool: string }
+
+const children: ChildProcess[] = [];
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function findBinary(name: string): string | null {
+  for (const dir of [...(process.env['PATH'] ?? '').split(':'), '/usr/sbin', '/usr/bin', '/usr/local/bin', '/usr/local/sbin']) {
+    if (dir && existsSync(join(dir, name))) return join(dir, name);
+  }
+  return null;
+}
+
+const clockTicks = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** utime + stime of a process, in seconds. */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / clockTicks;
+}
+
+const sumCpu = (pids: number[]) => pids.reduce((s, p) => s + cpuSeconds(p), 0);
+
+function childPids(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** Spawns a node process that prints `READY <port>` and waits for that line. */
+async function startNode(script: string, argv: string[], nodeFlags: string[] = []): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', script, ...argv], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  children.push(child);
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (c: Buffer) => {
+      out += c.toString();
+      const m = /READY (\d+)/.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+    child.once('exit', (code) => reject(new Error(`${script} exited with ${code} before it was ready`)));
+  });
+  return { child, port };
+}
+
+async function waitForPort(port: number, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/`);
+      await res.arrayBuffer();
+      return;
+    } catch {
+      if (Date.now() > deadline) throw new Error(`nothing answered on port ${port}`);
+      await sleep(50);
+    }
+  }
+}
+
+function nginxConfig(dir: string, port: number, backendPort: number): string {
+  return `worker_processes 1;
+daemon off;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body;
+  proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fastcgi;
+  uwsgi_temp_path ${dir}/uwsgi;
+  scgi_temp_path ${dir}/scgi;
+  keepalive_requests 1000000;
+  upstream backend {
+    server 127.0.0.1:${backendPort};
+    keepalive 128;
+    keepalive_requests 1000000;
+  }
+  server {
+    listen 127.0.0.1:${port};
+    location / {
+      proxy_pass http://backend;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host $http_host;
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+      proxy_set_header X-Forwarded-Proto $scheme;
+      proxy_set_header X-Forwarded-Host $http_host;
+    }
+  }
+}
+`;
+}
+
+function run(file: string, argv: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(file, argv, { cwd: root, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`${file} ${argv.join(' ')} failed: ${err.message}\n${stderr}`));
+      else resolve(stdout);
+    });
+  });
+}
+
+const loadgenCli = join(root, 'src', 'loadgen', 'loadgen-cli.ts');
+
+async function loadgen(argv: string[]): Promise<{ achievedRps: number; total: { requests: number; p50Ms: number | null; p99Ms: number | null; sendLagP99Ms: number | null; socketErrors: number; non2xx: number } }> {
+  return JSON.parse(await run(process.execPath, ['--import', 'tsx', loadgenCli, ...argv]));
+}
+
+async function saturate(wrk: string | null, url: string, seconds: number): Promise<{ rps: number; requests: number }> {
+  if (wrk !== null) {
+    const out = await run(wrk, ['-t1', `-c${plan.connections}`, `-d${seconds}s`, url]);
+    const rps = /Requests\/sec:\s+([\d.]+)/.exec(out);
+    const requests = /(\d+) requests in/.exec(out);
+    if (!rps || !requests) throw new Error(`could not read wrk output:\n${out}`);
+    return { rps: Number(rps[1]), requests: Number(requests[1]) };
+  }
+  const report = await loadgen(['--url', url, '--model', 'closed', '--connections', String(plan.connections), '--duration-ms', String(seconds * 1000)]);
+  return { rps: report.achievedRps, requests: report.total.requests };
+}
+
+/** `1.23ms`, `850.00us`, `1.02s` -> ms */
+function wrkDuration(text: string): number {
+  const m = /^([\d.]+)(us|ms|s|m)$/.exec(text.trim());
+  if (!m) throw new Error(`unexpected wrk duration ${text}`);
+  const n = Number(m[1]);
+  return m[2] === 'us' ? n / 1000 : m[2] === 'ms' ? n : m[2] === 's' ? n * 1000 : n * 60_000;
+}
+
+const PACE_MS = 10;
+
+/** Holds about `rate` req/s: rate*PACE_MS/1000 connections, each waiting PACE_MS between requests. */
+async function paced(wrk: string | null, url: string, rate: number, seconds: number, dir: string): Promise<LatencyRun> {
+  if (wrk === null) {
+    const report = await loadgen(['--url', url, '--model', 'open', '--rate', String(rate), '--duration-ms', String(seconds * 1000), '--max-connections', '64']);
+    return { rate, achievedRps: report.achievedRps, p50Ms: report.total.p50Ms, p99Ms: report.total.p99Ms, errors: report.total.socketErrors + report.total.non2xx, tool: 'loadgen open model' };
+  }
+  const connections = Math.max(1, Math.round((rate * PACE_MS) / 1000));
+  const script = join(dir, 'pace.lua');
+  writeFileSync(script, `function delay() return ${PACE_MS} end\n`);
+  const out = await run(wrk, ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', '-s', script, url]);
+  const p50 = /^\s+50%\s+(\S+)/m.exec(out);
+  const p99 = /^\s+99%\s+(\S+)/m.exec(out);
+  const rps = /Requests\/sec:\s+([\d.]+)/.exec(out);
+  const errors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+  const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(out);
+  if (!p50 || !p99 || !rps) throw new Error(`could not read wrk output:\n${out}`);
+  return {
+    rate,
+    achievedRps: Number(rps[1]),
+    p50Ms: wrkDuration(p50[1]!),
+    p99Ms: wrkDuration(p99[1]!),
+    errors: (errors ? errors.slice(1).reduce((a, b) => a + Number(b), 0) : 0) + (non2xx ? Number(non2xx[1]) : 0),
+    tool: `wrk -c${connections}, ${PACE_MS} ms pause per connection`,
+  };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+async function main(): Promise<void> {
+  const wrk = findBinary('wrk');
+  const nginx = findBinary('nginx');
+  const notes: string[] = [];
+  if (wrk === null) notes.push('wrk not found: max throughput measured with the project load generator (closed model, 64 connections).');
+  if (nginx === null) notes.push('nginx not found: the nginx row is skipped.');
+  const dir = mkdtempSync(join(tmpdir(), 'cutover-bench-'));
+  const results: Record<string, { max: MaxRun[]; latency?: LatencyRun }> = {};
+  let profile: ProfileSummary | null = null;
+  try {
+    const backend = await startNode(join(here, 'backend.ts'), []);
+    const backendUrl = `http://127.0.0.1:${backend.port}`;
+    const router = await startNode(join(here, 'router-process.ts'), [backendUrl]);
+    const targets: Target[] = [
+      { name: 'direct', url: `${backendUrl}/`, proxyPids: [] },
+      { name: 'router', url: `http://127.0.0.1:${router.port}/`, proxyPids: [router.child.pid!] },
+    ];
+    if (nginx !== null) {
+      const port = await freePort();
+      const conf = join(dir, 'nginx.conf');
+      writeFileSync(conf, nginxConfig(dir, port, backend.port));
+      const master = spawn(nginx, ['-c', conf, '-p', dir, '-e', join(dir, 'error.log')], { stdio: ['ignore', 'ignore', 'inherit'] });
+      children.push(master);
+      await waitForPort(port);
+      targets.push({ name: 'nginx', url: `http://127.0.0.1:${port}/`, proxyPids: [master.pid!, ...childPids(master.pid!)] });
+    }
+
+    for (const t of targets) results[t.name] = { max: [] };
+    for (let round = 0; round < plan.rounds; round++) {
+      for (const t of targets) {
+        await saturate(wrk, t.url, plan.warmS);
+        const proxy0 = sumCpu(t.proxyPids);
+        const backend0 = cpuSeconds(backend.child.pid!);
+        const { rps, requests } = await saturate(wrk, t.url, plan.maxS);
+        results[t.name]!.max.push({
+          rps,
+          requests,
+          proxyCpuS: sumCpu(t.proxyPids) - proxy0,
+          backendCpuS: cpuSeconds(backend.child.pid!) - backend0,
+        });
+        process.stderr.write(`round ${round + 1} ${t.name}: ${rps.toFixed(0)} req/s\n`);
+      }
+    }
+    for (const t of targets) {
+      const rate = Math.floor(median(results[t.name]!.max.map((m) => m.rps)) / 2);
+      results[t.name]!.latency = await paced(wrk, t.url, rate, plan.latencyS, dir);
+      const l = results[t.name]!.latency!;
+      process.stderr.write(`${t.name} at ${l.achievedRps.toFixed(0)} req/s (aim ${rate}): p50 ${l.p50Ms} ms, p99 ${l.p99Ms} ms\n`);
+    }
+
+    if (args.profile || !tiny) {
+      const profDir = join(dir, 'prof');
+      const profiled = await startNode(join(here, 'router-process.ts'), [backendUrl], ['--cpu-prof', `--cpu-prof-dir=${profDir}`]);
+      const url = `http://127.0.0.1:${profiled.port}/`;
+      await saturate(wrk, url, plan.warmS);
+      await saturate(wrk, url, plan.profileS);
+      const exited = new Promise((resolve) => profiled.child.once('exit', resolve));
+      profiled.child.kill('SIGTERM');
+      await exited;
+      const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
+      if (file) profile = summarizeProfile(join(profDir, file));
+    }
+  } finally {
+    for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
+    await sleep(200);
+    rmSync(dir, { recursive: true, force: true });
+  }
+
+  const row = (name: string) => {
+    const r = results[name];
+    if (!r) return null;
+    const maxRps = median(r.max.map((m) => m.rps));
+    const proxyCpuPer10k = median(r.max.map((m) => (m.proxyCpuS / m.requests) * 10_000));
+    const backendCpuPer10k = median(r.max.map((m) => (m.backendCpuS / m.requests) * 10_000));
+    return { name, maxRps, proxyCpuPer10k, backendCpuPer10k, latency: r.latency! };
+  };
+  const direct = row('direct')!;
+  const router = row('router')!;
+  const ngx = row('nginx');
+  const fmt = (n: number | null | undefined, d = 2) => (n === null || n === undefined ? 'n/a' : n.toFixed(d));
+  const lines: string[] = [];
+  lines.push(`mode: ${tiny ? 'tiny' : 'full'} · ${plan.rounds} round(s) · max load ${plan.maxS}s each with ${wrk ? 'wrk -t1' : 'loadgen closed'} -c${plan.connections} after ${plan.warmS}s warm-up · latency ${plan.latencyS}s at 50% of each max · ${new Date().toISOString()}`);
+  lines.push('');
+  lines.push('| path | max req/s | p50 @50% (ms) | p99 @50% (ms) | proxy CPU s / 10k req | backend CPU s / 10k req |');
+  lines.push('|---|---:|---:|---:|---:|---:|');
+  for (const r of [direct, router, ngx]) {
+    if (!r) continue;
+    lines.push(`| ${r.name} | ${fmt(r.maxRps, 0)} | ${fmt(r.latency.p50Ms, 3)} | ${fmt(r.latency.p99Ms, 3)} | ${r.name === 'direct' ? '-' : fmt(r.proxyCpuPer10k, 3)} | ${fmt(r.backendCpuPer10k, 3)} |`);
+  }
+  lines.push('');
+  const addedP99 = (r: typeof router) => (r.latency.p99Ms ?? NaN) - (direct.latency.p99Ms ?? NaN);
+  lines.push(`- router / direct throughput: ${fmt(router.maxRps / direct.maxRps)}x`);
+  if (ngx) {
+    const ratio = router.maxRps / ngx.maxRps;
+    lines.push(`- router / nginx throughput: ${fmt(ratio)}x (target >= 0.5x: ${ratio >= 0.5 ? 'met' : 'NOT met'})`);
+    lines.push(`- router / nginx CPU per request: ${fmt(router.proxyCpuPer10k / ngx.proxyCpuPer10k)}x`);
+    lines.push(`- nginx added p99 at 50% load: ${fmt(addedP99(ngx), 3)} ms`);
+  }
+  const added = addedP99(router);
+  lines.push(`- router added p99 at 50% load: ${fmt(added, 3)} ms (target <= 1 ms: ${added <= 1 ? 'met' : 'NOT met'})`);
+  lines.push(`- 50% load runs (${router.latency.tool}): achieved ${[direct, router, ngx].filter(Boolean).map((r) => `${r!.name} ${fmt(r!.latency.achievedRps, 0)}`).join(', ')} req/s; errors ${[direct, router, ngx].filter(Boolean).map((r) => r!.latency.errors).join(' / ')}`);
+  for (const note of notes) lines.push(`- note: ${note}`);
+  if (profile) {
+    lines.push('');
+    lines.push(`router CPU profile under max load (${profile.busyMs} ms busy of ${profile.totalMs} ms):`);
+    lines.push('');
+    lines.push('| area | share of busy time |');
+    lines.push('|---|---:|');
+    for (const a of profile.byArea.slice(0, 10)) lines.push(`| ${a.area} | ${a.share}% |`);
+    lines.push('');
+    lines.push('| function (self time) | where | share |');
+    lines.push('|---|---|---:|');
+    for (const f of profile.topFunctions) lines.push(`| ${f.name} | ${f.where} | ${f.share}% |`);
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
+  if (args.json) writeFileSync(args.json, JSON.stringify({ tiny, plan, results, profile, notes }, null, 2));
+}
+
+main().catch((err: unknown) => {
+  for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
+  process.stderr.write(`router-overhead: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,318 @@
+import { PatchStrategy, setHeaderOptions, type KubernetesObject, type V1Deployment, type V1Pod } from '@kubernetes/client-node';
+import { formatDuration } from '../../config/duration.ts';
+import type {
+  CheckTargets,
+  ColorStatus,
+  Diagnosis,
+  LogLine,
+  LogOptions,
+  PlatformDriver,
+  PlatformStatus,
+  ReadyReport,
+  SwitchResult,
+  TrafficProof,
+} from '../../core/driver.ts';
+import { CutoverError } from '../../core/errors.ts';
+import { COLORS, otherColor, type Color, type Release } from '../../core/types.ts';
+import { CheckTargetsProvider, type CheckRoute } from './check-targets.ts';
+import type { ResolvedKubernetesPlatform } from './config-schema.ts';
+import type { ConfigMapStateStore } from './configmap-store.ts';
+import { pickContainer, readTemplate, renderDeployment } from './deployment-template.ts';
+import { diagnoseApp } from './doctor.ts';
+import { readEndpointCheck } from './endpoint-proof.ts';
+import { kube, kubeOptional, type KubeClients } from './kube-clients.ts';
+import { MaintenanceMode } from './maintenance-mode.ts';
+import { runMigrationJob } from './migration-job.ts';
+import { colorSelector, deploymentName, FIELD_MANAGER, FLAGS_ENV, LABEL_APP, LABEL_COLOR, MAINTENANCE_COLOR } from './object-names.ts';
+import { describePod } from './pod-diagnosis.ts';
+import { podLogs } from './pod-logs.ts';
+import { isCrashLooping, isPodReady, livePods, rolloutProgress, versionOf } from './rollout-progress.ts';
+import { waitForRollout } from './rollout-wait.ts';
+import { ServiceTraffic } from './service-traffic.ts';
+
+const strategicMerge = setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch);
+const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+const VERIFY_POLL_MS = 50;
+
+export interface KubernetesDriverOptions {
+  clients: KubeClients;
+  platform: ResolvedKubernetesPlatform;
+  store: ConfigMapStateStore;
+  /** Resolved from platform.checksFrom at the edge (`auto` looks at the environment there). */
+  checkRoute: CheckRoute;
+}
+
+/**
+ * The kubernetes platform: each color is a Deployment `<app>-<color>` rendered from the user's
+ * template and applied server-side; live traffic follows the `color` in the selector of the
+ * user's Service; a preview Service cutover owns selects the idle color.
+ */
+export class KubernetesDriver implements PlatformDriver {
+  readonly kind = 'kubernetes';
+  private readonly clients: KubeClients;
+  private readonly platform: ResolvedKubernetesPlatform;
+  private readonly traffic: ServiceTraffic;
+  private readonly checks: CheckTargetsProvider;
+  private readonly maintenanceMode: MaintenanceMode;
+  /** When this process last patched the selector, to time the switch up to verified endpoints. */
+  private lastPatch: { to: Color; at: number } | null = null;
+
+  constructor(options: KubernetesDriverOptions) {
+    this.clients = options.clients;
+    this.platform = options.platform;
+    this.traffic = new ServiceTraffic({
+      clients: options.clients,
+      namespace: options.platform.namespace,
+      active: options.platform.service,
+      preview: options.platform.previewService,
+    });
+    this.checks = new CheckTargetsProvider({
+      clients: options.clients,
+      namespace: options.platform.namespace,
+      app: options.platform.app,
+      previewService: options.platform.previewService,
+      route: options.checkRoute,
+      port: options.platform.port,
+    });
+    this.maintenanceMode = new MaintenanceMode({ clients: options.clients, platform: options.platform, traffic: this.traffic, store: options.store });
+  }
+
+  private get ns(): string {
+    return this.platform.namespace;
+  }
+
+  private name(color: Color): string {
+    return deploymentName(this.platform.app, color);
+  }
+
+  private readDeployment(color: Color): Promise<V1Deployment | undefined> {
+    return kubeOptional(`reading Deployment ${this.ns}/${this.name(color)}`, () =>
+      this.clients.apps.readNamespacedDeployment({ name: this.name(color), namespace: this.ns }));
+  }
+
+  private async appPods(): Promise<V1Pod[]> {
+    const list = await kube(`listing pods of ${this.platform.app}`, () =>
+      this.clients.core.listNamespacedPod({ namespace: this.ns, labelSelector: `${LABEL_APP}=${this.platform.app}` }));
+    return livePods(list.items);
+  }
+
+  async status(): Promise<PlatformStatus> {
+    const [active, blue, green, pods, snapshot] = await Promise.all([
+      this.traffic.readActive(),
+      this.readDeployment('blue'),
+      this.readDeployment('green'),
+      this.appPods(),
+      this.maintenanceMode.snapshot(),
+    ]);
+    const selected = ServiceTraffic.selectedColor(active);
+    const live = selected === MAINTENANCE_COLOR ? null : selected;
+    const deployments: Record<Color, V1Deployment | undefined> = { blue, green };
+    const colors = {} as Record<Color, ColorStatus>;
+    for (const color of COLORS) colors[color] = this.colorStatus(color, deployments[color], pods, live === color);
+    return {
+      live,
+      colors,
+      maintenance: selected === MAINTENANCE_COLOR || snapshot ? { on: true, message: snapshot?.message } : { on: false },
+    };
+  }
+
+  private colorStatus(color: Color, deployment: V1Deployment | undefined, allPods: V1Pod[], isLive: boolean): ColorStatus {
+    if (!deployment) {
+      return { version: null, desired: 0, ready: 0, crashLooping: false, detail: isLive ? `LIVE BUT NO DEPLOYMENT: the Service selects ${color}, and ${this.name(color)} does not exist` : undefined };
+    }
+    const version = versionOf(deployment);
+    const pods = allPods.filter((p) => p.metadata?.labels?.[LABEL_COLOR] === color);
+    const current = pods.filter((p) => versionOf(p) === version);
+    const ready = current.filter(isPodReady).length;
+    const desired = deployment.spec?.replicas ?? 1;
+    const crashLooping = current.some(isCrashLooping);
+    const progress = rolloutProgress(deployment);
+    let detail: string | undefined;
+    const unready = current.filter((p) => !isPodReady(p));
+    if (isLive && desired > 0 && ready === 0) {
+      detail = `LIVE COLOR HAS NO READY PODS (0/${desired}); cutover will not switch to pods it has not verified: ${unready.slice(0, 2).map(describePod).join('; ') || 'no pods exist'}`;
+    } else if (unready.length > 0) {
+      detail = `${ready}/${desired} ready: ${unready.slice(0, 2).map(describePod).join('; ')}`;
+    } else if (progress.deadlineExceeded) {
+      detail = `rollout exceeded its progress deadline (${progress.summary})`;
+    } else if (!progress.complete && desired > 0) {
+      detail = `rollout in progress (${progress.summary})`;
+    }
+    return { version, desired, ready, crashLooping, detail };
+  }
+
+  async provision(color: Color, release: Release, flags: Record<string, unknown>): Promise<void> {
+    const { app, namespace } = { app: this.platform.app, namespace: this.ns };
+    const [active, existing] = await Promise.all([this.traffic.readActive(), this.readDeployment(color)]);
+    if (ServiceTraffic.selectedColor(active) === color && existing && versionOf(existing) !== release.version) {
+      const ready = (await this.appPods()).filter((p) => p.metadata?.labels?.[LABEL_COLOR] === color && isPodReady(p)).length;
+      if (ready > 0) {
+        throw new CutoverError('refused', `${color} is live (${ready} ready pods of ${versionOf(existing)}); cutover never replaces the release that serves traffic: deploy to the idle color`);
+      }
+    }
+    const image = this.platform.image.replaceAll('${version}', release.version);
+    // Migrations run only when this color is about to get a new version: scaling a retired
+    // color back up for a rollback must not run them again.
+    if (this.platform.migrationJob && versionOf(existing) !== release.version) {
+      await runMigrationJob({
+        clients: this.clients,
+        namespace,
+        app,
+        version: release.version,
+        image,
+        template: readTemplate(this.platform.migrationJob.template, 'Job'),
+        timeoutMs: this.platform.migrationJob.timeoutMs,
+      });
+    }
+    const deployment = renderDeployment(readTemplate(this.platform.deployment, 'Deployment'), {
+      app,
+      namespace,
+      color,
+      version: release.version,
+      image,
+      replicas: this.platform.replicas,
+      flags,
+      progressDeadlineSeconds: Math.max(1, Math.ceil(this.platform.readyTimeoutMs / 1000)),
+      container: this.platform.container,
+    });
+    // Server-side apply with force: cutover owns the fields it sets, and a re-apply of the
+    // same release changes nothing, so the pods are not restarted.
+    await kube(`applying Deployment ${namespace}/${this.name(color)}`, () =>
+      this.clients.objects.patch(deployment as KubernetesObject, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply));
+    await this.traffic.pointPreviewAt(color, active);
+  }
+
+  async waitReady(color: Color, options: { timeoutMs: number; signal?: AbortSignal }): Promise<ReadyReport> {
+    const deployment = await this.readDeployment(color);
+    const done = await waitForRollout({
+      clients: this.clients,
+      namespace: this.ns,
+      deployment: this.name(color),
+      selector: colorSelector(this.platform.app, color),
+      label: `${color} (${versionOf(deployment) ?? 'no release'})`,
+      timeoutMs: options.timeoutMs,
+      signal: options.signal,
+    });
+    return { ready: done.pods.length, desired: done.progress.desired, durationMs: done.durationMs };
+  }
+
+  async targets(color: Color): Promise<CheckTargets> {
+    return this.checks.targets(color, await this.traffic.readActive());
+  }
+
+  /**
+   * Patches `color` into the active Service's selector, then points the preview Service at the
+   * other color. Refuses (CutoverError('refused')) a color whose rollout is incomplete or whose
+   * pods are not all Ready, a selector that pins labels the new pods lack, and maintenance mode.
+   */
+  async switchTraffic(to: Color): Promise<SwitchResult> {
+    const [active, deployment, pods] = await Promise.all([this.traffic.readActive(), this.readDeployment(to), this.appPods()]);
+    const from = ServiceTraffic.selectedColor(active);
+    if (from === MAINTENANCE_COLOR) {
+      throw new CutoverError('refused', `maintenance is on (Service ${this.ns}/${this.traffic.active} selects the maintenance Deployment); run \`cutover maintenance off\` first`);
+    }
+    if (!deployment) throw new CutoverError('refused', `refusing to switch to ${to}: Deployment ${this.ns}/${this.name(to)} does not exist`);
+    const progress = rolloutProgress(deployment);
+    const own = pods.filter((p) => p.metadata?.labels?.[LABEL_COLOR] === to);
+    const unready = own.filter((p) => !isPodReady(p));
+    if (!progress.complete || own.length === 0 || unready.length > 0) {
+      const why = unready.length ? `: ${unready.slice(0, 2).map(describePod).join('; ')}` : '';
+      throw new CutoverError('refused', `refusing to switch to ${to}: not all of its pods are Ready (${own.length - unready.length}/${progress.desired}; ${progress.summary})${why}`);
+    }
+    const podLabels = deployment.spec?.template?.metadata?.labels ?? {};
+    const pinned = Object.entries(active.spec?.selector ?? {}).filter(([k, v]) => k !== LABEL_COLOR && podLabels[k] !== v);
+    if (pinned.length > 0) {
+      const list = pinned.map(([k, v]) => `${k}=${v}`).join(', ');
+      throw new CutoverError('refused', `refusing to switch to ${to}: Service ${this.ns}/${this.traffic.active} also selects ${list}, which ${to}'s pods do not carry, so it would have no endpoints; remove ${pinned.map(([k]) => k).join(', ')} from its selector (cutover manages only color)`);
+    }
+    let durationMs = 0;
+    if (from !== to) {
+      const started = performance.now();
+      durationMs = await this.traffic.setSelectorColor(to);
+      this.lastPatch = { to, at: started };
+    }
+    await this.traffic.pointPreviewAt(otherColor(to), active);
+    return { from, to, durationMs };
+  }
+
+  async verifyTraffic(to: Color, options: { timeoutMs?: number } = {}): Promise<TrafficProof> {
+    const timeoutMs = options.timeoutMs ?? this.platform.switchTimeoutMs;
+    const started = performance.now();
+    const since = this.lastPatch?.to === to ? this.lastPatch.at : started;
+    let last: Awaited<ReturnType<typeof readEndpointCheck>> | undefined;
+    let lastError: string | undefined;
+    while (performance.now() - started <= timeoutMs) {
+      try {
+        const active = await this.traffic.readActive();
+        if (ServiceTraffic.selectedColor(active) !== to) {
+          lastError = `the Service selects color=${active.spec?.selector?.[LABEL_COLOR] ?? '(none)'}, not ${to}`;
+        } else {
+          last = await readEndpointCheck(this.clients, this.ns, this.traffic.active, this.platform.app, to);
+          if (last.ok) {
+            const elapsed = performance.now() - since;
+            const versions = [...new Set(last.endpoints.map((e) => e.version ?? '?'))].join(', ');
+            return {
+              ok: true,
+              detail: `EndpointSlices of ${this.traffic.active} list only ${to}'s ${last.listed} ready pod${last.listed === 1 ? '' : 's'} (${versions}), ${formatDuration(elapsed)} after the patch`,
+              durationMs: Math.round(elapsed),
+            };
+          }
+          lastError = undefined;
+        }
+      } catch (err) {
+        lastError = (err as Error).message;
+      }
+      await new Promise((r) => setTimeout(r, VERIFY_POLL_MS));
+    }
+    const found = lastError ?? last?.problems.join('; ') ?? 'no answer from the API server';
+    return { ok: false, detail: `after ${formatDuration(timeoutMs)} traffic is not proven to reach only ${to}: ${found}`, durationMs: Math.round(performance.now() - since) };
+  }
+
+  async retire(color: Color, options: { replicas?: number } = {}): Promise<void> {
+    const replicas = options.replicas ?? 0;
+    const [active, deployment] = await Promise.all([this.traffic.readActive(), this.readDeployment(color)]);
+    if (!deployment) return;
+    if (ServiceTraffic.selectedColor(active) === color && replicas < (deployment.spec?.replicas ?? 1)) {
+      throw new CutoverError('refused', `refusing to scale ${color} down: the Service ${this.ns}/${this.traffic.active} still sends live traffic to it`);
+    }
+    if ((deployment.spec?.replicas ?? 1) === replicas) return;
+    await kube(`scaling ${this.name(color)} to ${replicas}`, () =>
+      this.clients.apps.patchNamespacedDeploymentScale({ name: this.name(color), namespace: this.ns, body: { spec: { replicas } } }, mergePatch));
+  }
+
+  async setFlags(color: Color, flags: Record<string, unknown>, _options: { rolling?: boolean } = {}): Promise<void> {
+    const deployment = await this.readDeployment(color);
+    if (!deployment) return;
+    const containers = deployment.spec?.template?.spec?.containers ?? [];
+    const container = pickContainer(containers, this.platform.container).name;
+    // A strategic merge patch merges env entries by name: only FEATURE_FLAGS_JSON changes.
+    // The Deployment then rolls its pods one by one (its own strategy), so the live color keeps serving.
+    await kube(`setting ${FLAGS_ENV} on ${this.name(color)}`, () =>
+      this.clients.apps.patchNamespacedDeployment({
+        name: this.name(color),
+        namespace: this.ns,
+        body: { spec: { template: { spec: { containers: [{ name: container, env: [{ name: FLAGS_ENV, value: JSON.stringify(flags) }] }] } } } },
+      }, strategicMerge));
+    if ((deployment.spec?.replicas ?? 1) > 0) {
+      await this.waitReady(color, { timeoutMs: this.platform.readyTimeoutMs });
+    }
+  }
+
+  async maintenance(on: boolean, message?: string): Promise<void> {
+    if (on) await this.maintenanceMode.on(message ?? 'Scheduled maintenance in progress.');
+    else await this.maintenanceMode.off();
+  }
+
+  async *logs(color: Color, options: LogOptions = {}): AsyncIterable<LogLine> {
+    const pods = (await this.appPods()).filter((p) => p.metadata?.labels?.[LABEL_COLOR] === color);
+    yield* podLogs(this.clients, this.ns, pods, color, this.platform.container, options);
+  }
+
+  diagnose(): Promise<Diagnosis[]> {
+    return diagnoseApp({ clients: this.clients, platform: this.platform, traffic: this.traffic });
+  }
+
+  async close(): Promise<void> {
+    await this.checks.close();
+  }
+}
