@@ -1,7 +1,7 @@
 /**
  * Router overhead benchmark: one node:http backend reached three ways, side by side in one
  * run: directly, through the cutover router, and through nginx (1 worker, keep-alive
- * upstream). Each one gets
+ * upstream), plus a bare node:http + undici proxy as a floor reference. Each one gets
  *   1. max throughput: wrk, 1 thread, 64 keep-alive connections (the project's load
  *      generator in its own process when wrk is missing);
  *   2. latency at 50% of its own max: wrk again, each connection pacing itself with a fixed
@@ -42,7 +42,7 @@ const plan = tiny
   ? { rounds: 1, warmS: 2, maxS: 2, latencyS: 2, connections: 64, profileS: 3 }
   : { rounds: 3, warmS: 2, maxS: 10, latencyS: 10, connections: 64, profileS: 10 };
 
-type TargetName = 'direct' | 'router' | 'nginx';
+type TargetName = 'direct' | 'router' | 'bare-undici' | 'nginx';
 interface Target {
   name: TargetName;
   url: string;
@@ -205,7 +205,8 @@ async function paced(wrk: string | null, url: string, rate: number, seconds: num
   }
   const connections = Math.max(1, Math.round((rate * PACE_MS) / 1000));
   const script = join(dir, 'pace.lua');
-  writeFileSync(script, `function delay() return ${PACE_MS} end\n`);
+  // Random pauses (mean PACE_MS) keep the connections from falling into step and arriving in bursts.
+  writeFileSync(script, `function delay() return math.random(${PACE_MS / 2}, ${PACE_MS * 1.5}) end\n`);
   const out = await run(wrk, ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', '-s', script, url]);
   const p50 = /^\s+50%\s+(\S+)/m.exec(out);
   const p99 = /^\s+99%\s+(\S+)/m.exec(out);
@@ -238,9 +239,11 @@ async function main(): Promise<void> {
     const backend = await startNode(join(here, 'backend.ts'), []);
     const backendUrl = `http://127.0.0.1:${backend.port}`;
     const router = await startNode(join(here, 'router-process.ts'), [backendUrl]);
+    const bare = await startNode(join(here, 'bare-proxy.ts'), [backendUrl]);
     const targets: Target[] = [
       { name: 'direct', url: `${backendUrl}/`, proxyPids: [] },
       { name: 'router', url: `http://127.0.0.1:${router.port}/`, proxyPids: [router.child.pid!] },
+      { name: 'bare-undici', url: `http://127.0.0.1:${bare.port}/`, proxyPids: [bare.child.pid!] },
     ];
     if (nginx !== null) {
       const port = await freePort();
@@ -304,13 +307,14 @@ async function main(): Promise<void> {
   const direct = row('direct')!;
   const router = row('router')!;
   const ngx = row('nginx');
+  const bareRow = row('bare-undici');
   const fmt = (n: number | null | undefined, d = 2) => (n === null || n === undefined ? 'n/a' : n.toFixed(d));
   const lines: string[] = [];
   lines.push(`mode: ${tiny ? 'tiny' : 'full'} · ${plan.rounds} round(s) · max load ${plan.maxS}s each with ${wrk ? 'wrk -t1' : 'loadgen closed'} -c${plan.connections} after ${plan.warmS}s warm-up · latency ${plan.latencyS}s at 50% of each max · ${new Date().toISOString()}`);
   lines.push('');
   lines.push('| path | max req/s | p50 @50% (ms) | p99 @50% (ms) | proxy CPU s / 10k req | backend CPU s / 10k req |');
   lines.push('|---|---:|---:|---:|---:|---:|');
-  for (const r of [direct, router, ngx]) {
+  for (const r of [direct, router, bareRow, ngx]) {
     if (!r) continue;
     lines.push(`| ${r.name} | ${fmt(r.maxRps, 0)} | ${fmt(r.latency.p50Ms, 3)} | ${fmt(r.latency.p99Ms, 3)} | ${r.name === 'direct' ? '-' : fmt(r.proxyCpuPer10k, 3)} | ${fmt(r.backendCpuPer10k, 3)} |`);
   }
@@ -322,10 +326,11 @@ async function main(): Promise<void> {
     lines.push(`- router / nginx throughput: ${fmt(ratio)}x (target >= 0.5x: ${ratio >= 0.5 ? 'met' : 'NOT met'})`);
     lines.push(`- router / nginx CPU per request: ${fmt(router.proxyCpuPer10k / ngx.proxyCpuPer10k)}x`);
     lines.push(`- nginx added p99 at 50% load: ${fmt(addedP99(ngx), 3)} ms`);
+    if (bareRow) lines.push(`- bare undici proxy (floor for node:http + undici) / nginx throughput: ${fmt(bareRow.maxRps / ngx.maxRps)}x; router / bare: ${fmt(router.maxRps / bareRow.maxRps)}x`);
   }
   const added = addedP99(router);
   lines.push(`- router added p99 at 50% load: ${fmt(added, 3)} ms (target <= 1 ms: ${added <= 1 ? 'met' : 'NOT met'})`);
-  lines.push(`- 50% load runs (${router.latency.tool}): achieved ${[direct, router, ngx].filter(Boolean).map((r) => `${r!.name} ${fmt(r!.latency.achievedRps, 0)}`).join(', ')} req/s; errors ${[direct, router, ngx].filter(Boolean).map((r) => r!.latency.errors).join(' / ')}`);
+  lines.push(`- 50% load runs (${router.latency.tool}): achieved ${[direct, router, bareRow, ngx].filter(Boolean).map((r) => `${r!.name} ${fmt(r!.latency.achievedRps, 0)}`).join(', ')} req/s; errors ${[direct, router, bareRow, ngx].filter(Boolean).map((r) => `${r!.name} ${r!.latency.errors}`).join(', ')}`);
   for (const note of notes) lines.push(`- note: ${note}`);
   if (profile) {
     lines.push('');

@@ -12,6 +12,16 @@ export const CLIENT_CLOSED_STATUS = 499;
 /** Errors on a reused keep-alive connection that happen before the upstream answered. */
 const STALE_CONNECTION_ERRORS = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET']);
 
+const EXCHANGE = Symbol('cutover.exchange');
+
+/**
+ * One shared 'close' listener for every response, finding its exchange through a symbol:
+ * a per-request arrow function would cost a closure allocation on the hot path.
+ */
+function onResponseClose(this: ServerResponse & { [EXCHANGE]?: ProxyExchange }): void {
+  this[EXCHANGE]?.clientClosed();
+}
+
 /** What a proxied request tells its owner when it is over. */
 export interface ExchangeOwner {
   /** Called exactly once per exchange, after its response ended, failed or was cut. */
@@ -83,7 +93,8 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
   /** Starts proxying. Call once. */
   start(): void {
     this.counters.inFlight++;
-    this.res.on('close', this.#onClientClose);
+    (this.res as ServerResponse & { [EXCHANGE]?: ProxyExchange })[EXCHANGE] = this;
+    this.res.on('close', onResponseClose);
     const url = this.req.url;
     if (url === undefined || url.charCodeAt(0) !== 47 /* '/' */) {
       this.#answer(400, 'bad request: the request target must be a path starting with /');
@@ -127,13 +138,14 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
     }, this);
   }
 
-  readonly #onClientClose = (): void => {
+  /** The client's connection closed; stops the upstream request if still running. Idempotent. */
+  clientClosed(): void {
     if (this.#done) return;
     this.#clientGone = true;
     const abort = this.#abort;
     if (abort !== null) abort(new Error('client closed the connection'));
     // Not connected yet: onConnect or onError will notice #clientGone.
-  };
+  }
 
   #releaseReplica(): void {
     const replica = this.#replica;

@@ -1,0 +1,42 @@
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { request } from 'undici';
+import { driverContract } from '../driver-contract.ts';
+import { exampleServerSource } from '../../demo/example-app.ts';
+import { Daemon } from './daemon.ts';
+import { LocalDriver } from './local-driver.ts';
+
+driverContract('local', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cutover-contract-'));
+  for (const version of ['c1', 'c2']) {
+    mkdirSync(join(dir, 'releases', version), { recursive: true });
+    writeFileSync(join(dir, 'releases', version, 'server.js'), exampleServerSource());
+  }
+  const stateDir = join(dir, '.cutover');
+  const daemon = await Daemon.start({
+    stateDir,
+    router: { listen: { host: '127.0.0.1', port: 0 }, preview: { host: '127.0.0.1', port: 0 }, drainTimeoutMs: 2_000 },
+    maintenance: { retryAfterSec: 5 },
+    readyTimeoutMs: 10_000,
+  });
+  const driver = new LocalDriver({
+    kind: 'local', command: ['node', 'server.js'], cwd: join(dir, 'releases', '${version}'), env: {}, replicas: 2,
+    readyTimeoutMs: 10_000, stopTimeoutMs: 5_000, restart: { backoffMs: 100, maxBackoffMs: 1_000, crashLoopRestarts: 3, windowMs: 30_000 },
+  }, stateDir);
+  return {
+    driver,
+    goodVersion: 'c1',
+    otherVersion: 'c2',
+    async liveVersion() {
+      const response = await request(`${daemon.router.address.main}/`);
+      await response.body.dump();
+      return (response.headers['x-cutover-version'] as string | undefined) ?? null;
+    },
+    async cleanup() {
+      await driver.close();
+      await daemon.shutdown();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+});
