@@ -70,7 +70,9 @@ export class OperationContext {
   async begin(kind: OperationKind, version: string | null, target: Color, options: OperationOptions): Promise<void> {
     const existing = this.state.operation;
     if (existing) {
-      throw new CutoverError('locked', `an unfinished ${existing.kind} ${existing.version ?? ''} (${existing.id}) is at phase ${existing.phase}; run \`cutover resume\` to finish it or \`cutover abort\` to undo it`.replace('  ', ' '), { details: { operation: existing.id, phase: existing.phase } });
+      const waiting = existing.phases.at(-1)?.status === 'waiting';
+      const next = waiting ? 'run `cutover promote` to switch or `cutover abort` to drop it' : 'run `cutover resume` to finish it or `cutover abort` to undo it';
+      throw new CutoverError('locked', `an unfinished ${existing.kind} of ${existing.version ?? '-'} (${existing.id}) is ${waiting ? 'waiting at the gate' : `at phase ${existing.phase}`}; ${next}`, { details: { operation: existing.id, phase: existing.phase } });
     }
     const now = new Date(this.clock.now()).toISOString();
     this.state.operation = {
