@@ -5,16 +5,15 @@
 // database itself (read with `pg`, independently of cutover).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import pg from 'pg';
+import {
+  configureMigrations, DEPLOY_PHASES_WITH_MIGRATIONS, removeMigration, setScaleDownDelay, writeMigration,
+} from './support/migration-workspace.ts';
 import { startPostgres, type PostgresServer } from './support/postgres.ts';
 import { get, sample, ScenarioWorkspace, type CliResult } from './support/workspace.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
-
-const EVERY_DEPLOY_PHASE = ['preflight', 'migrate-expand', 'provision', 'verify', 'gate', 'switch', 'monitor', 'retire'];
 
 function explain(result: CliResult): string {
   return `exit ${result.code}${result.signal ? ` (${result.signal})` : ''}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`;
@@ -36,29 +35,6 @@ async function status(ws: ScenarioWorkspace): Promise<Json> {
   assert.equal(r.code, 0, explain(r));
   const { live, colors, operation, maintenance } = r.json;
   return { live, colors, operation, maintenance };
-}
-
-/** Adds a `migrations:` section pointing at `databaseUrl` to the workspace's cutover.yaml. */
-function configureMigrations(ws: ScenarioWorkspace, databaseUrl: string): void {
-  mkdirSync(join(ws.dir, 'migrations', 'expand'), { recursive: true });
-  mkdirSync(join(ws.dir, 'migrations', 'contract'), { recursive: true });
-  const text = readFileSync(ws.configPath, 'utf8');
-  writeFileSync(ws.configPath, `${text}migrations:\n  expand: migrations/expand\n  contract: migrations/contract\n  databaseUrl: ${databaseUrl}\n`);
-}
-
-function setScaleDownDelay(ws: ScenarioWorkspace, delay: string): void {
-  const text = readFileSync(ws.configPath, 'utf8');
-  const changed = text.replace(/^scaleDown:\n {2}delay: .*$/m, `scaleDown:\n  delay: ${delay}`);
-  assert.notEqual(changed, text, 'the workspace config has no scaleDown.delay to change');
-  writeFileSync(ws.configPath, changed);
-}
-
-function writeMigration(ws: ScenarioWorkspace, phaseDir: 'expand' | 'contract', name: string, sql: string): void {
-  writeFileSync(join(ws.dir, 'migrations', phaseDir, name), `${sql}\n`);
-}
-
-function removeMigration(ws: ScenarioWorkspace, phaseDir: 'expand' | 'contract', name: string): void {
-  rmSync(join(ws.dir, 'migrations', phaseDir, name));
 }
 
 /** What the database holds, read directly: `table.column` of every app column, and the ledger rows. */
@@ -96,7 +72,7 @@ describe('deploy applies expand migrations before the new color starts, and stop
     ({ main } = await ws.up());
     const r = await ws.cli(['deploy', 'v1']);
     assert.equal(r.code, 0, explain(r));
-    assert.deepEqual(phaseNames(r), EVERY_DEPLOY_PHASE);
+    assert.deepEqual(phaseNames(r), DEPLOY_PHASES_WITH_MIGRATIONS);
   });
   after(() => ws?.dispose());
 
@@ -106,7 +82,7 @@ describe('deploy applies expand migrations before the new color starts, and stop
     assert.equal(r.code, 0, explain(r));
     assert.equal(r.json.outcome, 'promoted');
     assert.deepEqual(r.json.live, { color: 'green', version: 'v2' });
-    assert.deepEqual(phaseNames(r), EVERY_DEPLOY_PHASE);
+    assert.deepEqual(phaseNames(r), DEPLOY_PHASES_WITH_MIGRATIONS);
     const migrate = phase(r, 'migrate-expand');
     assert.equal(migrate.status, 'succeeded');
     assert.match(migrate.detail, /002_email\.sql/);

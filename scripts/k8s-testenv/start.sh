@@ -230,6 +230,9 @@ launch kube-scheduler "$K8S_BIN/kube-scheduler" \
 # --- kwok and its node ----------------------------------------------------------------------
 # kwok serves the kubelet API (port-forward, logs) on the node's address, so the API
 # server reaches it at 127.0.0.1:<kwok_port> like it would reach a real kubelet.
+# --node-lease-duration-seconds: without it (run without a KwokConfiguration) kwok renews no
+# node Lease, the node controller marks the node NotReady after its grace period (~50s) and
+# with it every pod, so endpoints flap in any test that runs longer than that.
 kwok_port=$(free_port)
 stage_args=()
 for s in "$K8S_STAGES"/*.yaml "$here"/stages/*.yaml; do stage_args+=(--config "$s"); done
@@ -240,7 +243,8 @@ launch kwok "$K8S_BIN/kwok" \
   --enable-crds PortForward,ClusterPortForward,Logs,ClusterLogs \
   --node-ip 127.0.0.1 --node-port "$kwok_port" --server-address "127.0.0.1:$kwok_port" \
   --tls-cert-file "$pki/kwok.crt" --tls-private-key-file "$pki/kwok.key" \
-  --cidr 10.244.0.1/16
+  --cidr 10.244.0.1/16 \
+  --node-lease-duration-seconds 40
 
 kubectl apply -f - >/dev/null <<EOF || fail "could not create the kwok node"
 apiVersion: v1

@@ -2,6 +2,8 @@ import { hostname } from 'node:os';
 import { loadConfig } from '../config/load.ts';
 import type { ResolvedConfig } from '../config/resolved.ts';
 import type { CoreDeps } from '../core/deps.ts';
+import { CutoverError } from '../core/errors.ts';
+import { resolveProgressive } from '../core/progressive/config-schema.ts';
 import { createPlatform, type Platform } from '../drivers/create-platform.ts';
 import { checkVerifier } from './check-verifier.ts';
 import { terminalGate } from './gate-prompt.ts';
@@ -26,6 +28,11 @@ export interface CommandContext {
 export async function openContext(options: GlobalOptions, command: string): Promise<CommandContext> {
   const config = loadConfig(options.config);
   const platform = await createPlatform(config);
+  const progressive = resolveProgressive(config.raw.progressive);
+  if (progressive && !platform.driver.shiftTraffic) {
+    await platform.driver.close();
+    throw new CutoverError('config', `progressive: the ${platform.driver.kind} platform cannot split traffic by percentage; remove progressive: (or use platform.kind: local)`, { details: { path: 'progressive' } });
+  }
   const reporter = new TerminalReporter();
   const hooks = await optionalHooks(config, reporter, platform.driver);
   const deps: CoreDeps = {
@@ -42,6 +49,7 @@ export async function openContext(options: GlobalOptions, command: string): Prom
       scaleDown: config.scaleDown,
       requireHealthyLive: config.requireHealthyLive,
       defaultFlags: config.flags,
+      progressive,
     },
     holder: { pid: process.pid, host: hostname(), command },
     ...hooks,

@@ -4,6 +4,7 @@ import { routerConfigSchema } from '../router/config-schema.ts';
 import { platformSchema } from '../drivers/registry.ts';
 import { migrationsConfigSchema } from '../migrations/config-schema.ts';
 import { analysisSchema, notificationsSchema } from '../metrics/config-schema.ts';
+import { progressiveSchema } from '../core/progressive/config-schema.ts';
 import { durationField } from './fields.ts';
 
 /**
@@ -40,6 +41,7 @@ export const configSchema = z.object({
   migrations: migrationsConfigSchema.optional(),
   analysis: analysisSchema.optional(),
   notifications: notificationsSchema.optional(),
+  progressive: progressiveSchema.optional(),
   preflight: z.object({
     requireHealthyLive: z.boolean().default(true).describe('Refuse to deploy while the live color fails its health probe (--force overrides).'),
   }).strict().default({ requireHealthyLive: true }),

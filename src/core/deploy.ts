@@ -9,12 +9,13 @@ import { preflight } from './phases/preflight.ts';
 import { provision } from './phases/provision.ts';
 import { retire } from './phases/retire.ts';
 import { rollback } from './phases/rollback.ts';
+import { progressiveShift } from './phases/shift.ts';
 import { switchTraffic } from './phases/switch.ts';
 import { otherColor, type OperationOptions, type Outcome, type PhaseName } from './types.ts';
 import { verify } from './phases/verify.ts';
 
 /** Where a deploy (re)starts: a fresh deploy at preflight, a resume wherever reality allows. */
-export type DeployEntry = 'preflight' | 'provision' | 'gate' | 'switch' | 'monitor' | 'retire' | 'rollback';
+export type DeployEntry = 'preflight' | 'provision' | 'gate' | 'shift' | 'switch' | 'monitor' | 'retire' | 'rollback';
 
 /** `cutover deploy <version>`: every phase from preflight to retire, rolling back on any failure after the switch. */
 export async function deploy(deps: CoreDeps, version: string, options: OperationOptions): Promise<OperationResult> {
@@ -38,7 +39,7 @@ export async function driveDeploy(ctx: OperationContext, entry: DeployEntry, rol
   const version = op.version!;
   const target = op.target;
   const from = op.from;
-  const order: DeployEntry[] = ['preflight', 'provision', 'gate', 'switch', 'monitor', 'retire', 'rollback'];
+  const order: DeployEntry[] = ['preflight', 'provision', 'gate', 'shift', 'switch', 'monitor', 'retire', 'rollback'];
   const at = (phase: DeployEntry) => order.indexOf(entry) <= order.indexOf(phase);
 
   if (entry !== 'rollback') {
@@ -65,6 +66,8 @@ export async function driveDeploy(ctx: OperationContext, entry: DeployEntry, rol
   let reason: string | null = entry === 'rollback' ? rollbackReason : null;
   if (!reason) {
     try {
+      const progressive = ctx.deps.settings.progressive;
+      if (at('shift') && progressive) await progressiveShift(ctx, target, version, progressive);
       if (at('switch')) await switchTraffic(ctx, target);
       if (at('monitor')) await monitor(ctx, target, version);
       if (at('retire')) await retire(ctx, from, { delay: true });
@@ -124,6 +127,9 @@ export function resumeEntry(phase: PhaseName, trafficOnTarget: boolean): DeployE
     case 'gate':
       // Verification from a dead process is stale: prove the color again before it can take traffic.
       return trafficOnTarget ? 'switch' : 'provision';
+    case 'shift':
+      // A partial split from a dead process was never proven at 100%: send everyone back.
+      return 'rollback';
     case 'switch':
       return 'switch';
     case 'monitor':

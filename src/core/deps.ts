@@ -1,4 +1,5 @@
 import type { CheckTargets, PlatformDriver } from './driver.ts';
+import type { ProgressiveSettings } from './progressive/config-schema.ts';
 import type { StateStore } from './store.ts';
 import type { Color, LockHolder, PhaseRecord } from './types.ts';
 
@@ -115,6 +116,8 @@ export interface CoreSettings {
   readonly requireHealthyLive: boolean;
   /** FEATURE_FLAGS_JSON both colors start with before any `cutover flags set`. */
   readonly defaultFlags?: Readonly<Record<string, unknown>>;
+  /** Weighted steps before the full switch (`progressive:`); absent means one atomic switch. */
+  readonly progressive?: ProgressiveSettings;
 }
 
 export interface CoreDeps {

@@ -63,6 +63,20 @@ export interface Diagnosis {
   fix?: string;
 }
 
+/** A header or cookie whose listed values put a request in the cohort. */
+export interface CohortMatch {
+  name: string;
+  values: string[];
+}
+
+/** Who goes to the new color during a progressive shift, besides the percentage. */
+export interface SplitRouting {
+  /** Keeps a client on one color: a cookie the router sets, or a header whose value is hashed. */
+  sticky: { cookie?: string; header?: string };
+  /** Requests matching these go to the new color at every step, before any percentage. */
+  cohort?: { header?: CohortMatch; cookie?: CohortMatch };
+}
+
 export interface LogOptions {
   follow?: boolean;
   tail?: number;
@@ -101,6 +115,21 @@ export interface PlatformDriver {
 
   /** Proves that live traffic reaches `to` and only `to`. Never throws for a negative answer. */
   verifyTraffic(to: Color, options?: { timeoutMs?: number }): Promise<TrafficProof>;
+
+  /**
+   * Progressive delivery: sends `percent`% of live traffic, plus the cohort, to `canary`, while
+   * the live color keeps the rest and stays live. Idempotent; raising the percentage only moves
+   * clients from the live color to the canary. Optional: a driver without it cannot run
+   * `progressive:` (the CLI refuses such a config).
+   * @throws CutoverError('refused') when nothing is live or `canary` has nothing running.
+   */
+  shiftTraffic?(canary: Color, percent: number, routing: SplitRouting): Promise<SwitchResult>;
+
+  /** Proves the split set by `shiftTraffic` is in force. Never throws for a negative answer. */
+  verifySplit?(canary: Color, percent: number, routing: SplitRouting): Promise<TrafficProof>;
+
+  /** Ends any split: all live traffic to the live color. Idempotent (no split is fine). */
+  endSplit?(): Promise<void>;
 
   /** Drains and scales `color` down to `replicas` (locally: stops it). Idempotent. */
   retire(color: Color, options?: { replicas?: number }): Promise<void>;

@@ -116,6 +116,18 @@ export class OperationContext {
     return this.seen.has(signal);
   }
 
+  /**
+   * Forgets a signal already acted on (e.g. the promote that released the gate), so a later wait
+   * needs a fresh one. Waits out one poll so a read in flight cannot bring it back.
+   */
+  async forgetSignal(signal: OperationSignal): Promise<void> {
+    if (!this.seen.has(signal)) return;
+    this.seen.delete(signal);
+    await this.deps.store.clearSignals(this.op.id).catch(() => {});
+    await this.clock.sleep(SIGNAL_POLL_MS + 50);
+    this.seen.delete(signal);
+  }
+
   async save(): Promise<void> {
     this.state.updatedAt = new Date(this.clock.now()).toISOString();
     await this.deps.store.save(this.state);

@@ -38,7 +38,8 @@ export async function resume(deps: CoreDeps, intent: 'finish' | 'abort' = 'finis
     if (trafficOnTarget && ctx.state.live !== op.target) {
       ctx.state.live = platform.live;
     }
-    return await driveDeploy(ctx, resumeEntry(op.phase, trafficOnTarget));
+    const entry = resumeEntry(op.phase, trafficOnTarget);
+    return await driveDeploy(ctx, entry, op.phase === 'shift' ? `a progressive step of ${op.version} was interrupted` : undefined);
   } finally {
     await ctx.close();
   }

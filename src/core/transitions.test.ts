@@ -44,8 +44,19 @@ describe('operation phases', () => {
     assert.equal(canMovePhase('monitor', 'rollback'), true);
   });
 
-  test('switch is only reachable through the gate (or a resumed switch)', () => {
+  test('switch is only reachable through the gate or the last progressive step', () => {
     const intoSwitch = (['start', ...PHASES] as const).filter((p) => canMovePhase(p, 'switch'));
-    assert.deepEqual(intoSwitch, ['gate']);
+    assert.deepEqual(intoSwitch, ['gate', 'shift']);
+  });
+
+  test('a progressive step is only reachable through the gate or the step before it', () => {
+    const intoShift = (['start', ...PHASES] as const).filter((p) => canMovePhase(p, 'shift'));
+    assert.deepEqual(intoShift, ['gate', 'shift']);
+  });
+
+  test('once a progressive step has moved traffic, the operation cannot end without rollback', () => {
+    assert.equal(canMovePhase('shift', 'done'), false);
+    assert.equal(canMovePhase('shift', 'retire'), false);
+    assert.equal(canMovePhase('shift', 'rollback'), true);
   });
 });

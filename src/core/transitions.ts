@@ -39,8 +39,9 @@ export const PHASE_TRANSITIONS: Readonly<Record<'start' | PhaseName, readonly Ph
   // Before the switch nothing has touched live traffic: failure or abort just ends the operation.
   provision: ['verify', 'done'],
   verify: ['gate', 'done'],
-  gate: ['switch', 'done'],
-  // From the switch on, a failure means traffic may have moved, so it must go through rollback.
+  gate: ['shift', 'switch', 'done'],
+  // From the first progressive step on, a failure means traffic may have moved, so it must go through rollback.
+  shift: ['shift', 'switch', 'rollback'],
   switch: ['monitor', 'retire', 'rollback'],
   monitor: ['retire', 'rollback'],
   retire: ['done'],
@@ -60,10 +61,10 @@ export function assertPhaseMove(from: 'start' | PhaseName, to: PhaseStep): void 
 
 /** The phases a deploy runs, in order. */
 export const DEPLOY_PHASES: readonly PhaseName[] = [
-  'preflight', 'migrate-expand', 'provision', 'verify', 'gate', 'switch', 'monitor', 'retire',
+  'preflight', 'migrate-expand', 'provision', 'verify', 'gate', 'shift', 'switch', 'monitor', 'retire',
 ];
 
 /** Phases after which live traffic may already be on the new color. */
 export function trafficMayHaveMoved(phase: PhaseName): boolean {
-  return phase === 'switch' || phase === 'monitor' || phase === 'retire' || phase === 'rollback';
+  return phase === 'shift' || phase === 'switch' || phase === 'monitor' || phase === 'retire' || phase === 'rollback';
 }

@@ -36,6 +36,7 @@ export type PhaseName =
   | 'provision'
   | 'verify'
   | 'gate'
+  | 'shift'
   | 'switch'
   | 'monitor'
   | 'retire'

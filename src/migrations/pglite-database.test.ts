@@ -4,6 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { migrationsConfigSchema, resolveMigrationsConfig } from './config-schema.ts';
+import { createPgliteDatabase } from './pglite-database.ts';
 import { createMigrationRunner } from './runner.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'cutover-pglite-'));
@@ -34,6 +35,26 @@ describe('embedded PGlite default', () => {
       ]);
     } finally {
       await runner.close();
+    }
+  });
+});
+
+describe('embedded PGlite is used by one database object at a time', () => {
+  test('a second opener waits while a session is open and gets the directory once the last session ends', { timeout: 120_000 }, async () => {
+    const dataDir = join(dir, 'exclusive');
+    const first = createPgliteDatabase(dataDir);
+    const second = createPgliteDatabase(dataDir, { lockWaitMs: 200 });
+    try {
+      const a = await first.openSession();
+      await a.query('CREATE TABLE kept (id int)');
+      await assert.rejects(second.openSession(), /embedded PGlite database in .*exclusive is in use by pid \d+/);
+      await a.close();
+      const b = await second.openSession();
+      assert.deepEqual(await b.query(`SELECT to_regclass('kept') IS NOT NULL AS found`), [{ found: true }]);
+      await b.close();
+    } finally {
+      await first.close();
+      await second.close();
     }
   });
 });

@@ -117,7 +117,7 @@ export interface RunnerOptions {
 
 export function createMigrationRunner(config: ResolvedMigrationsConfig, options: RunnerOptions): MigrationRunner {
   const db = options.database
-    ?? (config.database.kind === 'postgres' ? createPgDatabase(config.database.url) : createPgliteDatabase(config.database.dataDir));
+    ?? (config.database.kind === 'postgres' ? createPgDatabase(config.database.url) : createPgliteDatabase(config.database.dataDir, { lockWaitMs: config.lockWaitTimeoutMs }));
   const log = options.log ?? (() => {});
   let closed = false;
 

@@ -17,6 +17,8 @@ export async function rollback(ctx: OperationContext, back: Color | null, failed
     return false;
   }
   const started = ctx.clock.now();
+  // A progressive step leaves part of the traffic on `failed` while `back` stays live: end the split first.
+  if (driver.endSplit && ctx.op.phases.some((p) => p.name === 'shift')) await driver.endSplit();
   const status = await driver.status();
   const notes: string[] = [];
   if (status.live !== back) {

@@ -144,12 +144,7 @@ export class KubernetesDriver implements PlatformDriver {
   async provision(color: Color, release: Release, flags: Record<string, unknown>): Promise<void> {
     const { app, namespace } = { app: this.platform.app, namespace: this.ns };
     const [active, existing] = await Promise.all([this.traffic.readActive(), this.readDeployment(color)]);
-    if (ServiceTraffic.selectedColor(active) === color && existing && versionOf(existing) !== release.version) {
-      const ready = (await this.appPods()).filter((p) => p.metadata?.labels?.[LABEL_COLOR] === color && isPodReady(p)).length;
-      if (ready > 0) {
-        throw new CutoverError('refused', `${color} is live (${ready} ready pods of ${versionOf(existing)}); cutover never replaces the release that serves traffic: deploy to the idle color`);
-      }
-    }
+    if (ServiceTraffic.selectedColor(active) === color) await this.keepUnverifiedPodsOffline(color, existing, release);
     const image = this.platform.image.replaceAll('${version}', release.version);
     // Migrations run only when this color is about to get a new version: scaling a retired
     // color back up for a rollback must not run them again.
@@ -180,6 +175,28 @@ export class KubernetesDriver implements PlatformDriver {
     await kube(`applying Deployment ${namespace}/${this.name(color)}`, () =>
       this.clients.objects.patch(deployment as KubernetesObject, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply));
     await this.traffic.pointPreviewAt(color, active);
+  }
+
+  /**
+   * The active Service already selects `color`, the color about to be provisioned. That is
+   * normal for a first deploy (the runbooks' Service starts out with `color: blue`), but the
+   * new pods would take live traffic the moment they turn Ready, before any check. With no
+   * ready pods on either side nothing is being served, so the selector is parked on the other
+   * color until the switch. Anything else is refused rather than guessed at.
+   */
+  private async keepUnverifiedPodsOffline(color: Color, existing: V1Deployment | undefined, release: Release): Promise<void> {
+    const pods = await this.appPods();
+    const readyOf = (c: Color) => pods.filter((p) => p.metadata?.labels?.[LABEL_COLOR] === c && isPodReady(p)).length;
+    const here = readyOf(color);
+    const there = readyOf(otherColor(color));
+    if (here > 0) {
+      if (versionOf(existing) === release.version) return;
+      throw new CutoverError('refused', `${color} is live (${here} ready pods of ${versionOf(existing) ?? 'a release cutover did not deploy'}); cutover never replaces the release that serves traffic: deploy to the idle color`);
+    }
+    if (there > 0) {
+      throw new CutoverError('refused', `Service ${this.ns}/${this.traffic.active} selects ${color}, which has no ready pods, while ${otherColor(color)} has ${there} ready pods cutover has not verified; point the Service at the color that should serve, then deploy again`);
+    }
+    await this.traffic.setSelectorColor(otherColor(color));
   }
 
   async waitReady(color: Color, options: { timeoutMs: number; signal?: AbortSignal }): Promise<ReadyReport> {

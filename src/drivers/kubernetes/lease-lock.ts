@@ -107,8 +107,8 @@ export class LeaseLock {
         spec: {
           holderIdentity: identity,
           leaseDurationSeconds: this.durationSeconds,
-          acquireTime: now,
-          renewTime: now,
+          acquireTime: microTime(now),
+          renewTime: microTime(now),
           leaseTransitions: (lease?.spec?.leaseTransitions ?? 0) + (lease ? 1 : 0),
         },
       };
@@ -135,7 +135,7 @@ export class LeaseLock {
     const renew = async () => {
       const lease = await this.read().catch(() => undefined);
       if (!lease || lease.spec?.holderIdentity !== identity) return;
-      lease.spec.renewTime = new Date();
+      lease.spec.renewTime = microTime(new Date());
       await this.clients.coordination.replaceNamespacedLease({ name: this.name, namespace: this.namespace, body: lease }).catch(() => {
         // A missed renewal is retried at the next tick; the lease outlives two of them.
       });
@@ -170,6 +170,15 @@ export class LeaseLock {
       },
     };
   }
+}
+
+/**
+ * A Lease's times are MicroTime, which the API server parses with exactly six fractional
+ * digits. client-node 1.4 sends a Date as `toISOString()` (three digits, rejected), but passes
+ * strings through untouched, so the time is written out here.
+ */
+function microTime(date: Date): Date {
+  return date.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z') as unknown as Date;
 }
 
 export function lockedError(view: LeaseView): CutoverError {

@@ -106,7 +106,12 @@ export class Daemon {
       })
       .on('DELETE', '/split', async () => {
         this.split = undefined;
+        const ended = this.router.stats().split;
+        const live = this.router.live;
         this.router.clearSplit();
+        // Ending a split is a switch for the canary: from now on it gets no new request, and
+        // verifyTraffic proves that against this record.
+        if (ended && live) this.lastSwitch = { from: ended.canary, to: live, at: Date.now(), oldAcceptedAtSwitch: this.acceptedOnMain(ended.canary) };
         await this.persist();
         return { ok: true };
       })
@@ -130,6 +135,8 @@ export class Daemon {
       colors,
       maintenance: this.maintenanceState,
       split: this.split ?? null,
+      /** The split the router enforces right now: canary color and its share of non-cohort traffic. */
+      routerSplit: this.router.stats().split,
     };
   }
 
@@ -183,6 +190,8 @@ export class Daemon {
     if (from === target) return { from, to: target, switchedAt: this.lastSwitch?.at ?? Date.now(), unchanged: true };
     const oldAcceptedAtSwitch = from ? this.acceptedOnMain(from) : 0;
     const report = this.router.switchTo(target);
+    // The router ends any traffic split at a switch; keep the persisted copy in step.
+    this.split = undefined;
     const record: LastSwitch = { from, to: target, at: report.switchedAt, oldAcceptedAtSwitch };
     this.lastSwitch = record;
     void report.drained.then((d) => { record.drain = { completed: d.completed, timedOut: d.timedOut, durationMs: d.durationMs }; });

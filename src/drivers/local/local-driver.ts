@@ -1,6 +1,7 @@
 import { request } from 'undici';
 import { CutoverError } from '../../core/errors.ts';
-import type { CheckTargets, ColorStatus, LogLine, LogOptions, PlatformDriver, PlatformStatus, ReadyReport, SwitchResult, TrafficProof } from '../../core/driver.ts';
+import type { CheckTargets, ColorStatus, LogLine, LogOptions, PlatformDriver, PlatformStatus, ReadyReport, SplitRouting, SwitchResult, TrafficProof } from '../../core/driver.ts';
+import { otherColor } from '../../core/types.ts';
 import type { Color, Release } from '../../core/types.ts';
 import { AdminClient } from './admin-client.ts';
 import type { ResolvedLocalPlatform } from './config-schema.ts';
@@ -13,6 +14,7 @@ interface DaemonStatus {
   addresses: { main: string; preview?: string; metrics?: string };
   colors: Record<Color, ColorStatus & { replicas: Array<{ name: string; url: string; phase: string }> }>;
   maintenance: { on: boolean; message?: string };
+  routerSplit?: { canary: Color; canaryShare: number } | null;
 }
 
 interface DaemonTraffic {
@@ -22,6 +24,10 @@ interface DaemonTraffic {
 }
 
 const VERIFY_PROBES = 20;
+const SPLIT_PROBES = 5;
+/** The router keeps a client's bucket (0..9999) in the sticky cookie; the canary gets the lowest buckets. */
+const FIRST_BUCKET = 0;
+const LAST_BUCKET = 9_999;
 
 /** The local platform, driven through the daemon's admin API. */
 export class LocalDriver implements PlatformDriver {
@@ -128,6 +134,73 @@ export class LocalDriver implements PlatformDriver {
       (old ? `; ${traffic.oldAcceptedSinceSwitch} request(s) reached ${old} after the switch` : '') +
       (failures.length ? `; probe errors: ${failures.slice(0, 3).join(', ')}` : '');
     return { ok, detail, durationMs: Date.now() - started };
+  }
+
+  async shiftTraffic(canary: Color, percent: number, routing: SplitRouting): Promise<SwitchResult> {
+    const started = Date.now();
+    const live = otherColor(canary);
+    await this.client.call('PUT', '/split', {
+      weights: { [live]: 100 - percent, [canary]: percent },
+      stickyCookie: routing.sticky.cookie,
+      stickyHeader: routing.sticky.header,
+      cohort: routing.cohort,
+    });
+    return { from: live, to: canary, durationMs: Date.now() - started };
+  }
+
+  /**
+   * Proof of a split: the router reports exactly this canary and share, and probes through the
+   * main listener that carry a cohort value or a canary bucket cookie reach the canary, while a
+   * probe with the last bucket stays on the live color. Under other load the per-color counts
+   * only bound the probes from below, so the router's own split record is the primary evidence.
+   */
+  async verifySplit(canary: Color, percent: number, routing: SplitRouting): Promise<TrafficProof> {
+    const started = Date.now();
+    const s = await this.daemonStatus();
+    const live = otherColor(canary);
+    const fail = (detail: string): TrafficProof => ({ ok: false, detail, durationMs: Date.now() - started });
+    if (s.live !== live) return fail(`the router's live color is ${s.live ?? 'none'}, not ${live}`);
+    const split = s.routerSplit;
+    if (!split || split.canary !== canary) return fail(`the router has ${split ? `${split.canary} as canary` : 'no split'}, not ${canary}`);
+    if (Math.abs(split.canaryShare * 100 - percent) > 0.01) return fail(`the router sends ${(split.canaryShare * 100).toFixed(2)}% to ${canary}, not ${percent}%`);
+
+    const toCanary: Array<Record<string, string>> = [];
+    const cohort = routing.cohort?.header ?? routing.cohort?.cookie;
+    if (routing.cohort?.header) toCanary.push({ [routing.cohort.header.name]: routing.cohort.header.values[0]! });
+    else if (routing.cohort?.cookie) toCanary.push({ cookie: `${routing.cohort.cookie.name}=${routing.cohort.cookie.values[0]}` });
+    if (routing.sticky.cookie && percent > 0) toCanary.push({ cookie: `${routing.sticky.cookie}=${FIRST_BUCKET}` });
+    const evidence: string[] = [`router sends ${percent}% to ${canary}${cohort ? ` plus cohort ${cohort.name}` : ''}`];
+    for (const headers of toCanary) {
+      const before = await this.acceptedOn(canary);
+      const answered = await this.probeMain(s.addresses.main, headers, SPLIT_PROBES);
+      const reached = (await this.acceptedOn(canary)) - before;
+      if (answered < SPLIT_PROBES || reached < SPLIT_PROBES) return fail(`${evidence[0]}, but only ${Math.min(answered, reached)}/${SPLIT_PROBES} probes with ${Object.values(headers)[0]} reached ${canary}`);
+      evidence.push(`${reached}/${SPLIT_PROBES} probes with ${Object.keys(headers)[0]} ${Object.values(headers)[0]} reached ${canary}`);
+    }
+    if (routing.sticky.cookie) {
+      const before = await this.acceptedOn(live);
+      const answered = await this.probeMain(s.addresses.main, { cookie: `${routing.sticky.cookie}=${LAST_BUCKET}` }, SPLIT_PROBES);
+      const reached = (await this.acceptedOn(live)) - before;
+      if (answered < SPLIT_PROBES || reached < SPLIT_PROBES) return fail(`${evidence[0]}, but only ${Math.min(answered, reached)}/${SPLIT_PROBES} probes outside the canary share reached ${live}`);
+      evidence.push(`${reached}/${SPLIT_PROBES} probes outside it reached ${live}`);
+    }
+    return { ok: true, detail: evidence.join('; '), durationMs: Date.now() - started };
+  }
+
+  async endSplit(): Promise<void> {
+    await this.client.call('DELETE', '/split');
+  }
+
+  private async probeMain(main: string, headers: Record<string, string>, count: number): Promise<number> {
+    let answered = 0;
+    for (let i = 0; i < count; i++) {
+      try {
+        const response = await request(`${main}/`, { method: 'GET', headers: { 'x-cutover-probe': '1', ...headers }, headersTimeout: 5_000, bodyTimeout: 5_000 });
+        await response.body.dump();
+        answered++;
+      } catch { /* counted as unanswered */ }
+    }
+    return answered;
   }
 
   private async acceptedOn(color: Color): Promise<number> {

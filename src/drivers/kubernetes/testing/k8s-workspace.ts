@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { APP_PORT, PodBackends } from './pod-backends.ts';
+import { APP_PORT, BACKEND_GATE, PodBackends } from './pod-backends.ts';
 import { connectTestCluster, type TestCluster } from './test-cluster.ts';
 
 const BIN = fileURLToPath(new URL('../../../../bin/cutover', import.meta.url));
@@ -54,6 +54,8 @@ spec:
         app: shop
         tier: api
     spec:
+      readinessGates:                  # set by the test harness once the pod's server answers
+        - conditionType: ${BACKEND_GATE}
       containers:
         - name: api
           image: placeholder   # cutover sets platform.image

@@ -1,25 +1,35 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { V1Pod } from '@kubernetes/client-node';
+import { PatchStrategy, setHeaderOptions, type V1Pod } from '@kubernetes/client-node';
+import { openPodTunnel, type PodTunnel } from '../pod-tunnel.ts';
 import type { TestCluster } from './test-cluster.ts';
 
 /** The container port every test template declares. */
 export const APP_PORT = 8080;
 
-/** Releases whose version contains this answer /health/ready with 503 (their database is "down"). */
+/** The readiness gate of test pods; see scripts/k8s-testenv/stages/pod-gated.yaml. */
+export const BACKEND_GATE = 'kwok.cutover.dev/backend';
+
+/** A release whose version contains this answers /health/ready with 503, so its pods never become Ready. */
 export const SICK_MARKER = 'sick';
+/** A release whose version contains this answers 200 but lists an unhealthy check: Ready, yet cutover's `json: checks` fails it. */
+export const DEGRADED_MARKER = 'degraded';
+
+const strategicMerge = setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch);
 
 interface Backend {
   server: http.Server;
   port: number;
+  tunnel?: PodTunnel;
 }
 
 /**
- * Gives every kwok pod of a namespace a real HTTP server on 127.0.0.1, wired to the pod's port
- * APP_PORT with a kwok PortForward, so port-forward through the API server reaches it. Each
- * server behaves like the example app of that pod's release: it answers with the pod's color,
- * version and FEATURE_FLAGS_JSON (read from the pod spec, as a real container would see it).
- * Test-only.
+ * Plays the containers and the kubelet's readiness probe for the kwok pods of a namespace.
+ * Every pod gets a real HTTP server on 127.0.0.1, wired to its port APP_PORT with a kwok
+ * PortForward. A pod with the BACKEND_GATE readiness gate is marked Ready only once
+ * GET /health/ready through the API server's port-forward answers 200, as a readiness probe
+ * would. Each server answers like the example app of that pod's release, with the pod's
+ * color, version and FEATURE_FLAGS_JSON read from the pod spec. Test-only.
  */
 export class PodBackends {
   private readonly cluster: TestCluster;
@@ -34,27 +44,32 @@ export class PodBackends {
     this.namespace = namespace;
   }
 
-  /** Starts wiring new pods every 150 ms until stop(). */
+  /** Wires and probes pods every 100 ms until stop(). */
   start(): void {
     const tick = () => {
-      this.polling = this.wire().catch(() => {}).finally(() => {
-        if (this.timer) this.timer = setTimeout(tick, 150);
+      this.polling = this.sweep().catch(() => {}).finally(() => {
+        if (this.timer) this.timer = setTimeout(tick, 100);
       });
     };
     this.timer = setTimeout(tick, 0);
   }
 
-  /** How many requests the server of each pod answered, by pod name. */
+  /** Requests each pod's server answered (readiness probes included), by pod name. */
   requestCounts(): ReadonlyMap<string, number> {
     return this.requests;
   }
 
-  private async wire(): Promise<void> {
+  private async sweep(): Promise<void> {
     const pods = await this.cluster.core.listNamespacedPod({ namespace: this.namespace });
-    for (const pod of pods.items) {
-      const name = pod.metadata?.name;
-      if (!name || this.backends.has(name) || !pod.spec?.nodeName) continue;
-      const backend = await this.serve(pod);
+    await Promise.all(pods.items.map((pod) => this.tend(pod).catch(() => {})));
+  }
+
+  private async tend(pod: V1Pod): Promise<void> {
+    const name = pod.metadata?.name;
+    if (!name || !pod.spec?.nodeName || pod.metadata?.deletionTimestamp) return;
+    let backend = this.backends.get(name);
+    if (!backend) {
+      backend = await this.serve(pod);
       this.backends.set(name, backend);
       try {
         await this.cluster.routePodPort(this.namespace, name, APP_PORT, backend.port);
@@ -62,6 +77,22 @@ export class PodBackends {
         if (!String((err as Error).message).includes('already exists')) throw err;
       }
     }
+    const gated = pod.spec.readinessGates?.some((g) => g.conditionType === BACKEND_GATE);
+    const gateSet = pod.status?.conditions?.some((c) => c.type === BACKEND_GATE && c.status === 'True');
+    if (!gated || gateSet || pod.status?.phase !== 'Running') return;
+    backend.tunnel ??= await openPodTunnel(this.cluster.kc, this.namespace, name, APP_PORT);
+    const res = await fetch(`${backend.tunnel.url}/health/ready`, { signal: AbortSignal.timeout(2000) }).catch(() => null);
+    await res?.body?.cancel();
+    if (res?.status !== 200) return;
+    const now = new Date().toISOString();
+    await this.cluster.core.patchNamespacedPodStatus({
+      name,
+      namespace: this.namespace,
+      body: { status: { conditions: [
+        { type: BACKEND_GATE, status: 'True', lastTransitionTime: now },
+        { type: 'Ready', status: 'True', lastTransitionTime: now, reason: null, message: null },
+      ] } },
+    }, strategicMerge);
   }
 
   private async serve(pod: V1Pod): Promise<Backend> {
@@ -72,6 +103,7 @@ export class PodBackends {
     const env = pod.spec?.containers?.[0]?.env ?? [];
     const flags = JSON.parse(env.find((e) => e.name === 'FEATURE_FLAGS_JSON')?.value ?? '{}') as unknown;
     const sick = version.includes(SICK_MARKER);
+    const degraded = version.includes(DEGRADED_MARKER);
     const server = http.createServer((req, res) => {
       this.requests.set(name, (this.requests.get(name) ?? 0) + 1);
       const headers = { 'content-type': 'application/json', 'x-cutover-color': color, 'x-cutover-version': version, 'x-pod': name };
@@ -81,8 +113,8 @@ export class PodBackends {
       };
       if (req.url === '/health/live') return send(200, { status: 'ok' });
       if (req.url === '/health/ready') {
-        const checks = [{ name: 'database', status: sick ? 'unhealthy' : 'healthy' }];
-        return send(sick ? 503 : 200, { status: sick ? 'degraded' : 'ok', checks });
+        const checks = [{ name: 'database', status: sick || degraded ? 'unhealthy' : 'healthy' }];
+        return send(sick ? 503 : 200, { status: sick || degraded ? 'degraded' : 'ok', checks });
       }
       send(200, { app: 'example', pod: name, version, color, flags });
     });
@@ -90,15 +122,18 @@ export class PodBackends {
     return { server, port: (server.address() as AddressInfo).port };
   }
 
-  /** Stops wiring and closes every server. Idempotent. */
+  /** Stops wiring and closes every server and tunnel. Idempotent. */
   async stop(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     await this.polling;
-    await Promise.all([...this.backends.values()].map((b) => new Promise<void>((resolve) => {
-      b.server.closeAllConnections();
-      b.server.close(() => resolve());
-    })));
+    await Promise.all([...this.backends.values()].map(async (b) => {
+      await b.tunnel?.close();
+      await new Promise<void>((resolve) => {
+        b.server.closeAllConnections();
+        b.server.close(() => resolve());
+      });
+    }));
     this.backends.clear();
   }
 }
