@@ -57,11 +57,11 @@ describe('load generator', () => {
     const started = performance.now();
     const report = await runLoad({ model: 'open', url: backend.url, ratePerSec: 100, durationMs: 1000, path: '/slow?ms=300' });
     const elapsed = performance.now() - started;
-    assert.ok(report.total.requests >= 95 && report.total.requests <= 101, `${report.total.requests} requests`);
+    assert.ok(report.total.requests >= 95 && report.total.requests <= 100, `${report.total.requests} requests`);
     assert.equal(report.total.ok, report.total.requests);
     assert.ok(report.total.p50Ms! >= 300 && report.total.p50Ms! < 600, `p50 ${report.total.p50Ms}`);
     assert.ok(elapsed < 2000, `took ${elapsed.toFixed(0)} ms`);
-    assert.ok(report.total.sendLagP99Ms! < 50, `send lag p99 ${report.total.sendLagP99Ms} ms`);
+    assert.ok(report.total.sendLagP99Ms! < 200, `send lag p99 ${report.total.sendLagP99Ms} ms`);
   });
 
   test('open model with 1 MiB POST bodies', async () => {
@@ -116,7 +116,7 @@ describe('load generator', () => {
     const report = JSON.parse(out) as LoadReport;
     assert.equal(report.model, 'open');
     assert.deepEqual(report.windows.map((w) => w.label), ['start', 'late']);
-    assert.ok(report.total.requests > 100 && report.total.requests <= 161, `${report.total.requests} requests`);
+    assert.ok(report.total.requests > 100 && report.total.requests <= 160, `${report.total.requests} requests`);
   });
 });
 

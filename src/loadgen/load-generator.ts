@@ -300,9 +300,11 @@ export class LoadGenerator {
     if (this.#stopping) return;
     const now = performance.now();
     const interval = 1000 / rate;
-    const due = Math.min(this.#maxRequests, Math.floor((now - this.#startedAt) / interval) + 1);
+    // Request i is due at start + i*interval, for every i*interval inside durationMs.
+    const scheduled = Math.ceil(this.options.durationMs / interval);
+    const due = Math.min(this.#maxRequests, scheduled, Math.floor((now - this.#startedAt) / interval) + 1);
     while (this.#issued < due) this.#send(this.#startedAt + this.#issued * interval, null);
-    if (this.#issued >= this.#maxRequests) {
+    if (this.#issued >= this.#maxRequests || this.#issued >= scheduled) {
       this.#beginStop();
       return;
     }

@@ -32,6 +32,11 @@ export function isHopByHop(lower: string): boolean {
  * when it names only the usual `keep-alive`/`close`/`upgrade` tokens (the common case).
  */
 export function connectionNamedHeaders(value: string): string[] | null {
+  // Nearly every message carries exactly one of these; skip the split for them.
+  switch (value) {
+    case 'keep-alive': case 'Keep-Alive': case 'close': case 'Close': case 'Upgrade': case 'upgrade':
+      return null;
+  }
   let named: string[] | null = null;
   for (const part of value.split(',')) {
     const token = part.trim().toLowerCase();

@@ -46,7 +46,7 @@ describe('router: Prometheus metrics', () => {
     await httpRequest(`${router.address.preview}/`);
 
     const slow = httpRequest(`${router.address.main}/slow?ms=300`);
-    await new Promise((r) => setTimeout(r, 100));
+    while (!blue.arrivals.some((a) => a.path.startsWith('/slow'))) await new Promise((r) => setTimeout(r, 5));
     const during = await router.metricsText();
     assert.equal(sample(during, 'cutover_router_requests_in_flight{color="blue",listener="main"}'), 1);
     assert.equal(sample(during, 'cutover_router_requests_in_flight{color="green",listener="preview"}'), 0);

@@ -16,9 +16,6 @@ export const LATENCY_BUCKETS_SECONDS: readonly number[] = [
   0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1, 1.5, 2, 3, 4, 5, 7.5, 10,
 ];
 
-type LatencyLabels = 'color' | 'listener';
-type HistogramExport = Awaited<ReturnType<Histogram<LatencyLabels>['get']>>;
-
 function classIndex(status: number): number {
   if (status < 300) return 0;
   if (status < 400) return 1;
@@ -27,9 +24,9 @@ function classIndex(status: number): number {
 }
 
 /**
- * Plain counters for one (color, listener) pair. The hot path touches only these numbers;
- * prom-client is brought up to date when scraped, because its `inc()`/`observe()` hash the
- * label set and allocate on every call.
+ * Plain counters for one (color, listener) pair. The hot path touches only these numbers
+ * and one pre-bound histogram child; prom-client's counters and gauges are brought up to
+ * date when scraped, because prom-client hashes the label set on every `inc()`.
  */
 export class TrafficCounters {
   inFlight = 0;
@@ -37,59 +34,24 @@ export class TrafficCounters {
   readonly byClass: number[] = [0, 0, 0, 0];
   /** What the prom-client counter has already been told, per class. */
   readonly reported: number[] = [0, 0, 0, 0];
-  /** Non-cumulative latency counts per LATENCY_BUCKETS_SECONDS bound, plus one for +Inf. */
-  readonly buckets = new Float64Array(LATENCY_BUCKETS_SECONDS.length + 1);
-  latencySum = 0;
   readonly color: MetricColor;
   readonly listener: ListenerName;
+  readonly #latency: { observe(value: number): void };
 
-  constructor(color: MetricColor, listener: ListenerName) {
+  constructor(color: MetricColor, listener: ListenerName, latency: { observe(value: number): void }) {
     this.color = color;
     this.listener = listener;
+    this.#latency = latency;
   }
 
   /** Records one finished request: its status as the client saw it and its duration. */
   record(status: number, seconds: number): void {
     this.byClass[classIndex(status)]!++;
-    const bounds = LATENCY_BUCKETS_SECONDS;
-    let i = 0;
-    while (i < bounds.length && seconds > bounds[i]!) i++;
-    this.buckets[i]!++;
-    this.latencySum += seconds;
+    this.#latency.observe(seconds);
   }
 
   get requests(): number {
     return this.byClass[0]! + this.byClass[1]! + this.byClass[2]! + this.byClass[3]!;
-  }
-}
-
-/**
- * A prom-client Histogram whose samples come from TrafficCounters instead of `observe()`.
- * Only the public `get()` is overridden, so the registry renders it like any histogram.
- */
-class CountedHistogram extends Histogram<LatencyLabels> {
-  readonly #slots: ReadonlyMap<string, TrafficCounters>;
-
-  constructor(slots: ReadonlyMap<string, TrafficCounters>, config: ConstructorParameters<typeof Histogram<LatencyLabels>>[0]) {
-    super(config);
-    this.#slots = slots;
-  }
-
-  override async get(): Promise<HistogramExport> {
-    const values: HistogramExport['values'] = [];
-    for (const slot of this.#slots.values()) {
-      const labels = { color: slot.color, listener: slot.listener };
-      let cumulative = 0;
-      LATENCY_BUCKETS_SECONDS.forEach((bound, i) => {
-        cumulative += slot.buckets[i]!;
-        values.push({ metricName: `${this.name}_bucket`, labels: { le: bound, ...labels }, value: cumulative });
-      });
-      cumulative += slot.buckets[LATENCY_BUCKETS_SECONDS.length]!;
-      values.push({ metricName: `${this.name}_bucket`, labels: { le: '+Inf', ...labels }, value: cumulative });
-      values.push({ metricName: `${this.name}_sum`, labels, value: slot.latencySum });
-      values.push({ metricName: `${this.name}_count`, labels, value: cumulative });
-    }
-    return { name: this.name, help: this.help, type: 'histogram', values, aggregator: 'sum' };
   }
 }
 
@@ -103,16 +65,18 @@ export class RouterMetrics {
 
   constructor(liveColor: () => Color | null) {
     const slots = this.#slots;
-    for (const color of METRIC_COLORS) {
-      for (const listener of LISTENERS) slots.set(`${color}/${listener}`, new TrafficCounters(color, listener));
-    }
-    new CountedHistogram(slots, {
+    const latency = new Histogram({
       name: 'cutover_router_request_duration_seconds',
       help: 'Time from receiving a request to sending the last byte of its response, per color and listener.',
       labelNames: ['color', 'listener'],
       buckets: [...LATENCY_BUCKETS_SECONDS],
       registers: [this.registry],
     });
+    for (const color of METRIC_COLORS) {
+      for (const listener of LISTENERS) {
+        slots.set(`${color}/${listener}`, new TrafficCounters(color, listener, latency.labels(color, listener)));
+      }
+    }
 
     const requests = new Counter({
       name: 'cutover_router_requests_total',

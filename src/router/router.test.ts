@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -99,6 +99,26 @@ describe('router: proxying, preview, maintenance and pause', () => {
     }
   });
 
+  test('streams a chunked request body sent with Expect: 100-continue', async () => {
+    const reply = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request(`${router.address.main}/echo`, { method: 'POST', agent: false, headers: { expect: '100-continue' } }, (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => { body += c.toString(); });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on('error', reject);
+      req.on('continue', () => {
+        req.write('first half, ');
+        setTimeout(() => req.end('second half'), 30);
+      });
+    });
+    assert.equal(reply.status, 200);
+    assert.equal(reply.body, 'first half, second half');
+    const seen = blue.arrivals.at(-1)!;
+    assert.equal(seen.headers['transfer-encoding'], 'chunked');
+    assert.equal(seen.headers['expect'], undefined);
+  });
+
   test('the preview listener serves the preview color only', async () => {
     assert.equal((await httpRequest(router.address.preview!)).status, 503);
     router.setPreview('green');
@@ -144,6 +164,20 @@ describe('router: proxying, preview, maintenance and pause', () => {
     assert.equal(res.status, 200);
     assert.equal(res.headers['x-cutover-color'], 'green');
     router.switchTo('blue');
+  });
+
+  test('close() answers held requests with 503 and is idempotent', async () => {
+    const r = await Router.start({ listen: loopback, drainTimeoutMs: 100, maxPauseMs: 5000 });
+    r.setUpstreams('blue', [blue.url]);
+    r.switchTo('blue');
+    r.pause();
+    const held = httpRequest(r.address.main);
+    while (r.stats().held === 0) await new Promise((res) => setTimeout(res, 5));
+    await Promise.all([r.close(), r.close()]);
+    const res = await held;
+    assert.equal(res.status, 503);
+    assert.match(res.body, /shutting down/);
+    assert.throws(() => r.switchTo('blue'), (err) => isCutoverError(err) && err.code === 'refused');
   });
 
   test('a paused request is released after maxPauseMs even without unpause', async () => {

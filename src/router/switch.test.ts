@@ -102,7 +102,8 @@ describe('router: switching colors', () => {
       httpRequest(`${router.address.main}/slow?ms=3000`),
     ];
     const quick = httpRequest(`${router.address.main}/slow?ms=100`);
-    await sleep(50);
+    const deadline = performance.now() + 3000;
+    while (router.stats().colors.blue.main.inFlight < 3 && performance.now() < deadline) await sleep(5);
     assert.equal(router.stats().colors.blue.main.inFlight, 3);
 
     const started = performance.now();

@@ -33,6 +33,7 @@ import { ServiceTraffic } from './service-traffic.ts';
 const strategicMerge = setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch);
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 const VERIFY_POLL_MS = 50;
+const RETIRE_WAIT_MS = 30_000;
 
 export interface KubernetesDriverOptions {
   clients: KubeClients;
@@ -105,10 +106,12 @@ export class KubernetesDriver implements PlatformDriver {
       this.maintenanceMode.snapshot(),
     ]);
     const selected = ServiceTraffic.selectedColor(active);
-    const live = selected === MAINTENANCE_COLOR ? null : selected;
     const deployments: Record<Color, V1Deployment | undefined> = { blue, green };
+    // A selector naming a color that has no Deployment (the runbooks' Service before the first
+    // deploy) routes nowhere, so nothing is live.
+    const live = selected === 'blue' || selected === 'green' ? (deployments[selected] ? selected : null) : null;
     const colors = {} as Record<Color, ColorStatus>;
-    for (const color of COLORS) colors[color] = this.colorStatus(color, deployments[color], pods, live === color);
+    for (const color of COLORS) colors[color] = this.colorStatus(color, deployments[color], pods, selected === color);
     return {
       live,
       colors,
@@ -118,7 +121,7 @@ export class KubernetesDriver implements PlatformDriver {
 
   private colorStatus(color: Color, deployment: V1Deployment | undefined, allPods: V1Pod[], isLive: boolean): ColorStatus {
     if (!deployment) {
-      return { version: null, desired: 0, ready: 0, crashLooping: false, detail: isLive ? `LIVE BUT NO DEPLOYMENT: the Service selects ${color}, and ${this.name(color)} does not exist` : undefined };
+      return { version: null, desired: 0, ready: 0, crashLooping: false, detail: isLive ? `the Service selects ${color}, which has no Deployment yet` : undefined };
     }
     const version = versionOf(deployment);
     const pods = allPods.filter((p) => p.metadata?.labels?.[LABEL_COLOR] === color);
@@ -292,9 +295,18 @@ export class KubernetesDriver implements PlatformDriver {
     if (ServiceTraffic.selectedColor(active) === color && replicas < (deployment.spec?.replicas ?? 1)) {
       throw new CutoverError('refused', `refusing to scale ${color} down: the Service ${this.ns}/${this.traffic.active} still sends live traffic to it`);
     }
-    if ((deployment.spec?.replicas ?? 1) === replicas) return;
-    await kube(`scaling ${this.name(color)} to ${replicas}`, () =>
-      this.clients.apps.patchNamespacedDeploymentScale({ name: this.name(color), namespace: this.ns, body: { spec: { replicas } } }, mergePatch));
+    if ((deployment.spec?.replicas ?? 1) !== replicas) {
+      await kube(`scaling ${this.name(color)} to ${replicas}`, () =>
+        this.clients.apps.patchNamespacedDeploymentScale({ name: this.name(color), namespace: this.ns, body: { spec: { replicas } } }, mergePatch));
+    }
+    // Returns once the surplus pods are terminating, so a status read right after shows the
+    // color drained; the ReplicaSet controller usually needs well under a second.
+    const deadline = Date.now() + RETIRE_WAIT_MS;
+    while (Date.now() < deadline) {
+      const running = (await this.appPods()).filter((p) => p.metadata?.labels?.[LABEL_COLOR] === color).length;
+      if (running <= replicas) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
 
   async setFlags(color: Color, flags: Record<string, unknown>, _options: { rolling?: boolean } = {}): Promise<void> {

@@ -46,21 +46,23 @@ describe('kubernetes: lock and resume', () => {
   test('given a deploy killed with SIGKILL right after it patched the Service, resume finishes it onto verified pods', async () => {
     // A watch on the Service kills the deploy the moment the API server reports the new
     // selector: the patch is done, the proof and the state record of the switch are not.
-    const watch = new Watch(ws.cluster.kc);
     let run: RunningCli | undefined;
-    const patched = new Promise<void>((resolve, reject) => {
-      watch.watch(`/api/v1/namespaces/${ws.namespace}/services`, { fieldSelector: `metadata.name=${SERVICE}` }, (_type, svc: V1Service) => {
+    let onPatched: () => void = () => {};
+    const patched = new Promise<void>((resolve) => { onPatched = resolve; });
+    const watching = await new Watch(ws.cluster.kc).watch(
+      `/api/v1/namespaces/${ws.namespace}/services`,
+      { fieldSelector: `metadata.name=${SERVICE}` },
+      (_type, svc: V1Service) => {
         if (run && svc.spec?.selector?.color === 'blue') {
           run.child.kill('SIGKILL');
-          resolve();
+          onPatched();
         }
-      }, (err) => { if (err) reject(err); }).then((req) => { stopWatch = () => req.abort(); }, reject);
-    });
-    let stopWatch = () => {};
-    await new Promise((r) => setTimeout(r, 300)); // the watch is established
+      },
+      () => {},
+    );
     run = ws.start(['deploy', 'v3']);
     await Promise.race([patched, run.done.then(() => { throw new Error('the deploy ended before it patched the Service'); })]);
-    stopWatch();
+    watching.abort();
     const killed = await run.done;
     assert.equal(killed.signal, 'SIGKILL');
     const orphan = await ws.readState();
