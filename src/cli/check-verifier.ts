@@ -3,18 +3,26 @@ import type { StepReport, Verifier } from '../core/deps.ts';
 import type { CheckTargets } from '../core/driver.ts';
 import type { Color } from '../core/types.ts';
 
+/**
+ * Health checks go to every replica when the platform can reach them one by one (locally),
+ * and otherwise to the color's preview address, which still proves the color as a whole.
+ */
+function checkTargets(targets: CheckTargets): CheckTargets['replicas'] {
+  return targets.replicas.length > 0 ? targets.replicas : [{ name: 'preview', url: targets.preview }];
+}
+
 /** The core's Verifier, built from the `health:` and `smoke:` sections of the config. */
 export function checkVerifier(health: HealthPolicy, smoke: readonly SmokeSpec[], onProgress?: (text: string) => void): Verifier {
   return {
     async health(targets: CheckTargets, signal: AbortSignal): Promise<StepReport> {
-      const report = await waitHealthy(targets.replicas, health, {
+      const report = await waitHealthy(checkTargets(targets), health, {
         signal,
         onRound: (round) => onProgress?.(`health round ${round.round}: ${round.ok ? `ok (${round.consecutive}/${health.successes})` : describeFailures(round.results, 1)}`),
       });
       return { ok: report.healthy, summary: report.summary, data: report };
     },
     async probe(targets: CheckTargets, signal: AbortSignal): Promise<StepReport> {
-      const results = await checkOnce(targets.replicas, health, { signal });
+      const results = await checkOnce(checkTargets(targets), health, { signal });
       const failed = results.filter((r) => !r.ok);
       if (results.length === 0) return { ok: false, summary: 'no replicas to probe', data: results };
       return {

@@ -1,5 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import type { V1Deployment, V1DeploymentStatus } from '@kubernetes/client-node';
 import { CutoverError } from '../../core/errors.ts';
 import { renderDeployment } from './deployment-template.ts';
 import { migrationJobName, renderMigrationJob } from './migration-job.ts';
@@ -80,7 +81,7 @@ describe('migration Jobs', () => {
 });
 
 describe('rolloutProgress: when a rollout is complete', () => {
-  const deployment = (status: Record<string, unknown>, generation = 2) => ({ metadata: { generation }, spec: { replicas: 3 }, status });
+  const deployment = (status: V1DeploymentStatus, generation = 2): V1Deployment => ({ metadata: { generation }, spec: { replicas: 3, selector: {}, template: {} }, status });
   test('complete only when the controller caught up and every count equals the desired replicas', () => {
     assert.equal(rolloutProgress(deployment({ observedGeneration: 2, replicas: 3, updatedReplicas: 3, readyReplicas: 3, availableReplicas: 3 })).complete, true);
     assert.equal(rolloutProgress(deployment({ observedGeneration: 1, replicas: 3, updatedReplicas: 3, readyReplicas: 3, availableReplicas: 3 })).complete, false, 'stale observedGeneration');
