@@ -108,11 +108,19 @@ async function endBeforeSwitch(ctx: OperationContext, err: unknown): Promise<Ope
   return resultFrom(ctx.state, op, outcome, message);
 }
 
-/** Closes the phase that was running when `err` happened and returns the reason for people. */
+/**
+ * Closes the phase that was running when `err` happened and returns the reason for people.
+ * Even an unexpected error (a bug) ends the phase and goes through the normal failure path,
+ * so a release is never stranded with traffic half-moved; the error is still reported.
+ */
 async function closePhase(ctx: OperationContext, err: unknown): Promise<string> {
-  if (!(err instanceof PhaseFailure) && !(err instanceof CutoverError)) throw err;
-  const reason = ctx.abort.signal.aborted && !(err instanceof PhaseFailure && /rollback|abort/.test(err.message)) ? `aborted (${err.message})` : err.message;
-  if (ctx.inPhase) await ctx.endPhase('failed', reason, err instanceof PhaseFailure ? err.data : undefined);
+  if (!(err instanceof PhaseFailure) && !(err instanceof CutoverError)) {
+    ctx.deps.reporter.warn(`unexpected error, treating the phase as failed: ${(err as Error)?.stack ?? String(err)}`);
+    err = new PhaseFailure(`unexpected error: ${(err as Error)?.message ?? String(err)}`);
+  }
+  const failure = err as PhaseFailure | CutoverError;
+  const reason = ctx.abort.signal.aborted && !(failure instanceof PhaseFailure && /rollback|abort/.test(failure.message)) ? `aborted (${failure.message})` : failure.message;
+  if (ctx.inPhase) await ctx.endPhase('failed', reason, failure instanceof PhaseFailure ? failure.data : undefined);
   return reason;
 }
 
