@@ -38,6 +38,7 @@ analysis:
       window: 3s
       initialDelay: 3s
       condition: result < 0.02
+      failureLimit: 2         # three bad readings: p99 (same ticks) is read at least twice before the abort
     - name: p99
       provider: { kind: prometheus, address: "${prometheus.url}", query: '${P99}' }
       interval: 1s

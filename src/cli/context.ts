@@ -43,7 +43,7 @@ export async function openContext(options: GlobalOptions, command: string): Prom
     reporter,
     settings: {
       app: config.app,
-      provisionTimeoutMs: config.platform.kind === 'local' ? config.platform.readyTimeoutMs : 10 * 60_000,
+      provisionTimeoutMs: config.platform.readyTimeoutMs,
       gate: config.gate,
       monitor: config.monitor,
       scaleDown: config.scaleDown,

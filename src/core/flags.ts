@@ -22,7 +22,7 @@ export async function changeFlags(deps: CoreDeps, color: Color, update: (current
       }
     }
     await ctx.save();
-    await ctx.history({ event: 'finished', message: `flags on ${color}: ${JSON.stringify(flags)}` });
+    await ctx.history({ event: 'finished', kind: 'flags', message: `flags on ${color}: ${JSON.stringify(flags)}` });
     return { color, flags, restarted: running ? (live ? 'rolling' : 'all') : 'none' };
   } finally {
     await ctx.close();

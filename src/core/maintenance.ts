@@ -9,7 +9,7 @@ export async function setMaintenance(deps: CoreDeps, on: boolean, message: strin
     await deps.driver.maintenance(on, message);
     ctx.state.maintenance = on ? { on, message, since: new Date().toISOString() } : { on: false };
     await ctx.save();
-    await ctx.history({ event: 'finished', message: on ? `maintenance on: ${message ?? ''}` : 'maintenance off' });
+    await ctx.history({ event: 'finished', kind: 'maintenance', message: on ? `maintenance on: ${message ?? ''}` : 'maintenance off' });
     return ctx.state.maintenance;
   } finally {
     await ctx.close();

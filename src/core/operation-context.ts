@@ -133,15 +133,15 @@ export class OperationContext {
     await this.deps.store.save(this.state);
   }
 
-  async history(entry: { event: 'started' | 'phase' | 'finished'; phase?: PhaseRecord; outcome?: Outcome; message?: string }): Promise<void> {
+  async history(entry: { event: 'started' | 'phase' | 'finished'; phase?: PhaseRecord; outcome?: Outcome; message?: string; kind?: OperationKind }): Promise<void> {
     const op = this.state.operation;
     await this.deps.store.appendHistory({
       at: new Date(this.clock.now()).toISOString(),
       operationId: op?.id ?? 'none',
-      kind: op?.kind ?? 'deploy',
       version: op?.version ?? null,
       live: { color: this.state.live, version: this.state.live ? this.state.colors[this.state.live].version : null },
       ...entry,
+      kind: entry.kind ?? op?.kind ?? 'deploy',
     });
   }
 

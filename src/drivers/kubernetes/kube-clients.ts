@@ -20,8 +20,6 @@ export interface KubeClients {
   readonly coordination: CoordinationV1Api;
   /** Generic access, used for server-side apply. */
   readonly objects: KubernetesObjectApi;
-  /** `context @ server`, for messages. */
-  readonly describe: string;
 }
 
 /**
@@ -53,7 +51,6 @@ export function connectCluster(context?: string): KubeClients {
     discovery: kc.makeApiClient(DiscoveryV1Api),
     coordination: kc.makeApiClient(CoordinationV1Api),
     objects: KubernetesObjectApi.makeApiClient(kc),
-    describe: `${kc.getCurrentContext()} @ ${cluster.server}`,
   };
 }
 

@@ -145,7 +145,7 @@ export class KubernetesDriver implements PlatformDriver {
   }
 
   async provision(color: Color, release: Release, flags: Record<string, unknown>): Promise<void> {
-    const { app, namespace } = { app: this.platform.app, namespace: this.ns };
+    const { app, namespace } = this.platform;
     const [active, existing] = await Promise.all([this.traffic.readActive(), this.readDeployment(color)]);
     if (ServiceTraffic.selectedColor(active) === color) await this.keepUnverifiedPodsOffline(color, existing, release);
     const image = this.platform.image.replaceAll('${version}', release.version);
@@ -309,7 +309,8 @@ export class KubernetesDriver implements PlatformDriver {
     }
   }
 
-  async setFlags(color: Color, flags: Record<string, unknown>, _options: { rolling?: boolean } = {}): Promise<void> {
+  /** Always rolling on Kubernetes: the Deployment's own strategy replaces pods one by one. */
+  async setFlags(color: Color, flags: Record<string, unknown>): Promise<void> {
     const deployment = await this.readDeployment(color);
     if (!deployment) return;
     const containers = deployment.spec?.template?.spec?.containers ?? [];

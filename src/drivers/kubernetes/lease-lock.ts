@@ -14,6 +14,8 @@ export interface LeaseView {
   holder: LockHolder | null;
   identity: string | null;
   renewedAt: number | null;
+  /** When the lease lapses unless renewed (ms since the epoch). */
+  expiresAt: number | null;
   expired: boolean;
 }
 
@@ -67,7 +69,7 @@ export class LeaseLock {
 
   private interpret(lease: V1Lease | undefined): LeaseView {
     const identity = lease?.spec?.holderIdentity || null;
-    if (!lease || !identity) return { holder: null, identity: null, renewedAt: null, expired: true };
+    if (!lease || !identity) return { holder: null, identity: null, renewedAt: null, expiresAt: null, expired: true };
     const renewed = lease.spec?.renewTime ?? lease.spec?.acquireTime;
     const renewedAt = renewed ? new Date(renewed).getTime() : null;
     const durationMs = (lease.spec?.leaseDurationSeconds ?? this.durationSeconds) * 1000;
@@ -76,7 +78,8 @@ export class LeaseLock {
       holder = JSON.parse(lease.metadata?.annotations?.[HOLDER_ANNOTATION] ?? 'null') as LockHolder | null;
     } catch { /* a foreign writer; the identity still names it */ }
     holder ??= { pid: 0, host: identity, command: 'unknown', since: renewed ? new Date(renewed).toISOString() : '' };
-    return { holder, identity, renewedAt, expired: renewedAt === null || Date.now() > renewedAt + durationMs };
+    const expiresAt = renewedAt === null ? null : renewedAt + durationMs;
+    return { holder, identity, renewedAt, expiresAt, expired: expiresAt === null || Date.now() > expiresAt };
   }
 
   /** True when nobody holds the lease, it expired, or its holder ran on this host and died. */
@@ -183,7 +186,10 @@ function microTime(date: Date): Date {
 
 export function lockedError(view: LeaseView): CutoverError {
   const h = view.holder;
-  const ago = view.renewedAt ? `, lease renewed ${Math.max(0, Math.round((Date.now() - view.renewedAt) / 1000))}s ago` : '';
+  const seconds = (t: number) => Math.max(0, Math.round(t / 1000));
+  const ago = view.renewedAt ? `, lease renewed ${seconds(Date.now() - view.renewedAt)}s ago` : '';
+  // A holder on another machine cannot be checked for life; its lease lapsing is the signal.
+  const lapse = view.expiresAt ? `; if that process is gone, the lock frees itself in ${seconds(view.expiresAt - Date.now())}s` : '';
   const who = h ? `${h.command} (pid ${h.pid} on ${h.host}, since ${h.since}${ago})` : 'another process';
-  return new CutoverError('locked', `another operation holds the lock: ${who}`, { details: { holder: h } });
+  return new CutoverError('locked', `another operation holds the lock: ${who}${lapse}`, { details: { holder: h } });
 }
