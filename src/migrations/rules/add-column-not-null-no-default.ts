@@ -1,18 +1,14 @@
-import type { ColumnDef } from 'libpg-query';
-import { alterTableCommands, as, quoteIdent, relationName } from '../ast.ts';
-import { isNewTable, type Rule } from '../rule.ts';
-import { describeAddedColumn } from './added-column.ts';
+import { quoteIdent, relationName } from '../ast.ts';
+import type { Rule } from '../rule.ts';
+import { columnsAddedToExistingTables } from './added-column.ts';
 
 export const addColumnNotNullNoDefault: Rule = {
   id: 'add-column-not-null-no-default',
   impact: 'breaking',
   summary: 'ADD COLUMN … NOT NULL without a DEFAULT',
   check(stmt, ctx) {
-    return alterTableCommands(stmt).flatMap((command) => {
-      const { cmd, relation } = command;
-      const def = as<ColumnDef>(cmd.def, 'ColumnDef');
-      if (cmd.subtype !== 'AT_AddColumn' || !def || isNewTable(ctx, relation)) return [];
-      const column = describeAddedColumn(def);
+    return columnsAddedToExistingTables(stmt, ctx).flatMap(({ command, column }) => {
+      const relation = command.relation;
       if (!column.notNull || column.defaultExpr || column.filledBy) return [];
       const name = `${relationName(relation)}.${quoteIdent(column.name)}`;
       return [{

@@ -1,7 +1,6 @@
-import type { ColumnDef } from 'libpg-query';
-import { alterTableCommands, as, calledFunctions, quoteIdent, relationName } from '../ast.ts';
-import { isNewTable, type Rule } from '../rule.ts';
-import { describeAddedColumn } from './added-column.ts';
+import { calledFunctions, quoteIdent, relationName } from '../ast.ts';
+import type { Rule } from '../rule.ts';
+import { columnsAddedToExistingTables } from './added-column.ts';
 import { VOLATILE_FUNCTIONS } from './volatility.ts';
 
 const HINT = 'Add the column with no default (or a constant one), then SET DEFAULT in a separate statement and backfill existing rows in batches.';
@@ -11,11 +10,8 @@ export const addColumnVolatileDefault: Rule = {
   impact: 'blocking',
   summary: 'ADD COLUMN whose value must be computed per row (volatile default, serial, identity, stored generated): a table rewrite',
   check(stmt, ctx) {
-    return alterTableCommands(stmt).flatMap((command) => {
-      const { cmd, relation } = command;
-      const def = as<ColumnDef>(cmd.def, 'ColumnDef');
-      if (cmd.subtype !== 'AT_AddColumn' || !def || isNewTable(ctx, relation)) return [];
-      const column = describeAddedColumn(def);
+    return columnsAddedToExistingTables(stmt, ctx).flatMap(({ command, column }) => {
+      const relation = command.relation;
       const table = relationName(relation);
       const name = `${table}.${quoteIdent(column.name)}`;
       const rewrite = `PostgreSQL rewrites every row of ${table} under an ACCESS EXCLUSIVE lock, blocking all reads and writes until it finishes`;

@@ -1,5 +1,7 @@
 import type { ColumnDef, Constraint, Node } from 'libpg-query';
-import { as, normalizeType } from '../ast.ts';
+import { alterTableCommands, as, normalizeType, type AlterCommand } from '../ast.ts';
+import { isNewTable, type RuleContext } from '../rule.ts';
+import type { ParsedStatement } from '../sql-file.ts';
 
 /** What an `ADD COLUMN` clause asks PostgreSQL to do, reduced to what the rules need. */
 export interface AddedColumn {
@@ -29,4 +31,17 @@ export function describeAddedColumn(def: ColumnDef): AddedColumn {
     filledBy,
     constraints,
   };
+}
+
+/**
+ * Every `ADD COLUMN` clause of `stmt` that touches a table created before this migration set
+ * (adding a column to a table made earlier in the same set blocks nobody), with the column
+ * described. The shared entry point of the rules about added columns.
+ */
+export function columnsAddedToExistingTables(stmt: ParsedStatement, ctx: RuleContext): Array<{ command: AlterCommand; column: AddedColumn }> {
+  return alterTableCommands(stmt).flatMap((command) => {
+    const def = as<ColumnDef>(command.cmd.def, 'ColumnDef');
+    if (command.cmd.subtype !== 'AT_AddColumn' || !def || isNewTable(ctx, command.relation)) return [];
+    return [{ command, column: describeAddedColumn(def) }];
+  });
 }

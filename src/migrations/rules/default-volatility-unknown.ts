@@ -1,7 +1,6 @@
-import type { ColumnDef } from 'libpg-query';
-import { alterTableCommands, as, calledFunctions, quoteIdent, relationName } from '../ast.ts';
-import { isNewTable, type Rule } from '../rule.ts';
-import { describeAddedColumn } from './added-column.ts';
+import { calledFunctions, quoteIdent, relationName } from '../ast.ts';
+import type { Rule } from '../rule.ts';
+import { columnsAddedToExistingTables } from './added-column.ts';
 import { NON_VOLATILE_FUNCTIONS, VOLATILE_FUNCTIONS } from './volatility.ts';
 
 export const defaultVolatilityUnknown: Rule = {
@@ -9,11 +8,8 @@ export const defaultVolatilityUnknown: Rule = {
   impact: 'advisory',
   summary: 'ADD COLUMN … DEFAULT f() where cutover cannot tell whether f is volatile',
   check(stmt, ctx) {
-    return alterTableCommands(stmt).flatMap((command) => {
-      const { cmd, relation } = command;
-      const def = as<ColumnDef>(cmd.def, 'ColumnDef');
-      if (cmd.subtype !== 'AT_AddColumn' || !def || isNewTable(ctx, relation)) return [];
-      const column = describeAddedColumn(def);
+    return columnsAddedToExistingTables(stmt, ctx).flatMap(({ command, column }) => {
+      const relation = command.relation;
       if (!column.defaultExpr || column.filledBy) return [];
       const called = calledFunctions(column.defaultExpr);
       if (called.some((f) => VOLATILE_FUNCTIONS.has(f))) return [];
