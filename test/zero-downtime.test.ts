@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { rmSync, writeFileSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { deploy } from '../src/core/deploy.ts';
 import { rollbackCommand } from '../src/core/rollback-operation.ts';
 import type { CoreDeps } from '../src/core/deps.ts';
@@ -9,7 +9,7 @@ import type { Color } from '../src/core/types.ts';
 import { openContext } from '../src/cli/context.ts';
 import { runDaemonInForeground } from '../src/cli/commands/up-down.ts';
 import { loadConfig } from '../src/config/load.ts';
-import { createDemoWorkspace, DEMO_CONFIG } from '../src/demo/demo-workspace.ts';
+import { createDemoWorkspace, FAST_CYCLE_CONFIG } from '../src/demo/demo-workspace.ts';
 import { LoadGenerator } from '../src/loadgen/load-generator.ts';
 
 const CYCLES = 10; // each cycle is a deploy and a rollback: 20 switches
@@ -20,11 +20,7 @@ const CYCLES = 10; // each cycle is a deploy and a rollback: 20 switches
  * requests in flight at each switch complete.
  */
 test('20 alternating deploys and rollbacks under load drop no request', { timeout: 240_000 }, async () => {
-  const { dir, configPath } = createDemoWorkspace();
-  writeFileSync(configPath, DEMO_CONFIG
-    .replace('interval: 250ms\n  successes: 3', 'interval: 100ms\n  successes: 2')
-    .replace('duration: 5s\n  interval: 500ms', 'duration: 300ms\n  interval: 100ms')
-    .replace('delay: 1s', 'delay: 0s'));
+  const { dir, configPath } = createDemoWorkspace(FAST_CYCLE_CONFIG);
   const config = loadConfig(configPath);
   const daemon = await runDaemonInForeground(config);
   const ctx = await openContext({ config: configPath, yes: true }, 'zero-downtime test');

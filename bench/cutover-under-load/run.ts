@@ -2,7 +2,7 @@
 // repeatedly. Reports requests, non-2xx, socket errors, and p50/p99 overall and in the second
 // after each switch. Full run: `node --import tsx bench/cutover-under-load/run.ts`
 // (2,000 req/s for 60 s, >= 10 switches). CI runs it tiny with BENCH_TINY=1.
-import { rmSync, writeFileSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { deploy } from '../../src/core/deploy.ts';
 import { rollbackCommand } from '../../src/core/rollback-operation.ts';
 import type { CoreDeps } from '../../src/core/deps.ts';
@@ -12,7 +12,7 @@ import { spawn } from 'node:child_process';
 import { AdminClient } from '../../src/drivers/local/admin-client.ts';
 import { localPaths } from '../../src/drivers/local/paths.ts';
 import { loadConfig } from '../../src/config/load.ts';
-import { createDemoWorkspace, DEMO_CONFIG } from '../../src/demo/demo-workspace.ts';
+import { createDemoWorkspace, FAST_CYCLE_CONFIG } from '../../src/demo/demo-workspace.ts';
 import { LoadGenerator } from '../../src/loadgen/load-generator.ts';
 import { percentile } from '../../src/loadgen/load-recorder.ts';
 
@@ -21,11 +21,7 @@ const rate = Number(process.env.RATE ?? (tiny ? 200 : 2_000));
 const durationMs = Number(process.env.DURATION_MS ?? (tiny ? 8_000 : 60_000));
 const wantedSwitches = tiny ? 2 : 10;
 
-const { dir, configPath } = createDemoWorkspace();
-writeFileSync(configPath, DEMO_CONFIG
-  .replace('interval: 250ms\n  successes: 3', 'interval: 100ms\n  successes: 2')
-  .replace('duration: 5s\n  interval: 500ms', 'duration: 300ms\n  interval: 100ms')
-  .replace('delay: 1s', 'delay: 0s'));
+const { dir, configPath } = createDemoWorkspace(FAST_CYCLE_CONFIG);
 const config = loadConfig(configPath);
 // The daemon (router + supervisor) runs in its own process, as with `cutover up`, so the load
 // generator here does not compete with the router for the same event loop.

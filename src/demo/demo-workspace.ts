@@ -34,8 +34,17 @@ scaleDown:
   delay: 1s
 `;
 
+/**
+ * The demo config tuned for many releases in a row (tests and benchmarks): two health rounds
+ * 100 ms apart, a 300 ms bake window and no scale-down delay.
+ */
+export const FAST_CYCLE_CONFIG = DEMO_CONFIG
+  .replace('interval: 250ms\n  successes: 3', 'interval: 100ms\n  successes: 2')
+  .replace('duration: 5s\n  interval: 500ms', 'duration: 300ms\n  interval: 100ms')
+  .replace('delay: 1s', 'delay: 0s');
+
 /** A temporary directory holding the example app as v1, v2 and a broken v3, plus the config. */
-export function createDemoWorkspace(): { dir: string; configPath: string } {
+export function createDemoWorkspace(config: string = DEMO_CONFIG): { dir: string; configPath: string } {
   const dir = mkdtempSync(join(tmpdir(), 'cutover-demo-'));
   for (const [version, broken] of [['v1', false], ['v2', false], ['v3', true]] as const) {
     mkdirSync(join(dir, 'releases', version), { recursive: true });
@@ -45,6 +54,6 @@ export function createDemoWorkspace(): { dir: string; configPath: string } {
   writeFileSync(join(dir, 'scripts', 'smoke-test.sh'), exampleSmokeScript);
   chmodSync(join(dir, 'scripts', 'smoke-test.sh'), 0o755);
   const configPath = join(dir, 'cutover.yaml');
-  writeFileSync(configPath, DEMO_CONFIG);
+  writeFileSync(configPath, config);
   return { dir, configPath };
 }
