@@ -1,34 +1,16 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { exampleServerSource } from '../../src/demo/example-app.ts';
+import { CliRunner, type CliResult, type RunningCli } from './cli-runner.ts';
 
-const BIN = fileURLToPath(new URL('../../bin/cutover', import.meta.url));
+export type { CliResult, RunningCli };
+
 const DEFAULT_CLI_TIMEOUT_MS = 60_000;
 
 /** The version whose smoke test fails (the smoke script checks for it). */
 export const SMOKE_FAIL_VERSION = 'v-smokefail';
-
-/** What one CLI invocation did: its exit code, both streams, and stdout parsed as JSON when it is JSON. */
-export interface CliResult {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  json: any;
-}
-
-/** A CLI process still running (e.g. a deploy a scenario will interrupt). */
-export interface RunningCli {
-  readonly child: ChildProcess;
-  readonly pid: number;
-  /** Settles when the process exits, whatever the exit code. */
-  readonly done: Promise<CliResult>;
-}
 
 /** Settings that scenarios vary; everything else is fast and fixed. */
 export interface ConfigOptions {
@@ -102,11 +84,12 @@ process.exit(1);
 export class ScenarioWorkspace {
   readonly dir: string;
   readonly configPath: string;
-  private readonly running = new Set<ChildProcess>();
+  private readonly runner: CliRunner;
 
   private constructor(dir: string) {
     this.dir = dir;
     this.configPath = join(dir, 'cutover.yaml');
+    this.runner = new CliRunner({ cwd: dir, config: this.configPath, timeoutMs: DEFAULT_CLI_TIMEOUT_MS });
   }
 
   static create(options: ConfigOptions = {}): ScenarioWorkspace {
@@ -139,32 +122,12 @@ export class ScenarioWorkspace {
 
   /** Starts `cutover <args> --config <config> --json` with CI=true and no stdin. */
   start(args: string[], options: { config?: string; timeoutMs?: number } = {}): RunningCli {
-    const child = spawn(process.execPath, [BIN, ...args, '--config', options.config ?? this.configPath, '--json'], {
-      cwd: this.dir,
-      env: { ...process.env, CI: 'true', NO_COLOR: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    this.running.add(child);
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? DEFAULT_CLI_TIMEOUT_MS);
-    const done = new Promise<CliResult>((resolve) => {
-      child.on('close', (code, signal) => {
-        clearTimeout(timer);
-        this.running.delete(child);
-        let json: unknown = null;
-        try { json = JSON.parse(stdout); } catch { /* not JSON: left null */ }
-        resolve({ code, signal, stdout, stderr, json });
-      });
-    });
-    return { child, pid: child.pid!, done };
+    return this.runner.start(args, options);
   }
 
   /** Runs `cutover <args>` to completion. */
   cli(args: string[], options: { config?: string; timeoutMs?: number } = {}): Promise<CliResult> {
-    return this.start(args, options).done;
+    return this.runner.cli(args, options);
   }
 
   /** `cutover up --json`; returns the main and preview addresses. Throws when up fails. */
@@ -216,9 +179,7 @@ export class ScenarioWorkspace {
 
   /** Kills every CLI process this workspace started that is still running, runs `cutover down`, removes the dir. */
   async dispose(): Promise<void> {
-    for (const child of this.running) {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    }
+    this.runner.killAll();
     await this.cli(['down'], { timeoutMs: 30_000 }).catch(() => {});
     rmSync(this.dir, { recursive: true, force: true });
   }

@@ -1,32 +1,16 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { APP_PORT, BACKEND_GATE, PodBackends } from './pod-backends.ts';
 import { connectTestCluster, type TestCluster } from './test-cluster.ts';
+import { CliRunner, explain, type CliResult, type RunningCli } from '../../../../test/support/cli-runner.ts';
 
-const BIN = fileURLToPath(new URL('../../../../bin/cutover', import.meta.url));
+export { explain, type CliResult, type RunningCli };
+
 
 export const APP = 'shop';
 export const SERVICE = 'shop';
 export const APP_CONFIGMAP = 'shop-config';
-
-/** What one CLI invocation did; stdout parsed as JSON when it is JSON. */
-export interface CliResult {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  json: any;
-}
-
-export interface RunningCli {
-  readonly child: ChildProcess;
-  readonly pid: number;
-  readonly done: Promise<CliResult>;
-}
 
 export interface K8sConfigOptions {
   replicas?: number;
@@ -131,13 +115,14 @@ export class K8sWorkspace {
   readonly dir: string;
   readonly configPath: string;
   readonly backends: PodBackends;
-  private readonly running = new Set<ChildProcess>();
+  private readonly runner: CliRunner;
 
   private constructor(cluster: TestCluster, namespace: string, dir: string) {
     this.cluster = cluster;
     this.namespace = namespace;
     this.dir = dir;
     this.configPath = join(dir, 'cutover.yaml');
+    this.runner = new CliRunner({ cwd: dir, config: this.configPath, timeoutMs: 90_000 });
     this.backends = new PodBackends(cluster, namespace);
   }
 
@@ -170,33 +155,13 @@ export class K8sWorkspace {
     return path;
   }
 
-  /** Starts `cutover <args> --config <config> --json` with CI=true, no stdin and this cluster's KUBECONFIG. */
+  /** Starts `cutover <args> --config <config> --json` with CI=true, no stdin and this cluster's KUBECONFIG (from the environment). */
   start(args: string[], options: { config?: string; timeoutMs?: number } = {}): RunningCli {
-    const child = spawn(process.execPath, [BIN, ...args, '--config', options.config ?? this.configPath, '--json'], {
-      cwd: this.dir,
-      env: { ...process.env, CI: 'true', NO_COLOR: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    this.running.add(child);
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 90_000);
-    const done = new Promise<CliResult>((resolve) => {
-      child.on('close', (code, signal) => {
-        clearTimeout(timer);
-        this.running.delete(child);
-        let json: unknown = null;
-        try { json = JSON.parse(stdout); } catch { /* not JSON */ }
-        resolve({ code, signal, stdout, stderr, json });
-      });
-    });
-    return { child, pid: child.pid!, done };
+    return this.runner.start(args, options);
   }
 
   cli(args: string[], options: { config?: string; timeoutMs?: number } = {}): Promise<CliResult> {
-    return this.start(args, options).done;
+    return this.runner.cli(args, options);
   }
 
   /** `kubectl -n <ns> <args> -o json`, parsed: the independent witness. */
@@ -217,15 +182,10 @@ export class K8sWorkspace {
   }
 
   async dispose(): Promise<void> {
-    for (const child of this.running) {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    }
+    this.runner.killAll();
     await this.backends.stop();
     await this.cluster.cleanup();
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
 
-export function explain(r: CliResult): string {
-  return `exit ${r.code}${r.signal ? ` (${r.signal})` : ''}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`;
-}
