@@ -79,6 +79,16 @@ export class Daemon {
     }
     this.updatePreview();
     if (previous.maintenance?.on) this.setMaintenance(true, previous.maintenance.message);
+    // A weighted split in force before the restart stays in force: the canary was verified
+    // before it got any share, and the deploy that owns it (or its resume) decides its end.
+    if (previous.split && previous.live) {
+      try {
+        this.router.setSplit(previous.split as Parameters<Router['setSplit']>[0]);
+        this.split = previous.split;
+      } catch {
+        // The canary has no replicas any more: everyone stays on the live color.
+      }
+    }
   }
 
   private registerRoutes(): void {
