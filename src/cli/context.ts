@@ -39,7 +39,7 @@ export async function openContext(options: GlobalOptions, command: string): Prom
     driver: platform.driver,
     store: platform.store,
     verifier: checkVerifier(config.health, config.smoke, (text) => reporter.progress(text)),
-    gate: terminalGate({ yes: Boolean(options.yes) }),
+    gate: terminalGate({ yes: Boolean(options.yes), terminal: reporter }),
     reporter,
     settings: {
       app: config.app,

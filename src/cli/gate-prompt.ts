@@ -5,13 +5,19 @@ import type { GatePrompt } from '../core/deps.ts';
  * Asks on the terminal only when a person can answer: stdin and stderr are TTYs, CI is not
  * set and --yes was not given. Everywhere else the core never prompts.
  */
-export function terminalGate(options: { yes: boolean }): GatePrompt {
+export function terminalGate(options: { yes: boolean; terminal?: { suspend(): void; resume(): void } }): GatePrompt {
   const interactive = !options.yes && !process.env.CI && Boolean(process.stdin.isTTY) && Boolean(process.stderr.isTTY);
   return {
     interactive,
     async confirm(question: string, signal: AbortSignal): Promise<boolean> {
-      const answer = await confirm({ message: question, initialValue: false, signal, output: process.stderr });
-      return !isCancel(answer) && answer === true;
+      // The phase spinner and the prompt would both redraw the same lines.
+      options.terminal?.suspend();
+      try {
+        const answer = await confirm({ message: question, initialValue: false, signal, output: process.stderr });
+        return !isCancel(answer) && answer === true;
+      } finally {
+        options.terminal?.resume();
+      }
     },
   };
 }

@@ -79,6 +79,21 @@ export class TerminalReporter implements Reporter {
     this.pauseSpinner(() => process.stderr.write(`${pc.yellow(this.interactive ? '!' : '[cutover] WARNING:')} ${pc.yellow(text)}\n`));
   }
 
+  /** Takes the spinner off the screen while something else (a prompt) owns the terminal. */
+  suspend(): void {
+    this.stopTicker();
+    this.spinner?.stop();
+  }
+
+  /** Puts the current phase's spinner back after `suspend`. */
+  resume(): void {
+    if (!this.spinner) return;
+    this.spinner.start(this.label);
+    this.ticker = setInterval(() => {
+      if (this.spinner) this.spinner.text = `${this.label} ${pc.dim(formatDuration(Date.now() - this.phaseStart))}`;
+    }, 200);
+  }
+
   close(): void {
     this.stopTicker();
     this.spinner?.stop();

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { hostname } from 'node:os';
 import { openSync, closeSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
@@ -95,6 +96,10 @@ export function registerUpDown(program: Command, globals: Globals): void {
       const config = loadConfig(g.config);
       requireLocal(config);
       const paths = localPaths(config.stateDir);
+      // Stopping everything under a running deploy would strand it: take the operation lock
+      // first, so `down` waits its turn like any operation (exit 3 names the holder).
+      const store = new FileStateStore(config.stateDir);
+      const lock = await store.acquireLock({ pid: process.pid, host: hostname(), command: 'down', since: new Date().toISOString() });
       const client = new AdminClient(paths.socket);
       const snapshot = readDaemonSnapshot(paths.daemonState);
       try {
@@ -111,18 +116,18 @@ export function registerUpDown(program: Command, globals: Globals): void {
             }
           }
         }
+        // Everything is stopped: the record must not claim anything is live.
+        const state = await store.load();
+        if (state) {
+          for (const color of COLORS) if (state.colors[color].version && state.colors[color].state !== 'empty') state.colors[color].state = 'retired';
+          state.live = null;
+          state.operation = null;
+          await store.save(state);
+          await store.appendHistory({ at: new Date().toISOString(), operationId: 'down', kind: 'maintenance', event: 'finished', message: 'cutover down: all processes stopped' });
+        }
       } finally {
         await client.close();
-      }
-      // Everything is stopped: the record must not claim anything is live.
-      const store = new FileStateStore(config.stateDir);
-      const state = await store.load();
-      if (state) {
-        for (const color of COLORS) if (state.colors[color].version && state.colors[color].state !== 'empty') state.colors[color].state = 'retired';
-        state.live = null;
-        state.operation = null;
-        await store.save(state);
-        await store.appendHistory({ at: new Date().toISOString(), operationId: 'down', kind: 'maintenance', event: 'finished', message: 'cutover down: all processes stopped' });
+        await lock.release();
       }
       if (g.json) printJson({ stopped: true });
       else process.stderr.write('cutover daemon stopped; all release processes stopped\n');
