@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { deploy } from '../src/core/deploy.ts';
+import { deploy } from '../src/core/operations/deploy.ts';
 import { LoadGenerator } from '../src/loadgen/load-generator.ts';
 import { AnalysisWorkspace, baseConfig } from './support/analysis-workspace.ts';
 import { startPrometheus, type RunningPrometheus } from './support/prometheus.ts';

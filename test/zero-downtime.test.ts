@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
-import { deploy } from '../src/core/deploy.ts';
-import { rollbackCommand } from '../src/core/rollback-operation.ts';
+import { deploy } from '../src/core/operations/deploy.ts';
+import { rollbackCommand } from '../src/core/operations/rollback-operation.ts';
 import type { CoreDeps } from '../src/core/deps.ts';
 import type { PlatformDriver } from '../src/core/driver.ts';
 import type { Color } from '../src/core/types.ts';

@@ -3,8 +3,8 @@
 // after each switch. Full run: `node --import tsx bench/cutover-under-load/run.ts`
 // (2,000 req/s for 60 s, >= 10 switches). CI runs it tiny with BENCH_TINY=1.
 import { rmSync } from 'node:fs';
-import { deploy } from '../../src/core/deploy.ts';
-import { rollbackCommand } from '../../src/core/rollback-operation.ts';
+import { deploy } from '../../src/core/operations/deploy.ts';
+import { rollbackCommand } from '../../src/core/operations/rollback-operation.ts';
 import type { CoreDeps } from '../../src/core/deps.ts';
 import type { Color } from '../../src/core/types.ts';
 import { openContext } from '../../src/cli/context.ts';

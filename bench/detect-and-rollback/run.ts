@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openContext } from '../../src/cli/context.ts';
 import { loadConfig } from '../../src/config/load.ts';
-import { deploy } from '../../src/core/deploy.ts';
+import { deploy } from '../../src/core/operations/deploy.ts';
 import type { CoreDeps } from '../../src/core/deps.ts';
 import type { Color } from '../../src/core/types.ts';
 import { AdminClient } from '../../src/drivers/local/admin-client.ts';

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { assertVersion } from '../../config/fields.ts';
-import { deploy } from '../../core/deploy.ts';
+import { deploy } from '../../core/operations/deploy.ts';
 import { openContext } from '../context.ts';
 import { exitCodeFor, printOutcome } from '../output.ts';
 import type { Globals } from '../program.ts';

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { CutoverError } from '../../core/errors.ts';
-import { changeFlags } from '../../core/flags.ts';
+import { changeFlags } from '../../core/operations/flags.ts';
 import { COLORS, otherColor, type Color } from '../../core/types.ts';
 import { openContext, type CommandContext } from '../context.ts';
 import { terminalGate } from '../gate-prompt.ts';

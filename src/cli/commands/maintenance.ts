@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { setMaintenance } from '../../core/maintenance.ts';
+import { setMaintenance } from '../../core/operations/maintenance.ts';
 import { CutoverError } from '../../core/errors.ts';
 import { openContext } from '../context.ts';
 import { printJson } from '../output.ts';

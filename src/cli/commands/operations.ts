@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
-import { abortOperation } from '../../core/abort.ts';
-import { finalize } from '../../core/finalize.ts';
-import { promote } from '../../core/promote.ts';
-import { resume } from '../../core/resume.ts';
-import { rollbackCommand } from '../../core/rollback-operation.ts';
-import type { OperationResult } from '../../core/operation-result.ts';
+import { abortOperation } from '../../core/operations/abort.ts';
+import { finalize } from '../../core/operations/finalize.ts';
+import { promote } from '../../core/operations/promote.ts';
+import { resume } from '../../core/operations/resume.ts';
+import { rollbackCommand } from '../../core/operations/rollback-operation.ts';
+import type { OperationResult } from '../../core/operations/operation-result.ts';
 import { openContext, type CommandContext } from '../context.ts';
 import { exitCodeFor, exitCodeForRollback, printJson, printOutcome } from '../output.ts';
 import type { Globals } from '../program.ts';

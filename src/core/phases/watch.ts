@@ -1,5 +1,5 @@
 import type { AnalysisReport } from '../deps.ts';
-import type { OperationContext } from '../operation-context.ts';
+import type { OperationContext } from '../operations/operation-context.ts';
 import type { Color } from '../types.ts';
 
 /** What watching a color for a while found. */

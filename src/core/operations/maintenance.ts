@@ -1,6 +1,6 @@
-import type { CoreDeps } from './deps.ts';
+import type { CoreDeps } from '../deps.ts';
 import { OperationContext } from './operation-context.ts';
-import type { MaintenanceState } from './types.ts';
+import type { MaintenanceState } from '../types.ts';
 
 /** `cutover maintenance on|off`: under the lock, so it never interleaves with a switch. */
 export async function setMaintenance(deps: CoreDeps, on: boolean, message: string | undefined): Promise<MaintenanceState> {

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { CutoverError } from './errors.ts';
-import type { Clock, CoreDeps } from './deps.ts';
-import { systemClock } from './deps.ts';
-import type { OperationSignal } from './signals.ts';
-import type { HeldLock } from './store.ts';
-import { assertColorMove, assertPhaseMove } from './transitions.ts';
-import { emptyState, type AppState, type Color, type ColorState, type Operation, type OperationKind, type OperationOptions, type Outcome, type PhaseName, type PhaseRecord, type PhaseStatus } from './types.ts';
+import { CutoverError } from '../errors.ts';
+import type { Clock, CoreDeps } from '../deps.ts';
+import { systemClock } from '../deps.ts';
+import type { OperationSignal } from '../signals.ts';
+import type { HeldLock } from '../store.ts';
+import { assertColorMove, assertPhaseMove } from '../transitions.ts';
+import { emptyState, type AppState, type Color, type ColorState, type Operation, type OperationKind, type OperationOptions, type Outcome, type PhaseName, type PhaseRecord, type PhaseStatus } from '../types.ts';
 
 const SIGNAL_POLL_MS = 250;
 

@@ -1,4 +1,4 @@
-import type { AppState, Color, Outcome, PhaseRecord } from './types.ts';
+import type { AppState, Color, Outcome, PhaseRecord } from '../types.ts';
 
 /** What `deploy --json` (and the other operations) print: DESIGN.md's contract plus a few extras. */
 export interface OperationResult {

@@ -1,10 +1,10 @@
-import type { CoreDeps } from './deps.ts';
+import type { CoreDeps } from '../deps.ts';
 import { OperationContext } from './operation-context.ts';
 import { resultFrom, type OperationResult } from './operation-result.ts';
-import { retire } from './phases/retire.ts';
-import { otherColor } from './types.ts';
+import { retire } from '../phases/retire.ts';
+import { otherColor } from '../types.ts';
 import { operationIsRunning } from './wait-for-operation.ts';
-import { CutoverError } from './errors.ts';
+import { CutoverError } from '../errors.ts';
 
 /**
  * `cutover finalize`: ends the bake window now and retires the old color. A running deploy is

@@ -1,9 +1,9 @@
-import { CutoverError } from './errors.ts';
-import type { CoreDeps } from './deps.ts';
+import { CutoverError } from '../errors.ts';
+import type { CoreDeps } from '../deps.ts';
 import { OperationContext, PhaseFailure } from './operation-context.ts';
 import { resultFrom, type OperationResult } from './operation-result.ts';
-import { rollback } from './phases/rollback.ts';
-import { otherColor, type OperationOptions } from './types.ts';
+import { rollback } from '../phases/rollback.ts';
+import { otherColor, type OperationOptions } from '../types.ts';
 import { operationIsRunning, signalAndWait } from './wait-for-operation.ts';
 import { resume } from './resume.ts';
 

@@ -1,5 +1,5 @@
-import { CutoverError } from './errors.ts';
-import type { CoreDeps } from './deps.ts';
+import { CutoverError } from '../errors.ts';
+import type { CoreDeps } from '../deps.ts';
 import { driveDeploy } from './deploy.ts';
 import { OperationContext } from './operation-context.ts';
 import { resultFrom, type OperationResult } from './operation-result.ts';

@@ -1,7 +1,7 @@
-import type { CoreDeps } from './deps.ts';
-import { systemClock } from './deps.ts';
-import type { OperationSignal } from './signals.ts';
-import type { AppState } from './types.ts';
+import type { CoreDeps } from '../deps.ts';
+import { systemClock } from '../deps.ts';
+import type { OperationSignal } from '../signals.ts';
+import type { AppState } from '../types.ts';
 
 /**
  * Sends `signal` to an operation running in another process and waits until that operation

@@ -1,18 +1,18 @@
-import { CutoverError } from './errors.ts';
-import type { CoreDeps } from './deps.ts';
+import { CutoverError } from '../errors.ts';
+import type { CoreDeps } from '../deps.ts';
 import { OperationContext, PhaseFailure } from './operation-context.ts';
 import { resultFrom, type OperationResult } from './operation-result.ts';
-import { gate } from './phases/gate.ts';
-import { migrateExpand } from './phases/migrate-expand.ts';
-import { monitor } from './phases/monitor.ts';
-import { preflight } from './phases/preflight.ts';
-import { provision } from './phases/provision.ts';
-import { retire } from './phases/retire.ts';
-import { rollback } from './phases/rollback.ts';
-import { progressiveShift } from './phases/shift.ts';
-import { switchTraffic } from './phases/switch.ts';
-import { otherColor, type OperationOptions, type Outcome, type PhaseName } from './types.ts';
-import { verify } from './phases/verify.ts';
+import { gate } from '../phases/gate.ts';
+import { migrateExpand } from '../phases/migrate-expand.ts';
+import { monitor } from '../phases/monitor.ts';
+import { preflight } from '../phases/preflight.ts';
+import { provision } from '../phases/provision.ts';
+import { retire } from '../phases/retire.ts';
+import { rollback } from '../phases/rollback.ts';
+import { progressiveShift } from '../phases/shift.ts';
+import { switchTraffic } from '../phases/switch.ts';
+import { otherColor, type OperationOptions, type Outcome, type PhaseName } from '../types.ts';
+import { verify } from '../phases/verify.ts';
 
 /** Where a deploy (re)starts: a fresh deploy at preflight, a resume wherever reality allows. */
 export type DeployEntry = 'preflight' | 'provision' | 'gate' | 'shift' | 'switch' | 'monitor' | 'retire' | 'rollback';

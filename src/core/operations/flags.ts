@@ -1,7 +1,7 @@
-import type { CoreDeps } from './deps.ts';
-import { CutoverError } from './errors.ts';
+import type { CoreDeps } from '../deps.ts';
+import { CutoverError } from '../errors.ts';
 import { OperationContext } from './operation-context.ts';
-import type { Color } from './types.ts';
+import type { Color } from '../types.ts';
 
 /**
  * Replaces FEATURE_FLAGS_JSON of `color` with `update(current)` and restarts it: the idle color
