@@ -2,25 +2,8 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseConfig } from '../../config/load.ts';
 import { CutoverError } from '../../core/errors.ts';
+import { DESIGN_KUBERNETES_EXAMPLE as DESIGN_EXAMPLE } from '../../config/design-examples.ts';
 
-// The Kubernetes example of DESIGN.md, verbatim: it is part of the contract.
-const DESIGN_EXAMPLE = `
-app: vcci-backend-api
-platform:
-  kind: kubernetes
-  namespace: vcci-production
-  service: vcci-backend-api              # active Service: cutover patches the color in its selector
-  previewService: vcci-backend-api-preview
-  deployment: k8s/deployment.yaml        # template; cutover sets name <app>-<color>, labels app/color/version
-  image: registry.example/vcci-backend-api:\${version}
-  replicas: 3
-health:
-  checks:
-    - http: /health/ready
-scaleDown:
-  delay: 5m
-  replicas: 0                            # or 1, as one runbook keeps
-`;
 
 describe('kubernetes platform config', () => {
   test('the DESIGN.md example validates and resolves with the documented defaults', () => {
