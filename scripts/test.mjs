@@ -4,6 +4,7 @@
 //   unit -> *.test.ts that carry no other suite's suffix (needs nothing but node)
 //   pg   -> *.pg.test.ts   (real PostgreSQL)      prom -> *.prom.test.ts (real Prometheus)
 //   k8s  -> *.k8s.test.ts  (real control plane)   browser -> *.browser.test.ts (Chromium)
+//   faults -> *.faults.test.ts (torn files, a full disk, fuzzed input; needs root for tmpfs)
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -11,7 +12,7 @@ import { spawnSync } from 'node:child_process';
 const root = new URL('..', import.meta.url).pathname;
 const suite = process.argv[2] ?? 'unit';
 const filters = process.argv.slice(3);
-const special = ['pg', 'prom', 'k8s', 'browser'];
+const special = ['pg', 'prom', 'k8s', 'browser', 'faults'];
 
 function walk(dir, out = []) {
   for (const name of readdirSync(dir)) {
