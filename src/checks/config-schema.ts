@@ -1,12 +1,9 @@
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
-import { isDuration, parseDuration } from '../config/duration.ts';
+import { parseDuration } from '../config/duration.ts';
+import { DURATION_LIMITS, durationField } from '../config/fields.ts';
 import type { CheckSpec, HealthPolicy, SmokeSpec } from './types.ts';
 
-const duration = (what: string) =>
-  z.string()
-    .refine(isDuration, { message: 'expected a duration such as 500ms, 2s, 1m' })
-    .describe(what);
 
 const HTTP_ONLY_KEYS = ['expectStatus', 'json', 'maxLatency', 'headers', 'method'] as const;
 const KIND_KEYS = ['http', 'tcp', 'command'] as const;
@@ -34,8 +31,8 @@ export const healthCheckSchema = z.object({
     .regex(/^[^.\s]+(\.[^.\s]+)*$/, 'expected a key or dotted path such as checks or data.checks')
     .optional()
     .describe('Key (or dotted path) of a list or map of sub-checks in the JSON body; every entry must report healthy'),
-  maxLatency: duration('A complete answer slower than this fails the check (default 2s)').optional(),
-  timeout: duration('Give up on one attempt after this long (default 5s; 10s for commands)').optional(),
+  maxLatency: durationField('A complete answer slower than this fails the check (default 2s)').optional(),
+  timeout: durationField('Give up on one attempt after this long (default 5s; 10s for commands)').optional(),
   headers: z.record(z.string(), z.string()).optional().describe('Extra request headers, e.g. Host'),
 }).strict()
   .superRefine((check, ctx) => {
@@ -65,10 +62,10 @@ export const healthCheckSchema = z.object({
 
 export const healthSchema = z.object({
   checks: z.array(healthCheckSchema).min(1).describe('Checks run against every replica in each round'),
-  interval: duration('Time between the starts of two rounds (default 1s)').optional(),
+  interval: durationField('Time between the starts of two rounds (default 1s)', DURATION_LIMITS.interval).optional(),
   successes: z.number().int().min(1).max(100).optional()
     .describe('Consecutive rounds in which every check passes on every replica (default 3)'),
-  timeout: duration('Give up when that many rounds have not passed within this time (default 60s)').optional(),
+  timeout: durationField('Give up when that many rounds have not passed within this time (default 60s)').optional(),
 }).strict().describe('Health checks run before traffic moves (and during monitoring)');
 
 export const smokeCommandSchema = z.object({
@@ -77,7 +74,7 @@ export const smokeCommandSchema = z.object({
     z.array(z.string().min(1)).min(1),
   ]).describe('A string runs through /bin/sh -c in the config directory; a list is argv run without a shell. '
     + 'Gets CUTOVER_TARGET_URL (the preview address) and CUTOVER_VERSION; ${version} is not substituted into shell strings'),
-  timeout: duration('Kill the command and everything it started after this long (default 5m)').optional(),
+  timeout: durationField('Kill the command and everything it started after this long (default 5m)').optional(),
 }).strict();
 
 export const smokeSchema = z.array(smokeCommandSchema)

@@ -62,3 +62,51 @@ describe('config', () => {
     assert.equal(committed, configJsonSchemaText());
   });
 });
+
+describe('config: durations, intervals, ports and addresses within what cutover can use', () => {
+  const local = (extra: string) => `app: a\nplatform:\n  kind: local\n  command: [node]\n${extra}`;
+  const k8s = (extra: string) => `app: a\nplatform:\n  kind: kubernetes\n  namespace: n\n  service: s\n  previewService: p\n  deployment: d.yaml\n  image: i:\${version}\n${extra}`;
+  const cases: Array<[string, string, RegExp]> = [
+    // Node clamps a timer above 2^31-1 ms to 1 ms: these turned every drain into a 504 and failed every verify at once.
+    ['router.drainTimeout past the timer limit', local('router:\n  drainTimeout: 999999h\n'), /router\.drainTimeout: at most 596h \(the longest timer Node can set, about 24\.8 days\), found "999999h"/],
+    ['health.timeout past the timer limit', local('health:\n  checks:\n    - tcp: true\n  timeout: 600h\n'), /health\.timeout: at most 596h \(the longest timer Node can set, about 24\.8 days\), found "600h"/],
+    ['a check timeout past the timer limit', local('health:\n  checks:\n    - http: /h\n      timeout: 2147484s\n'), /health\.checks\[0\]\.timeout: at most 596h \(the longest timer Node can set/],
+    ['platform.stopTimeout past the timer limit', local('  stopTimeout: 1000h\n'), /platform\.stopTimeout: at most 596h \(the longest timer Node can set/],
+    ['monitor.duration past the timer limit', local('monitor:\n  duration: 9999h\n'), /monitor\.duration: at most 596h \(the longest timer Node can set/],
+    ['a smoke timeout past the timer limit', local('smoke:\n  - run: ./s.sh\n    timeout: 9999h\n'), /smoke\[0\]\.timeout: at most 596h \(the longest timer Node can set/],
+    ['migrations.lockTimeout past the timer limit', local('migrations:\n  lockTimeout: 9999h\n'), /migrations\.lockTimeout: at most 596h \(the longest timer Node can set/],
+    ['platform.progressDeadline past the timer limit', k8s('  progressDeadline: 9999h\n'), /platform\.progressDeadline: at most 596h \(the longest timer Node can set/],
+    ['a webhook timeout past the timer limit', local('notifications:\n  webhooks:\n    - url: http://127.0.0.1:9/x\n      timeout: 9999h\n'), /notifications\.webhooks\[0\]\.timeout: at most 596h \(the longest timer Node can set/],
+    // An interval of 0 probes the live app in a tight loop.
+    ['monitor.interval of 0', local('monitor:\n  interval: 0s\n'), /monitor\.interval: at least 100ms, found "0s"/],
+    ['monitor.interval written as the number 0', local('monitor:\n  interval: 0\n'), /monitor\.interval: expected a duration with a unit such as 500ms, 30s or 5m, found number 0/],
+    ['health.interval of 1ms', local('health:\n  checks:\n    - tcp: true\n  interval: 1ms\n'), /health\.interval: at least 100ms, found "1ms"/],
+    ['a metric interval of 0', local('analysis:\n  post:\n    - name: m\n      provider: { kind: builtin, metric: error-rate }\n      interval: 0ms\n'), /analysis\.post\[0\]\.interval: at least 100ms, found "0ms"/],
+    ['platform.restart.backoff of 0', local('  restart:\n    backoff: 0ms\n'), /platform\.restart\.backoff: at least 10ms, found "0ms"/],
+    ['health.timeout of 0', local('health:\n  checks:\n    - tcp: true\n  timeout: 0s\n'), /health\.timeout: at least 1ms, found "0s"/],
+    ['a duration that rounds to 0', local('monitor:\n  duration: 0.0001s\n'), /monitor\.duration: at least 1ms/],
+    // Ports and addresses: the field, not just the text.
+    ['router.listen port above 65535', local('router:\n  listen: 127.0.0.1:70000\n'), /router\.listen: port 70000 is above 65535, found "127\.0\.0\.1:70000"/],
+    ['router.preview without a port', local('router:\n  preview: localhost\n'), /router\.preview: expected host:port, e\.g\. 127\.0\.0\.1:8080, found "localhost"/],
+    ['router.metrics as a number', local('router:\n  metrics: 9090\n'), /router\.metrics: expected host:port.*found number 9090/],
+    ['router.listen with a bad host', local('router:\n  listen: "exa mple:80"\n'), /router\.listen: expected host:port/],
+    ['a tcp check port of 0', local('health:\n  checks:\n    - tcp: 0\n'), /health\.checks\[0\]\.tcp/],
+    ['platform.port above 65535', k8s('  port: 65536\n'), /platform\.port/],
+  ];
+  for (const [name, text, expected] of cases) {
+    test(`rejects ${name}, naming the field`, () => {
+      assert.match(configError(text), expected);
+    });
+  }
+
+  test('the largest duration Node can time is accepted, and ports 0 and 65535', () => {
+    const config = parseConfig(local('router:\n  listen: 127.0.0.1:0\n  preview: "[::1]:65535"\n  drainTimeout: 596h\n'), '/app/cutover.yaml');
+    assert.equal(config.router.drainTimeoutMs, 596 * 3_600_000);
+    assert.deepEqual(config.router.preview, { host: '::1', port: 65535 });
+  });
+
+  test('durations that are not timers may be longer (a Prometheus range of 30 days)', () => {
+    const text = local('analysis:\n  pre:\n    - name: m\n      provider: { kind: prometheus, address: http://127.0.0.1:9090, query: up, range: { duration: 720h } }\n      condition: result < 1\n');
+    assert.doesNotThrow(() => parseConfig(text, '/app/cutover.yaml'));
+  });
+});

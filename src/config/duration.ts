@@ -9,10 +9,11 @@ export function isDuration(text: string): boolean {
 }
 
 /**
- * Parses `250ms`, `30s`, `5m`, `1h` (or `0`) into milliseconds.
+ * Parses `250ms`, `30s`, `5m`, `1h` (or `0`, also the YAML number) into milliseconds.
  * @throws CutoverError('config') for anything else.
  */
-export function parseDuration(text: string): number {
+export function parseDuration(text: string | 0): number {
+  if (text === 0) return 0;
   const trimmed = text.trim();
   if (trimmed === '0') return 0;
   const match = DURATION.exec(trimmed);

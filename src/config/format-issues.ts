@@ -12,6 +12,8 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[], input: unknown
       case 'unrecognized_keys':
         return `${path || '(top level)'}: unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
       case 'invalid_type':
+        // A field that says what it expects in its own words (`expected a duration ...`) keeps them.
+        if (found !== 'nothing' && !issue.message.startsWith('Invalid input')) return `${path}: ${issue.message}, found ${found}`;
         return found === 'nothing'
           ? `${path}: required (expected ${article(issue.expected)})`
           : `${path}: expected ${article(issue.expected)}, found ${found}`;

@@ -5,7 +5,7 @@ import { platformSchema } from '../drivers/registry.ts';
 import { migrationsConfigSchema } from '../migrations/config-schema.ts';
 import { analysisSchema, notificationsSchema } from '../metrics/config-schema.ts';
 import { progressiveSchema } from '../core/progressive/config-schema.ts';
-import { durationField } from './fields.ts';
+import { DURATION_LIMITS, durationField } from './fields.ts';
 
 /**
  * The whole of cutover.yaml. This zod schema is the single source of truth: the TypeScript
@@ -25,16 +25,16 @@ export const configSchema = z.object({
     .describe('auto: switch once verified (a TTY still asks unless --yes); manual: always wait for confirmation or `cutover promote`.'),
   monitor: z.object({
     duration: durationField('The bake window after the switch (the runbooks use 5m).').default('5m'),
-    interval: durationField('Time between health probes during the bake window.').default('5s'),
+    interval: durationField('Time between health probes during the bake window.', DURATION_LIMITS.interval).default('5s'),
     failureThreshold: z.number().int().min(1).default(3).describe('Consecutive failed probes that trigger a rollback.'),
   }).strict().default({ duration: '5m', interval: '5s', failureThreshold: 3 }),
   scaleDown: z.object({
-    delay: durationField('Wait this long after the bake window before retiring the old color.').default('30s'),
+    delay: durationField('Wait this long after the bake window before retiring the old color.', DURATION_LIMITS.optionalWait).default('30s'),
     replicas: z.union([z.literal(0), z.literal(1)]).default(0).describe('Replicas the old color keeps (Kubernetes); locally it is always stopped.'),
   }).strict().default({ delay: '30s', replicas: 0 }),
   maintenance: z.object({
     page: z.string().optional().describe('HTML file served while in maintenance mode (relative to this file).'),
-    retryAfter: durationField('Retry-After sent with maintenance 503s.').default('30s'),
+    retryAfter: durationField('Retry-After sent with maintenance 503s.', DURATION_LIMITS.optionalWait).default('30s'),
     message: z.string().default('Scheduled maintenance in progress. Please try again shortly.').describe('Default maintenance message.'),
   }).strict().default({ retryAfter: '30s', message: 'Scheduled maintenance in progress. Please try again shortly.' }),
   flags: z.record(z.string(), z.unknown()).default({}).describe('Initial feature flags, passed as FEATURE_FLAGS_JSON.'),

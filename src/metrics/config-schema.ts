@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { compileCondition } from '../core/analysis/condition.ts';
-import { durationField } from '../config/fields.ts';
+import { DURATION_LIMITS, durationField } from '../config/fields.ts';
 import { PROVIDERS } from './registry.ts';
 import { unknownPlaceholders } from './template.ts';
 
@@ -50,11 +50,11 @@ export const metricSchema = z
   .object({
     name: z.string().min(1),
     provider: providerQuerySchema,
-    interval: durationField('time between readings; default 5s').optional(),
+    interval: durationField('time between readings; default 5s', DURATION_LIMITS.interval).optional(),
     count: z.number().int().positive().optional().describe('number of readings'),
     duration: durationField('read until this much time has passed; default for post: the bake window').optional(),
-    initialDelay: durationField('wait before the first reading; default 0').optional(),
-    window: durationField('how far back each reading looks; default: the interval').optional(),
+    initialDelay: durationField('wait before the first reading; default 0', DURATION_LIMITS.optionalWait).optional(),
+    window: durationField('how far back each reading looks; default: the interval', DURATION_LIMITS.span).optional(),
     timeout: durationField('a reading taking longer is an error; default 30s').optional(),
     condition: conditionSchema.optional(),
     baseline: z

@@ -1,14 +1,11 @@
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { parseDuration } from '../config/duration.ts';
-import { durationField } from '../config/fields.ts';
+import { DURATION_LIMITS, durationField } from '../config/fields.ts';
 import { CutoverError } from '../core/errors.ts';
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}(\.[a-z_][a-z0-9_]{0,62})?$/;
 
-/** A duration, or a bare 0 for "none" (YAML reads `0` as a number). */
-const durationOrZero = (description: string) =>
-  z.union([z.literal(0), durationField(description)]).describe(description);
 
 /** The `migrations:` key of cutover.yaml. */
 export const migrationsConfigSchema = z.object({
@@ -20,9 +17,9 @@ export const migrationsConfigSchema = z.object({
     .describe('postgres:// URL; `${NAME}` reads an environment variable. Omitted: DATABASE_URL, else an embedded PGlite database.'),
   embeddedDataDir: z.string().min(1).default('.cutover/pglite')
     .describe('Where the embedded PGlite database lives when no server is configured, relative to the config file.'),
-  lockTimeout: durationOrZero('lock_timeout for every migration statement; 0 waits forever (not recommended).').default('5s'),
-  statementTimeout: durationOrZero('statement_timeout for every migration statement; 0 means none.').default(0),
-  lockWaitTimeout: durationField('How long a second runner waits for the migration lock before it gives up.').default('30s'),
+  lockTimeout: durationField('lock_timeout for every migration statement; 0 waits forever (not recommended).', DURATION_LIMITS.optionalWait).default('5s'),
+  statementTimeout: durationField('statement_timeout for every migration statement; 0 means none.', DURATION_LIMITS.optionalWait).default(0),
+  lockWaitTimeout: durationField('How long a second runner waits for the migration lock before it gives up.', DURATION_LIMITS.optionalWait).default('30s'),
   table: z.string().regex(IDENTIFIER, { message: 'expected a lower-case table name, optionally schema-qualified, e.g. cutover_migrations' })
     .default('cutover_migrations')
     .describe('The ledger table that records applied migrations.'),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { durationField, hostPortField, parseHostPort } from '../config/fields.ts';
+import { DURATION_LIMITS, durationField, hostPortField, parseHostPort } from '../config/fields.ts';
 import { parseDuration } from '../config/duration.ts';
 
 export const routerConfigSchema = z.object({
@@ -7,7 +7,7 @@ export const routerConfigSchema = z.object({
   preview: hostPortField('Where the idle color can be reached, for checks and people.').default('127.0.0.1:8081'),
   metrics: hostPortField('Optional listener serving GET /metrics for Prometheus to scrape.').optional(),
   drainTimeout: durationField('How long requests in flight on the old color may finish after a switch; later they get a 504.').default('30s'),
-  maxPause: durationField('How long a paused router holds requests before releasing them.').default('10s'),
+  maxPause: durationField('How long a paused router holds requests before releasing them.', DURATION_LIMITS.optionalWait).default('10s'),
 }).strict().describe('The local router (local platform only).');
 
 export type RouterConfigInput = z.input<typeof routerConfigSchema>;

@@ -12,6 +12,9 @@ const dnsLabel = (description: string) =>
 
 const portField = z.union([z.number().int().min(1).max(65535), z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/).max(15)]);
 
+/** Kubernetes counts these in whole seconds (progressDeadlineSeconds, leaseDurationSeconds). */
+const WHOLE_SECONDS = { minMs: 1_000 } as const;
+
 export const kubernetesPlatformSchema = z.object({
   kind: z.literal('kubernetes'),
   context: z.string().min(1).optional().describe('kubeconfig context to use (default: the current context of $KUBECONFIG or ~/.kube/config).'),
@@ -24,13 +27,13 @@ export const kubernetesPlatformSchema = z.object({
     .describe('Image of a release; ${version} is substituted.'),
   container: z.string().min(1).optional().describe('Container that gets the image and FEATURE_FLAGS_JSON (default: the first container of the template).'),
   replicas: z.number().int().min(1).max(1000).default(1).describe('Replicas of the color being deployed.'),
-  progressDeadline: durationField('How long a rollout may take to become ready; also written as the Deployment\'s progressDeadlineSeconds.').default('10m'),
+  progressDeadline: durationField('How long a rollout may take to become ready; also written as the Deployment\'s progressDeadlineSeconds.', WHOLE_SECONDS).default('10m'),
   switchTimeout: durationField('How long the switch waits for the Service\'s EndpointSlices to list only ready pods of the new color.').default('60s'),
   port: portField.optional().describe('Container port that health checks and smoke tests use (default: the active Service\'s first targetPort).'),
   checksFrom: z.enum(['auto', 'outside', 'inside']).default('auto')
     .describe('outside: reach pods through the API server\'s port-forward (CI, laptops); inside: through the preview Service\'s cluster DNS name and pod IPs (cutover runs in a pod); auto: inside when running in a pod.'),
   lease: z.object({
-    duration: durationField('A lock not renewed for this long is considered abandoned and can be taken over.').default('30s'),
+    duration: durationField('A lock not renewed for this long is considered abandoned and can be taken over.', WHOLE_SECONDS).default('30s'),
   }).strict().default({ duration: '30s' }),
   maintenance: z.object({
     configMap: dnsLabel('The app\'s ConfigMap whose banner key is set while in maintenance (optional).').optional(),

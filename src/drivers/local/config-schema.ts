@@ -1,8 +1,11 @@
 import { z } from 'zod';
 import { resolve } from 'node:path';
-import { durationField } from '../../config/fields.ts';
+import { DURATION_LIMITS, durationField } from '../../config/fields.ts';
 import { parseDuration } from '../../config/duration.ts';
 import type { RestartPolicy } from './release-spec.ts';
+
+/** Restarting a crashed replica sooner than this is a spin, not a backoff. */
+const RESTART_DELAY = { minMs: 10 } as const;
 
 export const localPlatformSchema = z.object({
   kind: z.literal('local'),
@@ -12,12 +15,12 @@ export const localPlatformSchema = z.object({
   env: z.record(z.string(), z.string()).default({}).describe('Extra environment for the replicas; ${version} and ${port} are substituted.'),
   replicas: z.number().int().min(1).max(64).default(1).describe('Processes per color; traffic is balanced across them.'),
   readyTimeout: durationField('How long provision waits for every replica to accept connections.').default('60s'),
-  stopTimeout: durationField('How long a stopping replica gets after SIGTERM before SIGKILL.').default('10s'),
+  stopTimeout: durationField('How long a stopping replica gets after SIGTERM before SIGKILL.', DURATION_LIMITS.optionalWait).default('10s'),
   restart: z.object({
-    backoff: durationField('First delay before restarting a crashed replica; doubles each time.').default('250ms'),
-    maxBackoff: durationField('Longest delay between restarts.').default('5s'),
+    backoff: durationField('First delay before restarting a crashed replica; doubles each time.', RESTART_DELAY).default('250ms'),
+    maxBackoff: durationField('Longest delay between restarts.', RESTART_DELAY).default('5s'),
     crashLoopAfter: z.number().int().min(1).default(3).describe('This many crashes within `window` mark the color crash-looping; it is never made live.'),
-    window: durationField('The window for counting crashes.').default('60s'),
+    window: durationField('The window for counting crashes.', { minMs: 1_000 }).default('60s'),
   }).strict().default({ backoff: '250ms', maxBackoff: '5s', crashLoopAfter: 3, window: '60s' }),
 }).strict().describe('Run each color as local processes behind cutover\'s own router.');
 

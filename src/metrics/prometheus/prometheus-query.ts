@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { durationField } from '../../config/fields.ts';
+import { DURATION_LIMITS, durationField } from '../../config/fields.ts';
 
 /** A PromQL query against a Prometheus server's HTTP API. */
 export const prometheusQuerySchema = z
@@ -12,8 +12,8 @@ export const prometheusQuerySchema = z
       .describe('PromQL returning one series; ${color}, ${version}, ${app} and ${window} are substituted'),
     range: z
       .object({
-        duration: durationField('how far back; default: the measurement window').optional(),
-        step: durationField('resolution; default: the range / 30, at least 1s').optional(),
+        duration: durationField('how far back; default: the measurement window', DURATION_LIMITS.span).optional(),
+        step: durationField('resolution; default: the range / 30, at least 1s', DURATION_LIMITS.span).optional(),
       })
       .strict()
       .optional()
