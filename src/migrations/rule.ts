@@ -7,11 +7,13 @@ import type { ParsedStatement } from './sql-file.ts';
  * How a rule's findings are graded:
  * - `breaking`: the statement breaks the release that is still live. An error in expand,
  *   allowed in contract (the old release is gone by then).
+ * - `existing-rows`: the statement fails on, or breaks writes to, a table that already has
+ *   rows. Rows exist whatever the phase, so an error in both phases.
  * - `blocking`: the statement takes a lock or rewrite that blocks traffic on an existing
  *   table. An error in both phases.
  * - `advisory`: robustness, style, or something cutover cannot analyse. Always a warning.
  */
-export type RuleImpact = 'breaking' | 'blocking' | 'advisory';
+export type RuleImpact = 'breaking' | 'existing-rows' | 'blocking' | 'advisory';
 
 /** One place a rule matched, before suppression and grading. */
 export interface RuleHit {

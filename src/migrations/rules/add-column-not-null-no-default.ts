@@ -4,7 +4,7 @@ import { columnsAddedToExistingTables } from './added-column.ts';
 
 export const addColumnNotNullNoDefault: Rule = {
   id: 'add-column-not-null-no-default',
-  impact: 'breaking',
+  impact: 'existing-rows',
   summary: 'ADD COLUMN … NOT NULL without a DEFAULT',
   check(stmt, ctx) {
     return columnsAddedToExistingTables(stmt, ctx).flatMap(({ command, column }) => {
