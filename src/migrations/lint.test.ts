@@ -153,3 +153,71 @@ describe('lint', () => {
     assert.deepEqual(lint('-- nothing yet\n/* still nothing */\n'), []);
   });
 });
+
+describe('lint inside DO blocks and PL/pgSQL functions', () => {
+  const lint = (text: string, phase: MigrationPhase = 'expand') =>
+    lintMigrationSet([{ file: 'm.sql', text, phase }], { pgVersion: 17, lockTimeoutMs: 5000 })
+      .map((f) => `${f.rule} ${f.severity} ${f.line}:${f.column}`);
+
+  test('statements nested in IF, loops and exception blocks are found at their line and column', () => {
+    const text = [
+      'DO $$',
+      'BEGIN',
+      '  FOR i IN 1..2 LOOP',
+      '    IF i = 1 THEN',
+      '      BEGIN',
+      '        ALTER TABLE t DROP COLUMN a;',
+      '      EXCEPTION WHEN undefined_column THEN NULL;',
+      '      END;',
+      '    ELSE',
+      '      CREATE INDEX i ON t (b);',
+      '    END IF;',
+      '  END LOOP;',
+      'END $$;',
+    ].join('\n');
+    assert.deepEqual(lint(text), ['drop-column error 6:23', 'create-index-not-concurrently error 10:7']);
+  });
+
+  test('columns count characters after non-ASCII text in the body, and a single-quoted body is read too', () => {
+    assert.deepEqual(lint("DO $$ BEGIN PERFORM 'ünï€'; ALTER TABLE t DROP COLUMN a; END $$;"), ['drop-column error 1:43']);
+    assert.deepEqual(lint("CREATE FUNCTION f() RETURNS void LANGUAGE plpgsql AS 'BEGIN ALTER TABLE t DROP COLUMN z; END';"), ['drop-column error 1:75']);
+  });
+
+  test('a suppression above the block covers its statements; one inside covers the statement below it', () => {
+    const outer = '-- cutover:ignore drop-column the column left the app in v12\nDO $$ BEGIN ALTER TABLE t DROP COLUMN a; END $$;';
+    assert.deepEqual(lint(outer), []);
+    const inner = [
+      'DO $$',
+      'BEGIN',
+      '  -- cutover:ignore drop-column the column left the app in v12',
+      '  ALTER TABLE t DROP COLUMN a;',
+      '  ALTER TABLE t DROP COLUMN b;',
+      'END $$;',
+    ].join('\n');
+    assert.deepEqual(lint(inner), ['drop-column error 5:17']);
+  });
+
+  test('CONCURRENTLY inside a DO block is refused: a DO block always runs in a transaction', () => {
+    assert.deepEqual(lint('DO $$ BEGIN CREATE INDEX CONCURRENTLY i ON t (a); END $$;'), ['concurrently-in-transaction error 1:13']);
+  });
+
+  test('what a DO block creates counts for later statements; what a function body would create does not', () => {
+    assert.deepEqual(lint('DO $$ BEGIN CREATE TABLE n (a int); END $$;\nCREATE INDEX i ON n (a);'), []);
+    assert.deepEqual(lint('CREATE FUNCTION f() RETURNS void LANGUAGE plpgsql AS $f$ BEGIN CREATE TABLE n (a int); END $f$;\nCREATE INDEX i ON n (a);'),
+      ['create-index-not-concurrently error 2:1']);
+  });
+
+  test('only what cannot be known stays a warning: computed EXECUTE, another language, a body that does not parse', () => {
+    assert.deepEqual(lint("DO $$ BEGIN EXECUTE 'ALTER TABLE ' || 't' || ' DROP COLUMN a'; END $$;"), ['do-block warning 1:21']);
+    assert.deepEqual(lint('DO LANGUAGE plpython3u $$ plpy.execute("ALTER TABLE t DROP COLUMN a") $$;'), ['do-block warning 1:1']);
+    assert.deepEqual(lint('DO $$ BEGIN ALTER TABLE t DROP COLUMN a END $$;'), ['do-block warning 1:1']);
+    // An SQL-language function is plain SQL the server checks at CREATE; it is not PL/pgSQL.
+    assert.deepEqual(lint("CREATE FUNCTION one() RETURNS int LANGUAGE sql AS 'SELECT 1';"), []);
+  });
+
+  test('a statement inside a block is graded by the file\'s phase like a top-level one', () => {
+    const text = 'DO $$ BEGIN ALTER TABLE t DROP COLUMN a; ALTER TABLE t ADD COLUMN c int NOT NULL; END $$;';
+    assert.deepEqual(lint(text, 'expand'), ['drop-column error 1:27', 'add-column-not-null-no-default error 1:56']);
+    assert.deepEqual(lint(text, 'contract'), ['add-column-not-null-no-default error 1:56']);
+  });
+});

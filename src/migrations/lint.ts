@@ -7,6 +7,7 @@ import type { Finding, LintReport, MigrationPhase, Severity } from './finding.ts
 import { collectSqlFiles, decodeSql, displayPath } from './migration-files.ts';
 import type { FileState, RuleContext, RuleImpact } from './rule.ts';
 import { FILE_RULES, RULE_IDS, RULES } from './rules/index.ts';
+import { embeddedSql } from './plpgsql-body.ts';
 import { SchemaKnowledge, tableKey } from './schema-knowledge.ts';
 import { loadSqlParser, parseSqlFile, type ParsedStatement } from './sql-file.ts';
 import { readSuppressions } from './suppressions.ts';
@@ -108,11 +109,15 @@ function lintOneFile(input: LintInput, options: LintSetOptions, schema: SchemaKn
     unguardedLocksBefore: 0,
     runsInTransaction: !parsed.statements.some(requiresNoTransaction),
   };
-  for (const stmt of parsed.statements) {
+  const reportedComments = new Set<number>();
+  const check = (stmt: ParsedStatement, observeIt: boolean): void => {
     const file: FileState = { ...state };
     const ctx: RuleContext = { phase: input.phase, pgVersion: options.pgVersion, file, schema };
     const { valid, invalid } = readSuppressions(stmt.leadingComments, RULE_IDS);
     for (const bad of invalid) {
+      // A statement inside a DO block shares the comments above the block: report them once.
+      if (reportedComments.has(bad.comment.startByte)) continue;
+      reportedComments.add(bad.comment.startByte);
       push(bad.comment.startByte, 'invalid-ignore', impactOf('invalid-ignore'),
         `this cutover:ignore comment ${bad.problem}, so it suppresses nothing`,
         'Write "-- cutover:ignore <rule-id> <reason>" on the line directly above the statement.');
@@ -122,9 +127,17 @@ function lintOneFile(input: LintInput, options: LintSetOptions, schema: SchemaKn
       if (suppressed.has(rule.id)) continue;
       for (const hit of rule.check(stmt, ctx)) push(hit.byte, rule.id, rule.impact, hit.message, hit.hint);
     }
+    if (!observeIt) return;
     if (state.lockTimeoutMs === 0 && takesTableLock(stmt, ctx)) state.unguardedLocksBefore++;
     observe(stmt, state);
     schema.observe(stmt);
+  };
+  for (const stmt of parsed.statements) {
+    check(stmt, true);
+    // The static SQL of a DO block or a PL/pgSQL function gets the same rules, where it is in
+    // the file. Only a DO block runs now, so only its statements change what later ones see.
+    const embedded = embeddedSql(stmt);
+    for (const inner of embedded?.statements ?? []) check(inner, embedded!.kind === 'do');
   }
   return findings.sort((a, b) => a.line - b.line || a.column - b.column);
 }

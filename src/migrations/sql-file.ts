@@ -97,8 +97,7 @@ export function parseSqlFile(text: string): ParsedFile {
     const kind = Object.keys(piece.node)[0];
     const txKind = kind === 'TransactionStmt' ? (piece.node as { TransactionStmt: { kind?: string } }).TransactionStmt.kind : undefined;
     if (txKind === 'TRANS_STMT_BEGIN' || txKind === 'TRANS_STMT_START') inTransactionBlock = true;
-    let tokens: ScanToken[] | undefined;
-    statements.push({
+    statements.push(newStatement({
       index: statements.length,
       node: piece.node,
       kind,
@@ -107,19 +106,27 @@ export function parseSqlFile(text: string): ParsedFile {
       endByte,
       start: source.position(startByte),
       text: body,
-      // Scanning costs about as much as parsing, and only a few rules need tokens.
-      get tokens() {
-        tokens ??= scanSync(body).tokens
-          .filter((t) => !isComment(t))
-          .map((t) => ({ ...t, start: t.start + startByte, end: t.end + startByte }));
-        return tokens;
-      },
       inTransactionBlock,
       leadingComments: gapComments(source, piece.gapFrom, startByte),
-    });
+    }));
     if (txKind === 'TRANS_STMT_COMMIT' || txKind === 'TRANS_STMT_ROLLBACK') inTransactionBlock = false;
   }
   return { source, statements, problems };
+}
+
+/** A statement with its lexer tokens computed on first use. */
+export function newStatement(fields: Omit<ParsedStatement, 'tokens'>): ParsedStatement {
+  let tokens: ScanToken[] | undefined;
+  return {
+    ...fields,
+    // Scanning costs about as much as parsing, and only a few rules need tokens.
+    get tokens() {
+      tokens ??= scanSync(fields.text).tokens
+        .filter((t) => !isComment(t))
+        .map((t) => ({ ...t, start: t.start + fields.startByte, end: t.end + fields.startByte }));
+      return tokens;
+    },
+  };
 }
 
 function pieceOf(raw: RawStmt, base: number, byteLength: number, gapFrom: number): RawPiece {
@@ -190,7 +197,7 @@ function splitAtSemicolons(tokens: ScanToken[], byteLength: number): Array<[numb
  * whitespace, semicolons and comments (the parser put every token elsewhere in a
  * statement), so a tiny reader suffices there instead of a second pass of the WASM lexer.
  */
-function gapComments(source: SourceText, fromByte: number, toByte: number): SqlComment[] {
+export function gapComments(source: SourceText, fromByte: number, toByte: number): SqlComment[] {
   if (toByte <= fromByte) return [];
   const gap = source.slice(fromByte, toByte);
   const found: Array<{ at: number; end: number }> = [];

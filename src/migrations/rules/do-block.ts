@@ -1,15 +1,19 @@
+import { embeddedSql } from '../plpgsql-body.ts';
 import type { Rule } from '../rule.ts';
 
+/**
+ * The static SQL inside DO blocks and PL/pgSQL functions is linted by every other rule (see
+ * plpgsql-body.ts). This rule reports only what cannot be known before the code runs.
+ */
 export const doBlock: Rule = {
   id: 'do-block',
   impact: 'advisory',
-  summary: 'DO blocks: procedural code cutover cannot analyse',
+  summary: 'procedural code cutover cannot analyse: EXECUTE of a string built at run time, a DO block in another language',
   check(stmt) {
-    if (stmt.kind !== 'DoStmt') return [];
-    return [{
-      byte: stmt.startByte,
-      message: 'DO block: cutover cannot see the statements inside procedural code, so none of them were checked for locks or breaking changes',
-      hint: 'Prefer plain SQL statements. If the block is safe, say why with "-- cutover:ignore do-block <reason>" on the line before it.',
-    }];
+    return (embeddedSql(stmt)?.unknowns ?? []).map((unknown) => ({
+      byte: unknown.byte,
+      message: unknown.message,
+      hint: 'Prefer static SQL, which cutover checks. If the code is safe, say why with "-- cutover:ignore do-block <reason>" on the line before the block.',
+    }));
   },
 };
