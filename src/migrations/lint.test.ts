@@ -197,6 +197,13 @@ describe('lint inside DO blocks and PL/pgSQL functions', () => {
     assert.deepEqual(lint(inner), ['drop-column error 5:17']);
   });
 
+  test('a finding inside a block says which block, and does not advise CONCURRENTLY where it cannot run', () => {
+    const [finding] = lintMigrationSet([{ file: 'm.sql', text: 'SELECT 1;\nDO $$ BEGIN CREATE INDEX i ON t (a); END $$;', phase: 'expand' }], { pgVersion: 17, lockTimeoutMs: 5000 });
+    assert.equal(finding.rule, 'create-index-not-concurrently');
+    assert.match(finding.message, /inside the DO block at line 2/);
+    assert.match(finding.hint, /move the statement out of the block/);
+  });
+
   test('CONCURRENTLY inside a DO block is refused: a DO block always runs in a transaction', () => {
     assert.deepEqual(lint('DO $$ BEGIN CREATE INDEX CONCURRENTLY i ON t (a); END $$;'), ['concurrently-in-transaction error 1:13']);
   });

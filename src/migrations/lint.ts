@@ -110,7 +110,7 @@ function lintOneFile(input: LintInput, options: LintSetOptions, schema: SchemaKn
     runsInTransaction: !parsed.statements.some(requiresNoTransaction),
   };
   const reportedComments = new Set<number>();
-  const check = (stmt: ParsedStatement, observeIt: boolean): void => {
+  const check = (stmt: ParsedStatement, observeIt: boolean, block?: { kind: 'do' | 'function'; line: number }): void => {
     const file: FileState = { ...state };
     const ctx: RuleContext = { phase: input.phase, pgVersion: options.pgVersion, file, schema };
     const { valid, invalid } = readSuppressions(stmt.leadingComments, RULE_IDS);
@@ -125,7 +125,10 @@ function lintOneFile(input: LintInput, options: LintSetOptions, schema: SchemaKn
     const suppressed = new Set(valid.flatMap((s) => s.rules));
     for (const rule of RULES) {
       if (suppressed.has(rule.id)) continue;
-      for (const hit of rule.check(stmt, ctx)) push(hit.byte, rule.id, rule.impact, hit.message, hit.hint);
+      for (const hit of rule.check(stmt, ctx)) {
+        if (!block) push(hit.byte, rule.id, rule.impact, hit.message, hit.hint);
+        else push(hit.byte, rule.id, rule.impact, `${hit.message} (inside the ${block.kind === 'do' ? 'DO block' : 'function'} at line ${block.line})`, blockHint(hit.hint));
+      }
     }
     if (!observeIt) return;
     if (state.lockTimeoutMs === 0 && takesTableLock(stmt, ctx)) state.unguardedLocksBefore++;
@@ -137,9 +140,16 @@ function lintOneFile(input: LintInput, options: LintSetOptions, schema: SchemaKn
     // The static SQL of a DO block or a PL/pgSQL function gets the same rules, where it is in
     // the file. Only a DO block runs now, so only its statements change what later ones see.
     const embedded = embeddedSql(stmt);
-    for (const inner of embedded?.statements ?? []) check(inner, embedded!.kind === 'do');
+    for (const inner of embedded?.statements ?? []) check(inner, embedded!.kind === 'do', { kind: embedded!.kind, line: stmt.start.line });
   }
   return findings.sort((a, b) => a.line - b.line || a.column - b.column);
+}
+
+/** A hint for a statement inside a DO block or function, where CONCURRENTLY cannot run. */
+function blockHint(hint: string): string {
+  return /CONCURRENTLY/.test(hint)
+    ? `${hint} CONCURRENTLY cannot run inside a DO block or function (they run in a transaction): move the statement out of the block; IF NOT EXISTS / IF EXISTS keep it conditional.`
+    : hint;
 }
 
 function grade(impact: RuleImpact, phase: MigrationPhase): Severity | null {
