@@ -29,19 +29,22 @@ export class CliRunner {
   private readonly cwd: string;
   private readonly defaultConfig: string;
   private readonly defaultTimeoutMs: number;
+  private readonly env: Readonly<Record<string, string>>;
   private readonly running = new Set<ChildProcess>();
 
-  constructor(options: { cwd: string; config: string; timeoutMs: number }) {
+  /** `env` is added to the environment of every run (e.g. KUBECONFIG). */
+  constructor(options: { cwd: string; config: string; timeoutMs: number; env?: Readonly<Record<string, string>> }) {
     this.cwd = options.cwd;
     this.defaultConfig = options.config;
     this.defaultTimeoutMs = options.timeoutMs;
+    this.env = options.env ?? {};
   }
 
   /** Starts `cutover <args> --config <config> --json`; SIGKILLed after the timeout. */
   start(args: string[], options: { config?: string; timeoutMs?: number } = {}): RunningCli {
     const child = spawn(process.execPath, [BIN, ...args, '--config', options.config ?? this.defaultConfig, '--json'], {
       cwd: this.cwd,
-      env: { ...process.env, CI: 'true', NO_COLOR: '1' },
+      env: { ...process.env, ...this.env, CI: 'true', NO_COLOR: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.running.add(child);
