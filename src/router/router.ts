@@ -95,12 +95,23 @@ function urlOf(address: AddressInfo): string {
   return address.family === 'IPv6' || host.includes(':') ? `http://[${host}]:${address.port}` : `http://${host}:${address.port}`;
 }
 
-async function listen(server: Server, what: string, at: { host: string; port: number }): Promise<string> {
+/** Why a listen fails, in the words of what to do about it. */
+const LISTEN_ERRORS: Readonly<Record<string, string>> = {
+  EADDRINUSE: 'another process is listening there; stop it or choose another port',
+  EACCES: 'not permitted (ports below 1024 need privileges); choose a port above 1023',
+  EADDRNOTAVAIL: 'no network interface of this host has that address',
+  ENOTFOUND: 'the host name does not resolve',
+  EAI_AGAIN: 'the host name does not resolve',
+};
+
+/** Listens on `at`; `field` is the config field it comes from, named in the error. */
+async function listen(server: Server, field: string, at: { host: string; port: number }): Promise<string> {
   await new Promise<void>((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException) => {
-      reject(new CutoverError('config', `router could not listen for ${what} on ${at.host}:${at.port}: ${err.code ?? err.message}`, {
+      const why = err.code && LISTEN_ERRORS[err.code] ? `${err.code} (${LISTEN_ERRORS[err.code]})` : err.code ?? err.message;
+      reject(new CutoverError('config', `${field}: cannot listen on ${at.host.includes(':') ? `[${at.host}]` : at.host}:${at.port}: ${why}`, {
         cause: err,
-        details: { listener: what, host: at.host, port: at.port },
+        details: { field, host: at.host, port: at.port, errno: err.code },
       }));
     };
     server.once('error', onError);
@@ -175,18 +186,18 @@ export class Router implements ExchangeOwner {
     const servers: Server[] = [main];
     const address: { main: string; preview?: string; metrics?: string } = { main: '' };
     try {
-      address.main = await listen(main, 'main traffic', options.listen);
+      address.main = await listen(main, 'router.listen', options.listen);
       let preview: Server | undefined;
       if (options.preview) {
         preview = createServer({ noDelay: true });
         servers.push(preview);
-        address.preview = await listen(preview, 'preview traffic', options.preview);
+        address.preview = await listen(preview, 'router.preview', options.preview);
       }
       let metricsServer: Server | undefined;
       if (options.metrics) {
         metricsServer = createServer();
         servers.push(metricsServer);
-        address.metrics = await listen(metricsServer, 'metrics', options.metrics);
+        address.metrics = await listen(metricsServer, 'router.metrics', options.metrics);
       }
       router = new Router(options, servers, address, metrics, pools);
       router.#attach(main, preview, metricsServer);

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { hostname } from 'node:os';
-import { openSync, closeSync, mkdirSync } from 'node:fs';
+import { openSync, closeSync, mkdirSync, existsSync, statSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/load.ts';
@@ -63,6 +63,7 @@ export function registerUpDown(program: Command, globals: Globals): void {
         return 0;
       }
       mkdirSync(config.stateDir, { recursive: true });
+      const logStart = existsSync(paths.daemonLog) ? statSync(paths.daemonLog).size : 0;
       const log = openSync(paths.daemonLog, 'a');
       const child = spawn(process.execPath, [BIN, 'up', '--foreground', '--config', config.configPath], {
         detached: true,
@@ -75,7 +76,7 @@ export function registerUpDown(program: Command, globals: Globals): void {
       try {
         const deadline = Date.now() + START_TIMEOUT_MS;
         while (Date.now() < deadline) {
-          if (child.exitCode !== null) break;
+          if (child.exitCode !== null || child.signalCode !== null) break;
           if (await watcher.isUp()) {
             const status = await watcher.call<{ pid: number; addresses: { main: string; preview?: string } }>('GET', '/status');
             if (g.json) printJson(status);
@@ -87,6 +88,7 @@ export function registerUpDown(program: Command, globals: Globals): void {
       } finally {
         await watcher.close();
       }
+      if (child.exitCode !== null || child.signalCode !== null) throw daemonStartError(child.exitCode, child.signalCode, paths.daemonLog, logStart);
       throw new CutoverError('unreachable', `the daemon did not start within ${START_TIMEOUT_MS / 1000}s; see ${paths.daemonLog}`);
     });
 
@@ -133,4 +135,21 @@ export function registerUpDown(program: Command, globals: Globals): void {
       else process.stderr.write('cutover daemon stopped; all release processes stopped\n');
       return 0;
     });
+}
+
+/**
+ * The daemon exited before it answered: show why, from what it wrote to its log in this start
+ * (a listen address in use, a config error), with its exit code, instead of a timeout.
+ */
+function daemonStartError(code: number | null, signal: NodeJS.Signals | null, logPath: string, logStart: number): CutoverError {
+  let written = '';
+  try {
+    written = readFileSync(logPath).subarray(logStart).toString('utf8');
+  } catch { /* no log: the exit code is all there is */ }
+  const errors = written.split('\n').filter((line) => /^(error|internal error): /.test(line)).map((line) => line.replace(/^error: /, ''));
+  const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+  const message = errors.length > 0
+    ? `the daemon ${how} before it was ready: ${errors.join('; ')}`
+    : `the daemon ${how} before it was ready; see ${logPath}`;
+  return new CutoverError(code === 2 ? 'config' : 'unreachable', message, { details: { log: logPath, exitCode: code, signal } });
 }
