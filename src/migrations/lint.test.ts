@@ -1,5 +1,6 @@
 import { describe, test, before } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { lintMigrationSet, type LintInput } from './lint.ts';
@@ -226,5 +227,26 @@ describe('lint inside DO blocks and PL/pgSQL functions', () => {
     const text = 'DO $$ BEGIN ALTER TABLE t DROP COLUMN a; ALTER TABLE t ADD COLUMN c int NOT NULL; END $$;';
     assert.deepEqual(lint(text, 'expand'), ['drop-column error 1:27', 'add-column-not-null-no-default error 1:56']);
     assert.deepEqual(lint(text, 'contract'), ['add-column-not-null-no-default error 1:56']);
+  });
+});
+
+describe('lint inside DO blocks: any body', () => {
+  test('never throws, and every finding points inside the file', () => {
+    const fragment = fc.constantFrom(
+      'ALTER TABLE t DROP COLUMN a;', 'CREATE INDEX i ON t (a);', "EXECUTE 'ALTER TABLE t DROP COLUMN b';", "EXECUTE 'x' || y;",
+      'IF true THEN', 'END IF;', 'BEGIN', 'END;', 'LOOP', 'END LOOP;', 'PERFORM 1;', "RAISE NOTICE 'ü€😀';", '-- cutover:ignore drop-column why',
+      '/* c */', "SELECT 'it''s' INTO v;", 'EXCEPTION WHEN others THEN NULL;', ';', '$$', "'", '\n', '\r\n', 'ünï', 'DECLARE v int;',
+    );
+    fc.assert(fc.property(fc.array(fragment, { maxLength: 12 }), fc.boolean(), (parts, asFunction) => {
+      const body = `BEGIN\n${parts.join(' ')}\nEND`;
+      const text = asFunction
+        ? `SELECT 1;\nCREATE FUNCTION f() RETURNS void LANGUAGE plpgsql AS $fn$ ${body} $fn$;\n`
+        : `SELECT 1;\nDO $body$ ${body} $body$;\n`;
+      const lines = text.split('\n');
+      for (const f of lintMigrationSet([{ file: 'm.sql', text, phase: 'expand' }], { pgVersion: 17, lockTimeoutMs: 5000 })) {
+        assert.ok(f.line >= 1 && f.line <= lines.length, `line ${f.line} of ${lines.length}`);
+        assert.ok(f.column >= 1 && f.column <= [...lines[f.line - 1]].length + 1, `column ${f.column} on line ${f.line}`);
+      }
+    }), { seed: 9, numRuns: 300 });
   });
 });
