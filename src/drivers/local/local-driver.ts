@@ -7,6 +7,7 @@ import { AdminClient } from './admin-client.ts';
 import type { ResolvedLocalPlatform } from './config-schema.ts';
 import { followLogs } from './log-files.ts';
 import { localPaths } from './paths.ts';
+import { releaseFilesProblem } from './release-files.ts';
 import type { LocalReleaseSpec } from './release-spec.ts';
 
 interface DaemonStatus {
@@ -72,7 +73,11 @@ export class LocalDriver implements PlatformDriver {
   }
 
   async provision(color: Color, release: Release, flags: Record<string, unknown>): Promise<void> {
-    await this.client.call('PUT', `/colors/${color}`, this.releaseSpec(release, flags));
+    const spec = this.releaseSpec(release, flags);
+    // Before anything starts, so the idle color is left as it was.
+    const problem = releaseFilesProblem(spec);
+    if (problem) throw new CutoverError('operation-failed', problem, { details: { cwd: spec.cwd, command: spec.command } });
+    await this.client.call('PUT', `/colors/${color}`, spec);
   }
 
   async waitReady(color: Color, options: { timeoutMs: number; signal?: AbortSignal }): Promise<ReadyReport> {
