@@ -1,6 +1,6 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { explain } from './support/cli-runner.ts';
 import { ScenarioWorkspace } from './support/workspace.ts';
@@ -30,11 +30,28 @@ describe('deploy of a release that is not there', () => {
 
   test('a program that is not there fails the deploy, naming platform.command', async () => {
     const config = join(ws.dir, 'missing-program.yaml');
-    writeFileSync(config, (await import('node:fs')).readFileSync(ws.configPath, 'utf8').replace('command: ["node", "server.js"]', 'command: ["./start-server"]'));
+    writeFileSync(config, readFileSync(ws.configPath, 'utf8').replace('command: ["node", "server.js"]', 'command: ["./start-server"]'));
     const r = await ws.cli(['deploy', 'v1'], { config });
     assert.equal(r.code, 1, explain(r));
     const text = r.stdout + r.stderr;
     assert.match(text, /platform\.command\[0\] "\.\/start-server" is not in .*releases\/v1/, explain(r));
     assert.doesNotMatch(text, /crash-looping/, explain(r));
+  });
+
+  test('doctor reports a running release whose directory has gone', async () => {
+    const deploy = await ws.cli(['deploy', 'v1', '--yes']);
+    assert.equal(deploy.code, 0, explain(deploy));
+    const healthy = await ws.cli(['doctor']);
+    assert.ok(healthy.json.findings.some((f: { check: string; verdict: string }) => f.check.endsWith('release files') && f.verdict === 'ok'), explain(healthy));
+    renameSync(join(ws.dir, 'releases', 'v1'), join(ws.dir, 'releases', 'v1.moved'));
+    try {
+      const r = await ws.cli(['doctor']);
+      assert.equal(r.code, 1, explain(r));
+      const finding = r.json.findings.find((f: { check: string; verdict: string }) => f.check.endsWith('release files') && f.verdict === 'problem');
+      assert.ok(finding, explain(r));
+      assert.match(finding.detail, /runs v1 \(live\), but the release directory .*releases\/v1 does not exist \(platform\.cwd/);
+    } finally {
+      renameSync(join(ws.dir, 'releases', 'v1.moved'), join(ws.dir, 'releases', 'v1'));
+    }
   });
 });

@@ -1,7 +1,7 @@
 import { request } from 'undici';
 import { CutoverError } from '../../core/errors.ts';
-import type { CheckTargets, ColorStatus, LogLine, LogOptions, PlatformDriver, PlatformStatus, ReadyReport, SplitRouting, SwitchResult, TrafficProof } from '../../core/driver.ts';
-import { otherColor } from '../../core/types.ts';
+import type { CheckTargets, ColorStatus, Diagnosis, LogLine, LogOptions, PlatformDriver, PlatformStatus, ReadyReport, SplitRouting, SwitchResult, TrafficProof } from '../../core/driver.ts';
+import { COLORS, otherColor } from '../../core/types.ts';
 import type { Color, Release } from '../../core/types.ts';
 import { AdminClient } from './admin-client.ts';
 import type { ResolvedLocalPlatform } from './config-schema.ts';
@@ -70,6 +70,30 @@ export class LocalDriver implements PlatformDriver {
       restart: this.platform.restart,
       stopTimeoutMs: this.platform.stopTimeoutMs,
     };
+  }
+
+  /**
+   * For `cutover doctor`: the files of every release the daemon runs are still there, so a
+   * restart (a crash, `up` after a reboot) can start it again.
+   */
+  async diagnose(): Promise<Diagnosis[]> {
+    let s: DaemonStatus;
+    try {
+      s = await this.daemonStatus();
+    } catch {
+      return []; // doctor reports the unreachable daemon itself
+    }
+    const findings: Diagnosis[] = [];
+    for (const color of COLORS) {
+      const version = s.colors[color].version;
+      // Checked with the current config's cwd and command, which a restart of the next deploy uses.
+      if (!version || s.colors[color].desired === 0) continue;
+      const problem = releaseFilesProblem(this.releaseSpec({ version }, {}));
+      findings.push(problem
+        ? { check: `${color} release files`, verdict: 'problem', detail: `${color} runs ${version}${s.live === color ? ' (live)' : ''}, but ${problem}`, fix: `restore the release's files; a replica that restarts now cannot start` }
+        : { check: `${color} release files`, verdict: 'ok', detail: `${version}: ${this.releaseSpec({ version }, {}).cwd} and its program are there` });
+    }
+    return findings;
   }
 
   async provision(color: Color, release: Release, flags: Record<string, unknown>): Promise<void> {
