@@ -205,6 +205,10 @@ describe('lint inside DO blocks and PL/pgSQL functions', () => {
     assert.match(finding.hint, /move the statement out of the block/);
   });
 
+  test('a DO block inside a DO block is linted too', () => {
+    assert.deepEqual(lint('DO $a$ BEGIN\n  DO $b$ BEGIN ALTER TABLE t DROP COLUMN a; END $b$;\nEND $a$;'), ['drop-column error 2:30']);
+  });
+
   test('CONCURRENTLY inside a DO block is refused: a DO block always runs in a transaction', () => {
     assert.deepEqual(lint('DO $$ BEGIN CREATE INDEX CONCURRENTLY i ON t (a); END $$;'), ['concurrently-in-transaction error 1:13']);
   });

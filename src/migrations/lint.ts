@@ -135,13 +135,16 @@ function lintOneFile(input: LintInput, options: LintSetOptions, schema: SchemaKn
     observe(stmt, state);
     schema.observe(stmt);
   };
-  for (const stmt of parsed.statements) {
-    check(stmt, true);
-    // The static SQL of a DO block or a PL/pgSQL function gets the same rules, where it is in
-    // the file. Only a DO block runs now, so only its statements change what later ones see.
+  // The static SQL of a DO block or a PL/pgSQL function gets the same rules, where it is in
+  // the file (and so on for a block inside a block). Only a DO block runs now, so only its
+  // statements change what later ones see.
+  const lintWithBody = (stmt: ParsedStatement, runsNow: boolean, block?: { kind: 'do' | 'function'; line: number }): void => {
+    check(stmt, runsNow, block);
     const embedded = embeddedSql(stmt);
-    for (const inner of embedded?.statements ?? []) check(inner, embedded!.kind === 'do', { kind: embedded!.kind, line: stmt.start.line });
-  }
+    if (!embedded) return;
+    for (const inner of embedded.statements) lintWithBody(inner, runsNow && embedded.kind === 'do', { kind: embedded.kind, line: stmt.start.line });
+  };
+  for (const stmt of parsed.statements) lintWithBody(stmt, true);
   return findings.sort((a, b) => a.line - b.line || a.column - b.column);
 }
 

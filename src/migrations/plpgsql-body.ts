@@ -132,7 +132,7 @@ interface Found {
 }
 
 /** PL/pgSQL statements that hold SQL: static ones, and EXECUTE (a string that may be a constant). */
-const STATIC = new Set(['PLpgSQL_stmt_execsql']);
+const STATIC = new Set(['PLpgSQL_stmt_execsql', 'PLpgSQL_stmt_call']); // CALL and a nested DO are stmt_call
 const DYNAMIC = new Set(['PLpgSQL_stmt_dynexecute', 'PLpgSQL_stmt_dynfors', 'PLpgSQL_stmt_return_query', 'PLpgSQL_stmt_open']);
 
 function collect(node: unknown, out: Found[]): void {
@@ -143,9 +143,9 @@ function collect(node: unknown, out: Found[]): void {
   if (node === null || typeof node !== 'object') return;
   for (const [key, value] of Object.entries(node as Record<string, unknown>)) {
     if (key === 'PLpgSQL_expr') continue;
-    const fields = value as { lineno?: number; sqlstmt?: unknown; query?: unknown; dynquery?: unknown };
+    const fields = value as { lineno?: number; sqlstmt?: unknown; expr?: unknown; query?: unknown; dynquery?: unknown };
     if (STATIC.has(key)) {
-      const query = exprText(fields.sqlstmt);
+      const query = exprText(fields.sqlstmt ?? fields.expr);
       if (query !== undefined) out.push({ kind: 'static', lineno: fields.lineno ?? 1, query, skip: 0 });
     } else if (DYNAMIC.has(key)) {
       const dynamic = exprText(key === 'PLpgSQL_stmt_dynexecute' || key === 'PLpgSQL_stmt_dynfors' ? fields.query : fields.dynquery);
