@@ -168,14 +168,21 @@
 
   function renderOperation() {
     const op = view.state?.operation ?? null;
-    const waiting = op && op.phases.at(-1)?.status === 'waiting';
+    const last = op?.phases.at(-1);
+    // A manual gate waits while its phase runs; --no-switch and a held analysis leave it `waiting`.
+    const waiting = Boolean(op && last && (last.status === 'waiting' || (last.name === 'gate' && last.status === 'running')));
     replace($('gate'), waiting ? h('div', { class: 'gate', id: 'gate-box', role: 'region', 'aria-label': 'Gate' },
-      h('strong', null, `${op.kind} of ${op.version ?? '-'} is waiting at the ${op.phase}`),
+      h('strong', null, `${op.kind} of ${op.version ?? '-'} is waiting at the ${op.phase}: promote to switch traffic to ${op.target}, or abort`),
       h('div', { class: 'detail' }, op.phases.at(-1)?.detail ?? '')) : null);
     if (!op) {
-      const last = view.state?.lastOutcome;
+      // The operation that just ended stays on screen, with its outcome, until the next one starts.
+      const outcome = view.state?.lastOutcome;
+      const entries = outcome ? view.history.filter((e) => e.operationId === outcome.operationId) : [];
+      const finished = entries.find((e) => e.event === 'finished');
       replace($('operation'), h('p', { class: 'muted', id: 'no-operation' }, 'No operation in progress.',
-        last ? ` Last: ${last.kind} ${last.outcome} at ${fmtDate(last.at)}.` : ''));
+        outcome ? ` Last: ${outcome.kind} ${entries[0]?.version ?? ''} ${outcome.outcome} at ${fmtDate(outcome.at)}${finished?.message ? ` (${finished.message})` : ''}.` : ''),
+        entries.length ? h('ol', { class: 'timeline', id: 'timeline', 'aria-label': 'Phases of the last operation', 'data-operation': outcome.operationId, 'data-outcome': outcome.outcome },
+          entries.filter((e) => e.event === 'phase' && e.phase).map((e) => phaseItem(e.phase))) : null);
     } else {
       replace($('operation'),
         h('p', null, h('strong', null, `${op.kind} ${op.version ?? ''}`), ` to ${op.target}`,
@@ -265,9 +272,9 @@
 
   function describeResult(action, result) {
     if (result && typeof result === 'object') {
-      if (typeof result.message === 'string') return `${action}: ${result.outcome ?? 'done'}: ${result.message}`;
-      if (action === 'maintenance') return `maintenance ${result.on ? 'on' : 'off'}`;
+      if (action === 'maintenance') return `maintenance ${result.on ? 'on' : 'off'}${result.on && result.message ? `: ${result.message}` : ''}`;
       if (action === 'flags') return `flags on ${result.color}: ${JSON.stringify(result.flags)} (${result.restarted === 'none' ? 'applies at its next start' : result.restarted === 'rolling' ? 'rolling restart done' : 'restarted'})`;
+      if (typeof result.message === 'string') return `${action}: ${result.outcome ?? 'done'}: ${result.message}`;
     }
     return `${action}: done`;
   }
@@ -430,6 +437,7 @@
       c.plot.setData(data);
       if (Math.abs(c.plot.width - width) > 4) c.plot.setSize({ width, height: 180 });
       c.target.dataset.points = String(data[0].length);
+      c.target.dataset.latest = data.slice(1).map((series) => series.at(-1) ?? '').join(',');
       c.target.dataset.markers = String((view?.markers ?? []).filter((m) => data[0].length && m.at / 1000 >= data[0][0] && m.at / 1000 <= data[0].at(-1)).length);
     }
   }
