@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -222,13 +222,17 @@ describe('dashboard in Chromium against a real local deploy', { skip: chromiumAv
     }
   });
 
-  it('renders untrusted text as text: a <script> version, log lines and check output', async () => {
+  it('renders untrusted text as text: a <script> version and an app\'s log line', async () => {
     const hostile = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">';
     const state = ws.readState();
     state.colors.blue.version = hostile;
     writeFileSync(join(ws.dir, '.cutover', 'state.json'), JSON.stringify(state));
+    // A log line is whatever the app printed: append one as a replica would.
+    const logFile = join(ws.dir, '.cutover', 'logs', readdirSync(join(ws.dir, '.cutover', 'logs')).find((n) => n.endsWith('.out.log'))!);
+    appendFileSync(logFile, `${hostile}\n`);
     await page.waitForFunction((v) => document.querySelector('.color-card[data-color="blue"] .version')?.textContent === v, hostile, { timeout: 15_000 });
+    await page.waitForFunction((v) => [...document.querySelectorAll('#logs pre')].some((pre) => pre.textContent?.includes(v)), hostile, { timeout: 15_000 });
     assert.equal(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned), undefined);
-    assert.equal(await page.$('.color-card script, .color-card img'), null);
+    assert.equal(await page.$('.color-card script, .color-card img, #logs script, #logs img'), null);
   });
 });
