@@ -59,6 +59,7 @@ describe('dashboard in Chromium against a real local deploy', { skip: chromiumAv
   let runtimeDir: string;
   let dashboardUrl: string;
   const manualConfig = () => join(ws.dir, 'manual-gate.yaml');
+  const analysisConfig = () => join(ws.dir, 'analysis.yaml');
 
   before(async () => {
     runtimeDir = mkdtempSync(join(tmpdir(), 'cutover-runtime-'));
@@ -66,6 +67,14 @@ describe('dashboard in Chromium against a real local deploy', { skip: chromiumAv
     mkdirSync(SCREENSHOTS, { recursive: true });
     ws = ScenarioWorkspace.create({ monitorDuration: '4s' });
     writeFileSync(manualConfig(), `${readFileSync(ws.configPath, 'utf8')}gate: manual\n`);
+    // The bake window is judged by the router's own error rate, so the page has verdicts to show.
+    writeFileSync(analysisConfig(), `${readFileSync(ws.configPath, 'utf8')}analysis:
+  post:
+    - name: error-rate
+      provider: { kind: builtin, metric: error-rate }
+      interval: 1s
+      condition: result < 0.05
+`);
     main = (await ws.up()).main;
     const first = await ws.cli(['deploy', 'v1']);
     assert.equal(first.code, 0, explain(first));
@@ -94,7 +103,7 @@ describe('dashboard in Chromium against a real local deploy', { skip: chromiumAv
     try {
       const before = await chartPoints(page);
       let finished = false;
-      const deploy = ws.start(['deploy', 'v2']);
+      const deploy = ws.start(['deploy', 'v2'], { config: analysisConfig() });
       void deploy.done.then(() => { finished = true; });
       let shot = false;
       const seen = watchTimeline(page, () => finished);
@@ -125,6 +134,9 @@ describe('dashboard in Chromium against a real local deploy', { skip: chromiumAv
       assert.ok(afterDeploy.points > before.points + 3, `the charts gained points (${before.points} -> ${afterDeploy.points})`);
       // [blue req/s, green req/s]: after the switch green carries the load.
       await page.waitForFunction(() => Number((document.getElementById('chart-rps')?.dataset.latest ?? '').split(',')[1]) > 10, undefined, { timeout: 10_000 });
+      await page.waitForSelector('#analysis table td:has-text("error-rate")');
+      assert.match((await page.textContent('#analysis'))!, /post-promotion of v2: successful/);
+      assert.match((await page.textContent('#analysis tbody'))!, /error-rate\s*successful/);
       const history = await page.$$('#history details');
       assert.ok(history.length >= 2, 'history lists the v1 and v2 deploys');
       await history[0]!.click();
