@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -111,6 +111,24 @@ describe('dashboard served by the daemon: every app of the host, actions through
       assert.equal(result.json.outcome, 'promoted');
     } finally {
       deploy.child.kill('SIGKILL');
+    }
+  });
+
+  it('--open hands the URL to the desktop\'s opener', async () => {
+    const bin = mkdtempSync(join(tmpdir(), 'cutover-opener-'));
+    const opened = join(bin, 'opened.txt');
+    writeFileSync(join(bin, 'xdg-open'), `#!/bin/sh\necho "$1" > ${opened}\n`, { mode: 0o755 });
+    const path = process.env.PATH;
+    process.env.PATH = `${bin}:${path}`;
+    try {
+      const r = await shop.cli(['dashboard', '--open']);
+      assert.equal(r.code, 0, explain(r));
+      const deadline = Date.now() + 5_000;
+      while (!existsSync(opened) && Date.now() < deadline) await new Promise((res) => setTimeout(res, 50));
+      assert.equal(readFileSync(opened, 'utf8').trim(), r.json.url);
+    } finally {
+      process.env.PATH = path;
+      rmSync(bin, { recursive: true, force: true });
     }
   });
 

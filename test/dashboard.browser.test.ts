@@ -219,13 +219,15 @@ describe('dashboard in Chromium against a real local deploy', { skip: chromiumAv
   it('serves --read-only without any action, also on a phone-sized screen', async () => {
     const dash = await ws.cli(['dashboard', '--read-only']);
     assert.equal(dash.code, 0, explain(dash));
-    const viewer = await browser.newContext({ viewport: PHONE });
+    const viewer = await browser.newContext({ viewport: PHONE, colorScheme: 'dark' });
     try {
       const phone = await viewer.newPage();
       await phone.goto(dash.json.url);
       await phone.waitForSelector('.color-card[data-role="live"]');
       assert.equal(await phone.isVisible('#mode'), true, 'the read-only badge shows');
       assert.equal((await phone.$$('button[data-action]')).length, 0, 'no action buttons');
+      const background = await phone.evaluate(() => getComputedStyle(document.body).backgroundColor);
+      assert.equal(background, 'rgb(17, 19, 23)', 'the page follows a dark system preference');
       const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       assert.ok(overflow <= 0, `no horizontal scrolling on a phone (${overflow}px too wide)`);
       await phone.screenshot({ path: join(SCREENSHOTS, 'dashboard-phone-read-only.png'), fullPage: false });

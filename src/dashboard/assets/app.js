@@ -200,14 +200,13 @@
     const live = view.state?.live;
     const button = (name, label, cls, run, disabled) => h('button', { type: 'button', class: cls, 'data-action': name, onclick: run, disabled }, label);
     replace(box,
-      button('promote', 'Promote', 'primary', () => confirmAndRun({ action: 'promote' }, `Promote the ${op?.kind ?? 'deploy'} of ${op?.version ?? '-'}? Traffic switches to ${op?.target ?? 'the new color'}.`), !(op && op.kind === 'deploy')),
+      button('promote', 'Promote', 'primary', () => confirmAndRun({ action: 'promote' }, `Promote the ${op?.kind ?? 'deploy'} of ${op?.version ?? '-'}? Traffic switches to ${op?.target ?? 'the new color'}.`), !(op && waiting)),
       button('abort', 'Abort', 'danger', () => confirmAndRun({ action: 'abort' }, `Abort the ${op?.kind} of ${op?.version ?? '-'}? The previously live color keeps serving.`), !op),
       button('rollback', 'Roll back', 'danger', () => confirmAndRun({ action: 'rollback' }, `Roll back? Traffic goes back to the other color${live ? ` (${live === 'blue' ? 'green' : 'blue'})` : ''}.`), !live),
       button('finalize', 'Finalize', '', () => confirmAndRun({ action: 'finalize' }, 'End the bake window now and retire the old color?'), !live),
       maintenanceOn
         ? button('maintenance-off', 'Maintenance off', '', () => confirmAndRun({ action: 'maintenance', on: false }, 'Turn maintenance mode off? Live traffic reaches the app again.'))
         : button('maintenance-on', 'Maintenance on…', 'danger', () => maintenanceOn_()));
-    void waiting;
   }
 
   function maintenanceOn_() {
@@ -305,7 +304,7 @@
   function renderAnalysis() {
     const list = latestAnalysis();
     if (list.length === 0) {
-      replace($('analysis'), h('p', { class: 'muted' }, 'No analysis has run yet (configure analysis: to measure a release before and after the switch).'));
+      replace($('analysis'), h('p', { class: 'muted' }, 'No analysis results yet: they appear when an analysis phase ends (configure analysis: to measure a release before and after the switch).'));
       return;
     }
     replace($('analysis'), list.map(({ phase, version, analysis }) => {
