@@ -170,7 +170,7 @@ describe('dashboard in Chromium against a real local deploy', { skip: chromiumAv
     assert.equal((await get(main)).version, 'v3');
   });
 
-  it('rolls back and turns maintenance on and off from the page, as the router shows', async () => {
+  it('rolls back, turns maintenance on and off, and sets flags from the page, as the router and the state show', async () => {
     await page.waitForSelector('#no-operation');
     const rolled = await act(page, 'rollback');
     assert.match(rolled, /rolled_back/, rolled);
@@ -190,6 +190,12 @@ describe('dashboard in Chromium against a real local deploy', { skip: chromiumAv
     const off = await act(page, 'maintenance-off');
     assert.match(off, /maintenance off/);
     assert.equal((await get(main)).status, 200);
+
+    const idle = (await get(main)).color === 'green' ? 'blue' : 'green';
+    const flags = await act(page, `flags-${idle}`, { '#flags-set': 'new_checkout=true limit=5' });
+    assert.match(flags, new RegExp(`flags on ${idle}: \\{"new_checkout":true,"limit":5\\}`));
+    assert.deepEqual(ws.readState().flags[idle], { new_checkout: true, limit: 5 });
+    await page.waitForSelector(`.color-card[data-color="${idle}"] .flags li:has-text("limit = 5")`);
   });
 
   it('shows a refusal from the core as the CLI would: nothing to promote', async () => {

@@ -45,6 +45,9 @@ export function registerDashboard(program: Command, globals: Globals): void {
       const g = globals();
       const config = loadConfig(g.config);
       const request: DashboardRequest = { readOnly: Boolean(options.readOnly), listen: options.listen };
+      if (options.listen && !/^(127\.|localhost:|\[::1\]:)/.test(options.listen)) {
+        process.stderr.write(`warning: --listen ${options.listen} is not loopback: other machines can reach the dashboard, and its link and cookie travel unencrypted over plain HTTP\n`);
+      }
       if (config.platform.kind === 'local') {
         const client = new AdminClient(localPaths(config.stateDir).socket);
         try {

@@ -411,6 +411,12 @@
 
   function drawCharts() {
     const container = $('charts');
+    const empty = traffic.blue.length === 0 && traffic.green.length === 0;
+    const note = $('traffic-note');
+    note.hidden = !empty || !view;
+    if (view) note.textContent = view.platform === 'local'
+      ? 'Waiting for the first samples of the router\'s metrics…'
+      : `The ${view.platform} platform has no cutover router, so there are no request charts here; analysis: with a prometheus provider measures its traffic.`;
     if (typeof uPlot === 'undefined') return;
     const width = Math.max(260, Math.floor((container.clientWidth || 600) / (container.clientWidth > 1000 ? 3 : container.clientWidth > 660 ? 2 : 1)) - 16);
     if (charts.length === 0) {
