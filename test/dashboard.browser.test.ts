@@ -42,6 +42,8 @@ async function act(page: Page, action: string, fill?: Record<string, string>): P
   await page.click(`#actions button[data-action="${action}"], .color-card button[data-action="${action}"]`);
   await page.waitForSelector('#confirm[open]');
   for (const [selector, value] of Object.entries(fill ?? {})) await page.fill(selector, value);
+  // The previous action's result must not pass for this one's.
+  await page.evaluate(() => { document.getElementById('result')!.hidden = true; });
   await page.click('#confirm-ok');
   await page.waitForFunction(() => {
     const el = document.getElementById('result');
