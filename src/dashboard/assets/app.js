@@ -328,17 +328,19 @@
 
   function renderHistory() {
     const groups = new Map();
-    for (const entry of view.history) {
-      let g = groups.get(entry.operationId);
-      if (!g) { g = { id: entry.operationId, kind: entry.kind, version: entry.version, entries: [], outcome: null, at: entry.at, message: '' }; groups.set(entry.operationId, g); }
+    view.history.forEach((entry, index) => {
+      // Maintenance and flag changes are single entries outside any operation.
+      const key = entry.operationId === 'none' || entry.operationId === 'down' ? `${entry.operationId}-${index}` : entry.operationId;
+      let g = groups.get(key);
+      if (!g) { g = { id: key, kind: entry.kind, version: entry.version, entries: [], outcome: null, at: entry.at, message: '' }; groups.set(key, g); }
       g.entries.push(entry);
-      if (entry.event === 'finished') { g.outcome = entry.outcome ?? null; g.message = entry.message ?? ''; }
-    }
+      if (entry.event === 'finished') { g.outcome = entry.outcome ?? 'done'; g.message = entry.message ?? ''; }
+    });
     const ordered = [...groups.values()].reverse();
     if (ordered.length === 0) { replace($('history'), h('p', { class: 'muted' }, 'No history yet.')); return; }
     const open = new Set([...document.querySelectorAll('#history details[open]')].map((d) => d.dataset.operation));
     replace($('history'), ordered.slice(0, 50).map((g) => h('details', { 'data-operation': g.id, open: open.has(g.id) },
-      h('summary', null, `${g.kind} ${g.version ?? ''} · ${g.outcome ?? 'in progress'} · ${fmtDate(g.at)}`),
+      h('summary', null, g.outcome === 'done' && g.message ? `${g.message} · ${fmtDate(g.at)}` : `${g.kind} ${g.version ?? ''} · ${g.outcome ?? 'in progress'} · ${fmtDate(g.at)}`),
       g.message ? h('p', { class: 'detail' }, g.message) : null,
       h('ol', { class: 'timeline' }, g.entries.filter((e) => e.event === 'phase' && e.phase).map((e) => phaseItem(e.phase))))));
   }
