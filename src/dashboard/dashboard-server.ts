@@ -147,7 +147,7 @@ export class DashboardServer {
     }
     if (req.method === 'GET' && url.pathname === '/api/session') return sendJson(res, 200, { readOnly: session.readOnly });
     if (req.method === 'GET' && url.pathname === '/api/apps') {
-      const apps = await this.options.catalog.list();
+      const apps = await this.listApps();
       return sendJson(res, 200, { apps: apps.map((a) => ({ name: a.name, platform: a.platform, actions: a.actionable && !session.readOnly })) });
     }
     const match = /^\/api\/apps\/([^/]+)(\/events|\/actions)?$/.exec(url.pathname);
@@ -171,8 +171,21 @@ export class DashboardServer {
     return LOOPBACK_HOSTS.has(name) || name.startsWith('127.');
   }
 
+  /** The catalog's apps; watchers of apps that left it (a daemon went down) are stopped. */
+  private async listApps(): Promise<DashboardApp[]> {
+    const apps = await this.options.catalog.list();
+    for (const [name, w] of this.watchers) {
+      if (apps.includes(w.app)) continue;
+      if (w.viewTimer) clearTimeout(w.viewTimer);
+      if (w.sampleTimer) clearTimeout(w.sampleTimer);
+      for (const res of w.subscribers.keys()) res.end();
+      this.watchers.delete(name);
+    }
+    return apps;
+  }
+
   private async findApp(name: string): Promise<DashboardApp> {
-    const app = (await this.options.catalog.list()).find((a) => a.name === name);
+    const app = (await this.listApps()).find((a) => a.name === name);
     if (!app) throw new CutoverError('not-found', `no app "${name}" is visible to this dashboard`);
     return app;
   }
