@@ -46,6 +46,7 @@ describe('dashboard served by the daemon: every app of the host, actions through
   let billing: ScenarioWorkspace;
   let runtimeDir: string;
   let billingMain: string;
+  let shopMain: string;
   let client: DashboardClient;
 
   before(async () => {
@@ -55,7 +56,7 @@ describe('dashboard served by the daemon: every app of the host, actions through
     billing = ScenarioWorkspace.create();
     writeFileSync(billing.configPath, readFileSync(billing.configPath, 'utf8').replace('app: scenario-shop', 'app: scenario-billing'));
     writeFileSync(join(shop.dir, 'manual.yaml'), `${readFileSync(shop.configPath, 'utf8')}gate: manual\n`);
-    await shop.up();
+    shopMain = (await shop.up()).main;
     billingMain = (await billing.up()).main;
     for (const ws of [shop, billing]) {
       const r = await ws.cli(['deploy', 'v1']);
@@ -111,6 +112,34 @@ describe('dashboard served by the daemon: every app of the host, actions through
       assert.equal(result.json.outcome, 'promoted');
     } finally {
       deploy.child.kill('SIGKILL');
+    }
+  });
+
+  it('aborts a deploy waiting at the gate, and finalizes a bake window early, as the CLI verbs would', async () => {
+    const before = (await get(shopMain)).version;
+    const waiting = shop.start(['deploy', 'v3'], { config: join(shop.dir, 'manual.yaml') });
+    try {
+      await shop.waitForPhase('gate');
+      const aborted = await client.act('scenario-shop', { action: 'abort' });
+      assert.equal(aborted.status, 200, JSON.stringify(aborted.body));
+      assert.equal(aborted.body.result.outcome, 'aborted');
+      const result = await waiting.done;
+      assert.equal(result.code, 1, explain(result));
+      assert.equal((await get(shopMain)).version, before, 'the previously live color still serves');
+    } finally {
+      waiting.child.kill('SIGKILL');
+    }
+    const baking = shop.start(['deploy', 'v3'], { config: shop.writeConfig('long-bake.yaml', { monitorDuration: '60s' }) });
+    try {
+      await shop.waitForPhase('monitor');
+      const finalized = await client.act('scenario-shop', { action: 'finalize' });
+      assert.equal(finalized.status, 200, JSON.stringify(finalized.body));
+      const result = await baking.done;
+      assert.equal(result.code, 0, explain(result));
+      assert.match(result.json.phases.find((p: { name: string }) => p.name === 'monitor').detail, /ended early by cutover finalize/);
+      assert.equal((await get(shopMain)).version, 'v3');
+    } finally {
+      baking.child.kill('SIGKILL');
     }
   });
 
