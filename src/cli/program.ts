@@ -10,6 +10,7 @@ import { registerUpDown } from './commands/up-down.ts';
 import { registerInit } from './commands/init.ts';
 import { registerDoctor } from './commands/doctor.ts';
 import { registerDemo } from './commands/demo.ts';
+import { registerDashboard } from './commands/dashboard.ts';
 import { registerMigrations } from './commands/migrations-cli.ts';
 import type { GlobalOptions } from './context.ts';
 
@@ -67,6 +68,7 @@ export function buildProgram(): { program: Command; exitCode: () => number } {
   registerFlags(program, globals);
   registerDoctor(program, globals);
   registerMigrations(program, globals);
+  registerDashboard(program, globals);
   registerDemo(program, globals);
   return { program, exitCode: () => program.exitCode };
 }

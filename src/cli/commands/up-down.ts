@@ -13,6 +13,7 @@ import { FileStateStore } from '../../drivers/local/file-store.ts';
 import { isProcessAlive } from '../../drivers/local/process-alive.ts';
 import { localPaths } from '../../drivers/local/paths.ts';
 import { COLORS } from '../../core/types.ts';
+import { attachDashboard } from '../../dashboard/daemon-dashboard.ts';
 import { printJson } from '../output.ts';
 import type { Globals } from '../program.ts';
 
@@ -31,6 +32,7 @@ export async function runDaemonInForeground(config: ResolvedConfig): Promise<Dae
     maintenance: { pageFile: config.maintenance.pageFile, retryAfterSec: config.maintenance.retryAfterSec },
     readyTimeoutMs: config.platform.kind === 'local' ? config.platform.readyTimeoutMs : 60_000,
   });
+  await attachDashboard(daemon, config);
   return daemon;
 }
 

@@ -2,7 +2,7 @@ import { mkdir, writeFile, unlink } from 'node:fs/promises';
 import { CutoverError } from '../../core/errors.ts';
 import { COLORS, otherColor, type Color } from '../../core/types.ts';
 import { Router, type RouterOptions } from '../../router/router.ts';
-import { AdminServer } from './admin-server.ts';
+import { AdminServer, type AdminHandler } from './admin-server.ts';
 import { writeFileAtomic } from './atomic-file.ts';
 import { readDaemonSnapshot, type DaemonSnapshot } from './daemon-state.ts';
 import { localPaths } from './paths.ts';
@@ -43,6 +43,7 @@ export class Daemon {
   private readonly routedUrls = new Map<Color, string>();
   private persistChain: Promise<void> = Promise.resolve();
   private closed = false;
+  private readonly closeHooks: Array<() => Promise<void>> = [];
   readonly restored: boolean;
 
   private constructor(options: DaemonOptions, router: Router, restored: boolean) {
@@ -263,10 +264,21 @@ export class Daemon {
     return this.persistChain;
   }
 
+  /** Adds an admin route from outside the daemon's own (the dashboard's `POST /dashboard`). */
+  route(method: string, path: string, handler: AdminHandler): void {
+    this.admin.on(method, path, handler);
+  }
+
+  /** Runs `hook` at shutdown, before the router and the replicas stop. */
+  onClose(hook: () => Promise<void>): void {
+    this.closeHooks.push(hook);
+  }
+
   /** `cutover down`: stops every process and forgets them, so the next `up` starts clean. */
   async shutdown(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    for (const hook of this.closeHooks) await hook().catch(() => {});
     await this.admin.close();
     await this.router.close();
     await this.supervisor.stopAll();

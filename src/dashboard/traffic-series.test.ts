@@ -1,0 +1,42 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { RouterMetrics } from '../router/router-metrics.ts';
+import { trafficMarkers } from './app-view.ts';
+import { TrafficSeries } from './traffic-series.ts';
+
+describe('traffic series from the router metrics', () => {
+  it('turns two scrapes into req/s, 5xx share and latency quantiles per color', async () => {
+    const metrics = new RouterMetrics(() => 'blue');
+    const series = new TrafficSeries();
+    assert.equal(series.add(await metrics.registry.metrics(), 1_000), null);
+    const blue = metrics.counters('blue', 'main');
+    for (let i = 0; i < 90; i++) blue.record(200, 0.004);
+    for (let i = 0; i < 10; i++) blue.record(503, 0.2);
+    const point = series.add(await metrics.registry.metrics(), 3_000)!;
+    assert.equal(point.blue.rps, 50);
+    assert.equal(point.blue.errorRate, 0.1);
+    assert.ok(point.blue.p50Ms! > 3 && point.blue.p50Ms! <= 4, `p50 ${point.blue.p50Ms}`);
+    assert.ok(point.blue.p99Ms! > 150 && point.blue.p99Ms! <= 200, `p99 ${point.blue.p99Ms}`);
+    assert.equal(point.green.rps, 0);
+    assert.equal(point.green.errorRate, null);
+    assert.equal(series.snapshot().blue.length, 1);
+  });
+
+  it('keeps a bounded window', async () => {
+    const metrics = new RouterMetrics(() => 'blue');
+    const series = new TrafficSeries(3);
+    for (let t = 0; t < 10; t++) series.add(await metrics.registry.metrics(), t * 1000);
+    assert.deepEqual(series.snapshot().blue.map((p) => p.at), [7000, 8000, 9000]);
+  });
+
+  it('marks each successful switch and rollback at the moment its phase ended', () => {
+    const phase = (name: string, status: string) => ({ name, status, startedAt: '2026-12-01T10:00:00.000Z', durationMs: 250, detail: '' });
+    const markers = trafficMarkers([
+      { at: 'x', operationId: 'a', kind: 'deploy', event: 'phase', version: 'v2', phase: phase('verify', 'succeeded'), live: { color: 'blue', version: 'v1' } },
+      { at: 'x', operationId: 'a', kind: 'deploy', event: 'phase', version: 'v2', phase: phase('switch', 'succeeded'), live: { color: 'green', version: 'v2' } },
+      { at: 'x', operationId: 'b', kind: 'deploy', event: 'phase', version: 'v3', phase: phase('switch', 'failed'), live: { color: 'green', version: 'v2' } },
+      { at: 'x', operationId: 'c', kind: 'rollback', event: 'phase', version: 'v1', phase: phase('rollback', 'succeeded'), live: { color: 'blue', version: 'v1' } },
+    ] as never);
+    assert.deepEqual(markers.map((m) => [m.kind, m.to, m.at]), [['switch', 'green', Date.parse('2026-12-01T10:00:00.250Z')], ['rollback', 'blue', Date.parse('2026-12-01T10:00:00.250Z')]]);
+  });
+});
