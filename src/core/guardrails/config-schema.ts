@@ -35,7 +35,7 @@ export const guardrailsSchema = z.object({
     latency: z.object({
       enabled: enabled('p99 latency, by the baseline comparison (Mann-Whitney U test with an effect floor)'),
       minSamples: z.number().int().min(2).default(3).describe('Readings of the new color needed before its p99 is judged (default 3).'),
-      minRequestsPerReading: z.number().int().min(1).default(10).describe('A reading counts as a p99 sample only with this many requests (default 10).'),
+      minRequestsPerReading: z.number().int().min(1).default(5).describe('A reading counts as a p99 sample only with this many requests (default 5; a slow release under closed-loop load serves few).'),
       minIncrease: durationField('The p99 must be at least this much above the old color\'s (default 100ms) ...').default('100ms'),
       minRatio: z.number().min(1).default(2).describe('... and at least this many times it (default 2).'),
     }).strict().prefault({}),

@@ -20,7 +20,7 @@ export interface TrafficBaseline {
 /** Without a baseline p99 there is nothing to be "far longer" than; this stands in, times the factor. */
 const STUCK_WITHOUT_BASELINE_MS = 1_000;
 /** Baseline p99 samples needed before latency is compared at all. */
-const MIN_BASELINE_SAMPLES = 5;
+const MIN_BASELINE_SAMPLES = 3;
 
 export function percent(part: number, whole: number): string {
   if (whole === 0) return '0.0%';

@@ -203,7 +203,7 @@ export class OperationContext {
   async finish(outcome: Outcome, message: string): Promise<void> {
     const op = this.op;
     assertPhaseMove(op.phase, 'done');
-    this.state.lastOutcome = { operationId: op.id, kind: op.kind, outcome, at: new Date(this.clock.now()).toISOString() };
+    this.state.lastOutcome = { operationId: op.id, kind: op.kind, outcome, at: new Date(this.clock.now()).toISOString(), message };
     await this.history({ event: 'finished', outcome, message });
     this.state.operation = null;
     await this.save();

@@ -67,6 +67,9 @@ export async function unstable(events: ReturnType<typeof provisionEvents>, ctx: 
   return null;
 }
 
+/** How long a failed stability probe waits for the platform to report the exit behind it. */
+const STABILITY_EVENT_GRACE_MS = 300;
+
 /** Keeps probing for `stableFor` after the required successes; any failed probe or replica event fails it. */
 async function proveStable(ctx: OperationContext, color: Color, events: ReturnType<typeof provisionEvents>): Promise<{ ok: boolean; summary: string }> {
   const { settings, verifier, driver } = ctx.deps;
@@ -82,6 +85,12 @@ async function proveStable(ctx: OperationContext, color: Color, events: ReturnTy
     if (ctx.abort.signal.aborted) return { ok: false, summary: 'aborted' };
     const probe = await verifier.probe(await driver.targets(color), ctx.abort.signal);
     probes++;
+    if (!probe.ok) {
+      // A probe that failed because a replica died: the exit, with its code and last words, is the better evidence.
+      await ctx.clock.sleep(STABILITY_EVENT_GRACE_MS, ctx.abort.signal);
+      const died = await unstable(events, ctx, color);
+      if (died) return { ok: false, summary: died };
+    }
     if (!probe.ok) return { ok: false, summary: `${color} became unhealthy ${((ctx.clock.now() - started) / 1000).toFixed(1)}s into health.stableFor: ${probe.summary}` };
   } while (true);
   return { ok: true, summary: stableForMs > 0 ? `stable for ${(stableForMs / 1000).toFixed(1)}s (${probes} more probes, no replica exited)` : 'no replica exited' };
