@@ -80,7 +80,7 @@ try {
       if (CRASH_MODES.has(mode)) candidates.push(...(verdict?.replicaEvents ?? []).filter((e) => e.kind !== 'replaced').map((e) => e.at));
       if (!candidates.length || !switchedBackAt) throw new Error(`${version}: no bad response or no switch back (${result.outcome}: ${result.message})`);
       const firstBad = Math.min(...candidates);
-      const window = records.filter((r) => r.start >= firstBad - 1_000 && r.start <= switchedBackAt);
+      const window = records.filter((r) => r.start >= firstBad && r.start <= switchedBackAt);
       results.push({ mode, backMs: Math.round(switchedBackAt - firstBad), failed: window.filter(failed).length, sent: window.length, signal: verdict?.verdict?.signal ?? '-', outcome: result.outcome });
       const r = results.at(-1)!;
       console.log(`${mode} run ${i + 1}/${runs}: ${r.outcome} on ${r.signal}; first bad -> traffic back on blue: ${r.backMs} ms; ${r.failed}/${r.sent} requests failed`);

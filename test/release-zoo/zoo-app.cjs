@@ -59,6 +59,6 @@ server.listen(Number(process.env.PORT), '127.0.0.1', () => {
 });
 process.on('SIGTERM', () => {
   server.close(() => process.exit(0));
-  server.closeAllConnections();
+  server.closeIdleConnections();
   setTimeout(() => process.exit(0), 1000).unref();
 });
