@@ -18,7 +18,7 @@ describe('a dead router during the bake window', () => {
 
   test('is caught within seconds: not promoted, exit 1, the main listener named, the rollback left for resume', async () => {
     assert.equal((await ws.cli(['deploy', 'v1-good'])).code, 0);
-    const running = (ws as unknown as { runner: { start(a: string[]): { done: Promise<Awaited<ReturnType<ZooWorkspace['cli']>>> } } }).runner.start(['deploy', 'v2-good']);
+    const running = ws.start(['deploy', 'v2-good']);
     // When the daemon dies two seconds into the bake window
     const deadline = Date.now() + 30_000;
     while (!/"phase":\s*"monitor"/.test(readFileSync(join(ws.dir, '.cutover', 'state.json'), 'utf8'))) {

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CliRunner, explain, type CliResult } from './cli-runner.ts';
+import { CliRunner, explain, type CliResult, type RunningCli } from './cli-runner.ts';
 
 const ZOO_APP = fileURLToPath(new URL('../release-zoo/zoo-app.cjs', import.meta.url));
 
@@ -71,6 +71,11 @@ export class ZooWorkspace {
 
   addVersion(version: string): void {
     mkdirSync(join(this.dir, 'releases', version), { recursive: true });
+  }
+
+  /** Starts `cutover <args>` without waiting for it (e.g. a deploy the test interferes with). */
+  start(args: string[]): RunningCli {
+    return this.runner.start(args);
   }
 
   cli(args: string[]): Promise<CliResult> {
