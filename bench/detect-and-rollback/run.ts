@@ -1,10 +1,12 @@
-// Benchmark: how fast does cutover notice a bad release and put traffic back on the old color?
-// Each run deploys a release that starts answering 5% 500s 3 s after it takes traffic, with a
-// 1 s builtin error-rate check, under constant load. Measures, per run:
-//   - time from the first bad response to the rollback switch returning (traffic back on the old color),
-//   - time from the first bad response to the last request the bad color accepted (seen by the client),
-//   - requests that failed in that window.
-// Full run: `node --import tsx bench/detect-and-rollback/run.ts` (10 runs). CI: BENCH_TINY=1 (2 runs).
+// Benchmark: how fast does cutover notice a bad release and put traffic back on the old color,
+// with nothing configured but `health` (no `analysis`)? One row per release-zoo mode
+// (test/release-zoo/zoo-app.cjs). Each run deploys the bad release under constant load and
+// measures, from the first bad response (or the crash, for the crash modes) to the rollback's
+// switch back returning (traffic on the old color):
+//   - the time, and
+//   - the requests that failed in that window.
+// Full run: `node --import tsx bench/detect-and-rollback/run.ts` (RUNS=3 per mode).
+// CI: BENCH_TINY=1 (1 run of two modes).
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
@@ -17,30 +19,32 @@ import type { Color } from '../../src/core/types.ts';
 import { AdminClient } from '../../src/drivers/local/admin-client.ts';
 import { localPaths } from '../../src/drivers/local/paths.ts';
 import { LoadGenerator } from '../../src/loadgen/load-generator.ts';
-import { baseConfig, scenarioAppSource } from '../../test/support/analysis-workspace.ts';
+import type { LoadRecord } from '../../src/loadgen/load-recorder.ts';
+import { zooConfig, type ZooMode } from '../../test/support/zoo-workspace.ts';
 
 const tiny = process.env.BENCH_TINY === '1';
-const runs = Number(process.env.RUNS ?? (tiny ? 2 : 10));
+const runs = Number(process.env.RUNS ?? (tiny ? 1 : 3));
 const rate = Number(process.env.RATE ?? 300);
-const FAIL_AFTER_MS = 3_000;
+const ALL_MODES: ZooMode[] = ['crash-later', 'crash-on-traffic', '5xx-paths', 'reset', 'hang', 'slow', 'memory'];
+const modes = tiny ? (['crash-on-traffic', '5xx-paths'] as ZooMode[]) : ALL_MODES;
+/** Modes in which every answer of the bad release is bad (too slow or never), so its first answer is the first bad one. */
+const EVERY_ANSWER_BAD = new Set<ZooMode>(['slow', 'hang']);
+const CRASH_MODES = new Set<ZooMode>(['crash-later', 'crash-on-traffic', 'memory']);
 
 const dir = mkdtempSync(join(tmpdir(), 'cutover-detect-'));
-for (const [version, behaviour] of [['good', {}], ['bad', { failEvery: 20, failAfterMs: FAIL_AFTER_MS }]] as const) {
-  mkdirSync(join(dir, 'releases', version), { recursive: true });
-  writeFileSync(join(dir, 'releases', version, 'server.js'), scenarioAppSource(behaviour));
-}
+const versions = ['v1-good', ...modes.flatMap((m) => Array.from({ length: runs }, (_, i) => `b${i}-${m}`))];
+for (const v of versions) mkdirSync(join(dir, 'releases', v), { recursive: true });
 const configPath = join(dir, 'cutover.yaml');
-writeFileSync(configPath, baseConfig());
+writeFileSync(configPath, zooConfig({ monitor: '30s' }));
 const config = loadConfig(configPath);
-// The daemon runs in its own process, as with `cutover up`, so load and analysis do not share its event loop.
+// The daemon runs in its own process, as with `cutover up`, so load and the core do not share its event loop.
 const daemon = spawn(process.execPath, [new URL('../../bin/cutover', import.meta.url).pathname, 'up', '--foreground', '--config', configPath], { stdio: 'ignore' });
 const admin = new AdminClient(localPaths(config.stateDir).socket);
 while (!(await admin.isUp())) await new Promise((r) => setTimeout(r, 100));
 const main = (await admin.call<{ addresses: { main: string } }>('GET', '/status')).addresses.main;
 const quiet = { phaseStarted() {}, progress() {}, phaseFinished() {}, info() {}, warn() {} };
 
-async function depsFor(text: string, onSwitch: (to: Color) => void): Promise<{ deps: CoreDeps; close: () => Promise<void> }> {
-  writeFileSync(configPath, text);
+async function depsFor(onSwitch: (to: Color) => void): Promise<{ deps: CoreDeps; close: () => Promise<void> }> {
   const ctx = await openContext({ config: configPath, yes: true }, 'bench');
   ctx.reporter.close();
   const driver = Object.assign(Object.create(ctx.deps.driver), {
@@ -49,40 +53,38 @@ async function depsFor(text: string, onSwitch: (to: Color) => void): Promise<{ d
   return { deps: { ...ctx.deps, driver, reporter: quiet }, close: () => ctx.close() };
 }
 
-interface Run { backMs: number; lastBadMs: number; failed: number; requestsInWindow: number; outcome: string }
+const failed = (r: LoadRecord) => r.error !== null || r.status < 200 || r.status >= 300;
+
+interface Run { mode: ZooMode; backMs: number; failed: number; sent: number; signal: string; outcome: string }
 const results: Run[] = [];
 let load: LoadGenerator | null = null;
 try {
-  const first = await depsFor(baseConfig(), () => {});
-  await deploy(first.deps, 'good', { yes: true });
+  const first = await depsFor(() => {});
+  await deploy(first.deps, 'v1-good', { yes: true });
   await first.close();
-  load = new LoadGenerator({ url: main, model: 'open', ratePerSec: rate, durationMs: 30 * 60_000, path: '/api' }).start();
-  const analysed = baseConfig({ monitor: '60s' }) + `analysis:
-  post:
-    - name: error-rate
-      provider: { kind: builtin, metric: error-rate, listener: main }
-      interval: 1s
-      condition: result < 0.01
-`;
-  for (let i = 0; i < runs; i++) {
-    let switchedBackAt = 0;
-    let liveBefore: Color | null = null;
-    const session = await depsFor(analysed, (to) => { if (to === liveBefore) switchedBackAt = Date.now(); });
-    liveBefore = (await session.deps.store.load())!.live;
-    const started = Date.now();
-    const result = await deploy(session.deps, 'bad', { yes: true });
-    await session.close();
-    await new Promise((r) => setTimeout(r, 500));
-    const records = load.records().filter((r) => r.start >= started);
-    const bad = liveBefore === 'blue' ? 'green' : 'blue';
-    const firstBad = records.find((r) => r.status === 500);
-    if (!firstBad || !switchedBackAt) throw new Error(`run ${i + 1}: no bad response or no switch back (${result.outcome}: ${result.message})`);
-    const lastOnBad = Math.max(...records.filter((r) => r.color === bad).map((r) => r.start));
-    const window = records.filter((r) => r.start >= firstBad.start && r.start <= switchedBackAt);
-    const failed = window.filter((r) => r.status !== 200).length;
-    results.push({ backMs: Math.round(switchedBackAt - firstBad.start), lastBadMs: Math.round(lastOnBad - firstBad.start), failed, requestsInWindow: window.length, outcome: result.outcome });
-    const r = results.at(-1)!;
-    console.log(`run ${i + 1}/${runs}: ${r.outcome}; first 500 -> traffic back on ${liveBefore}: ${r.backMs} ms (last request to ${bad}: +${r.lastBadMs} ms); ${r.failed}/${r.requestsInWindow} requests failed in that window`);
+  load = new LoadGenerator({ url: main, model: 'open', ratePerSec: rate, durationMs: 60 * 60_000, path: '/api/items', slowPath: '/api/checkout', slowFraction: 0.3, requestTimeoutMs: 10_000 }).start();
+  for (const mode of modes) {
+    for (let i = 0; i < runs; i++) {
+      const version = `b${i}-${mode}`;
+      let switchedBackAt = 0;
+      const session = await depsFor((to) => { if (to === 'blue') switchedBackAt = Date.now(); });
+      const started = Date.now();
+      const result = await deploy(session.deps, version, { yes: true });
+      await session.close();
+      await new Promise((r) => setTimeout(r, 1_500));
+      const records = load.records().filter((r) => r.start >= started);
+      const monitor = result.phases.find((p) => p.name === 'monitor');
+      const verdict = (monitor?.data as { verdict?: { signal: string | null }; replicaEvents?: Array<{ at: number; kind: string }> } | undefined);
+      const candidates: number[] = records.filter(failed).map((r) => r.start);
+      if (EVERY_ANSWER_BAD.has(mode)) candidates.push(...records.filter((r) => r.version === version || (r.version === null && r.error)).map((r) => r.start));
+      if (CRASH_MODES.has(mode)) candidates.push(...(verdict?.replicaEvents ?? []).filter((e) => e.kind !== 'replaced').map((e) => e.at));
+      if (!candidates.length || !switchedBackAt) throw new Error(`${version}: no bad response or no switch back (${result.outcome}: ${result.message})`);
+      const firstBad = Math.min(...candidates);
+      const window = records.filter((r) => r.start >= firstBad && r.start <= switchedBackAt);
+      results.push({ mode, backMs: Math.round(switchedBackAt - firstBad), failed: window.filter(failed).length, sent: window.length, signal: verdict?.verdict?.signal ?? '-', outcome: result.outcome });
+      const r = results.at(-1)!;
+      console.log(`${mode} run ${i + 1}/${runs}: ${r.outcome} on ${r.signal}; first bad -> traffic back on blue: ${r.backMs} ms; ${r.failed}/${r.sent} requests failed`);
+    }
   }
 } finally {
   if (load) await load.stop().catch(() => {});
@@ -93,10 +95,17 @@ try {
 }
 
 const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2; };
-const back = results.map((r) => r.backMs);
-const failed = results.map((r) => r.failed);
-console.log(`\n${runs} runs at ${rate} req/s, 1 s analysis interval, release failing 5% of requests:`);
-console.log(`  first bad response -> traffic back on the old color: median ${median(back)} ms, max ${Math.max(...back)} ms (target <= 5000 ms)`);
-console.log(`  requests failed in that window: median ${median(failed)}, max ${Math.max(...failed)} (of median ${median(results.map((r) => r.requestsInWindow))} sent)`);
-console.log(`  rolled back automatically: ${results.filter((r) => r.outcome === 'rolled_back').length}/${runs}`);
-process.exit(Math.max(...back) <= 5_000 && results.every((r) => r.outcome === 'rolled_back') ? 0 : 1);
+console.log(`\n${runs} run(s) per mode at ${rate} req/s (open model), no analysis configured, 30 s bake window:`);
+console.log('| mode | signal | first bad → traffic back: median | max | failed requests: median | max | rolled back |');
+console.log('|---|---|---|---|---|---|---|');
+for (const mode of modes) {
+  const rows = results.filter((r) => r.mode === mode);
+  const back = rows.map((r) => r.backMs);
+  const f = rows.map((r) => r.failed);
+  console.log(`| ${mode} | ${[...new Set(rows.map((r) => r.signal))].join(', ')} | ${median(back)} ms | ${Math.max(...back)} ms | ${median(f)} | ${Math.max(...f)} | ${rows.filter((r) => r.outcome === 'rolled_back').length}/${rows.length} |`);
+}
+const ok = modes.every((mode) => {
+  const back = results.filter((r) => r.mode === mode).map((r) => r.backMs);
+  return median(back) <= 2_000 && Math.max(...back) <= 5_000;
+}) && results.every((r) => r.outcome === 'rolled_back');
+process.exit(ok ? 0 : 1);

@@ -66,6 +66,8 @@ export const healthSchema = z.object({
   successes: z.number().int().min(1).max(100).optional()
     .describe('Consecutive rounds in which every check passes on every replica (default 3)'),
   timeout: durationField('Give up when that many rounds have not passed within this time (default 60s)').optional(),
+  stableFor: durationField('After the required successes, verify keeps probing this long, and no replica may exit or restart from provision to the switch, '
+    + 'like Kubernetes\' minReadySeconds (default 5s: most releases that die after start do so within a few seconds, from a failed connection or missing config; 0s turns it off)', DURATION_LIMITS.optionalWait).optional(),
 }).strict().describe('Health checks run before traffic moves (and during monitoring)');
 
 export const smokeCommandSchema = z.object({
@@ -100,7 +102,7 @@ function resolveProgram(argv: readonly string[], baseDir: string): string[] {
   return [resolved, ...args];
 }
 
-function ms(text: string | undefined, fallback: number): number {
+function ms(text: string | 0 | undefined, fallback: number): number {
   return text === undefined ? fallback : parseDuration(text);
 }
 
@@ -147,6 +149,9 @@ function normalizeCheck(check: HealthInput['checks'][number], baseDir: string): 
  * With no section at all, the policy is one TCP check on each replica's port.
  * Pure; throws CutoverError('config') only for a malformed duration (which the schema rejects first).
  */
+/** See `health.stableFor`. */
+export const DEFAULT_STABLE_FOR_MS = 5_000;
+
 export function normalizeHealth(input: HealthInput | undefined, options: { baseDir: string }): HealthPolicy {
   const checks = input?.checks.map((check) => normalizeCheck(check, options.baseDir))
     ?? [normalizeCheck({ tcp: true }, options.baseDir)];
@@ -155,6 +160,7 @@ export function normalizeHealth(input: HealthInput | undefined, options: { baseD
     intervalMs: ms(input?.interval, DEFAULTS.intervalMs),
     successes: input?.successes ?? DEFAULTS.successes,
     timeoutMs: ms(input?.timeout, DEFAULTS.timeoutMs),
+    stableForMs: ms(input?.stableFor, DEFAULT_STABLE_FOR_MS),
   });
 }
 

@@ -57,6 +57,8 @@ export interface HealthPolicy {
   readonly successes: number;
   /** Overall budget for waitHealthy. */
   readonly timeoutMs: number;
+  /** How long verify keeps probing after the required successes (`health.stableFor`). */
+  readonly stableForMs?: number;
 }
 
 /** The outcome of one check against one target. */

@@ -3,7 +3,9 @@ import { loadConfig } from '../config/load.ts';
 import type { ResolvedConfig } from '../config/resolved.ts';
 import type { CoreDeps } from '../core/deps.ts';
 import { CutoverError } from '../core/errors.ts';
+import { resolveGuardrails } from '../core/guardrails/config-schema.ts';
 import { resolveProgressive } from '../core/progressive/config-schema.ts';
+import { routerTrafficSource } from '../metrics/builtin/router-traffic-source.ts';
 import { createPlatform, type Platform } from '../drivers/create-platform.ts';
 import { checkVerifier } from './check-verifier.ts';
 import { terminalGate } from './gate-prompt.ts';
@@ -33,6 +35,15 @@ export async function openContext(options: GlobalOptions, command: string): Prom
     await platform.driver.close();
     throw new CutoverError('config', `progressive: the ${platform.driver.kind} platform cannot split traffic by percentage; remove progressive: (or use platform.kind: local)`, { details: { path: 'progressive' } });
   }
+  let guardrails;
+  try {
+    guardrails = resolveGuardrails(config.raw.guardrails);
+  } catch (err) {
+    await platform.driver.close();
+    throw err;
+  }
+  // The router counts real traffic per color; other platforms have no such source by default.
+  const metricsText = (platform.driver as { metricsText?: () => Promise<string> }).metricsText?.bind(platform.driver);
   const reporter = new TerminalReporter();
   const hooks = await optionalHooks(config, reporter, platform.driver);
   const deps: CoreDeps = {
@@ -50,7 +61,11 @@ export async function openContext(options: GlobalOptions, command: string): Prom
       requireHealthyLive: config.requireHealthyLive,
       defaultFlags: config.flags,
       progressive,
+      guardrails,
+      stableForMs: config.health.stableForMs,
+      stableIntervalMs: config.health.intervalMs,
     },
+    traffic: metricsText ? routerTrafficSource(metricsText) : undefined,
     holder: { pid: process.pid, host: hostname(), command },
     ...hooks,
   };

@@ -5,6 +5,7 @@ import { platformSchema } from '../drivers/registry.ts';
 import { migrationsConfigSchema } from '../migrations/config-schema.ts';
 import { analysisSchema, notificationsSchema } from '../metrics/config-schema.ts';
 import { progressiveSchema } from '../core/progressive/config-schema.ts';
+import { guardrailsSchema } from '../core/guardrails/config-schema.ts';
 import { DURATION_LIMITS, durationField } from './fields.ts';
 
 /**
@@ -25,9 +26,9 @@ export const configSchema = z.object({
     .describe('auto: switch once verified (a TTY still asks unless --yes); manual: always wait for confirmation or `cutover promote`.'),
   monitor: z.object({
     duration: durationField('The bake window after the switch (the runbooks use 5m).').default('5m'),
-    interval: durationField('Time between health probes during the bake window.', DURATION_LIMITS.interval).default('5s'),
+    interval: durationField('Time between readings during the bake window: health per replica and through the main listener, ready count, real traffic (default 1s). Replica events act at once, whatever the interval.', DURATION_LIMITS.interval).default('1s'),
     failureThreshold: z.number().int().min(1).default(3).describe('Consecutive failed probes that trigger a rollback.'),
-  }).strict().default({ duration: '5m', interval: '5s', failureThreshold: 3 }),
+  }).strict().default({ duration: '5m', interval: '1s', failureThreshold: 3 }),
   scaleDown: z.object({
     delay: durationField('Wait this long after the bake window before retiring the old color.', DURATION_LIMITS.optionalWait).default('30s'),
     replicas: z.union([z.literal(0), z.literal(1)]).default(0).describe('Replicas the old color keeps (Kubernetes); locally it is always stopped.'),
@@ -42,6 +43,7 @@ export const configSchema = z.object({
   analysis: analysisSchema.optional(),
   notifications: notificationsSchema.optional(),
   progressive: progressiveSchema.optional(),
+  guardrails: guardrailsSchema.optional(),
   preflight: z.object({
     requireHealthyLive: z.boolean().default(true).describe('Refuse to deploy while the live color fails its health probe (--force overrides).'),
   }).strict().default({ requireHealthyLive: true }),

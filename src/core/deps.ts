@@ -1,4 +1,5 @@
 import type { CheckTargets, PlatformDriver } from './driver.ts';
+import type { GuardrailSettings } from './guardrails/config-schema.ts';
 import type { ProgressiveSettings } from './progressive/config-schema.ts';
 import type { StateStore } from './store.ts';
 import type { Color, LockHolder, PhaseRecord } from './types.ts';
@@ -48,6 +49,28 @@ export interface AnalysisContext {
   /** The color being replaced and its version, for baseline comparison. */
   baseline: { color: Color; version: string } | null;
   targets: CheckTargets;
+}
+
+/** Cumulative counters of live traffic (the main listener) to one color, as the data plane counts them. */
+export interface LiveTraffic {
+  requests: number;
+  errors5xx: number;
+  /** Answers the data plane made because the upstream failed: refused or reset connections, timeouts (502/504). */
+  upstreamErrors: number;
+  /** Cumulative latency histogram: upper bound in seconds (Infinity last) and the count at or below it. */
+  latency: ReadonlyArray<{ le: number; count: number }>;
+  inFlight: number;
+  /** Age of the oldest request still in flight, in milliseconds (0 when none). */
+  oldestInFlightMs: number;
+}
+
+/**
+ * Real traffic as the data plane sees it, for the bake window's builtin signals. Present on the
+ * local platform (the router counts it); on Kubernetes only when a metrics source is configured.
+ */
+export interface TrafficSource {
+  /** Never throws: null when the counters cannot be read right now (that reading is skipped). */
+  read(color: Color): Promise<LiveTraffic | null>;
 }
 
 /** Schema migrations, when configured. */
@@ -118,6 +141,12 @@ export interface CoreSettings {
   readonly defaultFlags?: Readonly<Record<string, unknown>>;
   /** Weighted steps before the full switch (`progressive:`); absent means one atomic switch. */
   readonly progressive?: ProgressiveSettings;
+  /** The bake window's builtin signals (`guardrails:`); absent means every default. */
+  readonly guardrails?: GuardrailSettings;
+  /** How long verify keeps probing after the required successes, with no replica exiting (`health.stableFor`); default 0 here, the config's default otherwise. */
+  readonly stableForMs?: number;
+  /** Time between stability probes (the health interval); default 1 s. */
+  readonly stableIntervalMs?: number;
 }
 
 export interface CoreDeps {
@@ -130,6 +159,8 @@ export interface CoreDeps {
   readonly holder: Omit<LockHolder, 'since'>;
   readonly migrations?: MigrationsHook;
   readonly analysis?: AnalysisHook;
+  /** Real traffic per color for the bake window (local platform). */
+  readonly traffic?: TrafficSource;
   readonly notify?: (event: LifecycleEvent) => void;
   readonly clock?: Clock;
 }

@@ -112,7 +112,8 @@ export interface AppState {
   flags: Record<Color, Record<string, unknown>>;
   /** Every version ever deployed, oldest first (used to order releases for migration gating). */
   releases: string[];
-  lastOutcome: { operationId: string; kind: OperationKind; outcome: Outcome; at: string } | null;
+  /** `message` says why, with the verdict's evidence (e.g. the signal that rolled a release back). */
+  lastOutcome: { operationId: string; kind: OperationKind; outcome: Outcome; at: string; message?: string } | null;
   updatedAt: string;
 }
 

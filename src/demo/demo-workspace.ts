@@ -25,6 +25,7 @@ health:
   interval: 250ms
   successes: 3
   timeout: 4s
+  stableFor: 1s                    # the demo's releases start in milliseconds; the default is 5s
 smoke:
   - run: ./scripts/smoke-test.sh
 monitor:
@@ -40,6 +41,7 @@ scaleDown:
  */
 export const FAST_CYCLE_CONFIG = DEMO_CONFIG
   .replace('interval: 250ms\n  successes: 3', 'interval: 100ms\n  successes: 2')
+  .replace('stableFor: 1s ', 'stableFor: 300ms ')
   .replace('duration: 5s\n  interval: 500ms', 'duration: 300ms\n  interval: 100ms')
   .replace('delay: 1s', 'delay: 0s');
 

@@ -60,6 +60,7 @@ health:
   interval: 100ms
   successes: 2
   timeout: 5s
+  stableFor: 500ms
 monitor:
   duration: ${extra.monitor ?? '2s'}
   interval: 500ms

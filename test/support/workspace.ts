@@ -51,6 +51,7 @@ health:
   interval: 200ms
   successes: 2
   timeout: ${options.healthTimeout ?? '4s'}
+  stableFor: 500ms
 smoke:
   - run: ./scripts/smoke-test.sh
 monitor:

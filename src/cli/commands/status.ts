@@ -14,6 +14,8 @@ export interface StatusReport {
   operation: { id: string; kind: string; version: string | null; phase: string; holder: string; waiting: boolean } | null;
   maintenance: { on: boolean; message?: string };
   platform: { reachable: boolean; live: Color | null; error?: string };
+  /** The last finished operation and why it ended so (a rollback names its signal and evidence). */
+  lastOutcome: AppState['lastOutcome'];
   warnings: string[];
 }
 
@@ -51,6 +53,7 @@ export async function collectStatus(ctx: CommandContext): Promise<StatusReport> 
     operation: op ? { id: op.id, kind: op.kind, version: op.version, phase: op.phase, holder: `${op.holder.command} (pid ${op.holder.pid} on ${op.holder.host})`, waiting: op.phases.at(-1)?.status === 'waiting' } : null,
     maintenance: platform?.maintenance ?? state.maintenance,
     platform: { reachable: platform !== null, live: platform?.live ?? null, error },
+    lastOutcome: state.lastOutcome,
     warnings,
   };
 }
@@ -63,6 +66,8 @@ function render(report: StatusReport): string {
     lines.push(`  ${color.padEnd(6)} ${String(c.version ?? '-').padEnd(14)} ${c.state.padEnd(12)} ready ${c.ready.padEnd(6)} ${health}${c.detail ? pc.dim(`  ${c.detail}`) : ''}`);
   }
   if (report.operation) lines.push(`  operation: ${report.operation.kind} ${report.operation.version ?? ''} at ${report.operation.phase}${report.operation.waiting ? ' (waiting for `cutover promote`)' : ''} by ${report.operation.holder}`);
+  const last = report.lastOutcome;
+  if (last && !report.operation && last.outcome !== 'promoted' && last.message) lines.push(`  last ${last.kind}: ${last.outcome}: ${last.message}`);
   for (const w of report.warnings) lines.push(pc.red(pc.bold(`  ! ${w}`)));
   return lines.join('\n');
 }

@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { CutoverError } from '../errors.ts';
 import type { Clock, CoreDeps } from '../deps.ts';
 import { systemClock } from '../deps.ts';
+import type { TrafficBaselineRecorder } from '../guardrails/traffic-baseline.ts';
+import type { TrafficBaseline } from '../guardrails/traffic-signals.ts';
 import type { OperationSignal } from '../signals.ts';
 import type { HeldLock } from '../store.ts';
 import { assertColorMove, assertPhaseMove } from '../transitions.ts';
@@ -41,6 +43,10 @@ export class OperationContext {
   private currentStarted = 0;
   /** After adopting an interrupted operation, the first phase may re-enter an earlier one. */
   private resumed = false;
+  /** Reads the old color's live traffic from provision to the switch (in memory: a resume has none). */
+  baselineRecorder: TrafficBaselineRecorder | null = null;
+  /** What the old color's traffic did just before the switch, for the bake window's comparison. */
+  trafficBaseline: TrafficBaseline | null = null;
 
   private constructor(deps: CoreDeps, state: AppState, lock: HeldLock) {
     this.deps = deps;
@@ -197,7 +203,7 @@ export class OperationContext {
   async finish(outcome: Outcome, message: string): Promise<void> {
     const op = this.op;
     assertPhaseMove(op.phase, 'done');
-    this.state.lastOutcome = { operationId: op.id, kind: op.kind, outcome, at: new Date(this.clock.now()).toISOString() };
+    this.state.lastOutcome = { operationId: op.id, kind: op.kind, outcome, at: new Date(this.clock.now()).toISOString(), message };
     await this.history({ event: 'finished', outcome, message });
     this.state.operation = null;
     await this.save();
@@ -213,6 +219,8 @@ export class OperationContext {
   }
 
   async close(): Promise<void> {
+    if (this.baselineRecorder) await this.baselineRecorder.stop().catch(() => null);
+    this.baselineRecorder = null;
     if (this.poller) clearTimeout(this.poller);
     this.poller = null;
     await this.lock.release();

@@ -1,25 +1,37 @@
 import { formatDuration } from '../../config/duration.ts';
+import { phaseTimes } from '../guardrails/phase-times.ts';
 import type { OperationContext } from '../operations/operation-context.ts';
 import { PhaseFailure } from '../operations/operation-context.ts';
 import { decideOnFailure } from '../rollback-policy.ts';
 import type { Color } from '../types.ts';
 import { holdForDecision } from './hold.ts';
-import { watchColor, watchNotes } from './watch.ts';
+import { watchColor, watchNotes, type WatchResult } from './watch.ts';
 
 /**
- * The bake window: the new color serves all traffic while cutover keeps probing its health and
- * runs post-promotion analysis. A breach, or a `cutover rollback`, ends it with a rollback;
- * `cutover finalize` ends it early as a success. With all traffic on the new color the
- * decision tree rolls back on a critical failure and holds (waiting for a person) otherwise.
+ * The bake window: the new color serves all traffic while cutover watches its builtin signals
+ * (replica events, ready count, health per replica and through the main listener, real traffic
+ * against the old color before the switch) and runs post-promotion analysis. A breach, or a
+ * `cutover rollback`, ends it with a rollback; `cutover finalize` ends it early as a success.
+ * With all traffic on the new color the decision tree rolls back on a critical failure and holds
+ * (waiting for a person) otherwise. The first release has nothing to roll back to, so it has no
+ * bake window.
  */
 export async function monitor(ctx: OperationContext, color: Color, version: string): Promise<void> {
   const { durationMs } = ctx.deps.settings.monitor;
+  const from = ctx.op.from;
+  if (!from || from === color || !ctx.state.colors[from].version) {
+    await ctx.beginPhase('monitor', `no bake window for the first release`);
+    await ctx.endPhase('skipped', `first release: nothing to roll back to, so no bake window (monitor.duration ${formatDuration(durationMs)} skipped)`);
+    return;
+  }
   await ctx.beginPhase('monitor', `watching ${color} for ${formatDuration(durationMs)}`);
-  const result = await watchColor(ctx, color, version, durationMs, { allowFinalize: true });
+  const switchedAt = phaseTimes(ctx.op, 'switch')?.end ?? ctx.clock.now();
+  const baseline = ctx.trafficBaseline;
+  const result = await watchColor(ctx, color, version, durationMs, { allowFinalize: true, reference: { at: switchedAt, label: 'after the switch', baseline } });
   const { report, breach } = result;
   if (report) ctx.notifyVerdict('post-promotion', report.verdict, report.summary);
   const notes = watchNotes(result);
-  const data = report ? { analysis: report.data } : undefined;
+  const data = { ...(report ? { analysis: report.data } : {}), ...verdictData(result, durationMs) };
   if (breach) {
     const decision = decideOnFailure({ trafficPercent: 100, critical: result.critical });
     if (decision.action === 'hold') {
@@ -32,7 +44,23 @@ export async function monitor(ctx: OperationContext, color: Color, version: stri
       await ctx.endPhase('succeeded', `${breach}; held (${decision.reason}), then promoted with \`cutover promote\` (${notes})`, { ...data, decision });
       return;
     }
-    throw new PhaseFailure(`${breach} (${notes})`, { ...data, critical: result.critical, decision });
+    const early = result.elapsedMs < durationMs ? `; bake window ended after ${formatDuration(result.elapsedMs)} of ${formatDuration(durationMs)}` : '';
+    throw new PhaseFailure(`${breach}${early} (${notes})`, { ...data, critical: result.critical, decision });
   }
   await ctx.endPhase('succeeded', `${result.finalized ? 'ended early by cutover finalize; ' : ''}${notes} over ${formatDuration(result.elapsedMs)}`, data);
+}
+
+/** The verdict as data for `deploy --json`, `history` and `status`: which signal, its evidence, when. */
+function verdictData(result: WatchResult, durationMs: number): Record<string, unknown> {
+  return {
+    verdict: {
+      signal: result.signal,
+      evidence: result.breach,
+      elapsedMs: result.elapsedMs,
+      windowMs: durationMs,
+      endedEarly: result.breach !== null && result.elapsedMs < durationMs,
+    },
+    replicaEvents: result.events,
+    traffic: result.traffic,
+  };
 }

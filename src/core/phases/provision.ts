@@ -1,6 +1,8 @@
 import { formatDuration } from '../../config/duration.ts';
 import type { OperationContext } from '../operations/operation-context.ts';
 import { PhaseFailure } from '../operations/operation-context.ts';
+import { DEFAULT_GUARDRAILS } from '../guardrails/config-schema.ts';
+import { TrafficBaselineRecorder } from '../guardrails/traffic-baseline.ts';
 import type { Color } from '../types.ts';
 
 /** Starts `version` on `color` (idempotent) and waits until every replica is ready. */
@@ -11,6 +13,7 @@ export async function provision(ctx: OperationContext, color: Color, version: st
   ctx.setColor(color, 'provisioning', version);
   ctx.state.colors[color].deployedSeq = ctx.state.releases.lastIndexOf(version);
   await ctx.save();
+  startTrafficBaseline(ctx, color);
   try {
     await driver.provision(color, { version }, ctx.state.flags[color]);
     const ready = await driver.waitReady(color, { timeoutMs: settings.provisionTimeoutMs, signal: ctx.abort.signal });
@@ -20,4 +23,13 @@ export async function provision(ctx: OperationContext, color: Color, version: st
     ctx.setColor(color, 'failed');
     throw new PhaseFailure((err as Error).message);
   }
+}
+
+/** From now to the switch, the live color's traffic is the baseline the bake window compares with. */
+function startTrafficBaseline(ctx: OperationContext, color: Color): void {
+  const { traffic, settings } = ctx.deps;
+  const guard = settings.guardrails ?? DEFAULT_GUARDRAILS;
+  const live = ctx.state.live;
+  if (!traffic || !guard.traffic.enabled || !live || live === color || ctx.baselineRecorder) return;
+  ctx.baselineRecorder = new TrafficBaselineRecorder(traffic, live, ctx.clock, settings.monitor.intervalMs, guard.traffic.latency.minRequestsPerReading).start();
 }

@@ -2,6 +2,7 @@ import { formatDuration } from '../../config/duration.ts';
 import type { OperationContext } from '../operations/operation-context.ts';
 import { PhaseFailure } from '../operations/operation-context.ts';
 import type { Color } from '../types.ts';
+import { provisionEvents, unstable } from './verify.ts';
 
 /**
  * Moves live traffic to `color` and proves it moved. Refuses a color that is not fully ready or
@@ -17,7 +18,13 @@ export async function switchTraffic(ctx: OperationContext, color: Color): Promis
   }
   const probe = await verifier.probe(await driver.targets(color), ctx.abort.signal);
   if (!probe.ok) throw new PhaseFailure(`${color} failed its last health probe before the switch: ${probe.summary}`);
+  const why = await unstable(provisionEvents(ctx, color), ctx, color);
+  if (why) throw new PhaseFailure(`${color} is not stable, refusing to switch: ${why}`);
   const from = ctx.state.live;
+  if (ctx.baselineRecorder) {
+    ctx.trafficBaseline = await ctx.baselineRecorder.stop();
+    ctx.baselineRecorder = null;
+  }
   const result = await driver.switchTraffic(color);
   const proof = await driver.verifyTraffic(color);
   if (!proof.ok) throw new PhaseFailure(`traffic did not move to ${color}: ${proof.detail}`, { proof });

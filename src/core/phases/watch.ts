@@ -1,12 +1,25 @@
 import type { AnalysisReport } from '../deps.ts';
+import type { ReplicaEvent } from '../driver.ts';
+import { DEFAULT_GUARDRAILS } from '../guardrails/config-schema.ts';
+import { describeEvent, ReplicaEventWatch } from '../guardrails/replica-event-watch.ts';
+import { describeTraffic, judgeTraffic, type TrafficBaseline } from '../guardrails/traffic-signals.ts';
+import { TrafficSeries } from '../guardrails/traffic-series.ts';
 import type { OperationContext } from '../operations/operation-context.ts';
 import type { Color } from '../types.ts';
 
+/** Which signal ended a watch: a builtin guardrail, configured analysis, or a person. */
+export type WatchSignal =
+  | 'replica-events' | 'ready-count' | 'health' | 'main-listener'
+  | '5xx' | 'upstream-errors' | 'latency' | 'stuck-requests'
+  | 'analysis' | 'request';
+
 /** What watching a color for a while found. */
 export interface WatchResult {
-  /** Why the watch ended badly, or null. */
+  /** Why the watch ended badly, with its evidence, or null. */
   breach: string | null;
-  /** The breach was a health failure, an explicit request or a critical metric (the policy always rolls back). */
+  /** The signal behind `breach`. */
+  signal: WatchSignal | null;
+  /** The breach was a guardrail, an explicit request or a critical metric (the policy always rolls back). */
   critical: boolean;
   /** `cutover finalize` ended it early (only when allowed). */
   finalized: boolean;
@@ -15,67 +28,191 @@ export interface WatchResult {
   rounds: number;
   failures: number;
   elapsedMs: number;
+  /** Replica events seen during the watch (failures and replacements). */
+  events: ReplicaEvent[];
+  /** One line about the new color's traffic over the watch, when it was read. */
+  traffic: string | null;
+}
+
+export interface WatchOptions {
+  allowFinalize: boolean;
+  /**
+   * The moment evidence is timed from (the switch), and the old color's traffic just before it.
+   * Traffic signals are judged only with this (the bake window, all traffic on `color`).
+   */
+  reference?: { at: number; label: string; baseline: TrafficBaseline | null };
 }
 
 /**
- * Probes `color`'s health every monitor interval and runs post-promotion analysis for
- * `durationMs`, stopping at the first breach: a failed analysis, too many failed probes in a
- * row, `cutover rollback` or `cutover abort`. Used by the bake window and by each progressive step.
+ * Watches `color` for `durationMs`, stopping at the first breach of any signal:
+ * - replica and pod events, acted on the moment the platform reports them (a long poll);
+ * - the ready count and a crash loop, from the platform's status each reading;
+ * - health per replica and through the color's shared address (the main listener once live),
+ *   on targets re-read every reading, so the probes follow replaced replicas and pods;
+ * - real traffic against the old color before the switch (5xx, upstream errors, stuck requests, p99);
+ * - post-promotion analysis when configured, `cutover rollback` and `cutover abort`.
+ * Used by the bake window and by each progressive step.
  */
-export async function watchColor(ctx: OperationContext, color: Color, version: string, durationMs: number, options: { allowFinalize: boolean }): Promise<WatchResult> {
+export async function watchColor(ctx: OperationContext, color: Color, version: string, durationMs: number, options: WatchOptions): Promise<WatchResult> {
   const { driver, verifier, analysis, settings, reporter } = ctx.deps;
+  const guard = settings.guardrails ?? DEFAULT_GUARDRAILS;
   const { intervalMs, failureThreshold } = settings.monitor;
   const started = ctx.clock.now();
+  const reference = options.reference ?? { at: started, label: 'into the watch', baseline: null };
   const stop = new AbortController();
   const onAbort = () => stop.abort();
   ctx.abort.signal.addEventListener('abort', onAbort, { once: true });
-  const targets = await driver.targets(color);
+
+  let breach: string | null = null;
+  let signal: WatchSignal | null = null;
+  const fail = (which: WatchSignal, why: string) => {
+    if (breach) return;
+    breach = why;
+    signal = which;
+    stop.abort();
+  };
+  const events = new ReplicaEventWatch(driver, color, reference.at, (event) => {
+    if (guard.replicaEvents) fail('replica-events', describeEvent(event, reference));
+  });
+  if (guard.replicaEvents) {
+    // What happened between the switch and now (e.g. before a resume) counts too.
+    await events.catchUp().catch(() => {});
+    events.start();
+  }
+
   let postResult: AnalysisReport | null = null;
   const from = ctx.op.from;
-  const baseline = from && from !== color && ctx.state.colors[from].version ? { color: from, version: ctx.state.colors[from].version! } : null;
+  const baselineRelease = from && from !== color && ctx.state.colors[from].version ? { color: from, version: ctx.state.colors[from].version! } : null;
+  const firstTargets = await driver.targets(color);
   const post = analysis?.post
-    ? analysis.post({ app: ctx.state.app, color, version, baseline, targets, durationMs }, stop.signal)
+    ? analysis.post({ app: ctx.state.app, color, version, baseline: baselineRelease, targets: firstTargets, durationMs }, stop.signal)
       .then((r) => { postResult = r; if (r.verdict === 'failed') stop.abort(); })
       .catch((err: Error) => { postResult = { verdict: 'error', summary: err.message }; })
     : Promise.resolve();
+
+  const traffic = options.reference && ctx.deps.traffic && guard.traffic.enabled
+    ? new TrafficSeries(ctx.deps.traffic, color, guard.traffic.latency.minRequestsPerReading)
+    : null;
+  await traffic?.sample(ctx.clock.now()).catch(() => null);
+
   let rounds = 0;
   let failures = 0;
   let consecutive = 0;
-  let breach: string | null = null;
+  let readyShort = 0;
   let finalized = false;
   try {
-    while (ctx.clock.now() - started < durationMs) {
-      if (ctx.hasSignal('rollback')) { breach = 'rollback requested with `cutover rollback`'; break; }
-      if (ctx.abort.signal.aborted) { breach = 'aborted with `cutover abort`'; break; }
+    while (!breach && ctx.clock.now() - started < durationMs) {
+      if (ctx.hasSignal('rollback')) { fail('request', 'rollback requested with `cutover rollback`'); break; }
+      if (ctx.abort.signal.aborted) { fail('request', 'aborted with `cutover abort`'); break; }
       if (options.allowFinalize && ctx.hasSignal('finalize')) { finalized = true; break; }
       if (postResult && (postResult as AnalysisReport).verdict === 'failed') break;
-      const probe = await verifier.probe(targets, stop.signal);
+
+      const round = await readRound(ctx, color, guard.mainListener, stop.signal);
+      if (breach) break;
       if (stop.signal.aborted && postResult && (postResult as AnalysisReport).verdict === 'failed') break;
       rounds++;
-      if (probe.ok) consecutive = 0;
+
+      if (round.status && guard.readyCount.enabled) {
+        const s = round.status;
+        if (s.crashLooping) { fail('ready-count', `${color} is crash-looping (${s.ready}/${s.desired} ready${s.detail ? `: ${s.detail}` : ''})`); break; }
+        if (s.ready < s.desired) {
+          const replaced = events.events.filter((e) => e.kind === 'replaced' && ctx.clock.now() - e.at < settings.provisionTimeoutMs);
+          readyShort = replaced.length > 0 ? 0 : readyShort + 1;
+          if (replaced.length > 0) reporter.progress(`${s.ready}/${s.desired} ready on ${color} while the platform replaces ${replaced.map((e) => e.replica).join(', ')}`);
+          if (readyShort >= guard.readyCount.readings) {
+            fail('ready-count', `${color} has ${s.ready}/${s.desired} replicas ready for ${readyShort} readings in a row${s.detail ? ` (${s.detail})` : ''}`);
+            break;
+          }
+        } else {
+          readyShort = 0;
+        }
+      }
+
+      if (round.ok) consecutive = 0;
       else {
         failures++;
         consecutive++;
-        reporter.progress(`health probe failed (${consecutive}/${failureThreshold}): ${probe.summary}`);
-        if (consecutive >= failureThreshold) { breach = `health failed ${consecutive} times in a row: ${probe.summary}`; break; }
+        reporter.progress(`health probe failed (${consecutive}/${failureThreshold}): ${round.summary}`);
+        if (consecutive >= failureThreshold) {
+          fail(round.which, `${round.which === 'main-listener' ? 'traffic through the main listener' : 'health'} failed ${consecutive} times in a row: ${round.summary}`);
+          break;
+        }
+      }
+
+      if (traffic) {
+        const now = ctx.clock.now();
+        const latest = await traffic.sample(now).catch(() => null);
+        const judged = judgeTraffic({
+          color,
+          window: traffic.totals(now - guard.traffic.windowMs),
+          p99Samples: traffic.readings.filter((r) => r.p99Ms !== null).map((r) => r.p99Ms!),
+          latest,
+          baseline: reference.baseline,
+          settings: guard.traffic,
+        });
+        if (judged) { fail(judged.signal, judged.evidence); break; }
       }
       await ctx.clock.sleep(Math.min(intervalMs, Math.max(0, durationMs - (ctx.clock.now() - started))), stop.signal);
     }
   } finally {
     ctx.abort.signal.removeEventListener('abort', onAbort);
     if (breach || finalized) stop.abort();
+    await events.stop();
   }
   await post;
   const report = postResult as AnalysisReport | null;
   let critical = breach !== null;
   if (!breach && report?.verdict === 'failed') {
     breach = `post-promotion analysis failed: ${report.summary}`;
+    signal = 'analysis';
     critical = report.critical ?? true;
   }
-  return { breach, critical, finalized, report, rounds, failures, elapsedMs: ctx.clock.now() - started };
+  return {
+    breach,
+    signal,
+    critical,
+    finalized,
+    report,
+    rounds,
+    failures,
+    elapsedMs: ctx.clock.now() - started,
+    events: events.events,
+    traffic: traffic ? describeTraffic(color, traffic.totals(), reference.baseline) : null,
+  };
 }
 
-/** `12 health rounds, 0 failed; analysis successful: ...` */
+interface Round {
+  ok: boolean;
+  which: 'health' | 'main-listener';
+  summary: string;
+  status: { desired: number; ready: number; crashLooping: boolean; detail?: string } | null;
+}
+
+/** One reading: targets afresh, per-replica health, health through the shared address, the platform's ready count. */
+async function readRound(ctx: OperationContext, color: Color, mainListener: boolean, signal: AbortSignal): Promise<Round> {
+  const { driver, verifier } = ctx.deps;
+  let targets;
+  try {
+    targets = await driver.targets(color);
+  } catch (err) {
+    // The platform itself is gone (e.g. the daemon died): live traffic is failing too.
+    return { ok: false, which: 'main-listener', summary: `cannot reach the platform: ${(err as Error).message}`, status: null };
+  }
+  const [replicas, shared, status] = await Promise.all([
+    verifier.probe(targets, signal),
+    mainListener && targets.replicas.length > 0 ? verifier.probe({ replicas: [], preview: targets.preview }, signal) : Promise.resolve(null),
+    driver.status().then((s) => s.colors[color]).catch(() => null),
+  ]);
+  if (!replicas.ok) return { ok: false, which: 'health', summary: replicas.summary, status };
+  if (shared && !shared.ok) return { ok: false, which: 'main-listener', summary: `through ${targets.preview}: ${shared.summary}`, status };
+  return { ok: true, which: 'health', summary: replicas.summary, status };
+}
+
+/** `12 health rounds, 0 failed; traffic: ...; analysis successful: ...` */
 export function watchNotes(result: WatchResult): string {
-  return `${result.rounds} health rounds, ${result.failures} failed` + (result.report ? `; analysis ${result.report.verdict}: ${result.report.summary}` : '');
+  const replaced = result.events.filter((e) => e.kind === 'replaced').length;
+  return `${result.rounds} health rounds, ${result.failures} failed`
+    + (replaced ? `; ${replaced} replica(s) replaced by the platform` : '')
+    + (result.traffic ? `; ${result.traffic}` : '')
+    + (result.report ? `; analysis ${result.report.verdict}: ${result.report.summary}` : '');
 }
