@@ -7,7 +7,7 @@ import { resolveProgressive } from '../core/progressive/config-schema.ts';
 import { createPlatform, type Platform } from '../drivers/create-platform.ts';
 import { checkVerifier } from './check-verifier.ts';
 import { terminalGate } from './gate-prompt.ts';
-import { TerminalReporter } from './terminal-reporter.ts';
+import { loadSpinner, TerminalReporter } from './terminal-reporter.ts';
 import { optionalHooks } from './optional-hooks.ts';
 
 export interface GlobalOptions {
@@ -24,6 +24,8 @@ export interface CommandContext {
   close(): Promise<void>;
 }
 
+const READ_ONLY_COMMANDS = new Set(['status', 'history', 'logs', 'doctor', 'flags list']);
+
 /** Loads the config and wires the core to the configured platform. One per CLI invocation. */
 export async function openContext(options: GlobalOptions, command: string): Promise<CommandContext> {
   const config = loadConfig(options.config);
@@ -33,6 +35,8 @@ export async function openContext(options: GlobalOptions, command: string): Prom
     await platform.driver.close();
     throw new CutoverError('config', `progressive: the ${platform.driver.kind} platform cannot split traffic by percentage; remove progressive: (or use platform.kind: local)`, { details: { path: 'progressive' } });
   }
+  // Commands that only read never run a phase, so they never need the spinner's modules.
+  if (!READ_ONLY_COMMANDS.has(command)) await loadSpinner();
   const reporter = new TerminalReporter();
   const hooks = await optionalHooks(config, reporter, platform.driver);
   const deps: CoreDeps = {

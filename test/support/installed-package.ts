@@ -38,7 +38,7 @@ export async function installPackedPackage(options: { tarball?: string; timeoutM
     tarball = join(packDir, packed);
   }
   const project = mkdtempSync(join(tmpdir(), 'cutover-installed-'));
-  writeFileSync(join(project, 'package.json'), `${JSON.stringify({ name: 'cutover-user', private: true, type: 'module' })}\n`);
+  writeFileSync(join(project, 'package.json'), `${JSON.stringify({ name: 'cutover-user', private: true })}\n`);
   await run(NPM, ['install', '--no-audit', '--no-fund', '--prefer-offline', tarball], { cwd: project, timeout, maxBuffer: 64 << 20 });
   return {
     project,
