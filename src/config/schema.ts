@@ -4,6 +4,7 @@ import { routerConfigSchema } from '../router/config-schema.ts';
 import { platformSchema } from '../drivers/registry.ts';
 import { migrationsConfigSchema } from '../migrations/config-schema.ts';
 import { analysisSchema, notificationsSchema } from '../metrics/config-schema.ts';
+import { hooksSchema } from '../hooks/config-schema.ts';
 import { progressiveSchema } from '../core/progressive/config-schema.ts';
 import { durationField } from './fields.ts';
 
@@ -41,6 +42,7 @@ export const configSchema = z.object({
   migrations: migrationsConfigSchema.optional(),
   analysis: analysisSchema.optional(),
   notifications: notificationsSchema.optional(),
+  hooks: hooksSchema.optional(),
   progressive: progressiveSchema.optional(),
   preflight: z.object({
     requireHealthyLive: z.boolean().default(true).describe('Refuse to deploy while the live color fails its health probe (--force overrides).'),

@@ -1,3 +1,4 @@
+import type { LifecycleHooks } from './lifecycle-hooks.ts';
 import type { CheckTargets, PlatformDriver } from './driver.ts';
 import type { ProgressiveSettings } from './progressive/config-schema.ts';
 import type { StateStore } from './store.ts';
@@ -131,5 +132,7 @@ export interface CoreDeps {
   readonly migrations?: MigrationsHook;
   readonly analysis?: AnalysisHook;
   readonly notify?: (event: LifecycleEvent) => void;
+  /** `hooks:` commands at the phase boundaries; absent when none are configured. */
+  readonly lifecycle?: LifecycleHooks;
   readonly clock?: Clock;
 }
