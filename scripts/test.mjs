@@ -5,6 +5,7 @@
 //   pg   -> *.pg.test.ts   (real PostgreSQL)      prom -> *.prom.test.ts (real Prometheus)
 //   k8s  -> *.k8s.test.ts  (real control plane)   browser -> *.browser.test.ts (Chromium)
 //   faults -> *.faults.test.ts (torn files, a full disk, fuzzed input; needs root for tmpfs)
+//   pack -> *.pack.test.ts (the packed tarball installed into an empty project; needs npm)
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -12,7 +13,7 @@ import { spawnSync } from 'node:child_process';
 const root = new URL('..', import.meta.url).pathname;
 const suite = process.argv[2] ?? 'unit';
 const filters = process.argv.slice(3);
-const special = ['pg', 'prom', 'k8s', 'browser', 'faults'];
+const special = ['pg', 'prom', 'k8s', 'browser', 'faults', 'pack'];
 
 function walk(dir, out = []) {
   for (const name of readdirSync(dir)) {

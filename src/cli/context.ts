@@ -9,7 +9,7 @@ import { routerTrafficSource } from '../metrics/builtin/router-traffic-source.ts
 import { createPlatform, type Platform } from '../drivers/create-platform.ts';
 import { checkVerifier } from './check-verifier.ts';
 import { terminalGate } from './gate-prompt.ts';
-import { TerminalReporter } from './terminal-reporter.ts';
+import { loadSpinner, TerminalReporter } from './terminal-reporter.ts';
 import { optionalHooks } from './optional-hooks.ts';
 
 export interface GlobalOptions {
@@ -25,6 +25,8 @@ export interface CommandContext {
   deps: CoreDeps;
   close(): Promise<void>;
 }
+
+const READ_ONLY_COMMANDS = new Set(['status', 'history', 'logs', 'doctor', 'flags list']);
 
 /** Loads the config and wires the core to the configured platform. One per CLI invocation. */
 export async function openContext(options: GlobalOptions, command: string): Promise<CommandContext> {
@@ -44,6 +46,8 @@ export async function openContext(options: GlobalOptions, command: string): Prom
   }
   // The router counts real traffic per color; other platforms have no such source by default.
   const metricsText = (platform.driver as { metricsText?: () => Promise<string> }).metricsText?.bind(platform.driver);
+  // Commands that only read never run a phase, so they never need the spinner's modules.
+  if (!READ_ONLY_COMMANDS.has(command)) await loadSpinner();
   const reporter = new TerminalReporter();
   const hooks = await optionalHooks(config, reporter, platform.driver);
   const deps: CoreDeps = {

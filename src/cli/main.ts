@@ -7,8 +7,10 @@ import { EXIT_CODES, isCutoverError } from '../core/errors.ts';
  * errors exit 2, and anything else is a bug (70) with a request to report it.
  */
 async function main(argv: string[]): Promise<number> {
-  const { program, exitCode } = buildProgram();
+  let json = false;
   try {
+    const { program, exitCode } = await buildProgram(argv);
+    program.hook('preAction', () => { json = Boolean(program.opts().json); });
     await program.parseAsync(argv);
     return exitCode();
   } catch (err) {
@@ -17,7 +19,7 @@ async function main(argv: string[]): Promise<number> {
       return 2;
     }
     if (isCutoverError(err)) {
-      if (program.opts().json) process.stdout.write(`${JSON.stringify({ error: { code: err.code, message: err.message, details: err.details } }, null, 2)}\n`);
+      if (json) process.stdout.write(`${JSON.stringify({ error: { code: err.code, message: err.message, details: err.details } }, null, 2)}\n`);
       process.stderr.write(`${pc.red('error:')} ${err.message}\n`);
       if (process.env.CUTOVER_DEBUG && err.cause) process.stderr.write(`${String((err.cause as Error).stack ?? err.cause)}\n`);
       return EXIT_CODES[err.code];

@@ -2,6 +2,7 @@ import type { ResolvedConfig } from '../config/resolved.ts';
 import type { AnalysisHook, LifecycleEvent, MigrationsHook, Reporter } from '../core/deps.ts';
 import { systemClock } from '../core/deps.ts';
 import type { PlatformDriver } from '../core/driver.ts';
+import type { LifecycleHooks } from '../core/lifecycle-hooks.ts';
 
 const NOTIFY_FLUSH_MS = 3_000;
 
@@ -9,6 +10,7 @@ export interface OptionalHooks {
   migrations?: MigrationsHook;
   analysis?: AnalysisHook;
   notify?: (event: LifecycleEvent) => void;
+  lifecycle?: LifecycleHooks;
   close?: () => Promise<void>;
 }
 
@@ -52,6 +54,10 @@ export async function optionalHooks(config: ResolvedConfig, reporter: Reporter, 
       hooks.notify = (event) => notifier.notify(event);
       closers.push(async () => { await notifier.close(NOTIFY_FLUSH_MS); });
     }
+  }
+  if (config.raw.hooks !== undefined) {
+    const { createHookRunner } = await import('../hooks/hook-runner.ts');
+    hooks.lifecycle = createHookRunner(config.raw.hooks, config.baseDir);
   }
   if (closers.length > 0) hooks.close = async () => { await Promise.all(closers.map((close) => close())); };
   return hooks;

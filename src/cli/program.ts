@@ -1,17 +1,6 @@
-import { Command, CommanderError } from 'commander';
-import { registerDeploy } from './commands/deploy.ts';
-import { registerOperations } from './commands/operations.ts';
-import { registerStatus } from './commands/status.ts';
-import { registerHistory } from './commands/history.ts';
-import { registerLogs } from './commands/logs.ts';
-import { registerMaintenance } from './commands/maintenance.ts';
-import { registerFlags } from './commands/flags.ts';
-import { registerUpDown } from './commands/up-down.ts';
-import { registerInit } from './commands/init.ts';
-import { registerDoctor } from './commands/doctor.ts';
-import { registerDemo } from './commands/demo.ts';
-import { registerDashboard } from './commands/dashboard.ts';
-import { registerMigrations } from './commands/migrations-cli.ts';
+import { Command, CommanderError, type Option } from 'commander';
+import { readFileSync } from 'node:fs';
+import { findVerb, VERBS, type VerbEntry } from './verbs.ts';
 import type { GlobalOptions } from './context.ts';
 
 export type Globals = () => GlobalOptions;
@@ -46,31 +35,52 @@ class CutoverCommand extends Command {
   }
 }
 
-/** Every verb of DESIGN.md's CLI contract. Actions return the process exit code. */
-export function buildProgram(): { program: Command; exitCode: () => number } {
+/**
+ * The program with the verbs `argv` needs: only the module of the verb being run is imported,
+ * and `--help`, `--version` or an unknown verb get every verb as a name and a summary without
+ * loading any of them (see verbs.ts). `loadAll` registers every verb in full (for tests).
+ */
+export async function buildProgram(argv: readonly string[] = [], options: { loadAll?: boolean } = {}): Promise<{ program: Command; exitCode: () => number }> {
   const program = new CutoverCommand('cutover');
   program
     .description('verified, zero-downtime blue/green releases, locally or on Kubernetes')
+    .version(packageVersion(), '-V, --version', 'print the cutover version')
     .option('-c, --config <file>', 'config file', 'cutover.yaml')
     .option('--json', 'machine-readable result on stdout (progress stays on stderr)')
     .option('-y, --yes', 'never prompt (CI)')
     .showHelpAfterError()
     .exitOverride();
   const globals: Globals = () => program.opts<GlobalOptions>();
-  registerInit(program, globals);
-  registerUpDown(program, globals);
-  registerDeploy(program, globals);
-  registerStatus(program, globals);
-  registerOperations(program, globals);
-  registerHistory(program, globals);
-  registerLogs(program, globals);
-  registerMaintenance(program, globals);
-  registerFlags(program, globals);
-  registerDoctor(program, globals);
-  registerMigrations(program, globals);
-  registerDashboard(program, globals);
-  registerDemo(program, globals);
+  const operands = leadingOperands(program.options, argv.slice(2));
+  const entry = findVerb(operands[0] === 'help' ? operands[1] : operands[0]);
+  const wanted: readonly VerbEntry[] = options.loadAll ? VERBS : entry ? [entry] : [];
+  for (const verb of wanted) (await verb.load())(program, globals);
+  if (wanted.length === 0) {
+    for (const verb of VERBS) for (const name of verb.verbs) program.command(name).description(verb.summary[name] ?? '');
+  }
   return { program, exitCode: () => program.exitCode };
+}
+
+/**
+ * The first two operands of the command line, skipping the program's own options and their
+ * values (`-c file`, `--config=file`), so a config named like a verb is not taken for one.
+ */
+function leadingOperands(globalOptions: readonly Option[], args: readonly string[]): string[] {
+  const operands: string[] = [];
+  for (let i = 0; i < args.length && operands.length < 2; i++) {
+    const arg = args[i]!;
+    if (arg === '--') { operands.push(...args.slice(i + 1, i + 3)); break; }
+    if (!arg.startsWith('-') || arg === '-') { operands.push(arg); continue; }
+    if (arg.includes('=')) continue;
+    const option = globalOptions.find((o) => o.long === arg || o.short === arg);
+    if (option && (option.required || option.optional)) i++;
+  }
+  return operands;
+}
+
+/** Read at run time rather than imported, so the compiled package needs no JSON import. */
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 }
 
 export { CommanderError };

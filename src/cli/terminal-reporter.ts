@@ -1,10 +1,23 @@
-import ora, { type Ora } from 'ora';
+import type { Ora } from 'ora';
 import pc from 'picocolors';
 import { formatDuration } from '../config/duration.ts';
 import type { Reporter } from '../core/deps.ts';
 import type { PhaseRecord } from '../core/types.ts';
 
 const PLAIN_PROGRESS_EVERY_MS = 3_000;
+
+// ora and its two dozen modules cost about a fifth of a read-only command's start-up, and only
+// a terminal ever shows a spinner, so they are imported by `loadSpinner` and only there.
+let createSpinner: typeof import('ora').default | undefined;
+
+function interactiveTerminal(): boolean {
+  return Boolean(process.stderr.isTTY) && !process.env.CI;
+}
+
+/** Loads the spinner when stderr is a terminal; without it the reporter prints plain lines. */
+export async function loadSpinner(): Promise<void> {
+  if (interactiveTerminal()) createSpinner ??= (await import('ora')).default;
+}
 
 /**
  * Progress on stderr, so stdout stays clean for --json. On a TTY: a spinner per phase with its
@@ -21,7 +34,7 @@ export class TerminalReporter implements Reporter {
   private lastProgressAt = 0;
 
   constructor(options: { quiet?: boolean } = {}) {
-    this.interactive = Boolean(process.stderr.isTTY) && !process.env.CI;
+    this.interactive = interactiveTerminal();
     this.quiet = options.quiet ?? false;
   }
 
@@ -29,8 +42,8 @@ export class TerminalReporter implements Reporter {
     if (this.quiet) return;
     this.phaseStart = Date.now();
     this.label = `${pc.bold(name.padEnd(15))} ${description}`;
-    if (this.interactive) {
-      this.spinner = ora({ text: this.label, stream: process.stderr }).start();
+    if (this.interactive && createSpinner) {
+      this.spinner = createSpinner({ text: this.label, stream: process.stderr }).start();
       this.ticker = setInterval(() => {
         if (this.spinner) this.spinner.text = `${this.label} ${pc.dim(formatDuration(Date.now() - this.phaseStart))}`;
       }, 200);

@@ -4,6 +4,7 @@ import { routerConfigSchema } from '../router/config-schema.ts';
 import { platformSchema } from '../drivers/registry.ts';
 import { migrationsConfigSchema } from '../migrations/config-schema.ts';
 import { analysisSchema, notificationsSchema } from '../metrics/config-schema.ts';
+import { hooksSchema } from '../hooks/config-schema.ts';
 import { progressiveSchema } from '../core/progressive/config-schema.ts';
 import { guardrailsSchema } from '../core/guardrails/config-schema.ts';
 import { DURATION_LIMITS, durationField } from './fields.ts';
@@ -42,6 +43,7 @@ export const configSchema = z.object({
   migrations: migrationsConfigSchema.optional(),
   analysis: analysisSchema.optional(),
   notifications: notificationsSchema.optional(),
+  hooks: hooksSchema.optional(),
   progressive: progressiveSchema.optional(),
   guardrails: guardrailsSchema.optional(),
   preflight: z.object({

@@ -1,3 +1,4 @@
+import type { LifecycleHooks } from './lifecycle-hooks.ts';
 import type { CheckTargets, PlatformDriver } from './driver.ts';
 import type { GuardrailSettings } from './guardrails/config-schema.ts';
 import type { ProgressiveSettings } from './progressive/config-schema.ts';
@@ -162,5 +163,7 @@ export interface CoreDeps {
   /** Real traffic per color for the bake window (local platform). */
   readonly traffic?: TrafficSource;
   readonly notify?: (event: LifecycleEvent) => void;
+  /** `hooks:` commands at the phase boundaries; absent when none are configured. */
+  readonly lifecycle?: LifecycleHooks;
   readonly clock?: Clock;
 }

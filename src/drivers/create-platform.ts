@@ -2,6 +2,7 @@ import type { ResolvedConfig } from '../config/resolved.ts';
 import type { PlatformDriver } from '../core/driver.ts';
 import type { StateStore } from '../core/store.ts';
 import { CutoverError } from '../core/errors.ts';
+import { missingPackageError } from '../core/optional-package.ts';
 
 export interface Platform {
   driver: PlatformDriver;
@@ -21,6 +22,8 @@ export async function createPlatform(config: ResolvedConfig): Promise<Platform> 
     const specifier = './kubernetes/index.ts';
     module = await import(specifier);
   } catch (err) {
+    const missing = missingPackageError(err, '@kubernetes/client-node', 'platform.kind: kubernetes');
+    if (missing !== err) throw missing;
     throw new CutoverError('config', 'the kubernetes platform is not available in this build', { cause: err });
   }
   if (!module.createKubernetesPlatform) throw new CutoverError('config', 'the kubernetes platform is not available in this build');

@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import type { PGlite } from '@electric-sql/pglite';
 import { CutoverError } from '../core/errors.ts';
+import { importOptional } from '../core/optional-package.ts';
 import type { MigrationDatabase, SqlSession } from './database.ts';
 import { lockDataDir } from './data-dir-lock.ts';
 
@@ -37,7 +38,7 @@ export function createPgliteDatabase(dataDir: string, options: PgliteOptions = {
         await mkdir(dataDir, { recursive: true });
         unlock = await lockDataDir(`${dataDir}.lock`, `the embedded PGlite database in ${dataDir}`, lockWaitMs);
         // Loaded on demand: the WASM build is large and only the embedded default needs it.
-        const { PGlite } = await import('@electric-sql/pglite');
+        const { PGlite } = await importOptional(() => import('@electric-sql/pglite'), '@electric-sql/pglite', 'migrations: without migrations.databaseUrl or DATABASE_URL (the embedded database)');
         const db = new PGlite(dataDir);
         await db.waitReady;
         return { db, unlock };

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { appendStepSummary } from '../../ci/step-summary.ts';
 import { assertVersion } from '../../config/fields.ts';
 import { deploy } from '../../core/operations/deploy.ts';
 import { openContext } from '../context.ts';
@@ -18,6 +19,7 @@ export function registerDeploy(program: Command, globals: Globals): void {
         const result = await deploy(ctx.deps, version, { noSwitch: !options.switch, yes: g.yes, force: options.force });
         ctx.reporter.close();
         printOutcome(result, Boolean(g.json));
+        appendStepSummary('deploy', result);
         return exitCodeFor(result);
       } finally {
         await ctx.close();

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { appendStepSummary } from '../../ci/step-summary.ts';
 import { abortOperation } from '../../core/operations/abort.ts';
 import { finalize } from '../../core/operations/finalize.ts';
 import { promote } from '../../core/operations/promote.ts';
@@ -23,6 +24,7 @@ export function registerOperations(program: Command, globals: Globals): void {
         return 0;
       }
       printOutcome(result, Boolean(g.json));
+      appendStepSummary(name, result);
       return exit(result);
     } finally {
       await ctx.close();

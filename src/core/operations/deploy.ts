@@ -13,6 +13,7 @@ import { progressiveShift } from '../phases/shift.ts';
 import { switchTraffic } from '../phases/switch.ts';
 import { otherColor, type OperationOptions, type Outcome, type PhaseName } from '../types.ts';
 import { verify } from '../phases/verify.ts';
+import { runHook } from './run-hook.ts';
 
 /** Where a deploy (re)starts: a fresh deploy at preflight, a resume wherever reality allows. */
 export type DeployEntry = 'preflight' | 'provision' | 'gate' | 'shift' | 'switch' | 'monitor' | 'retire' | 'rollback';
@@ -49,8 +50,10 @@ export async function driveDeploy(ctx: OperationContext, entry: DeployEntry, rol
         await migrateExpand(ctx, version);
       }
       if (at('provision')) {
+        await runHook(ctx, 'beforeProvision', target);
         await provision(ctx, target, version);
         await verify(ctx, target, version);
+        await runHook(ctx, 'afterVerify', target);
       }
       if (at('gate')) {
         if ((await gate(ctx, target, version)) === 'wait') {
@@ -64,12 +67,25 @@ export async function driveDeploy(ctx: OperationContext, entry: DeployEntry, rol
   }
 
   let reason: string | null = entry === 'rollback' ? rollbackReason : null;
+  if (!reason && at('switch')) {
+    try {
+      await runHook(ctx, 'beforeSwitch', target);
+    } catch (err) {
+      return endBeforeSwitch(ctx, err);
+    }
+  }
   if (!reason) {
     try {
       const progressive = ctx.deps.settings.progressive;
       if (at('shift') && progressive) await progressiveShift(ctx, target, version, progressive);
-      if (at('switch')) await switchTraffic(ctx, target);
-      if (at('monitor')) await monitor(ctx, target, version);
+      if (at('switch')) {
+        await switchTraffic(ctx, target);
+        await runHook(ctx, 'afterSwitch', target);
+      }
+      if (at('monitor')) {
+        await monitor(ctx, target, version);
+        await runHook(ctx, 'afterBake', target);
+      }
       if (at('retire')) await retire(ctx, from, { delay: true });
     } catch (err) {
       reason = await closePhase(ctx, err);

@@ -6,10 +6,15 @@ import type { TrafficBaselineRecorder } from '../guardrails/traffic-baseline.ts'
 import type { TrafficBaseline } from '../guardrails/traffic-signals.ts';
 import type { OperationSignal } from '../signals.ts';
 import type { HeldLock } from '../store.ts';
+import type { HookReport } from '../lifecycle-hooks.ts';
 import { assertColorMove, assertPhaseMove } from '../transitions.ts';
 import { emptyState, type AppState, type Color, type ColorState, type Operation, type OperationKind, type OperationOptions, type Outcome, type PhaseName, type PhaseRecord, type PhaseStatus } from '../types.ts';
 
 const SIGNAL_POLL_MS = 250;
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
 
 function seededState(deps: CoreDeps): AppState {
   const state = emptyState(deps.settings.app);
@@ -41,6 +46,8 @@ export class OperationContext {
   private poller: NodeJS.Timeout | null = null;
   private current: PhaseRecord | null = null;
   private currentStarted = 0;
+  /** Hook reports waiting to be merged into the evidence of the running or next phase. */
+  private hookReports: HookReport[] = [];
   /** After adopting an interrupted operation, the first phase may re-enter an earlier one. */
   private resumed = false;
   /** Reads the old color's live traffic from provision to the switch (in memory: a resume has none). */
@@ -173,12 +180,32 @@ export class OperationContext {
     record.detail = detail;
     record.durationMs = this.clock.now() - this.currentStarted;
     if (data !== undefined) record.data = data;
+    if (this.hookReports.length > 0) {
+      record.data = { ...(isRecord(record.data) ? record.data : record.data === undefined ? {} : { result: record.data }), hooks: this.hookReports };
+      this.hookReports = [];
+    }
     this.current = status === 'waiting' ? record : null;
     await this.save();
     await this.history({ event: 'phase', phase: record });
     this.deps.reporter.phaseFinished(record);
     this.deps.notify?.({ type: 'phase-finished', app: this.state.app, operationId: this.op.id, kind: this.op.kind, version: this.op.version, phase: record });
     return record;
+  }
+
+  /**
+   * Keeps a hook's report as evidence: in the running phase's record when it ends, else in the
+   * next phase's. `attachNow` puts it on the last phase record right away (a failed hook that
+   * ends the operation before another phase starts).
+   */
+  async recordHook(report: HookReport, attachNow = false): Promise<void> {
+    const last = this.op.phases.at(-1);
+    if (!attachNow || this.inPhase || !last) {
+      this.hookReports.push(report);
+      return;
+    }
+    const data = isRecord(last.data) ? last.data : last.data === undefined ? {} : { result: last.data };
+    last.data = { ...data, hooks: [...(Array.isArray(data['hooks']) ? data['hooks'] : []), report] };
+    await this.save();
   }
 
   /** True while a phase has begun and not ended (used to close it on an unexpected error). */

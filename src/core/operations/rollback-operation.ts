@@ -6,6 +6,7 @@ import { rollback } from '../phases/rollback.ts';
 import { otherColor, type OperationOptions } from '../types.ts';
 import { operationIsRunning, signalAndWait } from './wait-for-operation.ts';
 import { resume } from './resume.ts';
+import { runHook } from './run-hook.ts';
 
 const WAIT_FOR_RUNNING_MS = 10 * 60_000;
 
@@ -50,8 +51,14 @@ export async function driveRollback(ctx: OperationContext): Promise<OperationRes
   try {
     await ctx.beginPhase('preflight', `checking that ${op.version} may run again`);
     const blocker = ctx.deps.migrations ? await ctx.deps.migrations.rollbackBlocker(op.version!, ctx.state.releases) : null;
-    if (blocker && !op.options.force) throw new PhaseFailure(`rollback to ${op.version} refused: ${blocker}; pass --force to roll back anyway`);
+    if (blocker && !op.options.force) {
+      const restore = ctx.deps.lifecycle?.has('onContractRollback')
+        ? '; --force runs hooks.onContractRollback (your restore command) first'
+        : '; hooks.onContractRollback in cutover.yaml is the place for a point-in-time restore of the database, which --force runs first';
+      throw new PhaseFailure(`rollback to ${op.version} refused: ${blocker}; pass --force to roll back anyway${restore}`);
+    }
     if (blocker) ctx.deps.reporter.warn(`--force: rolling back past a contract migration: ${blocker}. The old release may fail against the current schema.`);
+    if (blocker) await runHook(ctx, 'onContractRollback', back, blocker);
     await ctx.endPhase('succeeded', blocker ? `forced past: ${blocker}` : 'no contract migration blocks it');
   } catch (err) {
     const message = (err as Error).message;

@@ -2,6 +2,7 @@ import { formatDuration } from '../../config/duration.ts';
 import type { OperationContext } from '../operations/operation-context.ts';
 import { PhaseFailure } from '../operations/operation-context.ts';
 import type { Color } from '../types.ts';
+import { runHook } from '../operations/run-hook.ts';
 
 /**
  * Puts live traffic back on `back` (scaling it up first if it was retired), proves it, then
@@ -47,6 +48,7 @@ export async function rollback(ctx: OperationContext, back: Color | null, failed
   await driver.retire(failed).catch((err: Error) => notes.push(`could not stop ${failed}: ${err.message}`));
   if (['live', 'verified', 'ready', 'provisioning'].includes(ctx.state.colors[failed].state)) ctx.setColor(failed, 'failed');
   notes.push(`traffic back on ${back} (${version}) in ${formatDuration(backAt)}`, proof.detail, `${failed} stopped`);
+  await runHook(ctx, 'onRollback', back, reason);
   await ctx.endPhase('succeeded', notes.join('; '), { backMs: backAt, proof });
   return true;
 }

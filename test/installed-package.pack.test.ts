@@ -1,0 +1,101 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { installPackedPackage, type InstalledPackage } from './support/installed-package.ts';
+
+// The package as a user gets it: packed, installed into an empty project with npm, run with
+// none of the checkout's devDependencies (no tsx, no Kubernetes client, no PGlite).
+const execFileAsync = promisify(execFile);
+let installed: InstalledPackage;
+
+before(async () => { installed = await installPackedPackage(); }, { timeout: 600_000 });
+after(() => installed?.cleanup());
+
+function cutover(args: string[], cwd = installed.project): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const env: NodeJS.ProcessEnv = { ...process.env, CI: 'true', NO_COLOR: '1' };
+    delete env['DATABASE_URL'];
+    const child = spawn(process.execPath, [installed.bin, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
+  });
+}
+
+test('the tarball ships the compiled CLI, its types and the schema, and no sources, tests or CI scripts', async () => {
+  const { stdout } = await execFileAsync('tar', ['tzf', installed.tarball]);
+  const files = stdout.split('\n').filter(Boolean).map((f) => f.replace(/^package\//, ''));
+  for (const needed of ['bin/cutover', 'dist/cli/main.js', 'dist/index.js', 'dist/index.d.ts', 'schema/cutover.schema.json', 'package.json', 'README.md']) {
+    assert.ok(files.includes(needed), `${needed} is in the tarball`);
+  }
+  const unwanted = files.filter((f) => /^(src|test|bench|scripts|\.ci)\//.test(f) || /\.test\.|fixtures\/|testing\/|tsconfig|K8S-TESTENV/.test(f));
+  assert.deepEqual(unwanted, []);
+});
+
+test('installing pulls no TypeScript runner, no Kubernetes client and no PGlite', () => {
+  const modules = join(installed.project, 'node_modules');
+  for (const pkg of ['tsx', 'esbuild', 'typescript', '@kubernetes/client-node', '@electric-sql/pglite']) {
+    assert.equal(existsSync(join(modules, pkg)), false, `${pkg} was installed`);
+  }
+  const manifest = JSON.parse(readFileSync(join(modules, 'cutover', 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+  assert.equal(manifest.dependencies['tsx'], undefined);
+});
+
+test('--version and --help answer from the compiled build', async () => {
+  const manifest = JSON.parse(readFileSync(join(installed.project, 'node_modules', 'cutover', 'package.json'), 'utf8')) as { version: string };
+  const version = await cutover(['--version']);
+  assert.equal(version.code, 0, version.stderr);
+  assert.equal(version.stdout.trim(), manifest.version);
+  const help = await cutover(['--help']);
+  assert.equal(help.code, 0, help.stderr);
+  for (const verb of ['deploy', 'rollback', 'status', 'migrations', 'demo']) assert.match(help.stdout, new RegExp(`\\n  ${verb}\\b`));
+});
+
+test('a Kubernetes config without @kubernetes/client-node fails as a config error naming the package', async () => {
+  const dir = join(installed.project, 'k8s');
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'deployment.yaml'), 'apiVersion: apps/v1\nkind: Deployment\nspec:\n  template:\n    spec:\n      containers:\n        - name: app\n          image: x\n');
+  writeFileSync(join(dir, 'cutover.yaml'), 'app: shop\nplatform:\n  kind: kubernetes\n  namespace: prod\n  service: shop\n  deployment: deployment.yaml\n  image: registry.example/shop:${version}\nhealth:\n  checks:\n    - http: /health\n');
+  const status = await cutover(['status'], dir);
+  assert.equal(status.code, 2, `${status.stdout}\n${status.stderr}`);
+  assert.match(status.stderr, /platform\.kind: kubernetes needs the optional package @kubernetes\/client-node/);
+  assert.match(status.stderr, /npm install @kubernetes\/client-node/);
+});
+
+test('migrations on the embedded database without @electric-sql/pglite fail as a config error naming the package', async () => {
+  const dir = join(installed.project, 'pglite');
+  mkdirSync(join(dir, 'migrations', 'expand'), { recursive: true });
+  mkdirSync(join(dir, 'migrations', 'contract'), { recursive: true });
+  writeFileSync(join(dir, 'migrations', 'expand', '001-add.sql'), 'ALTER TABLE orders ADD COLUMN note text;\n');
+  writeFileSync(join(dir, 'cutover.yaml'), 'app: shop\nplatform:\n  kind: local\n  command: ["node", "server.js"]\nhealth:\n  checks:\n    - http: /health\nmigrations:\n  expand: migrations/expand\n  contract: migrations/contract\n');
+  // Lint needs no database, so it works without PGlite ...
+  const lint = await cutover(['migrations', 'lint', 'migrations/expand'], dir);
+  assert.equal(lint.code, 0, `${lint.stdout}\n${lint.stderr}`);
+  // ... and applying does, so it names the package to install.
+  const status = await cutover(['migrations', 'status'], dir);
+  assert.equal(status.code, 2, `${status.stdout}\n${status.stderr}`);
+  assert.match(status.stderr, /needs the optional package @electric-sql\/pglite/);
+});
+
+test('the programmatic API imports from the package name, with types', async () => {
+  const script = [
+    "import { parseConfig, EXIT_CODES, CutoverError } from 'cutover';",
+    "const config = parseConfig('app: api\\nplatform:\\n  kind: local\\n  command: [node, s.js]\\nhealth:\\n  checks:\\n    - http: /h\\n', '/tmp/cutover.yaml');",
+    "let named = '';",
+    "try { parseConfig('app: api\\nplatform:\\n  kind: local\\n  replicas: two\\n', '/tmp/cutover.yaml'); } catch (err) { named = err instanceof CutoverError ? err.message : 'not a CutoverError'; }",
+    'console.log(JSON.stringify({ app: config.app, locked: EXIT_CODES.locked, named }));',
+  ].join('\n');
+  const { stdout } = await execFileAsync(process.execPath, ['--input-type=module', '-e', script], { cwd: installed.project });
+  const out = JSON.parse(stdout) as { app: string; locked: number; named: string };
+  assert.equal(out.app, 'api');
+  assert.equal(out.locked, 3);
+  assert.match(out.named, /platform\.replicas/);
+  const types = readFileSync(join(installed.project, 'node_modules', 'cutover', 'dist', 'index.d.ts'), 'utf8');
+  assert.match(types, /export \{ deploy \}/);
+});

@@ -1,0 +1,49 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+// Module resolve hooks run on their own thread, so the hook appends each resolved URL to a
+// file rather than reporting through the process it observes.
+const HOOKS = `import { appendFileSync } from 'node:fs';
+let out;
+export function initialize(data) { out = data.out; }
+export async function resolve(specifier, context, next) {
+  const result = await next(specifier, context);
+  appendFileSync(out, result.url + '\\n');
+  return result;
+}
+`;
+
+/** What a traced run did: its exit code, output, and every module URL it resolved. */
+export interface TracedRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  modules: string[];
+}
+
+/** Runs `node <script> <args>` and lists every module it resolved (builtins, packages, sources). */
+export async function traceModules(script: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<TracedRun> {
+  const dir = mkdtempSync(join(tmpdir(), 'cutover-trace-'));
+  try {
+    const out = join(dir, 'modules.txt');
+    writeFileSync(join(dir, 'hooks.mjs'), HOOKS);
+    writeFileSync(join(dir, 'register.mjs'), `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(join(dir, 'hooks.mjs')).href)}, { data: { out: ${JSON.stringify(out)} } });\n`);
+    const child = spawn(process.execPath, ['--import', pathToFileURL(join(dir, 'register.mjs')).href, script, ...args], {
+      cwd: options.cwd, env: { ...process.env, NO_COLOR: '1', ...options.env }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 30_000);
+    const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+    clearTimeout(timer);
+    const modules = existsSync(out) ? [...new Set(readFileSync(out, 'utf8').split('\n').filter(Boolean))] : [];
+    return { code, stdout, stderr, modules };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
