@@ -95,12 +95,25 @@ function urlOf(address: AddressInfo): string {
   return address.family === 'IPv6' || host.includes(':') ? `http://[${host}]:${address.port}` : `http://${host}:${address.port}`;
 }
 
+const LISTEN_ERRORS: Readonly<Record<string, string>> = {
+  EADDRINUSE: 'the address is already in use (another process listens there)',
+  EADDRNOTAVAIL: 'this host has no such address',
+  EACCES: 'permission denied (ports below 1024 need privileges)',
+  ENOTFOUND: 'the host name does not resolve',
+  EAI_AGAIN: 'the host name does not resolve',
+};
+
+/** The config field each listener comes from, so a bind failure names what to change. */
+const LISTENER_FIELDS: Readonly<Record<string, string>> = { 'main traffic': 'router.listen', 'preview traffic': 'router.preview', metrics: 'router.metrics' };
+
 async function listen(server: Server, what: string, at: { host: string; port: number }): Promise<string> {
   await new Promise<void>((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException) => {
-      reject(new CutoverError('config', `router could not listen for ${what} on ${at.host}:${at.port}: ${err.code ?? err.message}`, {
+      const field = LISTENER_FIELDS[what] ?? what;
+      const why = (err.code && LISTEN_ERRORS[err.code]) ? `${LISTEN_ERRORS[err.code]} (${err.code})` : (err.code ?? err.message);
+      reject(new CutoverError('config', `${field}: the router could not listen for ${what} on ${at.host}:${at.port}: ${why}`, {
         cause: err,
-        details: { listener: what, host: at.host, port: at.port },
+        details: { field, listener: what, host: at.host, port: at.port, errno: err.code },
       }));
     };
     server.once('error', onError);
@@ -290,13 +303,18 @@ export class Router implements ExchangeOwner {
    *   traffic but has no upstreams; CutoverError('usage') for bad weights or names.
    */
   setSplit(split: SplitConfig): void {
+    this.#split = this.validateSplit(split);
+  }
+
+  /** What `setSplit` would enforce, without enforcing it; throws as `setSplit` does. */
+  validateSplit(split: SplitConfig): TrafficSplit {
     const live = this.#live;
     if (live === null) throw new CutoverError('refused', 'cannot split traffic: no color is live yet');
     const next = new TrafficSplit(split, live);
     if (next.usesCanary && this.#pools[next.canary].size === 0) {
       throw new CutoverError('refused', `cannot split traffic: ${next.canary} has no upstreams`, { details: { color: next.canary } });
     }
-    this.#split = next;
+    return next;
   }
 
   /** Sends all main-listener traffic to the live color again. Idempotent. */
