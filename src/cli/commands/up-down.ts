@@ -35,7 +35,8 @@ export async function runDaemonInForeground(config: ResolvedConfig, options: { f
   process.stdout.on('error', () => {});
   const daemon = await Daemon.start({
     stateDir: config.stateDir,
-    router: { listen: config.router.listen, preview: config.router.preview, metrics: config.router.metrics, drainTimeoutMs: config.router.drainTimeoutMs, maxPauseMs: config.router.maxPauseMs },
+    router: { listen: config.router.listen, preview: config.router.preview, metrics: config.router.metrics, drainTimeoutMs: config.router.drainTimeoutMs, maxPauseMs: config.router.maxPauseMs,
+      trustedProxies: config.router.trustedProxies, maxRequestBodyBytes: config.router.maxRequestBodyBytes, maxConnections: config.router.maxConnections },
     maintenance: { pageFile: config.maintenance.pageFile, retryAfterSec: config.maintenance.retryAfterSec },
     readyTimeoutMs: local?.readyTimeoutMs ?? 60_000,
     releaseEnv: local?.env,
