@@ -1,11 +1,13 @@
 import { request } from 'undici';
 import { CutoverError } from '../../core/errors.ts';
-import type { CheckTargets, ColorStatus, LogLine, LogOptions, PlatformDriver, PlatformStatus, ReadyReport, SplitRouting, SwitchResult, TrafficProof } from '../../core/driver.ts';
+import type { CheckTargets, ColorStatus, Diagnosis, LogLine, LogOptions, PlatformDriver, PlatformStatus, ReadyReport, SplitRouting, SwitchResult, TrafficProof } from '../../core/driver.ts';
 import { otherColor } from '../../core/types.ts';
 import type { Color, Release } from '../../core/types.ts';
 import { AdminClient } from './admin-client.ts';
 import type { ResolvedLocalPlatform } from './config-schema.ts';
 import { followLogs } from './log-files.ts';
+import { portsExposedBeyondLoopback } from './listen-scope.ts';
+import { releaseFileProblems } from './release-files.ts';
 import { localPaths } from './paths.ts';
 import type { LocalReleaseSpec } from './release-spec.ts';
 
@@ -69,6 +71,37 @@ export class LocalDriver implements PlatformDriver {
       restart: this.platform.restart,
       stopTimeoutMs: this.platform.stopTimeoutMs,
     };
+  }
+
+  async releaseProblems(release: Release): Promise<string[]> {
+    return releaseFileProblems(this.releaseSpec(release, {}));
+  }
+
+  /**
+   * Local troubleshooting: each running color's release can still start (its directory and
+   * binary exist), and no replica listens beyond loopback, where clients could reach it
+   * around the router and around maintenance mode.
+   */
+  async diagnose(): Promise<Diagnosis[]> {
+    const s = await this.daemonStatus();
+    const findings: Diagnosis[] = [];
+    const ports: number[] = [];
+    for (const color of ['blue', 'green'] as const) {
+      const c = s.colors[color];
+      if (!c.version) continue;
+      const problems = releaseFileProblems(this.releaseSpec({ version: c.version }, {}));
+      findings.push(problems.length
+        ? { check: `${color} release`, verdict: 'problem', detail: problems.join('; '), fix: 'restore the release directory, or fix platform.cwd / platform.command' }
+        : { check: `${color} release`, verdict: 'ok', detail: `${c.version}: directory and binary present` });
+      for (const r of c.replicas) ports.push(Number(new URL(r.url).port));
+    }
+    if (ports.length) {
+      const exposed = portsExposedBeyondLoopback(ports);
+      findings.push(exposed.length
+        ? { check: 'replica exposure', verdict: 'warning', detail: `replica port(s) listen beyond loopback: ${exposed.map((e) => `${e.address}:${e.port}`).join(', ')}; clients can reach them around the router and maintenance mode`, fix: 'make the app bind the HOST it is given (127.0.0.1), e.g. server.listen(process.env.PORT, process.env.HOST)' }
+        : { check: 'replica exposure', verdict: 'ok', detail: `${ports.length} replica port(s) listen on loopback only` });
+    }
+    return findings;
   }
 
   async provision(color: Color, release: Release, flags: Record<string, unknown>): Promise<void> {
