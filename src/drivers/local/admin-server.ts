@@ -56,9 +56,13 @@ export class AdminServer {
   private async dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
     req.on('error', () => {});
     try {
-      const url = new URL(req.url ?? '/', 'http://admin');
+      // Split by hand, not with new URL(): a target such as `//x/colors` would be read as a
+      // host name, and an invalid one throws.
+      const target = req.url ?? '/';
+      const q = target.indexOf('?');
+      const url = { pathname: q < 0 ? target : target.slice(0, q), searchParams: new URLSearchParams(q < 0 ? '' : target.slice(q + 1)) };
       const route = this.routes.find((r) => r.method === req.method && r.pattern.test(url.pathname));
-      if (!route) throw new CutoverError('not-found', `no admin route ${req.method} ${url.pathname}`);
+      if (!route) throw new CutoverError('not-found', `no admin route ${req.method} ${url.pathname.slice(0, 200)}`);
       const match = route.pattern.exec(url.pathname)!;
       const params = Object.fromEntries(route.keys.map((k, i) => [k, decodeParam(match[i + 1]!)]));
       const body = parseJson(await readBody(req));

@@ -38,7 +38,7 @@ export function describeWriteFailure(err: unknown, path: string): unknown {
   const mount = mountPointOf(path);
   const disk = mount ? `the filesystem mounted at ${mount}` : 'its filesystem';
   const what = code === 'ENOSPC' ? 'no space left on' : code === 'EDQUOT' ? 'disk quota exceeded on' : code === 'EROFS' ? 'read-only' : `${code} on`;
-  return new CutoverError('operation-failed', `could not write ${path}: ${what} ${disk}; nothing was changed. Free space there and retry.`, { cause: err, details: { path, mount, errno: code } });
+  return new CutoverError('operation-failed', `could not write ${path}: ${what} ${disk}. Free space there and retry.`, { cause: err, details: { path, mount, errno: code } });
 }
 
 export function isDiskFailure(err: unknown): boolean {
