@@ -300,6 +300,8 @@ export class Daemon {
       restored: this.restored,
       restore: this.restoreReport,
       notes: this.startupNotes,
+      /** The daemon process itself, for soak runs and `status`: memory and open handles. */
+      process: { rssBytes: process.memoryUsage.rss(), activeResources: process.getActiveResourcesInfo().length },
       live: this.router.live,
       addresses: this.router.address,
       colors,
