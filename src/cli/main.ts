@@ -1,6 +1,8 @@
 import pc from 'picocolors';
 import { buildProgram, CommanderError } from './program.ts';
+import { join } from 'node:path';
 import { EXIT_CODES, isCutoverError } from '../core/errors.ts';
+import { describeWriteFailure } from '../drivers/local/write-failure.ts';
 
 /**
  * The one top-level catch: known errors become a message and their exit code, commander's usage
@@ -13,7 +15,11 @@ async function main(argv: string[]): Promise<number> {
     program.hook('preAction', () => { json = Boolean(program.opts().json); });
     await program.parseAsync(argv);
     return exitCode();
-  } catch (err) {
+  } catch (caught) {
+    // A full or read-only disk is an operational fault, not a bug: name the disk, exit 1.
+    // Writes that know their file already say so; for the rest, the state directory's disk.
+    const errno = caught as NodeJS.ErrnoException;
+    const err = isCutoverError(caught) ? caught : describeWriteFailure(caught, errno?.path ?? join(process.cwd(), '.cutover'));
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
       return 2;

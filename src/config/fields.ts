@@ -105,18 +105,25 @@ export function assertVersion(version: string): void {
   }
 }
 
-const BYTE_SIZE = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|K|M|G)?$/;
-const BYTE_UNITS: Record<string, number> = { '': 1, K: 1e3, M: 1e6, G: 1e9, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3 };
+const BYTE_SIZE = /^(\d+(?:\.\d+)?)\s*(Ki|Mi|Gi|K|M|G|B|KB|KiB|MB|MiB|GB|GiB)?$/;
+const BYTE_UNITS: Record<string, number> = {
+  '': 1, B: 1, K: 1e3, KB: 1e3, M: 1e6, MB: 1e6, G: 1e9, GB: 1e9,
+  Ki: 1024, KiB: 1024, Mi: 1024 ** 2, MiB: 1024 ** 2, Gi: 1024 ** 3, GiB: 1024 ** 3,
+};
 
 /**
- * A memory size written as Kubernetes resource quantities are (`512Mi`, `1Gi`, `300M`), so one
- * spelling works on both platforms. Six suffixes do not justify a quantity-parsing dependency.
+ * A size written as Kubernetes resource quantities are (`512Mi`, `1Gi`, `300M`), so one
+ * spelling works on both platforms; the byte-unit spellings (`10MB`, `512KiB`) are accepted too.
+ * A dozen suffixes do not justify a quantity-parsing dependency.
  */
-export const byteSizeField = (description: string) =>
-  z.string().regex(BYTE_SIZE, { message: 'expected a size such as 512Mi, 1Gi or 300M' }).describe(description);
+export const byteSizeField = (description: string, minBytes = 1) =>
+  z.string()
+    .regex(BYTE_SIZE, { message: 'expected a size such as 512Mi, 1Gi, 300M or 10MB' })
+    .refine((text) => parseByteSize(text) >= minBytes, { message: `expected a size of at least ${minBytes} bytes` })
+    .describe(description);
 
 export function parseByteSize(text: string): number {
-  const match = BYTE_SIZE.exec(text);
+  const match = BYTE_SIZE.exec(text.trim());
   if (!match) throw new CutoverError('config', `"${text}" is not a size such as 512Mi`);
   return Math.round(Number(match[1]) * BYTE_UNITS[match[2] ?? '']!);
 }

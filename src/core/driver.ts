@@ -214,6 +214,12 @@ export interface PlatformDriver {
   /** Platform-specific troubleshooting for `cutover doctor` (the runbooks' troubleshooting sections). */
   diagnose?(): Promise<Diagnosis[]>;
 
+  /**
+   * What would keep `release` from starting, checked by preflight before anything changes
+   * (for example a missing working directory or binary). Empty when nothing is wrong.
+   */
+  releaseProblems?(release: Release): Promise<string[]>;
+
   /** Releases connections and timers held by the driver. Does not stop the platform. */
   close(): Promise<void>;
 }

@@ -1,5 +1,16 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
-import { DURATION_LIMITS, durationField, hostPortField, parseHostPort } from '../config/fields.ts';
+import { byteSizeField, DURATION_LIMITS, durationField, hostPortField, parseByteSize, parseHostPort } from '../config/fields.ts';
+
+/** `10.0.0.7`, `::1`, `10.0.0.0/8`, `fd00::/8`. */
+function isAddressOrRange(entry: string): boolean {
+  const [address, bits, extra] = entry.split('/');
+  const family = isIP(address ?? '');
+  if (family === 0 || extra !== undefined) return false;
+  if (bits === undefined) return true;
+  const n = Number(bits);
+  return /^\d+$/.test(bits) && n <= (family === 6 ? 128 : 32);
+}
 import { parseDuration } from '../config/duration.ts';
 
 export const routerConfigSchema = z.object({
@@ -8,6 +19,10 @@ export const routerConfigSchema = z.object({
   metrics: hostPortField('Optional listener serving GET /metrics for Prometheus to scrape.').optional(),
   drainTimeout: durationField('How long requests in flight on the old color may finish after a switch; later they get a 504.').default('30s'),
   maxPause: durationField('How long a paused router holds requests before releasing them.', DURATION_LIMITS.optionalWait).default('10s'),
+  trustedProxies: z.array(z.string().refine(isAddressOrRange, { message: 'expected an IP address or CIDR range, e.g. 10.0.0.0/8' })).default([])
+    .describe('Addresses or CIDR ranges (10.0.0.0/8, ::1) of proxies in front of the router. Their X-Forwarded-*, Forwarded and X-Real-IP are kept and appended to; from anyone else those headers are replaced with the peer address.'),
+  maxRequestBody: byteSizeField('Request bodies larger than this get 413 Payload Too Large. Off by default.', 1).optional(),
+  maxConnections: z.number().int().min(1).optional().describe('Most client connections per listener; more are closed at once. Off by default.'),
 }).strict().describe('The local router (local platform only).');
 
 export type RouterConfigInput = z.input<typeof routerConfigSchema>;
@@ -18,6 +33,9 @@ export interface ResolvedRouterConfig {
   readonly metrics?: { host: string; port: number };
   readonly drainTimeoutMs: number;
   readonly maxPauseMs: number;
+  readonly trustedProxies: readonly string[];
+  readonly maxRequestBodyBytes?: number;
+  readonly maxConnections?: number;
 }
 
 export function normalizeRouter(input: z.output<typeof routerConfigSchema>): ResolvedRouterConfig {
@@ -27,5 +45,8 @@ export function normalizeRouter(input: z.output<typeof routerConfigSchema>): Res
     metrics: input.metrics ? parseHostPort(input.metrics) : undefined,
     drainTimeoutMs: parseDuration(input.drainTimeout),
     maxPauseMs: parseDuration(input.maxPause),
+    trustedProxies: input.trustedProxies,
+    maxRequestBodyBytes: input.maxRequestBody === undefined ? undefined : parseByteSize(input.maxRequestBody)!,
+    maxConnections: input.maxConnections,
   };
 }

@@ -26,23 +26,54 @@ describe('upstreamRequestHead', () => {
       ['x-forwarded-for', '10.0.0.7'],
       ['x-forwarded-proto', 'http'],
       ['x-forwarded-host', 'shop.example'],
+      ['x-real-ip', '10.0.0.7'],
+      ['forwarded', 'for=10.0.0.7;host=shop.example;proto=http'],
     ]);
     assert.equal(hasBody, false);
   });
 
-  test('appends the client to an existing X-Forwarded-For chain and replaces proto/host', () => {
-    const { headers } = upstreamRequestHead([
-      'X-Forwarded-For', '203.0.113.9',
-      'x-forwarded-for', '198.51.100.2',
-      'X-Forwarded-Proto', 'https',
-      'X-Forwarded-Host', 'spoofed.example',
-      'Host', 'a.test:8080',
-    ], '::ffff:127.0.0.1', false);
+  const spoofed = [
+    'X-Forwarded-For', '203.0.113.9',
+    'x-forwarded-for', '198.51.100.2',
+    'X-Forwarded-Proto', 'https',
+    'X-Forwarded-Host', 'spoofed.example',
+    'Forwarded', 'for=203.0.113.9;proto=https',
+    'X-Real-IP', '203.0.113.9',
+    'Host', 'a.test:8080',
+  ];
+
+  test('from an untrusted peer, every forwarded header is replaced with what the router saw', () => {
+    const { headers } = upstreamRequestHead(spoofed, '::ffff:127.0.0.1', false);
     const map = new Map(pairs(headers));
-    assert.equal(map.get('x-forwarded-for'), '203.0.113.9, 198.51.100.2, 127.0.0.1');
+    assert.equal(map.get('x-forwarded-for'), '127.0.0.1');
     assert.equal(map.get('x-forwarded-proto'), 'http');
     assert.equal(map.get('x-forwarded-host'), 'a.test:8080');
-    assert.equal(headers.filter((h) => h.toLowerCase() === 'x-forwarded-host').length, 1);
+    assert.equal(map.get('x-real-ip'), '127.0.0.1');
+    assert.equal(map.get('forwarded'), 'for=127.0.0.1;host="a.test:8080";proto=http');
+    for (const name of ['x-forwarded-for', 'x-forwarded-host', 'forwarded', 'x-real-ip']) {
+      assert.equal(headers.filter((h) => h.toLowerCase() === name).length, 1, name);
+    }
+  });
+
+  test('from a trusted proxy, the chain is appended to and its proto, host and real IP are kept', () => {
+    const { headers } = upstreamRequestHead(spoofed, '::1', false, { trustedPeer: true });
+    const map = new Map(pairs(headers));
+    assert.equal(map.get('x-forwarded-for'), '203.0.113.9, 198.51.100.2, ::1');
+    assert.equal(map.get('x-forwarded-proto'), 'https');
+    assert.equal(map.get('x-forwarded-host'), 'spoofed.example');
+    assert.equal(map.get('x-real-ip'), '203.0.113.9');
+    assert.equal(map.get('forwarded'), 'for=203.0.113.9;proto=https, for="[::1]";host="a.test:8080";proto=http');
+  });
+
+  test('Connection: close, Host does not strip Host', () => {
+    const { headers } = upstreamRequestHead(['Host', 'shop.example', 'Connection', 'close, Host'], '10.0.0.7', false);
+    assert.equal(new Map(pairs(headers)).get('host'), 'shop.example');
+  });
+
+  test('a request without Host gets the default host; an absolute-form target replaces it', () => {
+    assert.equal(new Map(pairs(upstreamRequestHead([], '10.0.0.7', false, { defaultHost: '127.0.0.1:8080' }).headers)).get('host'), '127.0.0.1:8080');
+    const absolute = new Map(pairs(upstreamRequestHead(['Host', 'other.example'], '10.0.0.7', false, { hostOverride: 'shop.example' }).headers));
+    assert.equal(absolute.get('host'), 'shop.example');
   });
 
   test('notices a body from Content-Length or Transfer-Encoding', () => {

@@ -59,23 +59,57 @@ function clientAddress(remote: string | undefined): string {
   return remote.startsWith('::ffff:') ? remote.slice(7) : remote;
 }
 
+/** RFC 7239 node: IPv6 addresses are bracketed and quoted. */
+function forwardedNode(address: string): string {
+  return address.includes(':') ? `"[${address}]"` : address;
+}
+
+/** RFC 7239 value: a token, or a quoted string when it holds other characters. */
+function forwardedValue(value: string): string {
+  return /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(value) ? value : `"${value.replace(/["\\]/g, '\\$&')}"`;
+}
+
+/** How to rewrite one request head; every field is optional. */
+export interface UpstreamHeadOptions {
+  /**
+   * The peer is a proxy we trust (router.trustedProxies): its X-Forwarded-*, Forwarded and
+   * X-Real-IP are kept and extended. Otherwise a client could claim any address or scheme,
+   * so they are replaced with what the router itself sees.
+   */
+  trustedPeer?: boolean;
+  /** Host to send when the request has none (HTTP/1.0): the listener's own address. */
+  defaultHost?: string;
+  /** Host that replaces the request's (an absolute-form target names it, RFC 9112 §3.2.2). */
+  hostOverride?: string;
+}
+
+/** Names a `Connection` header can never make hop-by-hop: the request is unroutable without them. */
+const PROTECTED_FROM_CONNECTION = new Set(['host', 'content-length']);
+
 /**
  * Rewrites a client's request head for the upstream.
- * - hop-by-hop headers, and any header the client's `Connection` names, are dropped;
- *   with `keepUpgrade` the `Connection: Upgrade` / `Upgrade` pair survives (WebSocket).
+ * - hop-by-hop headers, and any header the client's `Connection` names (except Host), are
+ *   dropped; with `keepUpgrade` the `Connection: Upgrade` / `Upgrade` pair survives (WebSocket).
  * - `Expect` is dropped: node's server already answered `100 Continue` to the client, and
  *   undici refuses to send the header on.
- * - `X-Forwarded-For` gets the client's address appended; `X-Forwarded-Proto` and
- *   `X-Forwarded-Host` are replaced (this listener speaks plain HTTP).
+ * - Forwarded headers: from an untrusted peer (the default) `X-Forwarded-For`, `X-Real-IP`
+ *   and `Forwarded` name only the peer, and `X-Forwarded-Proto`/`-Host` are the router's own;
+ *   from a trusted proxy the chain is appended to and its proto/host/real IP are kept.
  * `Host` is kept, so the app sees the name the client used.
  */
 export function upstreamRequestHead(
   raw: readonly string[],
   remoteAddress: string | undefined,
   keepUpgrade: boolean,
+  options: UpstreamHeadOptions = {},
 ): UpstreamRequestHead {
+  const trusted = options.trustedPeer === true;
   let headers: string[] = [];
   let forwardedFor: string | undefined;
+  let forwarded: string | undefined;
+  let forwardedProto: string | undefined;
+  let forwardedHost: string | undefined;
+  let realIp: string | undefined;
   let host: string | undefined;
   let upgrade: string | undefined;
   let named: string[] | null = null;
@@ -95,13 +129,24 @@ export function upstreamRequestHead(
     }
     switch (lower) {
       case 'x-forwarded-for':
-        forwardedFor = forwardedFor === undefined ? value : `${forwardedFor}, ${value}`;
+        if (trusted) forwardedFor = forwardedFor === undefined ? value : `${forwardedFor}, ${value}`;
+        continue;
+      case 'forwarded':
+        if (trusted) forwarded = forwarded === undefined ? value : `${forwarded}, ${value}`;
         continue;
       case 'x-forwarded-proto':
+        if (trusted && forwardedProto === undefined) forwardedProto = value;
+        continue;
       case 'x-forwarded-host':
+        if (trusted && forwardedHost === undefined) forwardedHost = value;
+        continue;
+      case 'x-real-ip':
+        if (trusted && realIp === undefined) realIp = value;
+        continue;
       case 'expect':
         continue;
       case 'host':
+        if (options.hostOverride !== undefined) continue;
         host = value;
         break;
       case 'content-length':
@@ -111,13 +156,26 @@ export function upstreamRequestHead(
     headers.push(name, value);
   }
 
-  if (named !== null) headers = stripNamed(headers, named);
+  if (named !== null) {
+    const strip = named.filter((n) => !PROTECTED_FROM_CONNECTION.has(n));
+    if (strip.length) headers = stripNamed(headers, strip);
+  }
+  if (options.hostOverride !== undefined) {
+    host = options.hostOverride;
+    headers.unshift('host', host);
+  } else if (host === undefined && options.defaultHost !== undefined) {
+    host = options.defaultHost;
+    headers.unshift('host', host);
+  }
   const client = clientAddress(remoteAddress);
+  const hop = `for=${forwardedNode(client)}${host !== undefined ? `;host=${forwardedValue(host)}` : ''};proto=http`;
   headers.push(
     'x-forwarded-for', forwardedFor === undefined ? client : `${forwardedFor}, ${client}`,
-    'x-forwarded-proto', 'http',
+    'x-forwarded-proto', forwardedProto ?? 'http',
   );
-  if (host !== undefined) headers.push('x-forwarded-host', host);
+  const publicHost = forwardedHost ?? host;
+  if (publicHost !== undefined) headers.push('x-forwarded-host', publicHost);
+  headers.push('x-real-ip', realIp ?? client, 'forwarded', forwarded === undefined ? hop : `${forwarded}, ${hop}`);
   if (keepUpgrade && upgrade !== undefined) headers.push('connection', 'Upgrade', 'upgrade', upgrade);
   return { headers, hasBody };
 }

@@ -1,4 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { Transform, type TransformCallback } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { Color } from '../core/types.ts';
 import { downstreamResponseHeaders, upstreamRequestHead, type UpstreamRequestHead } from './hop-by-hop.ts';
@@ -20,6 +22,48 @@ const EXCHANGE = Symbol('cutover.exchange');
  */
 function onResponseClose(this: ServerResponse & { [EXCHANGE]?: ProxyExchange }): void {
   this[EXCHANGE]?.clientClosed();
+}
+
+/** Per-listener rules at the edge, shared by every exchange of one router. */
+export interface EdgePolicy {
+  /** True when the peer at this address is a proxy whose forwarded headers we keep. */
+  isTrustedPeer(address: string | undefined): boolean;
+  /** Largest request body accepted, in bytes; larger ones get 413. Undefined: no limit. */
+  maxRequestBodyBytes?: number;
+}
+
+export const OPEN_EDGE: EdgePolicy = { isTrustedPeer: () => false };
+
+class BodyTooLarge extends Error {
+  readonly code = 'CUTOVER_BODY_TOO_LARGE';
+}
+
+/** Passes a chunked body through while counting it; errors once it exceeds `limit` bytes. */
+class BodyLimit extends Transform {
+  #seen = 0;
+  readonly #limit: number;
+  exceeded = false;
+  constructor(limit: number) {
+    super();
+    this.#limit = limit;
+  }
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.#seen += chunk.length;
+    if (this.#seen > this.#limit) {
+      this.exceeded = true;
+      callback(new BodyTooLarge(`request body larger than ${this.#limit} bytes`));
+      return;
+    }
+    callback(null, chunk);
+  }
+}
+
+/** `host:port` of the listener a request arrived on, for requests that name no Host. */
+function listenerHost(socket: Socket): string | undefined {
+  const address = socket.localAddress;
+  if (address === undefined) return undefined;
+  const host = address.startsWith('::ffff:') ? address.slice(7) : address;
+  return host.includes(':') ? `[${host}]:${socket.localPort}` : `${host}:${socket.localPort}`;
 }
 
 /** What a proxied request tells its owner when it is over. */
@@ -64,7 +108,10 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
 
   readonly #pool: UpstreamPool;
   readonly #owner: ExchangeOwner;
-  readonly #head: UpstreamRequestHead;
+  readonly #edge: EdgePolicy;
+  #head: UpstreamRequestHead = { headers: [], hasBody: false };
+  #path = '/';
+  #body: IncomingMessage | BodyLimit | null = null;
   readonly #setCookie: string | null;
   #replica: UpstreamReplica | null = null;
   #tried: UpstreamReplica[] | null = null;
@@ -74,7 +121,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
   #clientGone = false;
   #done = false;
 
-  constructor(req: IncomingMessage, res: ServerResponse, color: Color, pool: UpstreamPool, counters: TrafficCounters, owner: ExchangeOwner, setCookie: string | null) {
+  constructor(req: IncomingMessage, res: ServerResponse, color: Color, pool: UpstreamPool, counters: TrafficCounters, owner: ExchangeOwner, setCookie: string | null, edge: EdgePolicy = OPEN_EDGE) {
     this.req = req;
     this.res = res;
     this.color = color;
@@ -83,7 +130,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
     this.#pool = pool;
     this.#owner = owner;
     this.#setCookie = setCookie;
-    this.#head = upstreamRequestHead(req.rawHeaders, req.socket.remoteAddress, false);
+    this.#edge = edge;
   }
 
   get done(): boolean {
@@ -95,12 +142,46 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
     this.counters.inFlight++;
     (this.res as ServerResponse & { [EXCHANGE]?: ProxyExchange })[EXCHANGE] = this;
     this.res.on('close', onResponseClose);
-    const url = this.req.url;
-    if (url === undefined || url.charCodeAt(0) !== 47 /* '/' */) {
-      this.#answer(400, 'bad request: the request target must be a path starting with /');
-      return;
+    const req = this.req;
+    const url = req.url;
+    let hostOverride: string | undefined;
+    if (url !== undefined && url.charCodeAt(0) === 47 /* '/' */) {
+      this.#path = url;
+    } else {
+      // Absolute form (RFC 9112 §3.2.2): its authority replaces Host, its path is what we send.
+      const target = url !== undefined && /^https?:\/\//i.test(url) ? URL.parse(url) : null;
+      if (target === null || target.host === '') {
+        this.#answer(400, 'bad request: the request target must be a path starting with / or an absolute http URL');
+        return;
+      }
+      this.#path = `${target.pathname}${target.search}`;
+      hostOverride = target.host;
+    }
+    const remote = req.socket.remoteAddress;
+    this.#head = upstreamRequestHead(req.rawHeaders, remote, false, {
+      trustedPeer: this.#edge.isTrustedPeer(remote),
+      hostOverride,
+      defaultHost: req.httpVersionMinor === 0 && req.httpVersionMajor === 1 ? listenerHost(req.socket) : undefined,
+    });
+    const limit = this.#edge.maxRequestBodyBytes;
+    if (this.#head.hasBody) {
+      this.#body = req;
+      if (limit !== undefined) {
+        const declared = req.headers['content-length'];
+        if (declared !== undefined && Number(declared) > limit) {
+          this.#tooLarge(limit);
+          return;
+        }
+        if (declared === undefined) this.#body = req.pipe(new BodyLimit(limit));
+      }
     }
     this.#attempt();
+  }
+
+  /** 413, and the connection closes: the rest of the body is never read. */
+  #tooLarge(limit: number): void {
+    this.res.shouldKeepAlive = false;
+    this.#answer(413, `payload too large: the request body is larger than the router's limit of ${limit} bytes`);
   }
 
   /**
@@ -132,10 +213,10 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
     this.#replica = replica;
     replica.inFlight++;
     replica.dispatcher.dispatch({
-      path: this.req.url!,
+      path: this.#path,
       method: this.req.method as Dispatcher.HttpMethod,
       headers: this.#head.headers,
-      body: this.#head.hasBody ? this.req : null,
+      body: this.#body,
     }, this);
   }
 
@@ -215,6 +296,15 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
       this.#finish(CLIENT_CLOSED_STATUS);
       return;
     }
+    if (this.#body instanceof BodyLimit && this.#body.exceeded) {
+      if (this.res.headersSent) {
+        this.res.destroy();
+        this.#finish(413);
+      } else {
+        this.#tooLarge(this.#edge.maxRequestBodyBytes!);
+      }
+      return;
+    }
     if (!this.res.headersSent && replica !== null && this.#canRetry(err)) {
       if (isConnectFailure(err)) replica.markUnreachable();
       (this.#tried ??= []).push(replica);
@@ -231,9 +321,10 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
     this.counters.upstreamErrors++;
     const code = (err as { code?: string }).code;
     if (code === 'UND_ERR_HEADERS_TIMEOUT') {
-      this.#answer(504, `gateway timeout: ${this.color} replica ${replica?.origin ?? '?'} sent no response headers in time`);
+      // No internal address in an answer a client reads: the replica is named by color only.
+      this.#answer(504, `gateway timeout: a ${this.color} replica sent no response headers in time`);
     } else {
-      this.#answer(502, `bad gateway: ${this.color} replica ${replica?.origin ?? '?'} failed: ${code ?? err.message}`);
+      this.#answer(502, `bad gateway: a ${this.color} replica failed: ${code ?? 'error'}`);
     }
   }
 

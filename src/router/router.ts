@@ -6,7 +6,8 @@ import { COLORS, otherColor, type Color } from '../core/types.ts';
 import { DrainWatch, type DrainReport } from './drain-watch.ts';
 import { renderMaintenancePage, type MaintenancePage, type MaintenanceState } from './maintenance-page.ts';
 import { PauseGate } from './pause-gate.ts';
-import { ProxyExchange, sendRouterAnswer, type ExchangeOwner } from './proxy-request.ts';
+import { answerParseErrorsInOrder, edgePolicy } from './client-edge.ts';
+import { ProxyExchange, sendRouterAnswer, type EdgePolicy, type ExchangeOwner } from './proxy-request.ts';
 import { RouterMetrics, STATUS_CLASSES, type ListenerName, type StatusClass, type TrafficCounters } from './router-metrics.ts';
 import { TrafficSplit, type SplitConfig } from './traffic-split.ts';
 import { UpstreamPool, type ReplicaStats } from './upstream-pool.ts';
@@ -37,6 +38,12 @@ export interface RouterOptions {
   upstreamHeadersTimeoutMs?: number;
   /** Longest silence inside an upstream response body; default 0 (none), so long polls and streams work. */
   upstreamBodyTimeoutMs?: number;
+  /** Addresses or CIDR ranges of proxies whose X-Forwarded-*, Forwarded and X-Real-IP are kept; default none. */
+  trustedProxies?: readonly string[];
+  /** Request bodies larger than this get 413; default no limit. */
+  maxRequestBodyBytes?: number;
+  /** Most client connections per listener; more are closed at once. Default no limit. */
+  maxConnections?: number;
 }
 
 /** What `switchTo` did. `drained` settles once the old color's requests finished or timed out. */
@@ -142,6 +149,7 @@ export class Router implements ExchangeOwner {
   readonly #pools: Record<Color, UpstreamPool>;
   readonly #metrics: RouterMetrics;
   readonly #gate: PauseGate;
+  readonly #edge: EdgePolicy;
   /** Main-listener requests in flight per color: what a switch drains. */
   readonly #inFlight: Record<Color, Set<ProxyExchange>> = { blue: new Set(), green: new Set() };
   readonly #tunnels = new Set<WebSocketTunnel>();
@@ -159,6 +167,7 @@ export class Router implements ExchangeOwner {
     this.#metrics = metrics;
     this.#pools = pools;
     this.#gate = new PauseGate(options.maxPauseMs ?? DEFAULT_MAX_PAUSE_MS);
+    this.#edge = edgePolicy(options.trustedProxies ?? [], options.maxRequestBodyBytes);
   }
 
   /**
@@ -182,7 +191,10 @@ export class Router implements ExchangeOwner {
     let router: Router | undefined;
     const metrics = new RouterMetrics(() => router?.live ?? null, (color) => router?.oldestInFlightSeconds(color) ?? 0);
 
+    edgePolicy(options.trustedProxies ?? [], undefined); // throws on a bad entry before anything binds
     const main = createServer({ noDelay: true });
+    answerParseErrorsInOrder(main);
+    if (options.maxConnections !== undefined) main.maxConnections = options.maxConnections;
     const servers: Server[] = [main];
     const address: { main: string; preview?: string; metrics?: string } = { main: '' };
     try {
@@ -190,6 +202,8 @@ export class Router implements ExchangeOwner {
       let preview: Server | undefined;
       if (options.preview) {
         preview = createServer({ noDelay: true });
+        answerParseErrorsInOrder(preview);
+        if (options.maxConnections !== undefined) preview.maxConnections = options.maxConnections;
         servers.push(preview);
         address.preview = await listen(preview, 'router.preview', options.preview);
       }
@@ -301,13 +315,18 @@ export class Router implements ExchangeOwner {
    *   traffic but has no upstreams; CutoverError('usage') for bad weights or names.
    */
   setSplit(split: SplitConfig): void {
+    this.#split = this.validateSplit(split);
+  }
+
+  /** What `setSplit` would enforce, without enforcing it; throws as `setSplit` does. */
+  validateSplit(split: SplitConfig): TrafficSplit {
     const live = this.#live;
     if (live === null) throw new CutoverError('refused', 'cannot split traffic: no color is live yet');
     const next = new TrafficSplit(split, live);
     if (next.usesCanary && this.#pools[next.canary].size === 0) {
       throw new CutoverError('refused', `cannot split traffic: ${next.canary} has no upstreams`, { details: { color: next.canary } });
     }
-    this.#split = next;
+    return next;
   }
 
   /** Sends all main-listener traffic to the live color again. Idempotent. */
@@ -419,7 +438,7 @@ export class Router implements ExchangeOwner {
       this.#routerAnswer(res, color, 'main', 503, `service unavailable: live color ${color} has no upstreams`);
       return;
     }
-    const exchange = new ProxyExchange(req, res, color, pool, this.#metrics.counters(color, 'main'), this, setCookie);
+    const exchange = new ProxyExchange(req, res, color, pool, this.#metrics.counters(color, 'main'), this, setCookie, this.#edge);
     this.#inFlight[color].add(exchange);
     exchange.start();
   }
@@ -435,7 +454,7 @@ export class Router implements ExchangeOwner {
       this.#routerAnswer(res, color, 'preview', 503, `service unavailable: preview color ${color} has no upstreams`);
       return;
     }
-    new ProxyExchange(req, res, color, pool, this.#metrics.counters(color, 'preview'), this, null).start();
+    new ProxyExchange(req, res, color, pool, this.#metrics.counters(color, 'preview'), this, null, this.#edge).start();
   }
 
   #routerAnswer(res: ServerResponse, color: Color | 'none', listener: ListenerName, status: number, text: string): void {

@@ -1,5 +1,6 @@
 import { connect } from 'node:net';
 import { Pool } from 'undici';
+import { earlyResponseConnector } from './early-response-socket.ts';
 
 /** Connection settings shared by every replica's keep-alive pool. */
 export interface ReplicaPoolOptions {
@@ -48,6 +49,7 @@ export class UpstreamReplica {
       connections: options.connections,
       headersTimeout: options.headersTimeoutMs,
       bodyTimeout: options.bodyTimeoutMs,
+      connect: earlyResponseConnector(),
     });
   }
 

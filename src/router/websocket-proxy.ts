@@ -71,7 +71,7 @@ export class WebSocketTunnel {
         this.#connect(requestHead, head, pool, [...tried, replica]);
         return;
       }
-      refuseUpgrade(this.#client, 502, 'Bad Gateway', `bad gateway: ${this.color} replica ${replica.origin} failed: ${(err as { code?: string }).code ?? err.message}`);
+      refuseUpgrade(this.#client, 502, 'Bad Gateway', `bad gateway: a ${this.color} replica failed: ${(err as { code?: string }).code ?? 'error'}`);
       this.close();
     };
     upstream.once('error', onConnectError);

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { hostname } from 'node:os';
-import { openSync, closeSync, mkdirSync, existsSync, statSync, readFileSync } from 'node:fs';
+import { openSync, closeSync, mkdirSync, existsSync, readFileSync, statSync, writeFileSync, chmodSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/load.ts';
@@ -9,6 +10,9 @@ import { CutoverError } from '../../core/errors.ts';
 import { AdminClient } from '../../drivers/local/admin-client.ts';
 import { Daemon } from '../../drivers/local/daemon.ts';
 import { readDaemonSnapshot } from '../../drivers/local/daemon-state.ts';
+import { findReplicaProcesses, stopReplicaProcesses } from '../../drivers/local/orphan-replicas.ts';
+import { defaultUnitDir, renderSystemdUnit, unitName } from '../../drivers/local/systemd-unit.ts';
+import type { RestoreReport } from '../../drivers/local/daemon.ts';
 import { FileStateStore } from '../../drivers/local/file-store.ts';
 import { isProcessAlive } from '../../drivers/local/process-alive.ts';
 import { localPaths } from '../../drivers/local/paths.ts';
@@ -25,24 +29,104 @@ function requireLocal(config: ResolvedConfig): void {
 }
 
 /** Starts the router and supervisor in this process and serves until a signal or `cutover down`. */
-export async function runDaemonInForeground(config: ResolvedConfig): Promise<Daemon> {
+export async function runDaemonInForeground(config: ResolvedConfig, options: { fresh?: boolean } = {}): Promise<Daemon> {
+  const local = config.platform.kind === 'local' ? config.platform : null;
+  // stderr is daemon.log (or the journal): a full disk under it must not kill the router.
+  process.stderr.on('error', () => {});
+  process.stdout.on('error', () => {});
   const daemon = await Daemon.start({
     stateDir: config.stateDir,
-    router: { listen: config.router.listen, preview: config.router.preview, metrics: config.router.metrics, drainTimeoutMs: config.router.drainTimeoutMs, maxPauseMs: config.router.maxPauseMs },
+    router: { listen: config.router.listen, preview: config.router.preview, metrics: config.router.metrics, drainTimeoutMs: config.router.drainTimeoutMs, maxPauseMs: config.router.maxPauseMs,
+      trustedProxies: config.router.trustedProxies, maxRequestBodyBytes: config.router.maxRequestBodyBytes, maxConnections: config.router.maxConnections },
     maintenance: { pageFile: config.maintenance.pageFile, retryAfterSec: config.maintenance.retryAfterSec },
-    readyTimeoutMs: config.platform.kind === 'local' ? config.platform.readyTimeoutMs : 60_000,
+    readyTimeoutMs: local?.readyTimeoutMs ?? 60_000,
+    releaseEnv: local?.env,
+    health: config.health,
+    logs: local?.logs,
+    restore: !options.fresh,
   });
   await attachDashboard(daemon, config);
+  daemon.restoring.then(() => recordRestore(config, daemon.restoreReport)).catch(() => {});
   return daemon;
+}
+
+/**
+ * `down` recorded every color as retired. When `up` brought the live release back and it
+ * passed its checks, the record says so again, so `status` and the next deploy see it live.
+ */
+async function recordRestore(config: ResolvedConfig, report: RestoreReport | null): Promise<void> {
+  if (!report || report.state !== 'live') return;
+  const store = new FileStateStore(config.stateDir);
+  const state = await store.load();
+  if (!state || state.live !== null || state.colors[report.color].version !== report.version) return;
+  state.live = report.color;
+  state.colors[report.color].state = 'live';
+  await store.save(state);
+  await store.appendHistory({ at: new Date().toISOString(), operationId: 'up', kind: 'maintenance', event: 'finished', live: { color: report.color, version: report.version }, message: `cutover up: brought back ${report.color} (${report.version}) after its health checks: ${report.detail}` });
+}
+
+/** The last lines a failed daemon wrote to its log since `offset`: the reason it did not start. */
+function logTail(path: string, offset: number): string {
+  try {
+    const text = readFileSync(path, 'utf8').slice(offset);
+    const lines = text.split('\n').map((l) => l.trim()).filter(Boolean);
+    return lines.slice(-5).join('\n');
+  } catch {
+    return '';
+  }
+}
+
+function writeSystemdUnit(config: ResolvedConfig, g: { json?: boolean }, dir?: string): number {
+  const system = process.getuid?.() === 0;
+  const unitDir = dir ?? defaultUnitDir(system);
+  const name = unitName(config.app);
+  const path = join(unitDir, name);
+  mkdirSync(unitDir, { recursive: true });
+  writeFileSync(path, renderSystemdUnit({
+    app: config.app, node: process.execPath, bin: BIN, configPath: config.configPath, workingDirectory: config.baseDir,
+    system, user: process.env.SUDO_USER,
+  }));
+  chmodSync(path, 0o644);
+  const ctl = system ? 'systemctl' : 'systemctl --user';
+  if (g.json) printJson({ unit: path, name, enable: `${ctl} daemon-reload && ${ctl} enable --now ${name}` });
+  else {
+    process.stderr.write(`wrote ${path}\nenable it (starts now and at every boot; stop a running \`cutover up\` first with \`cutover down\`):\n  ${ctl} daemon-reload && ${ctl} enable --now ${name}\n`);
+    if (!system) process.stderr.write(`a user unit runs at boot only with lingering on: loginctl enable-linger ${process.env.USER ?? '$USER'}\n`);
+  }
+  return 0;
+}
+
+/** Prints where the daemon listens; when it is bringing back the last live release, waits for the verdict. */
+async function reportStarted(client: AdminClient, g: { json?: boolean }, logPath: string): Promise<number> {
+  type Status = { pid: number; addresses: { main: string; preview?: string }; restore: RestoreReport | null; notes?: string[] };
+  let status = await client.call<Status>('GET', '/status');
+  for (const note of status.notes ?? []) if (!g.json) process.stderr.write(`warning: ${note}\n`);
+  if (status.restore?.state === 'checking' && !g.json) process.stderr.write(`bringing back ${status.restore.color} (${status.restore.version}): health checks before it takes traffic...\n`);
+  while (status.restore?.state === 'checking') {
+    await new Promise((r) => setTimeout(r, 200));
+    status = await client.call<Status>('GET', '/status');
+  }
+  if (g.json) printJson(status);
+  else {
+    process.stderr.write(`cutover daemon started (pid ${status.pid}): live ${status.addresses.main}, preview ${status.addresses.preview ?? '-'}; logs in ${logPath}\n`);
+    const r = status.restore;
+    if (r?.state === 'live') process.stderr.write(`brought back ${r.color} (${r.version}), now live: ${r.detail}\n`);
+    if (r?.state === 'failed') process.stderr.write(`warning: ${r.color} (${r.version}) was not brought back: ${r.detail}; the router answers 503 until a deploy\n`);
+  }
+  return 0;
 }
 
 export function registerUpDown(program: Command, globals: Globals): void {
   program.command('up').description('start the local daemon (router and process supervisor) in the background')
     .option('--foreground', 'stay attached; Ctrl-C stops everything')
-    .action(async (options: { foreground?: boolean }) => {
+    .option('--fresh', 'do not bring back the release that was live before `down` or a reboot')
+    .option('--systemd', 'write a systemd unit that runs the daemon at boot, instead of starting it')
+    .option('--unit-dir <dir>', 'with --systemd: where to write the unit (default /etc/systemd/system as root, else ~/.config/systemd/user)')
+    .action(async (options: { foreground?: boolean; fresh?: boolean; systemd?: boolean; unitDir?: string }) => {
       const g = globals();
       const config = loadConfig(g.config);
       requireLocal(config);
+      if (options.systemd) return writeSystemdUnit(config, g, options.unitDir);
       const paths = localPaths(config.stateDir);
       const client = new AdminClient(paths.socket);
       try {
@@ -56,18 +140,24 @@ export function registerUpDown(program: Command, globals: Globals): void {
         await client.close();
       }
       if (options.foreground) {
-        const daemon = await runDaemonInForeground(config);
+        const daemon = await runDaemonInForeground(config, { fresh: options.fresh });
         const stop = () => void daemon.shutdown();
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
         process.stderr.write(`cutover daemon ${process.pid}${daemon.restored ? ' (restored previous state)' : ''}: live ${daemon.router.address.main}, preview ${daemon.router.address.preview ?? '-'}\n`);
+        void daemon.restoring.then(() => {
+          const r = daemon.restoreReport;
+          if (r) process.stderr.write(r.state === 'live' ? `cutover daemon: brought back ${r.color} (${r.version}): ${r.detail}\n` : `cutover daemon: ${r.color} (${r.version}) not brought back: ${r.detail}\n`);
+        });
         await new Promise<void>((resolve) => { daemon.onShutdown = resolve; });
         return 0;
       }
-      mkdirSync(config.stateDir, { recursive: true });
-      const logStart = existsSync(paths.daemonLog) ? statSync(paths.daemonLog).size : 0;
-      const log = openSync(paths.daemonLog, 'a');
-      const child = spawn(process.execPath, [BIN, 'up', '--foreground', '--config', config.configPath], {
+      mkdirSync(config.stateDir, { recursive: true, mode: 0o700 });
+      chmodSync(config.stateDir, 0o700);
+      const log = openSync(paths.daemonLog, 'a', 0o600);
+      let logOffset = 0;
+      try { logOffset = statSync(paths.daemonLog).size; } catch { /* new file */ }
+      const child = spawn(process.execPath, [BIN, 'up', '--foreground', '--config', config.configPath, ...(options.fresh ? ['--fresh'] : [])], {
         detached: true,
         stdio: ['ignore', log, log],
         cwd: config.baseDir,
@@ -79,18 +169,13 @@ export function registerUpDown(program: Command, globals: Globals): void {
         const deadline = Date.now() + START_TIMEOUT_MS;
         while (Date.now() < deadline) {
           if (child.exitCode !== null || child.signalCode !== null) break;
-          if (await watcher.isUp()) {
-            const status = await watcher.call<{ pid: number; addresses: { main: string; preview?: string } }>('GET', '/status');
-            if (g.json) printJson(status);
-            else process.stderr.write(`cutover daemon started (pid ${status.pid}): live ${status.addresses.main}, preview ${status.addresses.preview ?? '-'}; logs in ${paths.daemonLog}\n`);
-            return 0;
-          }
+          if (await watcher.isUp()) return await reportStarted(watcher, g, paths.daemonLog);
           await new Promise((r) => setTimeout(r, 100));
         }
       } finally {
         await watcher.close();
       }
-      if (child.exitCode !== null || child.signalCode !== null) throw daemonStartError(child.exitCode, child.signalCode, paths.daemonLog, logStart);
+      if (child.exitCode !== null || child.signalCode !== null) throw daemonStartError(child.exitCode, child.signalCode, paths.daemonLog, logOffset);
       throw new CutoverError('unreachable', `the daemon did not start within ${START_TIMEOUT_MS / 1000}s; see ${paths.daemonLog}`);
     });
 
@@ -112,13 +197,12 @@ export function registerUpDown(program: Command, globals: Globals): void {
           await client.call('POST', '/shutdown');
           const deadline = Date.now() + 60_000;
           while (isProcessAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-        } else if (snapshot) {
-          // The daemon died: stop what it left behind so nothing keeps running unmanaged.
-          for (const color of COLORS) {
-            for (const replica of snapshot.colors[color]?.replicas ?? []) {
-              if (replica.pid && isProcessAlive(replica.pid)) try { process.kill(-replica.pid, 'SIGTERM'); } catch { /* gone */ }
-            }
-          }
+        } else {
+          // The daemon died: stop what it left behind so nothing keeps running unmanaged,
+          // whether or not its record survived (replicas carry a marker of this directory).
+          const recorded = COLORS.flatMap((c) => snapshot?.colors[c]?.replicas ?? []).map((r) => r.pid).filter((p): p is number => p !== null && isProcessAlive(p));
+          const pids = [...new Set([...recorded, ...findReplicaProcesses(config.stateDir)])];
+          if (pids.length) await stopReplicaProcesses(pids, 10_000);
         }
         // Everything is stopped: the record must not claim anything is live.
         const state = await store.load();

@@ -7,6 +7,9 @@ export async function preflight(ctx: OperationContext, force: boolean): Promise<
   await ctx.beginPhase('preflight', 'checking the platform, the live color and migrations');
   const notes: string[] = [];
   try {
+    const version = ctx.op.version;
+    const problems = version && driver.releaseProblems ? await driver.releaseProblems({ version }) : [];
+    if (problems.length) throw new PhaseFailure(`${version} cannot start: ${problems.join('; ')}`);
     const status = await driver.status();
     const live = ctx.state.live;
     if (live) {

@@ -1,15 +1,20 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { unlink, chmod } from 'node:fs/promises';
-import { CutoverError, isCutoverError } from '../../core/errors.ts';
+import { CutoverError, isCutoverError, type ErrorCode } from '../../core/errors.ts';
 
 export type AdminHandler = (request: { method: string; path: string; params: Record<string, string>; query: URLSearchParams; body: unknown }) => Promise<unknown>;
 
 interface Route { method: string; pattern: RegExp; keys: string[]; handler: AdminHandler }
 
+const MAX_BODY_BYTES = 1_000_000;
+
+const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = { usage: 400, config: 400, 'not-found': 404, internal: 500 };
+
 /**
  * The daemon's admin API: JSON over HTTP on a unix socket under `.cutover/`, so only users who
  * can read that directory can drive the router. About ten fixed routes do not justify a web
- * framework; this is the whole dispatcher.
+ * framework; this is the whole dispatcher. It never throws: the daemon also runs the data
+ * plane, so no admin request, however malformed, may take the process down.
  */
 export class AdminServer {
   private readonly routes: Route[] = [];
@@ -25,7 +30,14 @@ export class AdminServer {
   async listen(socketPath: string): Promise<void> {
     // A socket file left by a daemon that was killed would make listen() fail with EADDRINUSE.
     await unlink(socketPath).catch(() => {});
-    this.server = createServer((req, res) => void this.dispatch(req, res));
+    this.server = createServer((req, res) => {
+      this.dispatch(req, res).catch((err) => {
+        // Only reachable when the answer itself could not be written: drop the connection.
+        res.destroy(err as Error);
+      });
+    });
+    // A client that sends garbage gets a 400 from node's parser; it must not emit an error here.
+    this.server.on('clientError', (_err, socket) => socket.destroy());
     await new Promise<void>((resolve, reject) => {
       this.server!.once('error', reject);
       this.server!.listen(socketPath, () => resolve());
@@ -42,14 +54,18 @@ export class AdminServer {
   }
 
   private async dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://admin');
-    const route = this.routes.find((r) => r.method === req.method && r.pattern.test(url.pathname));
-    if (!route) return send(res, 404, { error: { code: 'not-found', message: `no admin route ${req.method} ${url.pathname}` } });
-    const match = route.pattern.exec(url.pathname)!;
-    const params = Object.fromEntries(route.keys.map((k, i) => [k, decodeURIComponent(match[i + 1])]));
+    req.on('error', () => {});
     try {
-      const text = await readBody(req);
-      const body = text ? JSON.parse(text) : undefined;
+      // Split by hand, not with new URL(): a target such as `//x/colors` would be read as a
+      // host name, and an invalid one throws.
+      const target = req.url ?? '/';
+      const q = target.indexOf('?');
+      const url = { pathname: q < 0 ? target : target.slice(0, q), searchParams: new URLSearchParams(q < 0 ? '' : target.slice(q + 1)) };
+      const route = this.routes.find((r) => r.method === req.method && r.pattern.test(url.pathname));
+      if (!route) throw new CutoverError('not-found', `no admin route ${req.method} ${url.pathname.slice(0, 200)}`);
+      const match = route.pattern.exec(url.pathname)!;
+      const params = Object.fromEntries(route.keys.map((k, i) => [k, decodeParam(match[i + 1]!)]));
+      const body = parseJson(await readBody(req));
       const result = await route.handler({ method: req.method!, path: url.pathname, params, query: url.searchParams, body });
       if (route.pattern.source.includes('metrics') && typeof result === 'string') {
         res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(result);
@@ -57,14 +73,32 @@ export class AdminServer {
       }
       send(res, 200, result ?? { ok: true });
     } catch (err) {
-      const status = isCutoverError(err) ? (err.code === 'not-found' ? 404 : err.code === 'internal' ? 500 : 409) : 500;
-      const code = isCutoverError(err) ? err.code : 'internal';
-      send(res, status, { error: { code, message: (err as Error).message, details: isCutoverError(err) ? err.details : undefined } });
+      const code: ErrorCode = isCutoverError(err) ? err.code : 'internal';
+      const status = STATUS_BY_CODE[code] ?? 409;
+      send(res, status, { error: { code, message: (err as Error)?.message ?? String(err), details: isCutoverError(err) ? err.details : undefined } });
     }
   }
 }
 
+function decodeParam(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new CutoverError('usage', `bad percent-encoding in the request path: ${JSON.stringify(raw.slice(0, 100))}`);
+  }
+}
+
+function parseJson(text: string): unknown {
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new CutoverError('usage', `the request body is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
 function send(res: ServerResponse, status: number, body: unknown): void {
+  if (res.headersSent || res.destroyed) return;
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }).end(text);
 }
@@ -74,7 +108,7 @@ async function readBody(req: IncomingMessage): Promise<string> {
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > 1_000_000) throw new CutoverError('usage', 'admin request body too large');
+    if (size > MAX_BODY_BYTES) throw new CutoverError('usage', `admin request body larger than ${MAX_BODY_BYTES} bytes`);
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks).toString('utf8');

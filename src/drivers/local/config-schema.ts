@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { resolve } from 'node:path';
 import { byteSizeField, DURATION_LIMITS, durationField, parseByteSize } from '../../config/fields.ts';
 import { parseDuration } from '../../config/duration.ts';
+import type { LogRotationPolicy } from './log-rotation.ts';
 import type { RestartPolicy } from './release-spec.ts';
 
 /** Restarting a crashed replica sooner than this is a spin, not a backoff. */
@@ -25,6 +26,10 @@ export const localPlatformSchema = z.object({
     crashLoopAfter: z.number().int().min(1).default(3).describe('This many crashes within `window` mark the color crash-looping; it is never made live.'),
     window: durationField('The window for counting crashes.', { minMs: 1_000 }).default('60s'),
   }).strict().default({ backoff: '250ms', maxBackoff: '5s', crashLoopAfter: 3, window: '60s' }),
+  logs: z.object({
+    maxSize: byteSizeField('A replica log (and daemon.log) larger than this is rotated.', 4_096).default('10MB'),
+    keep: z.number().int().min(0).max(100).default(3).describe('Rotated files kept per log (`x.log.1` newest).'),
+  }).strict().default({ maxSize: '10MB', keep: 3 }).describe('Size cap for the logs under .cutover/: at most (keep + 1) × maxSize per replica stream.'),
 }).strict().describe('Run each color as local processes behind cutover\'s own router.');
 
 export interface ResolvedLocalPlatform {
@@ -39,6 +44,8 @@ export interface ResolvedLocalPlatform {
   readonly restart: RestartPolicy;
   /** Null when memory is not watched. */
   readonly memoryLimitBytes?: number | null;
+  /** Optional so hand-built platforms (tests) need not name it; the config always sets it. */
+  readonly logs?: LogRotationPolicy;
 }
 
 export function normalizeLocalPlatform(input: z.output<typeof localPlatformSchema>, baseDir: string): ResolvedLocalPlatform {
@@ -57,5 +64,6 @@ export function normalizeLocalPlatform(input: z.output<typeof localPlatformSchem
       crashLoopRestarts: input.restart.crashLoopAfter,
       windowMs: parseDuration(input.restart.window),
     },
+    logs: { maxBytes: parseByteSize(input.logs.maxSize)!, keep: input.logs.keep },
   };
 }

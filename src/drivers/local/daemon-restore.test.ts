@@ -48,6 +48,9 @@ test('a restarted daemon restores the live color, the weighted split and mainten
     first = null;
     writeFileSync(localPaths(stateDir).daemonState, snapshot);
     second = await Daemon.start(options);
+    // The replicas died with the first daemon: the second starts them again and checks them
+    // before they take traffic.
+    await second.restoring;
 
     assert.equal(second.restored, true);
     assert.equal(second.router.live, 'blue');

@@ -1,10 +1,16 @@
-import { mkdir, writeFile, unlink } from 'node:fs/promises';
+import { chmod, mkdir, unlink } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { waitHealthy } from '../../checks/wait-healthy.ts';
+import type { HealthPolicy } from '../../checks/types.ts';
 import { CutoverError } from '../../core/errors.ts';
 import { COLORS, otherColor, type Color } from '../../core/types.ts';
-import { Router, type RouterOptions } from '../../router/router.ts';
+import { Router, type RouterOptions, type SplitConfig } from '../../router/router.ts';
+import { flagsRequest, maintenanceRequest, parseColor, parseRequest, releaseSpecRequest, splitRequest, switchRequest } from './admin-requests.ts';
 import { AdminServer, type AdminHandler } from './admin-server.ts';
-import { writeFileAtomic } from './atomic-file.ts';
-import { readDaemonSnapshot, type DaemonSnapshot } from './daemon-state.ts';
+import { PRIVATE_DIR_MODE, writeFileAtomic } from './atomic-file.ts';
+import { readDaemonSnapshotFile, type DaemonSnapshot, type PersistedColor, type PersistedSpec } from './daemon-state.ts';
+import { startLogRotation, type LogRotationPolicy } from './log-rotation.ts';
+import { findReplicaProcesses, STATE_DIR_ENV, stopReplicaProcesses } from './orphan-replicas.ts';
 import { localPaths } from './paths.ts';
 import type { LocalReleaseSpec } from './release-spec.ts';
 import { Supervisor } from './supervisor.ts';
@@ -18,6 +24,25 @@ export interface DaemonOptions {
   maintenance: { pageFile?: string; retryAfterSec: number };
   /** How long a rolling restart waits for each new replica. */
   readyTimeoutMs: number;
+  /**
+   * The config's `platform.env`. `daemon.json` keeps only the names of a release's variables
+   * (their values may be secrets); a restarted daemon fills the values from here.
+   */
+  releaseEnv?: Readonly<Record<string, string>>;
+  /** The config's health checks: a release brought back by `up` passes them before it takes traffic. */
+  health?: HealthPolicy;
+  /** Size cap for replica logs and daemon.log; off when absent. */
+  logs?: LogRotationPolicy & { checkEveryMs?: number };
+  /** false: ignore daemon.json and start empty (`cutover up --fresh`). Replicas left running are still stopped. */
+  restore?: boolean;
+}
+
+/** What `up` brought back from the previous daemon's record, and how far it got. */
+export interface RestoreReport {
+  color: Color;
+  version: string;
+  state: 'checking' | 'live' | 'failed';
+  detail: string;
 }
 
 export interface LastSwitch {
@@ -47,78 +72,212 @@ export class Daemon {
   private persistChain: Promise<void> = Promise.resolve();
   private closed = false;
   private readonly closeHooks: Array<() => Promise<void>> = [];
+  private rotation: { stop(): void } | null = null;
   readonly restored: boolean;
+  /** Set when this daemon brought back a release that was not running; see `restoring`. */
+  restoreReport: RestoreReport | null = null;
+  /** Settles when the brought-back release is live or has failed its checks. */
+  restoring: Promise<void> = Promise.resolve();
+  /** Things found at start that the user should know: a corrupt record, orphans stopped. */
+  readonly startupNotes: string[] = [];
 
   private constructor(options: DaemonOptions, router: Router, restored: boolean) {
     this.options = options;
     this.router = router;
     this.paths = localPaths(options.stateDir);
     this.restored = restored;
-    this.supervisor = new Supervisor({ logDir: this.paths.logs, onChange: (color) => this.syncUpstreams(color) });
+    this.supervisor = new Supervisor({
+      logDir: this.paths.logs,
+      replicaEnv: { [STATE_DIR_ENV]: resolve(options.stateDir) },
+      onChange: (color) => this.syncUpstreams(color),
+    });
   }
 
   static async start(options: DaemonOptions): Promise<Daemon> {
     const paths = localPaths(options.stateDir);
-    await mkdir(options.stateDir, { recursive: true });
-    const previous = readDaemonSnapshot(paths.daemonState);
+    await mkdir(options.stateDir, { recursive: true, mode: PRIVATE_DIR_MODE });
+    // An existing directory keeps its old mode through mkdir: tighten it, it holds secrets.
+    await chmod(options.stateDir, PRIVATE_DIR_MODE);
+    const read = options.restore === false ? { kind: 'missing' as const } : readDaemonSnapshotFile(paths.daemonState, { moveAsideCorrupt: true });
+    const notes: string[] = [];
+    if (read.kind === 'corrupt') {
+      notes.push(`${paths.daemonState} could not be read (${read.reason})${read.movedTo ? `; kept as ${read.movedTo}` : ''}; starting without it`);
+    }
+    const previous = read.kind === 'ok' ? read.snapshot : null;
     const router = await Router.start(options.router);
     const daemon = new Daemon(options, router, previous !== null);
-    if (previous) await daemon.restore(previous);
-    daemon.registerRoutes();
-    await daemon.admin.listen(paths.socket);
-    await writeFile(paths.daemonPid, String(process.pid));
-    await daemon.persist();
+    daemon.startupNotes.push(...notes);
+    try {
+      if (previous) daemon.restore(previous);
+      await daemon.stopOrphans();
+      daemon.registerRoutes();
+      await daemon.admin.listen(paths.socket);
+      await writeFileAtomic(paths.daemonPid, String(process.pid));
+      await daemon.persist();
+    } catch (err) {
+      // Replicas keep running and the old record stays: the next `up` adopts them (or, for
+      // ones started here and not recorded, stops them as orphans).
+      daemon.closed = true;
+      await daemon.admin.close().catch(() => {});
+      await daemon.router.close().catch(() => {});
+      throw err;
+    }
+    if (options.logs) daemon.rotation = startLogRotation([paths.logs, options.stateDir], options.logs, options.logs.checkEveryMs ?? 2_000);
+    for (const note of daemon.startupNotes) daemon.warn(note);
     return daemon;
   }
 
-  /** Serves again what the previous daemon served: adopts live replicas, restarts dead ones, re-points traffic. */
-  private async restore(previous: DaemonSnapshot): Promise<void> {
-    for (const color of COLORS) {
-      const snapshot = previous.colors[color];
-      if (snapshot) this.supervisor.restore(color, snapshot);
+  /**
+   * Replicas that carry this state directory's marker but are not in the record (it was
+   * corrupt, deleted, or stale) would run forever unmanaged: nothing routes to them and
+   * `down` cannot see them. Stop them.
+   */
+  private async stopOrphans(): Promise<void> {
+    const managed = new Set(COLORS.flatMap((c) => this.supervisor.replicas(c).map((r) => r.pid)).filter((p): p is number => p !== null));
+    const orphans = findReplicaProcesses(this.options.stateDir).filter((pid) => !managed.has(pid));
+    if (orphans.length === 0) return;
+    this.startupNotes.push(`stopped ${orphans.length} replica process(es) left running without a record (pid ${orphans.join(', ')})`);
+    await stopReplicaProcesses(orphans, 10_000);
+  }
+
+  /** The env values a persisted spec lost: from the config this daemon was started with. */
+  private unredact(spec: PersistedSpec & { env?: Record<string, string> }): LocalReleaseSpec {
+    const { envKeys, ...rest } = spec;
+    const source = this.options.releaseEnv ?? {};
+    const env = Object.fromEntries(envKeys.filter((k) => k in source).map((k) => [k, source[k]!]));
+    return { ...rest, env };
+  }
+
+  /**
+   * Serves again what the previous daemon served. After a crash: adopts live replicas,
+   * restarts dead ones, re-points traffic at once (they were serving a moment ago). After
+   * `down` or a reboot: starts the live color's release again and switches to it only once
+   * it passes the health checks; until then the router answers 503 as it did before.
+   */
+  private restore(previous: DaemonSnapshot): void {
+    const colors = previous.stopped ? (previous.live ? [previous.live] : []) : COLORS;
+    let liveAdopted = true;
+    for (const color of colors) {
+      const snapshot: PersistedColor | undefined = previous.colors[color];
+      if (!snapshot) continue;
+      const replicas = previous.stopped ? snapshot.replicas.map((r) => ({ ...r, pid: null, startTime: null })) : snapshot.replicas;
+      const adopted = this.supervisor.restore(color, { spec: this.unredact(snapshot.spec), replicas });
+      if (color === previous.live && adopted < replicas.length) liveAdopted = false;
     }
     for (const color of COLORS) this.syncUpstreams(color);
-    if (previous.live && this.supervisor.replicas(previous.live).length > 0) {
-      this.router.switchTo(previous.live);
+    const live = previous.live;
+    const split = previous.split && !previous.stopped ? previous.split as SplitConfig : undefined;
+    if (live && this.supervisor.replicas(live).length > 0) {
+      if (liveAdopted) this.router.switchTo(live);
+      else this.restoring = this.bringBack(live, split);
     }
     this.updatePreview();
     if (previous.maintenance?.on) this.setMaintenance(true, previous.maintenance.message);
     // A weighted split in force before the restart stays in force: the canary was verified
     // before it got any share, and the deploy that owns it (or its resume) decides its end.
-    if (previous.split && previous.live) {
+    if (split && live && liveAdopted) {
       try {
-        this.router.setSplit(previous.split as Parameters<Router['setSplit']>[0]);
-        this.split = previous.split;
+        this.router.setSplit(split);
+        this.split = split;
       } catch {
         // The canary has no replicas any more: everyone stays on the live color.
       }
     }
   }
 
+  /**
+   * Waits for the restarted live release to accept connections and pass its health checks,
+   * then switches to it. A split in force before gets the same treatment for its canary.
+   */
+  private async bringBack(color: Color, split: SplitConfig | undefined): Promise<void> {
+    const version = this.supervisor.spec(color)?.version ?? '?';
+    const report: RestoreReport = { color, version, state: 'checking', detail: 'waiting for replicas to accept connections' };
+    this.restoreReport = report;
+    const fail = (detail: string) => { report.state = 'failed'; report.detail = detail; this.warn(`could not bring back ${color} (${version}): ${detail}`); };
+    const checked = await this.checkColor(color, (d) => { report.detail = d; });
+    if (!checked.ok) return fail(checked.detail);
+    if (this.closed) return fail('the daemon stopped');
+    // Someone deployed meanwhile: their decision stands.
+    if (this.router.live !== null) return fail(`${this.router.live} was made live meanwhile`);
+    await this.persist({ live: color, split: undefined });
+    this.router.switchTo(color);
+    this.updatePreview();
+    report.detail = checked.detail;
+    report.state = 'live';
+    if (split) {
+      const canary = otherColor(color);
+      const canaryChecked = await this.checkColor(canary, () => {});
+      if (!canaryChecked.ok || this.closed || this.router.live !== color) {
+        this.warn(`the traffic split to ${canary} was not brought back: ${canaryChecked.detail}`);
+        return;
+      }
+      try {
+        this.router.validateSplit(split);
+        await this.persist({ split });
+        this.router.setSplit(split);
+        this.split = split;
+      } catch (err) {
+        this.warn(`the traffic split to ${canary} was not brought back: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  /** Every replica of `color` accepts connections and passes the configured health checks. */
+  private async checkColor(color: Color, progress: (detail: string) => void): Promise<{ ok: boolean; detail: string }> {
+    const deadline = Date.now() + this.options.readyTimeoutMs;
+    for (;;) {
+      if (this.closed) return { ok: false, detail: 'the daemon stopped' };
+      const status = this.supervisor.status(color);
+      if (status.crashLooping) return { ok: false, detail: `crash-looping: ${status.detail ?? ''}` };
+      if (status.desired > 0 && status.ready === status.desired) break;
+      if (status.desired === 0) return { ok: false, detail: `${color} runs nothing` };
+      if (Date.now() > deadline) return { ok: false, detail: `not ready within ${this.options.readyTimeoutMs}ms: ${status.detail ?? `${status.ready}/${status.desired} ready`}` };
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const targets = this.supervisor.replicas(color).map((r) => ({ name: r.name, url: `http://127.0.0.1:${r.port}` }));
+    if (!this.options.health) return { ok: true, detail: `${targets.length} replica(s) accept connections (no health checks configured)` };
+    progress('running health checks');
+    const health = await waitHealthy(targets, this.options.health, { color });
+    return health.healthy ? { ok: true, detail: health.summary } : { ok: false, detail: `health checks failed: ${health.summary}` };
+  }
+
+  private warn(message: string): void {
+    try {
+      process.stderr.write(`cutover daemon: ${message}\n`);
+    } catch { /* a full disk under daemon.log must not stop the daemon */ }
+  }
+
   private registerRoutes(): void {
     this.admin
       .on('GET', '/status', async () => this.status())
-      .on('PUT', '/colors/:color', async ({ params, body }) => this.provision(color(params.color), body as LocalReleaseSpec))
-      .on('DELETE', '/colors/:color', async ({ params }) => this.retire(color(params.color)))
+      .on('PUT', '/colors/:color', async ({ params, body }) => this.provision(parseColor(params.color), parseRequest(releaseSpecRequest, body, 'release spec')))
+      .on('DELETE', '/colors/:color', async ({ params }) => this.retire(parseColor(params.color)))
       .on('PUT', '/colors/:color/flags', async ({ params, body }) => {
-        const { flags, rolling } = body as { flags: Record<string, unknown>; rolling: boolean };
-        return this.setFlags(color(params.color), flags, rolling);
+        const { flags, rolling } = parseRequest(flagsRequest, body, 'flags');
+        return this.setFlags(parseColor(params.color), flags, rolling);
       })
-      .on('POST', '/switch', async ({ body }) => this.switchTo(color((body as { to: string }).to)))
+      .on('POST', '/switch', async ({ body }) => this.switchTo(parseRequest(switchRequest, body, 'switch').to))
       .on('GET', '/traffic', async () => this.traffic())
       .on('PUT', '/maintenance', async ({ body }) => {
-        const { on, message } = body as { on: boolean; message?: string };
+        const { on, message } = parseRequest(maintenanceRequest, body, 'maintenance');
+        const next = on ? { on, message } : { on: false };
+        // On disk first: an acknowledged change must survive a restart.
+        await this.persist({ maintenance: next });
         this.setMaintenance(on, message);
-        await this.persist();
         return this.maintenanceState;
       })
       .on('PUT', '/split', async ({ body }) => {
-        this.split = body;
-        this.router.setSplit(body as Parameters<Router['setSplit']>[0]);
-        await this.persist();
+        const split = parseRequest(splitRequest, body, 'split');
+        // The router validates first (it refuses a canary with no upstreams), then the record,
+        // then traffic moves: a failure at either step leaves the old split in force.
+        this.router.validateSplit(split);
+        await this.persist({ split });
+        this.router.setSplit(split);
+        this.split = split;
         return { ok: true };
       })
       .on('DELETE', '/split', async () => {
+        await this.persist({ split: undefined });
         this.split = undefined;
         const ended = this.router.stats().split;
         const live = this.router.live;
@@ -126,14 +285,13 @@ export class Daemon {
         // Ending a split is a switch for the canary: from now on it gets no new request, and
         // verifyTraffic proves that against this record.
         if (ended && live) this.lastSwitch = { from: ended.canary, to: live, at: Date.now(), oldAcceptedAtSwitch: this.acceptedOnMain(ended.canary) };
-        await this.persist();
         return { ok: true };
       })
       .on('GET', '/colors/:color/events', async ({ params, query }) => {
         const since = Number(query.get('since') ?? 0);
         const waitMs = Math.min(Math.max(Number(query.get('wait') ?? 0), 0), MAX_EVENT_WAIT_MS);
         if (!Number.isFinite(since) || !Number.isFinite(waitMs)) throw new CutoverError('usage', 'since and wait must be numbers (epoch ms, ms)');
-        return this.supervisor.eventPage(color(params.color), since, waitMs);
+        return this.supervisor.eventPage(parseColor(params.color), since, waitMs);
       })
       .on('GET', '/metrics', async () => this.router.metricsText())
       .on('POST', '/shutdown', async () => {
@@ -150,6 +308,10 @@ export class Daemon {
     return {
       pid: process.pid,
       restored: this.restored,
+      restore: this.restoreReport,
+      notes: this.startupNotes,
+      /** The daemon process itself, for soak runs and `status`: memory and open handles. */
+      process: { rssBytes: process.memoryUsage.rss(), activeResources: process.getActiveResourcesInfo().length },
       live: this.router.live,
       addresses: this.router.address,
       colors,
@@ -208,6 +370,9 @@ export class Daemon {
     this.syncUpstreams(target);
     const from = this.router.live;
     if (from === target) return { from, to: target, switchedAt: this.lastSwitch?.at ?? Date.now(), unchanged: true };
+    // The record first: a switch the daemon acknowledged must be the one a restart restores,
+    // and a switch that cannot be recorded does not happen.
+    await this.persist({ live: target, split: undefined });
     const oldAcceptedAtSwitch = from ? this.acceptedOnMain(from) : 0;
     const report = this.router.switchTo(target);
     // The router ends any traffic split at a switch; keep the persisted copy in step.
@@ -216,7 +381,8 @@ export class Daemon {
     this.lastSwitch = record;
     void report.drained.then((d) => { record.drain = { completed: d.completed, timedOut: d.timedOut, durationMs: d.durationMs }; });
     this.updatePreview();
-    await this.persist();
+    // A background write queued while ours was in flight carried the old color: write again.
+    this.persistQuietly();
     return { from, to: target, switchedAt: report.switchedAt };
   }
 
@@ -250,7 +416,7 @@ export class Daemon {
     if (this.routedUrls.get(target) === key) return;
     this.routedUrls.set(target, key);
     this.router.setUpstreams(target, urls);
-    void this.persist();
+    this.persistQuietly();
   }
 
   /** The preview listener always shows the idle color, if it runs anything. */
@@ -260,17 +426,20 @@ export class Daemon {
     this.router.setPreview(this.supervisor.replicas(idle).length ? idle : null);
   }
 
-  /** Serialized, atomic: a restart always finds a complete snapshot. */
-  persist(): Promise<void> {
-    const snapshot: DaemonSnapshot = {
+  private snapshot(overrides: Partial<Pick<DaemonSnapshot, 'live' | 'maintenance' | 'split'>> = {}): DaemonSnapshot {
+    const colors: DaemonSnapshot['colors'] = {};
+    for (const [color, group] of Object.entries(this.supervisor.snapshot()) as Array<[Color, { spec: LocalReleaseSpec; replicas: PersistedColor['replicas'] }]>) {
+      const { env, ...spec } = group.spec;
+      colors[color] = { spec: { ...spec, envKeys: Object.keys(env) }, replicas: group.replicas };
+    }
+    return {
       pid: process.pid,
       live: this.router.live,
-      colors: this.supervisor.snapshot(),
+      colors,
       maintenance: this.maintenanceState,
       split: this.split,
+      ...overrides,
     };
-    this.persistChain = this.persistChain.then(() => writeFileAtomic(this.paths.daemonState, `${JSON.stringify(snapshot, null, 2)}\n`)).catch(() => {});
-    return this.persistChain;
   }
 
   /** Adds an admin route from outside the daemon's own (the dashboard's `POST /dashboard`). */
@@ -283,25 +452,43 @@ export class Daemon {
     this.closeHooks.push(hook);
   }
 
-  /** `cutover down`: stops every process and forgets them, so the next `up` starts clean. */
+  /**
+   * Serialized, atomic: a restart always finds a complete snapshot. Rejects when the write
+   * fails (a full disk), so a change is acknowledged only once it is on disk.
+   */
+  persist(overrides: Partial<Pick<DaemonSnapshot, 'live' | 'maintenance' | 'split'>> = {}): Promise<void> {
+    const snapshot = this.snapshot(overrides);
+    const write = this.persistChain.then(() => writeFileAtomic(this.paths.daemonState, `${JSON.stringify(snapshot, null, 2)}\n`));
+    this.persistChain = write.catch(() => {});
+    return write;
+  }
+
+  /** For changes nobody waits on (a replica restarted): a failure is logged, and the next write catches up. */
+  private persistQuietly(): void {
+    this.persist().catch((err) => this.warn(`could not save ${this.paths.daemonState}: ${(err as Error).message}`));
+  }
+
+  /**
+   * `cutover down`: stops every process. The record stays, marked stopped, so the next `up`
+   * brings back the release that was live (after its health checks).
+   */
   async shutdown(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     for (const hook of this.closeHooks) await hook().catch(() => {});
+    this.rotation?.stop();
+    const final: DaemonSnapshot = { ...this.snapshot(), split: undefined, stopped: true };
     await this.admin.close();
     await this.router.close();
     await this.supervisor.stopAll();
     await this.persistChain;
-    await unlink(this.paths.daemonState).catch(() => {});
+    for (const color of COLORS) final.colors[color]?.replicas.forEach((r) => { r.pid = null; r.startTime = null; });
+    await writeFileAtomic(this.paths.daemonState, `${JSON.stringify(final, null, 2)}\n`)
+      .catch((err) => this.warn(`could not save ${this.paths.daemonState}: ${(err as Error).message}`));
     await unlink(this.paths.daemonPid).catch(() => {});
     await unlink(this.paths.socket).catch(() => {});
     this.onShutdown?.();
   }
 
   onShutdown?: () => void;
-}
-
-function color(value: string): Color {
-  if (value !== 'blue' && value !== 'green') throw new CutoverError('usage', `unknown color "${value}" (expected blue or green)`);
-  return value;
 }

@@ -6,8 +6,9 @@ import type { Color, Release } from '../../core/types.ts';
 import { AdminClient } from './admin-client.ts';
 import type { ResolvedLocalPlatform } from './config-schema.ts';
 import { followLogs } from './log-files.ts';
+import { portsExposedBeyondLoopback } from './listen-scope.ts';
+import { releaseFileProblems } from './release-files.ts';
 import { localPaths } from './paths.ts';
-import { releaseFilesProblem } from './release-files.ts';
 import type { LocalReleaseSpec } from './release-spec.ts';
 
 interface DaemonStatus {
@@ -75,9 +76,14 @@ export class LocalDriver implements PlatformDriver {
     };
   }
 
+  async releaseProblems(release: Release): Promise<string[]> {
+    return releaseFileProblems(this.releaseSpec(release, {}));
+  }
+
   /**
-   * For `cutover doctor`: the files of every release the daemon runs are still there, so a
-   * restart (a crash, `up` after a reboot) can start it again.
+   * Local troubleshooting: each running color's release can still start (its directory and
+   * binary exist), and no replica listens beyond loopback, where clients could reach it
+   * around the router and around maintenance mode.
    */
   async diagnose(): Promise<Diagnosis[]> {
     let s: DaemonStatus;
@@ -87,14 +93,21 @@ export class LocalDriver implements PlatformDriver {
       return []; // doctor reports the unreachable daemon itself
     }
     const findings: Diagnosis[] = [];
-    for (const color of COLORS) {
-      const version = s.colors[color].version;
-      // Checked with the current config's cwd and command, which a restart of the next deploy uses.
-      if (!version || s.colors[color].desired === 0) continue;
-      const problem = releaseFilesProblem(this.releaseSpec({ version }, {}));
-      findings.push(problem
-        ? { check: `${color} release files`, verdict: 'problem', detail: `${color} runs ${version}${s.live === color ? ' (live)' : ''}, but ${problem}`, fix: `restore the release's files; a replica that restarts now cannot start` }
-        : { check: `${color} release files`, verdict: 'ok', detail: `${version}: ${this.releaseSpec({ version }, {}).cwd} and its program are there` });
+    const ports: number[] = [];
+    for (const color of ['blue', 'green'] as const) {
+      const c = s.colors[color];
+      if (!c.version) continue;
+      const problems = releaseFileProblems(this.releaseSpec({ version: c.version }, {}));
+      findings.push(problems.length
+        ? { check: `${color} release`, verdict: 'problem', detail: problems.join('; '), fix: 'restore the release directory, or fix platform.cwd / platform.command' }
+        : { check: `${color} release`, verdict: 'ok', detail: `${c.version}: directory and binary present` });
+      for (const r of c.replicas) ports.push(Number(new URL(r.url).port));
+    }
+    if (ports.length) {
+      const exposed = portsExposedBeyondLoopback(ports);
+      findings.push(exposed.length
+        ? { check: 'replica exposure', verdict: 'warning', detail: `replica port(s) listen beyond loopback: ${exposed.map((e) => `${e.address}:${e.port}`).join(', ')}; clients can reach them around the router and maintenance mode`, fix: 'make the app bind the HOST it is given (127.0.0.1), e.g. server.listen(process.env.PORT, process.env.HOST)' }
+        : { check: 'replica exposure', verdict: 'ok', detail: `${ports.length} replica port(s) listen on loopback only` });
     }
     return findings;
   }
@@ -102,8 +115,9 @@ export class LocalDriver implements PlatformDriver {
   async provision(color: Color, release: Release, flags: Record<string, unknown>): Promise<void> {
     const spec = this.releaseSpec(release, flags);
     // Before anything starts, so the idle color is left as it was.
-    const problem = releaseFilesProblem(spec);
-    if (problem) throw new CutoverError('operation-failed', problem, { details: { cwd: spec.cwd, command: spec.command } });
+    // Preflight checks this too; a resume re-entering at provision must not start a missing release either.
+    const problems = releaseFileProblems(spec);
+    if (problems.length) throw new CutoverError('operation-failed', problems.join('; '), { details: { cwd: spec.cwd, command: spec.command } });
     await this.client.call('PUT', `/colors/${color}`, spec);
   }
 

@@ -1,56 +1,49 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
+import type { LocalReleaseSpec } from './release-spec.ts';
+
+/** The first argv entry as the kernel will find it: a path (relative to cwd) or a name on PATH. */
+function findExecutable(command: string, cwd: string, path: string | undefined): string | null {
+  const executable = (file: string) => {
+    try {
+      if (!statSync(file).isFile()) return false;
+      accessSync(file, constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (command.includes('/')) {
+    const file = isAbsolute(command) ? command : resolve(cwd, command);
+    return executable(file) ? file : null;
+  }
+  for (const dir of (path ?? '').split(delimiter).filter(Boolean)) {
+    const file = join(dir, command);
+    if (executable(file)) return file;
+  }
+  return null;
+}
 
 /**
- * Why a local release cannot start, checked before any replica is spawned: its working
- * directory is missing, or its program is not there or not executable. Without this a missing
- * release shows up as "spawn node ENOENT" and a crash-looping color.
- * PATH is the replicas' own (platform.env may set it), else this process's: the daemon was
- * started from the same environment.
- * @returns a message naming the config field, or undefined when the release can start.
+ * What keeps a release from starting, found before anything is started: its working
+ * directory is missing or not a directory, or its binary is not there or not executable.
+ * Without this a missing directory shows up as `spawn node ENOENT` and "crash-looping".
+ * Empty when the release can be started.
  */
-export function releaseFilesProblem(spec: { version: string; cwd: string; command: readonly string[]; env: Readonly<Record<string, string>> }, env: NodeJS.ProcessEnv = process.env): string | undefined {
-  if (!isDirectory(spec.cwd)) {
-    return `the release directory ${spec.cwd} does not exist (platform.cwd, for ${spec.version}); put the release there before deploying it`;
-  }
-  const program = spec.command[0];
-  if (!program) return 'platform.command is empty';
-  if (program.includes('/')) {
-    const path = isAbsolute(program) ? program : resolve(spec.cwd, program);
-    if (!exists(path)) return `platform.command[0] "${program}" is not in ${spec.cwd} (for ${spec.version})`;
-    if (!executable(path)) return `platform.command[0] "${program}" (${path}) is not an executable file; chmod +x it, or run it through its interpreter`;
-    return undefined;
-  }
-  const dirs = (spec.env.PATH ?? env.PATH ?? '').split(delimiter).filter(Boolean);
-  if (!dirs.some((dir) => executable(join(resolve(spec.cwd, dir), program)))) {
-    return `platform.command[0] "${program}" is not on PATH (${dirs.join(delimiter) || 'empty'}); give its full path, or set PATH in platform.env`;
-  }
-  return undefined;
-}
-
-function isDirectory(path: string): boolean {
+export function releaseFileProblems(spec: Pick<LocalReleaseSpec, 'version' | 'cwd' | 'command' | 'env'>, basePath = process.env.PATH): string[] {
+  const problems: string[] = [];
+  let cwdOk = false;
   try {
-    return statSync(path).isDirectory();
+    cwdOk = statSync(spec.cwd).isDirectory();
+    if (!cwdOk) problems.push(`release ${spec.version}: platform.cwd ${spec.cwd} is not a directory`);
   } catch {
-    return false;
+    problems.push(`release ${spec.version}: platform.cwd ${spec.cwd} does not exist`);
   }
-}
-
-function exists(path: string): boolean {
-  try {
-    statSync(path);
-    return true;
-  } catch {
-    return false;
+  const command = spec.command[0];
+  if (command !== undefined && (cwdOk || !command.includes('/') || isAbsolute(command))) {
+    if (findExecutable(command, spec.cwd, spec.env.PATH ?? basePath) === null) {
+      problems.push(`release ${spec.version}: platform.command[0] "${command}" ${command.includes('/') ? `is not an executable file (looked in ${spec.cwd})` : 'was not found on PATH'}`);
+    }
   }
-}
-
-function executable(path: string): boolean {
-  try {
-    if (!statSync(path).isFile()) return false;
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
+  return problems;
 }

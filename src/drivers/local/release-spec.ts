@@ -34,6 +34,9 @@ export function processEnv(spec: LocalReleaseSpec, color: Color, port: number, b
   const env: NodeJS.ProcessEnv = { ...base };
   for (const [key, value] of Object.entries(spec.env)) env[key] = renderArg(value, { port, version: spec.version });
   env.PORT = String(port);
+  // Apps that honour HOST bind loopback only, so nothing reaches a replica around the router
+  // (and around maintenance mode). The release's own env may still override it on purpose.
+  if (!('HOST' in spec.env)) env.HOST = '127.0.0.1';
   env.CUTOVER_COLOR = color;
   env.CUTOVER_VERSION = spec.version;
   env.FEATURE_FLAGS_JSON = JSON.stringify(spec.flags);

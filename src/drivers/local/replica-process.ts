@@ -51,18 +51,21 @@ export class ReplicaProcess {
   private timer: NodeJS.Timeout | null = null;
   private exitWaiters: Array<() => void> = [];
   private readonly logDir: string;
+  private readonly extraEnv: Readonly<Record<string, string>>;
   private readonly onChange: () => void;
   private readonly onEvent: (event: ReplicaEventInput) => void;
   private memoryTimer: NodeJS.Timeout | null = null;
   /** Set when cutover killed the process for memory, so its exit is reported as that. */
   private killedForMemory: number | null = null;
 
-  constructor(options: { color: Color; index: number; port: number; spec: LocalReleaseSpec; logDir: string; onChange: () => void; onEvent?: (event: ReplicaEventInput) => void }) {
+  /** `extraEnv` is added after the release's own environment (the daemon's ownership marker). */
+  constructor(options: { color: Color; index: number; port: number; spec: LocalReleaseSpec; logDir: string; extraEnv?: Record<string, string>; onChange: () => void; onEvent?: (event: ReplicaEventInput) => void }) {
     this.color = options.color;
     this.index = options.index;
     this.port = options.port;
     this.spec = options.spec;
     this.logDir = options.logDir;
+    this.extraEnv = options.extraEnv ?? {};
     this.onChange = options.onChange;
     this.onEvent = options.onEvent ?? (() => {});
   }
@@ -87,9 +90,10 @@ export class ReplicaProcess {
 
   start(): void {
     if (this.phase === 'starting' || this.phase === 'ready') return;
-    mkdirSync(this.logDir, { recursive: true });
-    const out = openSync(this.stdoutPath, 'a');
-    const err = openSync(this.stderrPath, 'a');
+    mkdirSync(this.logDir, { recursive: true, mode: 0o700 });
+    // Logs may carry secrets the app prints: owner-only, like everything under .cutover/.
+    const out = openSync(this.stdoutPath, 'a', 0o600);
+    const err = openSync(this.stderrPath, 'a', 0o600);
     const banner = `--- ${new Date().toISOString()} ${this.name} ${this.spec.version} port ${this.port}\n`;
     writeSync(out, banner);
     writeSync(err, banner);
@@ -97,7 +101,7 @@ export class ReplicaProcess {
     try {
       const child = spawn(argv[0], argv.slice(1), {
         cwd: this.spec.cwd,
-        env: processEnv(this.spec, this.color, this.port, process.env),
+        env: { ...processEnv(this.spec, this.color, this.port, process.env), ...this.extraEnv },
         stdio: ['ignore', out, err],
         // Own process group: stopping kills the app's children too, and a Ctrl-C aimed at the
         // daemon's terminal does not reach the app before the daemon can drain it.

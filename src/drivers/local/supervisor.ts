@@ -20,10 +20,13 @@ export class Supervisor {
   /** Exits, crash loops, memory kills and replacements, for the core's replica-event watch. */
   readonly events = new ReplicaEventLog();
   private readonly logDir: string;
+  private readonly replicaEnv: Record<string, string>;
   private readonly onChange: (color: Color) => void;
 
-  constructor(options: { logDir: string; onChange: (color: Color) => void }) {
+  /** `replicaEnv` is added to every replica's environment (the daemon's ownership marker). */
+  constructor(options: { logDir: string; replicaEnv?: Record<string, string>; onChange: (color: Color) => void }) {
     this.logDir = options.logDir;
+    this.replicaEnv = options.replicaEnv ?? {};
     this.onChange = options.onChange;
   }
 
@@ -65,14 +68,17 @@ export class Supervisor {
     return 'started';
   }
 
-  /** Re-creates a color from a snapshot, adopting replicas that are still alive and restarting the rest. */
-  restore(color: Color, snapshot: ColorSnapshot): void {
+  /** Re-creates a color from a snapshot, adopting replicas that are still alive and restarting the rest. Returns how many were adopted. */
+  restore(color: Color, snapshot: ColorSnapshot): number {
+    let adopted = 0;
     const replicas = snapshot.replicas.map((r) => {
       const replica = this.makeReplica(color, r.index, r.port, snapshot.spec);
-      if (!replica.adopt(r)) replica.start();
+      if (replica.adopt(r)) adopted++;
+      else replica.start();
       return replica;
     });
     this.groups.set(color, { spec: snapshot.spec, replicas });
+    return adopted;
   }
 
   /** Stops every replica of `color`. Idempotent. */
@@ -141,7 +147,7 @@ export class Supervisor {
   }
 
   private makeReplica(color: Color, index: number, port: number, spec: LocalReleaseSpec): ReplicaProcess {
-    return new ReplicaProcess({ color, index, port, spec, logDir: this.logDir, onChange: () => this.onChange(color), onEvent: (e) => this.events.record(e) });
+    return new ReplicaProcess({ color, index, port, spec, logDir: this.logDir, extraEnv: this.replicaEnv, onChange: () => this.onChange(color), onEvent: (e) => this.events.record(e) });
   }
 }
 

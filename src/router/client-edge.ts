@@ -1,0 +1,70 @@
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { BlockList, isIP, type Socket } from 'node:net';
+import { CutoverError } from '../core/errors.ts';
+import type { EdgePolicy } from './proxy-request.ts';
+
+/**
+ * `router.trustedProxies`: addresses or CIDR ranges (`10.0.0.0/8`, `::1`) of proxies in front
+ * of the router whose forwarded headers are kept. Node's BlockList does the matching, IPv4
+ * and IPv6 alike. Empty: nobody is trusted, and every forwarded header is the router's own.
+ * @throws CutoverError('config') for an entry that is not an address or a range.
+ */
+export function edgePolicy(trustedProxies: readonly string[], maxRequestBodyBytes: number | undefined): EdgePolicy {
+  if (trustedProxies.length === 0) return { isTrustedPeer: () => false, maxRequestBodyBytes };
+  const list = new BlockList();
+  for (const entry of trustedProxies) {
+    const [address, bits, extra] = entry.split('/');
+    const family = isIP(address ?? '');
+    const prefix = bits === undefined ? (family === 6 ? 128 : 32) : Number(bits);
+    if (family === 0 || extra !== undefined || !Number.isInteger(prefix) || prefix < 0 || prefix > (family === 6 ? 128 : 32)) {
+      throw new CutoverError('config', `router.trustedProxies: "${entry}" is not an IP address or CIDR range`);
+    }
+    list.addSubnet(address!, prefix, family === 6 ? 'ipv6' : 'ipv4');
+  }
+  return {
+    maxRequestBodyBytes,
+    isTrustedPeer(remote) {
+      if (remote === undefined) return false;
+      const plain = remote.startsWith('::ffff:') ? remote.slice(7) : remote;
+      return list.check(plain, isIP(plain) === 6 ? 'ipv6' : 'ipv4');
+    },
+  };
+}
+
+const CLIENT_ERROR_STATUS: Readonly<Record<string, string>> = {
+  HPE_HEADER_OVERFLOW: '431 Request Header Fields Too Large',
+  ERR_HTTP_REQUEST_TIMEOUT: '408 Request Timeout',
+};
+
+/** Responses started on a connection and not yet finished: an error answer waits for them. */
+const pending = new WeakMap<Socket, Set<ServerResponse>>();
+
+/**
+ * Request-parsing errors get their 4xx only after the answers to the requests that came
+ * before them on the same connection. Node's default handler writes the 400 at once and
+ * destroys the socket, so a pipelined valid request followed by garbage lost its answer.
+ */
+export function answerParseErrorsInOrder(server: Server): void {
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const socket = req.socket;
+    let set = pending.get(socket);
+    if (set === undefined) pending.set(socket, (set = new Set()));
+    set.add(res);
+    res.once('close', () => set!.delete(res));
+  });
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    const status = CLIENT_ERROR_STATUS[err.code ?? ''] ?? '400 Bad Request';
+    const reply = () => {
+      if (!socket.writable || socket.destroyed) return socket.destroy();
+      socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      socket.once('finish', () => socket.destroy());
+    };
+    const waiting = pending.get(socket);
+    if (waiting === undefined || waiting.size === 0) return reply();
+    // Node writes pipelined answers in order; the last one to finish is the last one queued.
+    const last = [...waiting].at(-1)!;
+    last.once('close', reply);
+    // A reply that never comes must not hold the socket forever.
+    setTimeout(() => socket.destroy(), 30_000).unref();
+  });
+}
