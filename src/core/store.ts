@@ -7,19 +7,27 @@ export interface HeldLock {
   release(): Promise<void>;
 }
 
+export interface HistoryReadOptions {
+  /** Told about each history line that was skipped because it is torn or not a history entry. */
+  onSkippedLine?(message: string): void;
+}
+
 /**
  * Where an app's state, history and operation lock live: files under `.cutover/` locally,
  * a ConfigMap and a Lease on Kubernetes.
  */
 export interface StateStore {
-  /** The last saved state, or null before the first save. @throws CutoverError('unreachable') */
+  /**
+   * The last saved state, or null before the first save.
+   * @throws CutoverError('unreachable'), or CutoverError('damaged') naming the record and what to do when it cannot be read.
+   */
   load(): Promise<AppState | null>;
   /** Saves atomically: a reader sees the old state or the new one, never a mix. */
   save(state: AppState): Promise<void>;
   /** Appends to the history; never rewrites earlier entries. */
   appendHistory(entry: HistoryEntry): Promise<void>;
-  /** Newest last; at most `limit` entries. */
-  history(limit?: number): Promise<HistoryEntry[]>;
+  /** Newest last; at most `limit` entries. A line that cannot be read is skipped and reported to `onSkippedLine`. */
+  history(limit?: number, options?: HistoryReadOptions): Promise<HistoryEntry[]>;
   /**
    * Takes the app's operation lock. A lock whose holder has died is recovered.
    * @throws CutoverError('locked') with details.holder when someone alive holds it.

@@ -63,6 +63,10 @@ export interface LockHolder {
   /** e.g. `deploy v2` */
   command: string;
   since: string;
+  /** Kernel start time of `pid` where the platform records it, so a reused pid is not taken for the holder. */
+  startTime?: string | null;
+  /** Set when the lock exists but its record is damaged (empty, torn, unreadable): what is wrong with it. */
+  damaged?: string;
 }
 
 export interface Operation {
