@@ -35,8 +35,16 @@ export interface StateStore {
   acquireLock(holder: LockHolder): Promise<HeldLock>;
   /** Who holds the lock now, or null. */
   lockHolder(): Promise<LockHolder | null>;
-  /** True when the lock's holder is known to be gone (its process died, or its lease expired). */
+  /** True when the lock's holder is known to be gone (its process died, or its lease expired), or the lock record is damaged. */
   isHolderGone(holder: LockHolder): Promise<boolean>;
+  /** Removes the lock when it is damaged or its holder is gone; a live holder's lock stays. @returns true when one was removed. */
+  recoverLock?(): Promise<boolean>;
+  /**
+   * Moves a state record that cannot be read out of the way (keeping it for a person to look
+   * at), so the record can be rebuilt. A readable record is left alone.
+   * @returns where the damaged record went, or null when there was nothing to move.
+   */
+  setAsideDamagedState?(): Promise<string | null>;
   /** Leaves a request for the process running operation `operationId`. Idempotent. */
   sendSignal(operationId: string, signal: OperationSignal): Promise<void>;
   /** The requests left for `operationId` so far. */

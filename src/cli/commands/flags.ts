@@ -44,7 +44,7 @@ export function registerFlags(program: Command, globals: Globals): void {
         ctx.reporter.warn(`${color} is LIVE: changing its flags restarts its replicas one at a time while they serve traffic`);
         const gate = terminalGate({ yes: Boolean(g.yes) });
         if (!g.yes) {
-          if (!gate.interactive) throw new CutoverError('refused', `changing flags on the live color ${color} needs --yes (or a TTY to confirm)`);
+          if (!gate.interactive) throw new CutoverError('usage', `changing flags on the live color ${color} needs --yes (or a TTY to confirm)`);
           if (!(await gate.confirm(`Restart live ${color} with the new flags?`, new AbortController().signal))) return 1;
         }
       }

@@ -1,7 +1,7 @@
-import { readFile, appendFile, mkdir, readdir, rm } from 'node:fs/promises';
+import { readFile, appendFile, mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hostname } from 'node:os';
-import { CutoverError } from '../../core/errors.ts';
+import { CutoverError, isCutoverError } from '../../core/errors.ts';
 import { parseAppState, parseHistoryLine } from '../../core/state-schema.ts';
 import type { HeldLock, HistoryReadOptions, StateStore } from '../../core/store.ts';
 import type { OperationSignal } from '../../core/signals.ts';
@@ -39,6 +39,18 @@ export class FileStateStore implements StateStore {
     // Atomic writes make a damaged record unlikely, but a hand edit, a restored backup or a
     // newer format can still produce one: say so, and how to get going again.
     return parseAppState(text, this.statePath, `Move it aside (mv ${this.statePath} ${this.statePath}.damaged), then run \`cutover doctor --fix\` to rebuild the record from the running daemon.`);
+  }
+
+  async setAsideDamagedState(): Promise<string | null> {
+    try {
+      await this.load();
+      return null;
+    } catch (err) {
+      if (!isCutoverError(err) || err.code !== 'damaged') throw err;
+    }
+    const aside = `${this.statePath}.damaged-${new Date().toISOString().replace(/[-:.]/g, '')}`;
+    await rename(this.statePath, aside);
+    return aside;
   }
 
   async save(state: AppState): Promise<void> {
