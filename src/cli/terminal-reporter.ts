@@ -5,6 +5,24 @@ import type { Reporter } from '../core/deps.ts';
 import type { PhaseRecord } from '../core/types.ts';
 
 const PLAIN_PROGRESS_EVERY_MS = 3_000;
+const FALLBACK_COLUMNS = 80;
+
+/**
+ * stderr as the spinner sees it, with a usable width. A terminal may report 0 columns (a pty
+ * that was never sized, as `script -c` makes): ora divides by the width to count the lines to
+ * erase, gets Infinity, and loops forever writing escape codes, with the event loop blocked so
+ * not even SIGTERM gets through. 80 columns is what a terminal without a size means in practice.
+ */
+function sizedStream(stream: NodeJS.WriteStream): NodeJS.WriteStream {
+  return new Proxy(stream, {
+    get(target, key) {
+      if (key === 'columns') return target.columns > 0 ? target.columns : FALLBACK_COLUMNS;
+      if (key === 'rows') return target.rows > 0 ? target.rows : undefined;
+      const value = Reflect.get(target, key, target) as unknown;
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
 
 /**
  * Progress on stderr, so stdout stays clean for --json. On a TTY: a spinner per phase with its
@@ -30,7 +48,7 @@ export class TerminalReporter implements Reporter {
     this.phaseStart = Date.now();
     this.label = `${pc.bold(name.padEnd(15))} ${description}`;
     if (this.interactive) {
-      this.spinner = ora({ text: this.label, stream: process.stderr }).start();
+      this.spinner = ora({ text: this.label, stream: sizedStream(process.stderr) }).start();
       this.ticker = setInterval(() => {
         if (this.spinner) this.spinner.text = `${this.label} ${pc.dim(formatDuration(Date.now() - this.phaseStart))}`;
       }, 200);

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { assertVersion } from '../../config/fields.ts';
 import { deploy } from '../../core/operations/deploy.ts';
 import { openContext } from '../context.ts';
+import { noticeOnInterrupt } from '../interrupt-notice.ts';
 import { exitCodeFor, printOutcome } from '../output.ts';
 import type { Globals } from '../program.ts';
 
@@ -14,12 +15,14 @@ export function registerDeploy(program: Command, globals: Globals): void {
       assertVersion(version);
       const g = globals();
       const ctx = await openContext(g, `deploy ${version}`);
+      const stopNotice = noticeOnInterrupt(ctx.platform.store, () => ctx.reporter.close());
       try {
         const result = await deploy(ctx.deps, version, { noSwitch: !options.switch, yes: g.yes, force: options.force });
         ctx.reporter.close();
         printOutcome(result, Boolean(g.json));
         return exitCodeFor(result);
       } finally {
+        stopNotice();
         await ctx.close();
       }
     });

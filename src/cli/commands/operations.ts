@@ -7,6 +7,7 @@ import { resume } from '../../core/operations/resume.ts';
 import { rollbackCommand } from '../../core/operations/rollback-operation.ts';
 import type { OperationResult } from '../../core/operations/operation-result.ts';
 import { openContext, type CommandContext } from '../context.ts';
+import { noticeOnInterrupt } from '../interrupt-notice.ts';
 import { exitCodeFor, exitCodeForRollback, printJson, printOutcome } from '../output.ts';
 import type { Globals } from '../program.ts';
 
@@ -15,6 +16,7 @@ export function registerOperations(program: Command, globals: Globals): void {
   const run = async (name: string, call: (ctx: CommandContext) => Promise<OperationResult | null>, exit = exitCodeFor) => {
     const g = globals();
     const ctx = await openContext(g, name);
+    const stopNotice = noticeOnInterrupt(ctx.platform.store, () => ctx.reporter.close());
     try {
       const result = await call(ctx);
       ctx.reporter.close();
@@ -26,6 +28,7 @@ export function registerOperations(program: Command, globals: Globals): void {
       printOutcome(result, Boolean(g.json));
       return exit(result);
     } finally {
+      stopNotice();
       await ctx.close();
     }
   };
@@ -43,6 +46,7 @@ export function registerOperations(program: Command, globals: Globals): void {
     .action(async () => {
       const g = globals();
       const ctx = await openContext(g, 'resume');
+      const stopNotice = noticeOnInterrupt(ctx.platform.store, () => ctx.reporter.close());
       try {
         const result = await resume(ctx.deps);
         ctx.reporter.close();
@@ -56,6 +60,7 @@ export function registerOperations(program: Command, globals: Globals): void {
         else process.stderr.write(`${message}\n`);
         return 0;
       } finally {
+        stopNotice();
         await ctx.close();
       }
     });
