@@ -8,19 +8,23 @@ const PLAIN_PROGRESS_EVERY_MS = 3_000;
 const FALLBACK_COLUMNS = 80;
 
 /**
- * stderr as the spinner sees it, with a usable width. A terminal may report 0 columns (a pty
- * that was never sized, as `script -c` makes): ora divides by the width to count the lines to
- * erase, gets Infinity, and loops forever writing escape codes, with the event loop blocked so
- * not even SIGTERM gets through. 80 columns is what a terminal without a size means in practice.
+ * Gives `stream` a usable width. A terminal may report 0 columns (a pty that was never sized, as
+ * `script -c` makes): ora divides by the width to count the lines to erase, gets Infinity, and
+ * loops forever writing escape codes, with the event loop blocked so not even SIGTERM gets
+ * through. 80 columns is what a terminal without a size means in practice. The property is
+ * redefined on the stream itself (node's tty stream assigns `columns` on every resize, which
+ * the setter keeps) rather than handing ora a wrapper: ora swaps `write` on the streams it
+ * draws over, and a wrapper that aliases stderr leaves one of those swaps behind.
  */
-function sizedStream(stream: NodeJS.WriteStream): NodeJS.WriteStream {
-  return new Proxy(stream, {
-    get(target, key) {
-      if (key === 'columns') return target.columns > 0 ? target.columns : FALLBACK_COLUMNS;
-      if (key === 'rows') return target.rows > 0 ? target.rows : undefined;
-      const value = Reflect.get(target, key, target) as unknown;
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
+function ensureColumns(stream: NodeJS.WriteStream): void {
+  const own = Object.getOwnPropertyDescriptor(stream, 'columns');
+  if (own?.get) return;
+  let columns = stream.columns;
+  Object.defineProperty(stream, 'columns', {
+    configurable: true,
+    enumerable: true,
+    get: () => (columns > 0 ? columns : FALLBACK_COLUMNS),
+    set: (value: number) => { columns = value; },
   });
 }
 
@@ -48,7 +52,8 @@ export class TerminalReporter implements Reporter {
     this.phaseStart = Date.now();
     this.label = `${pc.bold(name.padEnd(15))} ${description}`;
     if (this.interactive) {
-      this.spinner = ora({ text: this.label, stream: sizedStream(process.stderr) }).start();
+      ensureColumns(process.stderr);
+      this.spinner = ora({ text: this.label, stream: process.stderr }).start();
       this.ticker = setInterval(() => {
         if (this.spinner) this.spinner.text = `${this.label} ${pc.dim(formatDuration(Date.now() - this.phaseStart))}`;
       }, 200);
