@@ -102,8 +102,10 @@ export function registerUpDown(program: Command, globals: Globals): void {
       const lock = await store.acquireLock({ pid: process.pid, host: hostname(), command: 'down', since: new Date().toISOString() });
       const client = new AdminClient(paths.socket);
       const snapshot = readDaemonSnapshot(paths.daemonState);
+      let wasRunning = false;
       try {
         if (await client.isUp()) {
+          wasRunning = true;
           const { pid } = await client.call<{ pid: number }>('GET', '/status');
           await client.call('POST', '/shutdown');
           const deadline = Date.now() + 60_000;
@@ -112,13 +114,16 @@ export function registerUpDown(program: Command, globals: Globals): void {
           // The daemon died: stop what it left behind so nothing keeps running unmanaged.
           for (const color of COLORS) {
             for (const replica of snapshot.colors[color]?.replicas ?? []) {
-              if (replica.pid && isProcessAlive(replica.pid)) try { process.kill(-replica.pid, 'SIGTERM'); } catch { /* gone */ }
+              if (replica.pid && isProcessAlive(replica.pid)) {
+                wasRunning = true;
+                try { process.kill(-replica.pid, 'SIGTERM'); } catch { /* gone */ }
+              }
             }
           }
         }
         // Everything is stopped: the record must not claim anything is live.
         const state = await store.load();
-        if (state) {
+        if (state && (wasRunning || state.live !== null || state.operation !== null)) {
           for (const color of COLORS) if (state.colors[color].version && state.colors[color].state !== 'empty') state.colors[color].state = 'retired';
           state.live = null;
           state.operation = null;
@@ -129,8 +134,8 @@ export function registerUpDown(program: Command, globals: Globals): void {
         await client.close();
         await lock.release();
       }
-      if (g.json) printJson({ stopped: true });
-      else process.stderr.write('cutover daemon stopped; all release processes stopped\n');
+      if (g.json) printJson({ stopped: wasRunning, wasRunning });
+      else process.stderr.write(wasRunning ? 'cutover daemon stopped; all release processes stopped\n' : `nothing to stop: no cutover daemon or release process is running for ${config.stateDir}\n`);
       return 0;
     });
 }
