@@ -1,3 +1,4 @@
+import { PROBE_HEADER, SERVED_BY_HEADER } from '../../router/proxy-request.ts';
 import { request } from 'undici';
 import { CutoverError } from '../../core/errors.ts';
 import type { CheckTargets, ColorStatus, LogLine, LogOptions, PlatformDriver, PlatformStatus, ReadyReport, SplitRouting, SwitchResult, TrafficProof } from '../../core/driver.ts';
@@ -105,32 +106,24 @@ export class LocalDriver implements PlatformDriver {
   }
 
   /**
-   * Proof that traffic moved: the router counts requests it accepted per color, so zero new
-   * requests on the old color since the switch, plus probes through the main listener that
-   * all land on the new color, show that every request accepted after the switch went there.
+   * Proof that traffic moved: zero new requests on the old color since the switch (the router
+   * counts requests it accepted per color), plus probes through the main listener that the
+   * router says were each served by the new color, show that every request accepted after the
+   * switch went there.
    */
   async verifyTraffic(to: Color): Promise<TrafficProof> {
     const started = Date.now();
     const s = await this.daemonStatus();
     if (s.live !== to) return { ok: false, detail: `the router's live color is ${s.live ?? 'none'}, not ${to}`, durationMs: Date.now() - started };
-    const before = await this.acceptedOn(to);
-    let answered = 0;
-    const failures: string[] = [];
-    for (let i = 0; i < VERIFY_PROBES; i++) {
-      try {
-        const response = await request(`${s.addresses.main}/`, { method: 'GET', headers: { 'x-cutover-probe': '1' }, headersTimeout: 5_000, bodyTimeout: 5_000 });
-        await response.body.dump();
-        answered++;
-      } catch (err) {
-        failures.push((err as Error).message);
-      }
-    }
-    const after = await this.acceptedOn(to);
+    const probes = await this.probeMain(s.addresses.main, {}, VERIFY_PROBES);
+    const reached = probes.servedBy[to] ?? 0;
+    const elsewhere = Object.entries(probes.servedBy).filter(([color]) => color !== to).map(([color, n]) => `${n} by ${color}`);
+    const failures = probes.failures;
     const traffic = await this.client.call<DaemonTraffic>('GET', '/traffic');
-    const reached = after - before;
     const old = traffic.lastSwitch?.from;
-    const ok = reached >= answered && answered === VERIFY_PROBES && traffic.oldAcceptedSinceSwitch === 0;
+    const ok = reached === VERIFY_PROBES && traffic.oldAcceptedSinceSwitch === 0;
     const detail = `${reached}/${VERIFY_PROBES} probes reached ${to}` +
+      (elsewhere.length ? ` (answered ${elsewhere.join(', ')})` : '') +
       (old ? `; ${traffic.oldAcceptedSinceSwitch} request(s) reached ${old} after the switch` : '') +
       (failures.length ? `; probe errors: ${failures.slice(0, 3).join(', ')}` : '');
     return { ok, detail, durationMs: Date.now() - started };
@@ -171,17 +164,13 @@ export class LocalDriver implements PlatformDriver {
     if (routing.sticky.cookie && percent > 0) toCanary.push({ cookie: `${routing.sticky.cookie}=${FIRST_BUCKET}` });
     const evidence: string[] = [`router sends ${percent}% to ${canary}${cohort ? ` plus cohort ${cohort.name}` : ''}`];
     for (const headers of toCanary) {
-      const before = await this.acceptedOn(canary);
-      const answered = await this.probeMain(s.addresses.main, headers, SPLIT_PROBES);
-      const reached = (await this.acceptedOn(canary)) - before;
-      if (answered < SPLIT_PROBES || reached < SPLIT_PROBES) return fail(`${evidence[0]}, but only ${Math.min(answered, reached)}/${SPLIT_PROBES} probes with ${Object.values(headers)[0]} reached ${canary}`);
+      const reached = (await this.probeMain(s.addresses.main, headers, SPLIT_PROBES)).servedBy[canary] ?? 0;
+      if (reached < SPLIT_PROBES) return fail(`${evidence[0]}, but only ${reached}/${SPLIT_PROBES} probes with ${Object.values(headers)[0]} reached ${canary}`);
       evidence.push(`${reached}/${SPLIT_PROBES} probes with ${Object.keys(headers)[0]} ${Object.values(headers)[0]} reached ${canary}`);
     }
     if (routing.sticky.cookie) {
-      const before = await this.acceptedOn(live);
-      const answered = await this.probeMain(s.addresses.main, { cookie: `${routing.sticky.cookie}=${LAST_BUCKET}` }, SPLIT_PROBES);
-      const reached = (await this.acceptedOn(live)) - before;
-      if (answered < SPLIT_PROBES || reached < SPLIT_PROBES) return fail(`${evidence[0]}, but only ${Math.min(answered, reached)}/${SPLIT_PROBES} probes outside the canary share reached ${live}`);
+      const reached = (await this.probeMain(s.addresses.main, { cookie: `${routing.sticky.cookie}=${LAST_BUCKET}` }, SPLIT_PROBES)).servedBy[live] ?? 0;
+      if (reached < SPLIT_PROBES) return fail(`${evidence[0]}, but only ${reached}/${SPLIT_PROBES} probes outside the canary share reached ${live}`);
       evidence.push(`${reached}/${SPLIT_PROBES} probes outside it reached ${live}`);
     }
     return { ok: true, detail: evidence.join('; '), durationMs: Date.now() - started };
@@ -191,21 +180,26 @@ export class LocalDriver implements PlatformDriver {
     await this.client.call('DELETE', '/split');
   }
 
-  private async probeMain(main: string, headers: Record<string, string>, count: number): Promise<number> {
-    let answered = 0;
+  /**
+   * Sends `count` probes through the main listener and tallies the color that served each, as
+   * the router reports it on probe responses. Counting per probe, not the router's per-color
+   * request counters, keeps user traffic arriving meanwhile out of the proof.
+   */
+  private async probeMain(main: string, headers: Record<string, string>, count: number): Promise<{ servedBy: Partial<Record<string, number>>; failures: string[] }> {
+    const servedBy: Partial<Record<string, number>> = {};
+    const failures: string[] = [];
     for (let i = 0; i < count; i++) {
       try {
-        const response = await request(`${main}/`, { method: 'GET', headers: { 'x-cutover-probe': '1', ...headers }, headersTimeout: 5_000, bodyTimeout: 5_000 });
+        const response = await request(`${main}/`, { method: 'GET', headers: { [PROBE_HEADER]: '1', ...headers }, headersTimeout: 5_000, bodyTimeout: 5_000 });
         await response.body.dump();
-        answered++;
-      } catch { /* counted as unanswered */ }
+        const color = response.headers[SERVED_BY_HEADER];
+        const key = typeof color === 'string' ? color : `no color (status ${response.statusCode})`;
+        servedBy[key] = (servedBy[key] ?? 0) + 1;
+      } catch (err) {
+        failures.push((err as Error).message);
+      }
     }
-    return answered;
-  }
-
-  private async acceptedOn(color: Color): Promise<number> {
-    const traffic = await this.client.call<{ acceptedOnMain: Record<Color, number> }>('GET', '/traffic');
-    return traffic.acceptedOnMain[color];
+    return { servedBy, failures };
   }
 
   async retire(color: Color): Promise<void> {
