@@ -51,7 +51,7 @@ const operation = z.looseObject({
   phases: z.array(phaseRecord),
   startedAt: z.string(),
   holder: lockHolder,
-  options: z.looseObject({ noSwitch: z.boolean().optional(), yes: z.boolean().optional(), force: z.boolean().optional() }),
+  options: z.looseObject({ noSwitch: z.boolean().optional(), yes: z.boolean().optional(), force: z.boolean().optional(), flagsFrom: z.enum(['auto', 'live', 'idle', 'defaults']).optional() }),
   abortRequested: z.boolean().optional(),
   promoted: z.boolean().optional(),
 });
@@ -64,6 +64,7 @@ export const appStateSchema = z.looseObject({
   operation: operation.nullable(),
   maintenance: z.looseObject({ on: z.boolean(), message: z.string().optional(), since: z.string().optional() }).default({ on: false }),
   flags: z.strictObject({ blue: flagSet, green: flagSet }).default({ blue: {}, green: {} }),
+  flagsChangedAt: z.looseObject({ blue: z.string().optional(), green: z.string().optional() }).optional(),
   releases: z.array(z.string()).default([]),
   lastOutcome: z.looseObject({ operationId: z.string(), kind: operationKind, outcome, at: z.string() }).nullable().default(null),
   updatedAt: z.string().default(() => new Date(0).toISOString()),

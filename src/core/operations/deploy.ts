@@ -3,6 +3,7 @@ import type { CoreDeps } from '../deps.ts';
 import { OperationContext, PhaseFailure } from './operation-context.ts';
 import { resultFrom, type OperationResult } from './operation-result.ts';
 import { recordDisagreement } from './rebuild-record.ts';
+import { chooseReleaseFlags } from './release-flags.ts';
 import { gate } from '../phases/gate.ts';
 import { migrateExpand } from '../phases/migrate-expand.ts';
 import { monitor } from '../phases/monitor.ts';
@@ -24,8 +25,15 @@ export async function deploy(deps: CoreDeps, version: string, options: Operation
   try {
     await refuseWhenRecordIsWrong(ctx);
     const target = ctx.state.live ? otherColor(ctx.state.live) : 'blue';
+    const chosen = ctx.state.operation ? null : chooseReleaseFlags(ctx.state, target, options.flagsFrom ?? 'auto', deps.settings.defaultFlags ?? {});
+    if (chosen) ctx.state.flags[target] = chosen.flags;
     await ctx.begin('deploy', version, target, options);
-    return await driveDeploy(ctx, 'preflight');
+    if (chosen) {
+      const text = `flags for ${version} on ${target}: ${JSON.stringify(chosen.flags)}, ${chosen.reason}`;
+      deps.reporter.info(text);
+    }
+    const result = await driveDeploy(ctx, 'preflight');
+    return chosen ? { ...result, flags: { source: chosen.source, values: chosen.flags, reason: chosen.reason } } : result;
   } finally {
     await ctx.close();
   }
