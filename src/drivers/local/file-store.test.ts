@@ -71,16 +71,23 @@ describe('operation lock', () => {
       try {
         await store.acquireLock({ pid: process.pid, host: (await import('node:os')).hostname(), command: 'race', since: new Date().toISOString() });
         console.log('won');
-        await new Promise((r) => setTimeout(r, 1500));
+        // Holds the lock until the test has every racer's answer (then it is killed), so a racer
+        // slow to start cannot legitimately recover a lock whose winner already exited.
+        await new Promise((r) => setTimeout(r, 60_000));
       } catch (err) { console.log(err.code ?? err.message); }
     `;
+    const children: ReturnType<typeof spawn>[] = [];
     const racers = Array.from({ length: 6 }, () => new Promise<string>((resolve) => {
       const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, store.dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+      children.push(child);
       let out = '';
-      child.stdout.on('data', (d) => { out += d; });
+      child.stdout!.on('data', (d) => {
+        out += d;
+        if (out.includes('\n')) resolve(out.trim());
+      });
       child.on('close', () => resolve(out.trim()));
     }));
-    const results = await Promise.all(racers);
+    const results = await Promise.all(racers).finally(() => { for (const c of children) c.kill('SIGKILL'); });
     assert.equal(results.filter((r) => r === 'won').length, 1, `results: ${results.join(', ')}`);
     assert.equal(results.filter((r) => r === 'locked').length, 5, `results: ${results.join(', ')}`);
     assert.deepEqual(readdirSync(store.dir).filter((f) => f !== 'lock'), []);

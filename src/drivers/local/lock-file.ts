@@ -1,9 +1,16 @@
 import { hostname } from 'node:os';
-import { link, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { link, open, stat, unlink } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isSameProcessAlive, processStartTime } from './process-alive.ts';
+
+const GUARD_STALE_MS = 5_000;
+
+/** One file's identity: its inode with its change time (a freed inode number is soon given to a new file). */
+function identityOf(info: { ino: bigint; ctimeNs: bigint }): number {
+  return Number((info.ino * 1_000_000_007n + info.ctimeNs) % 9_007_199_254_740_881n);
+}
 
 /** Who holds a lock file, as recorded in it. */
 export interface LockFileHolder {
@@ -41,9 +48,10 @@ export async function readLockFile(path: string): Promise<LockFileReading> {
   try {
     const handle = await open(path, 'r');
     try {
-      const info = await handle.stat();
-      inode = info.ino;
-      modifiedAt = info.mtime.toISOString();
+      const info = await handle.stat({ bigint: true });
+      // Inode numbers are reused at once after an unlink; with the change time they name one file.
+      inode = identityOf(info);
+      modifiedAt = new Date(Number(info.mtimeMs)).toISOString();
       text = await handle.readFile('utf8');
     } finally {
       await handle.close();
@@ -145,23 +153,34 @@ async function tryCreate(path: string, holder: LockFileHolder): Promise<boolean>
 }
 
 /**
- * Removes a stale lock file, but only the one that was judged stale: it is renamed aside first
- * and put back if, in between, another process recovered it and took the lock (a new inode).
+ * Removes the lock file, but only the one that was judged (inode `inode`), never a fresh lock
+ * another process took meanwhile. Removals are serialised by a short-lived guard file: creation
+ * cannot replace an existing lock, and every removal happens under the guard, so between the
+ * guard holder's inode check and its unlink nobody else can swap the file.
  */
 async function removeIfSame(path: string, inode: number): Promise<void> {
-  const aside = `${path}.stale-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const guard = `${path}.recover`;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const handle = await open(guard, 'wx', 0o600);
+      await handle.writeFile(JSON.stringify({ pid: process.pid, startTime: processStartTime(process.pid) }));
+      await handle.close();
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    // A guard is held for a few milliseconds; one older than this was left by a process that died holding it.
+    const info = await stat(guard).catch(() => null);
+    if (info && Date.now() - info.mtimeMs > GUARD_STALE_MS) await unlink(guard).catch(() => {});
+    if (attempt > 2_000) throw new Error(`could not take ${guard} to recover the lock`);
+    await sleep(5);
+  }
   try {
-    await rename(path, aside);
-  } catch {
-    return; // already gone: someone else recovered it
+    const info = await stat(path, { bigint: true }).catch(() => null);
+    if (info && (inode === -1 || identityOf(info) === inode)) await unlink(path).catch(() => {});
+  } finally {
+    await unlink(guard).catch(() => {});
   }
-  const info = await stat(aside).catch(() => null);
-  if (info && inode !== -1 && info.ino !== inode) {
-    // A fresh lock: give it back. If yet another process took the path meanwhile, link fails and
-    // that process holds the lock; the aside copy is dropped either way.
-    await link(aside, path).catch(() => {});
-  }
-  await unlink(aside).catch(() => {});
 }
 
 function handleFor(path: string, holder: LockFileHolder): LockFileHandle {
