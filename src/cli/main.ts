@@ -1,3 +1,5 @@
+// First: rewrites the deprecated `--color <name>` before picocolors reads argv.
+import './legacy-color-flag.ts';
 import pc from 'picocolors';
 import { buildProgram, CommanderError } from './program.ts';
 import { join } from 'node:path';

@@ -5,6 +5,28 @@ import type { Reporter } from '../core/deps.ts';
 import type { PhaseRecord } from '../core/types.ts';
 
 const PLAIN_PROGRESS_EVERY_MS = 3_000;
+const FALLBACK_COLUMNS = 80;
+
+/**
+ * Gives `stream` a usable width. A terminal may report 0 columns (a pty that was never sized, as
+ * `script -c` makes): ora divides by the width to count the lines to erase, gets Infinity, and
+ * loops forever writing escape codes, with the event loop blocked so not even SIGTERM gets
+ * through. 80 columns is what a terminal without a size means in practice. The property is
+ * redefined on the stream itself (node's tty stream assigns `columns` on every resize, which
+ * the setter keeps) rather than handing ora a wrapper: ora swaps `write` on the streams it
+ * draws over, and a wrapper that aliases stderr leaves one of those swaps behind.
+ */
+function ensureColumns(stream: NodeJS.WriteStream): void {
+  const own = Object.getOwnPropertyDescriptor(stream, 'columns');
+  if (own?.get) return;
+  let columns = stream.columns;
+  Object.defineProperty(stream, 'columns', {
+    configurable: true,
+    enumerable: true,
+    get: () => (columns > 0 ? columns : FALLBACK_COLUMNS),
+    set: (value: number) => { columns = value; },
+  });
+}
 
 // ora and its two dozen modules cost about a fifth of a read-only command's start-up, and only
 // a terminal ever shows a spinner, so they are imported by `loadSpinner` and only there.
@@ -43,6 +65,7 @@ export class TerminalReporter implements Reporter {
     this.phaseStart = Date.now();
     this.label = `${pc.bold(name.padEnd(15))} ${description}`;
     if (this.interactive && createSpinner) {
+      ensureColumns(process.stderr);
       this.spinner = createSpinner({ text: this.label, stream: process.stderr }).start();
       this.ticker = setInterval(() => {
         if (this.spinner) this.spinner.text = `${this.label} ${pc.dim(formatDuration(Date.now() - this.phaseStart))}`;

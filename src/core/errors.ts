@@ -10,6 +10,7 @@ export type ErrorCode =
   | 'refused'           // a safety rule refused the operation (e.g. contract while old release runs): exit 1
   | 'unreachable'       // daemon, API server or database could not be reached: exit 1
   | 'not-found'         // the thing asked for does not exist: exit 1
+  | 'damaged'           // a state, history or lock record cannot be read; nothing was changed: exit 1
   | 'internal';         // a bug: exit 70
 
 export class CutoverError extends Error {
@@ -32,6 +33,7 @@ export const EXIT_CODES: Readonly<Record<ErrorCode, number>> = {
   refused: 1,
   unreachable: 1,
   'not-found': 1,
+  damaged: 1,
   internal: 70,
 };
 

@@ -63,6 +63,10 @@ export interface LockHolder {
   /** e.g. `deploy v2` */
   command: string;
   since: string;
+  /** Kernel start time of `pid` where the platform records it, so a reused pid is not taken for the holder. */
+  startTime?: string | null;
+  /** Set when the lock exists but its record is damaged (empty, torn, unreadable): what is wrong with it. */
+  damaged?: string;
 }
 
 export interface Operation {
@@ -86,6 +90,14 @@ export interface Operation {
   promoted?: boolean;
 }
 
+/**
+ * Where a new release's FEATURE_FLAGS_JSON comes from: `live` copies the live color's flags,
+ * `idle` keeps what is set on the color it deploys to, `defaults` takes the config's `flags:`,
+ * `auto` is `idle` when that color's flags were set after the live color went live (staged for
+ * this release with `cutover flags set`), `live` otherwise.
+ */
+export type FlagsSource = 'auto' | 'live' | 'idle' | 'defaults';
+
 export interface OperationOptions {
   /** Stop at the gate instead of switching. */
   noSwitch?: boolean;
@@ -93,6 +105,8 @@ export interface OperationOptions {
   yes?: boolean;
   /** Override safety refusals (rollback past a contract migration). */
   force?: boolean;
+  /** Where a deploy's new release takes its flags from (see chooseReleaseFlags). Default `auto`. */
+  flagsFrom?: FlagsSource;
 }
 
 export interface MaintenanceState {
@@ -110,6 +124,8 @@ export interface AppState {
   maintenance: MaintenanceState;
   /** FEATURE_FLAGS_JSON per color. */
   flags: Record<Color, Record<string, unknown>>;
+  /** When `cutover flags` last changed each color's flags (lets a deploy tell staged flags from stale ones). */
+  flagsChangedAt?: Partial<Record<Color, string>>;
   /** Every version ever deployed, oldest first (used to order releases for migration gating). */
   releases: string[];
   /** `message` says why, with the verdict's evidence (e.g. the signal that rolled a release back). */

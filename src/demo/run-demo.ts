@@ -42,6 +42,24 @@ export async function runDemo(options: { keep?: boolean; connections?: number } 
   };
   let currentVersion = 'v1';
   const deps = { ...ctx.deps, reporter: marking };
+  let cleaning: Promise<void> | null = null;
+  // Once, from the normal end or from a signal: stop the load, the daemon and every replica it
+  // started (they run in their own process groups, so Ctrl-C at the terminal does not reach
+  // them), then remove the workspace.
+  const cleanup = () => (cleaning ??= (async () => {
+    if (load) await load.stop().catch(() => {});
+    await ctx.close().catch(() => {});
+    await daemon.shutdown();
+    if (!options.keep) rmSync(dir, { recursive: true, force: true });
+  })());
+  const onSignal = (signal: NodeJS.Signals) => {
+    const code = signal === 'SIGINT' ? 130 : 143;
+    if (cleaning) return; // already stopping; a second Ctrl-C must not leave replicas behind
+    reporter.warn(`${signal === 'SIGINT' ? 'Ctrl-C' : signal}: stopping the demo, its replicas and its daemon${options.keep ? '' : `, and removing ${dir}`}`);
+    void cleanup().finally(() => process.exit(code));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
     say(pc.bold(`\ncutover demo: a blue/green release on this machine (workspace ${dir})\n`));
     say(`${pc.bold('1.')} v1 goes live on blue (first deploy)`);
@@ -78,10 +96,9 @@ export async function runDemo(options: { keep?: boolean; connections?: number } 
     say(passed ? pc.green(pc.bold('\ndemo passed: zero-downtime release, bad release refused')) : pc.red(pc.bold('\ndemo FAILED')));
     return { passed, windows: report.windows, good, bad, v3Requests };
   } finally {
-    if (load) await load.stop().catch(() => {});
-    await ctx.close();
-    await daemon.shutdown();
-    if (!options.keep) rmSync(dir, { recursive: true, force: true });
+    await cleanup();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
 }
 

@@ -96,6 +96,11 @@ export function sendRouterAnswer(res: ServerResponse, status: number, text: stri
  * safe. This object is the undici dispatch handler itself, so a request allocates no
  * intermediate streams.
  */
+/** Request header that marks cutover's own traffic probes. */
+export const PROBE_HEADER = 'x-cutover-probe';
+/** Response header, on probes only, naming the color that served. */
+export const SERVED_BY_HEADER = 'x-cutover-served-by';
+
 export class ProxyExchange implements Dispatcher.DispatchHandler {
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
@@ -267,6 +272,9 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
     if (statusCode < 200 || this.#done) return true;
     const headers = downstreamResponseHeaders(rawHeaders);
     if (this.#setCookie !== null) headers.push('set-cookie', this.#setCookie);
+    // cutover's own switch probes learn which color answered them, so the proof counts its
+    // probes rather than every request (user traffic included) that reached the color.
+    if (this.req.headers[PROBE_HEADER] !== undefined) headers.push(SERVED_BY_HEADER, this.color);
     this.#status = statusCode;
     this.#resume = resume;
     if (statusText) this.res.writeHead(statusCode, statusText, headers);

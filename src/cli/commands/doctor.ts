@@ -5,16 +5,22 @@ import type { Diagnosis } from '../../core/driver.ts';
 import { openContext } from '../context.ts';
 import { printJson } from '../output.ts';
 import type { Globals } from '../program.ts';
+import { rebuildRecord } from '../../core/operations/rebuild-record.ts';
 import { collectStatus } from './status.ts';
 
 /** `cutover doctor`: the runbooks' troubleshooting sections as checks, each with a verdict and a fix. */
 export function registerDoctor(program: Command, globals: Globals): void {
   program.command('doctor').description('diagnose the platform, the router, the colors and the lock')
-    .action(async () => {
+    .option('--fix', 'repair what is safe to repair: remove a damaged or abandoned lock, rebuild a lost record from the platform')
+    .action(async (options: { fix?: boolean }) => {
       const g = globals();
       const ctx = await openContext(g, 'doctor');
       const findings: Diagnosis[] = [{ check: 'config', verdict: 'ok', detail: `${ctx.config.configPath} is valid (${ctx.config.platform.kind})` }];
       try {
+        if (options.fix && ctx.platform.store.setAsideDamagedState) {
+          const movedTo = await ctx.platform.store.setAsideDamagedState();
+          if (movedTo) findings.push({ check: 'state record', verdict: 'ok', detail: `fixed: the damaged record was moved to ${movedTo}; it is rebuilt from the platform below` });
+        }
         const status = await collectStatus(ctx);
         findings.push(status.platform.reachable
           ? { check: 'platform', verdict: 'ok', detail: `${ctx.config.platform.kind} platform answers; routes live traffic to ${status.platform.live ?? 'nothing'}` }
@@ -25,16 +31,36 @@ export function registerDoctor(program: Command, globals: Globals): void {
             ? { check: 'live color', verdict: 'ok', detail: `${status.live.color} (${status.live.version}) healthy, ${live.ready} ready` }
             : { check: 'live color', verdict: 'problem', detail: `${status.live.color} (${status.live.version}) is NOT healthy: ${live.ready} ready${live.detail ? `; ${live.detail}` : ''}`, fix: '`cutover logs` to see why; deploy a fix or `cutover rollback`' });
         }
-        if (status.platform.reachable && status.live.color !== status.platform.live) {
-          findings.push({ check: 'record vs reality', verdict: 'problem', detail: `cutover recorded ${status.live.color ?? 'nothing'} as live, the platform routes to ${status.platform.live ?? 'nothing'}`, fix: '`cutover resume` reconciles an interrupted operation' });
+        const disagreement = status.warnings.find((w) => w.startsWith('record and reality disagree'));
+        if (disagreement) {
+          if (options.fix) {
+            const rebuilt = await rebuildRecord(ctx.deps);
+            findings.push({ check: 'record vs reality', verdict: 'ok', detail: `fixed: ${rebuilt.message}` });
+          } else {
+            findings.push({ check: 'record vs reality', verdict: 'problem', detail: disagreement.replace(/; run .*$/, ''), fix: '`cutover doctor --fix` (or `cutover resume`) rebuilds the record from the platform' });
+          }
         }
         const holder = await ctx.platform.store.lockHolder();
         if (holder) {
           const gone = await ctx.platform.store.isHolderGone(holder);
-          findings.push({ check: 'lock', verdict: gone ? 'warning' : 'ok', detail: `held by ${holder.command} (pid ${holder.pid} on ${holder.host})${gone ? ', which is gone' : ''}`, fix: gone ? 'the next command recovers it; `cutover resume` finishes its operation' : undefined });
+          const what = holder.damaged ?? `held by ${holder.command} (pid ${holder.pid} on ${holder.host})${gone ? ', which is gone' : ''}`;
+          if (gone && options.fix && ctx.platform.store.recoverLock) {
+            await ctx.platform.store.recoverLock();
+            findings.push({ check: 'lock', verdict: 'ok', detail: `fixed: removed the lock (${what})` });
+          } else {
+            findings.push({ check: 'lock', verdict: holder.damaged ? 'problem' : gone ? 'warning' : 'ok', detail: what, fix: gone ? 'the next operation recovers it, or `cutover doctor --fix` now' : undefined });
+          }
+        } else {
+          findings.push({ check: 'lock', verdict: 'ok', detail: 'free' });
         }
         if (status.operation) {
-          findings.push({ check: 'operation', verdict: 'warning', detail: `${status.operation.kind} ${status.operation.version ?? ''} at ${status.operation.phase}${status.operation.waiting ? ', waiting at the gate' : ''}`, fix: status.operation.waiting ? '`cutover promote` or `cutover abort`' : '`cutover resume` or `cutover abort` if its process is gone' });
+          const op = status.operation;
+          findings.push({
+            check: 'operation',
+            verdict: op.holderGone && !op.waiting ? 'problem' : 'warning',
+            detail: `${op.kind} ${op.version ?? ''} at ${op.phase}${op.waiting ? ', waiting at the gate' : op.holderGone ? `, interrupted: ${op.holder} is gone` : `, run by ${op.holder}`}`,
+            fix: op.waiting ? '`cutover promote` or `cutover abort`' : op.holderGone ? '`cutover resume` to finish it, or `cutover abort` to undo it' : undefined,
+          });
         }
         if (ctx.platform.driver.diagnose) findings.push(...await ctx.platform.driver.diagnose());
       } catch (err) {

@@ -28,7 +28,7 @@ async function resolveColor(ctx: CommandContext, which: string): Promise<Color> 
     if (!live) throw new CutoverError('refused', 'nothing is live yet');
     return live;
   }
-  if (!COLORS.includes(which as Color)) throw new CutoverError('usage', `--color must be idle, live, blue or green, not "${which}"`);
+  if (!COLORS.includes(which as Color)) throw new CutoverError('usage', `--target-color must be idle, live, blue or green, not "${which}"`);
   return which as Color;
 }
 
@@ -44,7 +44,7 @@ export function registerFlags(program: Command, globals: Globals): void {
         ctx.reporter.warn(`${color} is LIVE: changing its flags restarts its replicas one at a time while they serve traffic`);
         const gate = terminalGate({ yes: Boolean(g.yes) });
         if (!g.yes) {
-          if (!gate.interactive) throw new CutoverError('refused', `changing flags on the live color ${color} needs --yes (or a TTY to confirm)`);
+          if (!gate.interactive) throw new CutoverError('usage', `changing flags on the live color ${color} needs --yes (or a TTY to confirm)`);
           if (!(await gate.confirm(`Restart live ${color} with the new flags?`, new AbortController().signal))) return 1;
         }
       }
@@ -57,11 +57,11 @@ export function registerFlags(program: Command, globals: Globals): void {
     }
   };
   flags.command('set <assignments...>').description('set flags, e.g. new_checkout=true limit=5')
-    .option('--color <color>', 'idle (default), live, blue or green', 'idle')
-    .action((assignments: string[], options: { color: string }) => change(options.color, (f) => ({ ...f, ...Object.fromEntries(assignments.map(parseAssignment)) })));
+    .option('--target-color <color>', 'idle (default), live, blue or green', 'idle')
+    .action((assignments: string[], options: { targetColor: string }) => change(options.targetColor, (f) => ({ ...f, ...Object.fromEntries(assignments.map(parseAssignment)) })));
   flags.command('unset <keys...>').description('remove flags')
-    .option('--color <color>', 'idle (default), live, blue or green', 'idle')
-    .action((keys: string[], options: { color: string }) => change(options.color, (f) => Object.fromEntries(Object.entries(f).filter(([k]) => !keys.includes(k)))));
+    .option('--target-color <color>', 'idle (default), live, blue or green', 'idle')
+    .action((keys: string[], options: { targetColor: string }) => change(options.targetColor, (f) => Object.fromEntries(Object.entries(f).filter(([k]) => !keys.includes(k)))));
   flags.command('list').description("show each color's flags")
     .action(async () => {
       const g = globals();

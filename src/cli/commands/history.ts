@@ -12,7 +12,8 @@ export function registerHistory(program: Command, globals: Globals): void {
       const g = globals();
       const ctx = await openContext(g, 'history');
       try {
-        const entries = await ctx.platform.store.history(Number(options.limit));
+        // Warnings go to stderr, so `--json` output stays one parseable document.
+        const entries = await ctx.platform.store.history(Number(options.limit), { onSkippedLine: (message) => ctx.reporter.warn(message) });
         if (g.json) {
           printJson(entries);
           return 0;

@@ -7,10 +7,10 @@ import type { Globals } from '../program.ts';
 
 export function registerLogs(program: Command, globals: Globals): void {
   program.command('logs').description("print a color's logs (default: the live color)")
-    .option('--color <color>', 'blue, green, live or idle', 'live')
+    .option('--target-color <color>', 'blue, green, live or idle', 'live')
     .option('-f, --follow', 'keep printing new lines')
     .option('-n, --tail <n>', 'lines per process to start with', '100')
-    .action(async (options: { color: string; follow?: boolean; tail: string }) => {
+    .action(async (options: { targetColor: string; follow?: boolean; tail: string }) => {
       const g = globals();
       const ctx = await openContext(g, 'logs');
       const controller = new AbortController();
@@ -18,9 +18,15 @@ export function registerLogs(program: Command, globals: Globals): void {
       try {
         const state = await ctx.platform.store.load();
         const live = state?.live ?? 'blue';
-        const color: Color = options.color === 'live' ? live : options.color === 'idle' ? otherColor(live) : (options.color as Color);
-        if (color !== 'blue' && color !== 'green') throw new CutoverError('usage', `--color must be blue, green, live or idle, not "${options.color}"`);
+        const which = options.targetColor;
+        const color: Color = which === 'live' ? live : which === 'idle' ? otherColor(live) : (which as Color);
+        if (color !== 'blue' && color !== 'green') throw new CutoverError('usage', `--target-color must be blue, green, live or idle, not "${which}"`);
         for await (const line of ctx.platform.driver.logs(color, { follow: options.follow, tail: Number(options.tail), signal: controller.signal })) {
+          if (g.json) {
+            // One JSON object per line (not one document), so `--follow` can stream it.
+            process.stdout.write(`${JSON.stringify({ color: line.color, source: line.source, stream: line.stream, line: line.line })}\n`);
+            continue;
+          }
           const prefix = pc.dim(`[${line.source}${line.stream === 'stderr' ? ' err' : ''}]`);
           process.stdout.write(`${prefix} ${line.line}\n`);
         }

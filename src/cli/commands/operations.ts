@@ -3,10 +3,12 @@ import { appendStepSummary } from '../../ci/step-summary.ts';
 import { abortOperation } from '../../core/operations/abort.ts';
 import { finalize } from '../../core/operations/finalize.ts';
 import { promote } from '../../core/operations/promote.ts';
+import { rebuildRecord } from '../../core/operations/rebuild-record.ts';
 import { resume } from '../../core/operations/resume.ts';
 import { rollbackCommand } from '../../core/operations/rollback-operation.ts';
 import type { OperationResult } from '../../core/operations/operation-result.ts';
 import { openContext, type CommandContext } from '../context.ts';
+import { noticeOnInterrupt } from '../interrupt-notice.ts';
 import { exitCodeFor, exitCodeForRollback, printJson, printOutcome } from '../output.ts';
 import type { Globals } from '../program.ts';
 
@@ -15,18 +17,20 @@ export function registerOperations(program: Command, globals: Globals): void {
   const run = async (name: string, call: (ctx: CommandContext) => Promise<OperationResult | null>, exit = exitCodeFor) => {
     const g = globals();
     const ctx = await openContext(g, name);
+    const stopNotice = noticeOnInterrupt(ctx.platform.store, () => ctx.reporter.close());
     try {
       const result = await call(ctx);
       ctx.reporter.close();
       if (!result) {
-        if (g.json) printJson({ outcome: null, message: 'nothing to resume' });
-        else process.stderr.write('nothing to resume: no operation was interrupted\n');
+        if (g.json) printJson({ outcome: null, message: `nothing to ${name}` });
+        else process.stderr.write(`nothing to ${name}: no operation is in progress\n`);
         return 0;
       }
       printOutcome(result, Boolean(g.json));
       appendStepSummary(name, result);
       return exit(result);
     } finally {
+      stopNotice();
       await ctx.close();
     }
   };
@@ -40,6 +44,26 @@ export function registerOperations(program: Command, globals: Globals): void {
     .action(() => run('abort', (ctx) => abortOperation(ctx.deps), (r) => (r.outcome === 'aborted' || r.outcome === 'rolled_back' ? 0 : 1)));
   program.command('finalize').description('end the bake window now and retire the old color')
     .action(() => run('finalize', (ctx) => finalize(ctx.deps)));
-  program.command('resume').description('finish or roll back an operation that was interrupted')
-    .action(() => run('resume', (ctx) => resume(ctx.deps)));
+  program.command('resume').description('finish or roll back an operation that was interrupted; with none, rebuild a lost record from the platform')
+    .action(async () => {
+      const g = globals();
+      const ctx = await openContext(g, 'resume');
+      const stopNotice = noticeOnInterrupt(ctx.platform.store, () => ctx.reporter.close());
+      try {
+        const result = await resume(ctx.deps);
+        ctx.reporter.close();
+        if (result) {
+          printOutcome(result, Boolean(g.json));
+          return exitCodeFor(result);
+        }
+        const rebuilt = await rebuildRecord(ctx.deps);
+        const message = rebuilt.rebuilt ? rebuilt.message : 'nothing to resume: no operation was interrupted, and the record matches the platform';
+        if (g.json) printJson({ outcome: null, rebuilt: rebuilt.rebuilt, live: rebuilt.live, message });
+        else process.stderr.write(`${message}\n`);
+        return 0;
+      } finally {
+        stopNotice();
+        await ctx.close();
+      }
+    });
 }

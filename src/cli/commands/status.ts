@@ -3,6 +3,7 @@ import pc from 'picocolors';
 import { isCutoverError } from '../../core/errors.ts';
 import type { PlatformStatus } from '../../core/driver.ts';
 import { COLORS, emptyState, type AppState, type Color } from '../../core/types.ts';
+import { recordDisagreement } from '../../core/operations/rebuild-record.ts';
 import { openContext, type CommandContext } from '../context.ts';
 import { printJson } from '../output.ts';
 import type { Globals } from '../program.ts';
@@ -11,7 +12,8 @@ export interface StatusReport {
   app: string;
   live: { color: Color | null; version: string | null };
   colors: Record<Color, { version: string | null; state: string; healthy: boolean | null; ready: string; detail?: string }>;
-  operation: { id: string; kind: string; version: string | null; phase: string; holder: string; waiting: boolean } | null;
+  /** `holderGone`: the process that ran it is dead (interrupted; `resume` or `abort`), or it waits at the gate. */
+  operation: { id: string; kind: string; version: string | null; phase: string; holder: string; holderGone: boolean; waiting: boolean } | null;
   maintenance: { on: boolean; message?: string };
   platform: { reachable: boolean; live: Color | null; error?: string };
   /** The last finished operation and why it ended so (a rollback names its signal and evidence). */
@@ -21,7 +23,8 @@ export interface StatusReport {
 
 /** Reads cutover's record and the platform's reality, and says where they disagree. */
 export async function collectStatus(ctx: CommandContext): Promise<StatusReport> {
-  const state: AppState = (await ctx.platform.store.load()) ?? emptyState(ctx.config.app);
+  const stored = await ctx.platform.store.load();
+  const state: AppState = stored ?? emptyState(ctx.config.app);
   let platform: PlatformStatus | null = null;
   let error: string | undefined;
   try {
@@ -42,15 +45,28 @@ export async function collectStatus(ctx: CommandContext): Promise<StatusReport> 
     }
     colors[color] = { version: record.version, state: record.state, healthy, ready: real ? `${real.ready}/${real.desired}` : 'unknown', detail: real?.detail };
   }
-  if (platform && state.live && platform.live !== state.live) warnings.push(`cutover recorded ${state.live} as live but the platform routes to ${platform.live ?? 'nothing'}; run \`cutover resume\` or \`cutover doctor\``);
+  const op = state.operation;
+  const disagreement = platform && !op ? recordDisagreement(stored, platform) : null;
+  if (disagreement) warnings.push(`record and reality disagree: ${disagreement}; run \`cutover doctor --fix\` (or \`cutover resume\`) to rebuild the record from the platform`);
   if (platform && state.live && platform.colors[state.live].ready === 0) warnings.push(`THE LIVE COLOR ${state.live.toUpperCase()} HAS NO READY REPLICAS: live traffic is failing. cutover will not switch to an unverified color by itself; deploy a fix or \`cutover rollback\``);
   if (!platform) warnings.push(`the platform is unreachable: ${error}`);
-  const op = state.operation;
+  const lock = await ctx.platform.store.lockHolder();
+  let holderGone = false;
+  if (op) {
+    holderGone = await ctx.platform.store.isHolderGone(op.holder);
+    const lockedByOther = lock && !lock.damaged && (lock.pid !== op.holder.pid || lock.host !== op.holder.host) && !(await ctx.platform.store.isHolderGone(lock));
+    const waiting = op.phases.at(-1)?.status === 'waiting';
+    if (holderGone && !waiting && !lockedByOther) {
+      warnings.push(`the ${op.kind} of ${op.version ?? '-'} was interrupted at ${op.phase}: its process (${op.holder.command}, pid ${op.holder.pid} on ${op.holder.host}) is gone. Run \`cutover resume\` to finish it, or \`cutover abort\` to undo it`);
+    }
+  }
+  if (lock?.damaged) warnings.push(`${lock.damaged}; the next operation recovers it, or run \`cutover doctor --fix\``);
+  else if (lock && !op && (await ctx.platform.store.isHolderGone(lock))) warnings.push(`the lock is held by ${lock.command} (pid ${lock.pid} on ${lock.host}), which is gone; the next operation recovers it`);
   return {
     app: state.app,
     live: { color: state.live, version: state.live ? state.colors[state.live].version : null },
     colors,
-    operation: op ? { id: op.id, kind: op.kind, version: op.version, phase: op.phase, holder: `${op.holder.command} (pid ${op.holder.pid} on ${op.holder.host})`, waiting: op.phases.at(-1)?.status === 'waiting' } : null,
+    operation: op ? { id: op.id, kind: op.kind, version: op.version, phase: op.phase, holder: `${op.holder.command} (pid ${op.holder.pid} on ${op.holder.host})`, holderGone, waiting: op.phases.at(-1)?.status === 'waiting' } : null,
     maintenance: platform?.maintenance ?? state.maintenance,
     platform: { reachable: platform !== null, live: platform?.live ?? null, error },
     lastOutcome: state.lastOutcome,
@@ -83,7 +99,9 @@ export function registerStatus(program: Command, globals: Globals): void {
           const report = await collectStatus(ctx);
           if (g.json) printJson(report);
           else process.stdout.write(`${options.watch && process.stdout.isTTY ? '\x1b[2J\x1b[H' : ''}${render(report)}\n`);
-          if (!options.watch) return report.warnings.some((w) => w.startsWith('THE LIVE')) ? 1 : 0;
+          // 1 when live traffic is failing or reality could not be read (no daemon, no API
+          // server): the same on every platform, so a script can tell "unknown" from "fine".
+          if (!options.watch) return report.warnings.some((w) => w.startsWith('THE LIVE')) || !report.platform.reachable ? 1 : 0;
           await new Promise((r) => setTimeout(r, 1_000));
         } while (true);
       } finally {

@@ -191,8 +191,10 @@ export function registerUpDown(program: Command, globals: Globals): void {
       const lock = await store.acquireLock({ pid: process.pid, host: hostname(), command: 'down', since: new Date().toISOString() });
       const client = new AdminClient(paths.socket);
       const snapshot = readDaemonSnapshot(paths.daemonState);
+      let wasRunning = false;
       try {
         if (await client.isUp()) {
+          wasRunning = true;
           const { pid } = await client.call<{ pid: number }>('GET', '/status');
           await client.call('POST', '/shutdown');
           const deadline = Date.now() + 60_000;
@@ -202,11 +204,14 @@ export function registerUpDown(program: Command, globals: Globals): void {
           // whether or not its record survived (replicas carry a marker of this directory).
           const recorded = COLORS.flatMap((c) => snapshot?.colors[c]?.replicas ?? []).map((r) => r.pid).filter((p): p is number => p !== null && isProcessAlive(p));
           const pids = [...new Set([...recorded, ...findReplicaProcesses(config.stateDir)])];
-          if (pids.length) await stopReplicaProcesses(pids, 10_000);
+          if (pids.length) {
+            wasRunning = true;
+            await stopReplicaProcesses(pids, 10_000);
+          }
         }
         // Everything is stopped: the record must not claim anything is live.
         const state = await store.load();
-        if (state) {
+        if (state && (wasRunning || state.live !== null || state.operation !== null)) {
           for (const color of COLORS) if (state.colors[color].version && state.colors[color].state !== 'empty') state.colors[color].state = 'retired';
           state.live = null;
           state.operation = null;
@@ -217,8 +222,8 @@ export function registerUpDown(program: Command, globals: Globals): void {
         await client.close();
         await lock.release();
       }
-      if (g.json) printJson({ stopped: true });
-      else process.stderr.write('cutover daemon stopped; all release processes stopped\n');
+      if (g.json) printJson({ stopped: wasRunning, wasRunning });
+      else process.stderr.write(wasRunning ? 'cutover daemon stopped; all release processes stopped\n' : `nothing to stop: no cutover daemon or release process is running for ${config.stateDir}\n`);
       return 0;
     });
 }

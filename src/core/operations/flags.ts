@@ -12,6 +12,7 @@ export async function changeFlags(deps: CoreDeps, color: Color, update: (current
   try {
     const flags = update({ ...ctx.state.flags[color] });
     ctx.state.flags[color] = flags;
+    ctx.state.flagsChangedAt = { ...ctx.state.flagsChangedAt, [color]: new Date(ctx.clock.now()).toISOString() };
     const running = ctx.state.colors[color].state !== 'empty' && ctx.state.colors[color].state !== 'retired' && ctx.state.colors[color].state !== 'failed';
     const live = ctx.state.live === color;
     if (running) {

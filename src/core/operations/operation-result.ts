@@ -10,6 +10,8 @@ export interface OperationResult {
   live: { color: Color | null; version: string | null };
   phases: PhaseRecord[];
   message: string;
+  /** deploy only: the flags the new release started with, and where they came from. */
+  flags?: { source: string; values: Record<string, unknown>; reason: string };
 }
 
 export function resultFrom(state: AppState, operation: { id: string; kind: string; version: string | null; phases: PhaseRecord[] }, outcome: OperationResult['outcome'], message: string): OperationResult {

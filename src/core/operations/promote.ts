@@ -13,12 +13,13 @@ import { operationIsRunning } from './wait-for-operation.ts';
 export async function promote(deps: CoreDeps): Promise<OperationResult> {
   const state = await deps.store.load();
   const op = state?.operation;
-  if (!state || !op || op.kind !== 'deploy') throw new CutoverError('refused', 'no deploy is waiting to be promoted');
+  // Nothing to promote is a usage error (exit 2), like a verb given the wrong target.
+  if (!state || !op || op.kind !== 'deploy') throw new CutoverError('usage', 'no deploy is waiting to be promoted');
   if (await operationIsRunning(deps)) {
     await deps.store.sendSignal(op.id, 'promote');
     return resultFrom(state, op, 'waiting', `sent promote to the running deploy of ${op.version} (pid ${op.holder.pid})`);
   }
-  if (op.phase !== 'gate') throw new CutoverError('refused', `the deploy of ${op.version} is at ${op.phase}, not waiting at the gate; run \`cutover resume\``);
+  if (op.phase !== 'gate') throw new CutoverError('usage', `the deploy of ${op.version} is at ${op.phase}, not waiting at the gate; run \`cutover resume\``);
   const ctx = await OperationContext.open(deps, `promote ${op.version}`);
   try {
     ctx.adopt();

@@ -1,7 +1,8 @@
 import { PatchStrategy, setHeaderOptions, type V1ConfigMap } from '@kubernetes/client-node';
 import { CutoverError } from '../../core/errors.ts';
 import type { OperationSignal } from '../../core/signals.ts';
-import type { HeldLock, StateStore } from '../../core/store.ts';
+import { parseAppState, parseHistoryLine } from '../../core/state-schema.ts';
+import type { HeldLock, HistoryReadOptions, StateStore } from '../../core/store.ts';
 import type { AppState, HistoryEntry, LockHolder } from '../../core/types.ts';
 import { isConflict, isNotFound, kube, kubeError, kubeOptional, type KubeClients } from './kube-clients.ts';
 import type { LeaseLock } from './lease-lock.ts';
@@ -83,11 +84,7 @@ export class ConfigMapStateStore implements StateStore {
   async load(): Promise<AppState | null> {
     const text = (await this.read())?.data?.[STATE_KEY];
     if (!text) return null;
-    try {
-      return JSON.parse(text) as AppState;
-    } catch (cause) {
-      throw new CutoverError('internal', `${this.where} key ${STATE_KEY} is not valid JSON; fix or delete that key`, { cause });
-    }
+    return parseAppState(text, `${this.where} key ${STATE_KEY}`, `Fix that key, or delete it (kubectl -n ${this.namespace} edit configmap ${this.name}) and run \`cutover resume\` to rebuild the record from the cluster.`);
   }
 
   async save(state: AppState): Promise<void> {
@@ -115,14 +112,16 @@ export class ConfigMapStateStore implements StateStore {
     throw new CutoverError('unreachable', `could not append history to ${this.where}: too many concurrent writers`);
   }
 
-  async history(limit = 1000): Promise<HistoryEntry[]> {
+  async history(limit = 1000, options: HistoryReadOptions = {}): Promise<HistoryEntry[]> {
     const text = (await this.read())?.data?.[HISTORY_KEY] ?? '';
     const entries: HistoryEntry[] = [];
-    for (const line of text.split('\n')) {
-      if (!line) continue;
-      try {
-        entries.push(JSON.parse(line) as HistoryEntry);
-      } catch { /* a damaged line is skipped, the rest is still history */ }
+    const lines = text.split('\n');
+    for (let i = 0; i < lines.length; i++) {
+      if (!lines[i]) continue;
+      const parsed = parseHistoryLine(lines[i]!);
+      // A damaged line is skipped, the rest is still history.
+      if ('entry' in parsed) entries.push(parsed.entry);
+      else options.onSkippedLine?.(`${this.where} key ${HISTORY_KEY}, line ${i + 1}: skipped (${parsed.problem})`);
     }
     return entries.slice(-limit);
   }

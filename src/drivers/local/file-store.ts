@@ -1,16 +1,17 @@
-import { readFile, appendFile, mkdir, open, unlink, readdir, rm } from 'node:fs/promises';
+import { readFile, appendFile, mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hostname } from 'node:os';
-import { CutoverError } from '../../core/errors.ts';
-import type { HeldLock, StateStore } from '../../core/store.ts';
+import { CutoverError, isCutoverError } from '../../core/errors.ts';
+import { parseAppState, parseHistoryLine } from '../../core/state-schema.ts';
+import type { HeldLock, HistoryReadOptions, StateStore } from '../../core/store.ts';
 import type { OperationSignal } from '../../core/signals.ts';
 import type { AppState, HistoryEntry, LockHolder } from '../../core/types.ts';
 import { writeFileAtomic } from './atomic-file.ts';
-import { isProcessAlive } from './process-alive.ts';
+import { acquireLockFile, isLockHolderGone, LockFileBusy, readLockFile } from './lock-file.ts';
 
 /**
  * State under `<stateDir>/`: `state.json` (atomic replace), `history.jsonl` (append-only),
- * `lock` (created with O_EXCL so two processes can never both take it), `signals/`.
+ * `lock` (see lock-file.ts: two processes can never both take it), `signals/`.
  */
 export class FileStateStore implements StateStore {
   readonly dir: string;
@@ -33,14 +34,23 @@ export class FileStateStore implements StateStore {
       text = await readFile(this.statePath, 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw err;
+      throw new CutoverError('damaged', `${this.statePath} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); check its owner and permissions`, { cause: err, details: { file: this.statePath } });
     }
+    // Atomic writes make a damaged record unlikely, but a hand edit, a restored backup or a
+    // newer format can still produce one: say so, and how to get going again.
+    return parseAppState(text, this.statePath, `Move it aside (mv ${this.statePath} ${this.statePath}.damaged), then run \`cutover doctor --fix\` to rebuild the record from the running daemon.`);
+  }
+
+  async setAsideDamagedState(): Promise<string | null> {
     try {
-      return JSON.parse(text) as AppState;
+      await this.load();
+      return null;
     } catch (err) {
-      // Atomic writes make this unreachable unless someone edited the file by hand.
-      throw new CutoverError('internal', `${this.statePath} is not valid JSON; restore it from history or delete it`, { cause: err });
+      if (!isCutoverError(err) || err.code !== 'damaged') throw err;
     }
+    const aside = `${this.statePath}.damaged-${new Date().toISOString().replace(/[-:.]/g, '')}`;
+    await rename(this.statePath, aside);
+    return aside;
   }
 
   async save(state: AppState): Promise<void> {
@@ -53,86 +63,61 @@ export class FileStateStore implements StateStore {
     await appendFile(this.historyPath, `${JSON.stringify(entry)}\n`);
   }
 
-  async history(limit = 1000): Promise<HistoryEntry[]> {
+  async history(limit = 1000, options: HistoryReadOptions = {}): Promise<HistoryEntry[]> {
     let text: string;
     try {
       text = await readFile(this.historyPath, 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw err;
+      throw new CutoverError('damaged', `${this.historyPath} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); check its owner and permissions`, { cause: err, details: { file: this.historyPath } });
     }
     const entries: HistoryEntry[] = [];
-    for (const line of text.split('\n')) {
-      if (!line.trim()) continue;
-      try {
-        entries.push(JSON.parse(line) as HistoryEntry);
-      } catch {
-        // A torn last line after a crash mid-append is skipped, not fatal.
-      }
+    const lines = text.split('\n');
+    for (let i = 0; i < lines.length; i++) {
+      if (!lines[i]!.trim()) continue;
+      const parsed = parseHistoryLine(lines[i]!);
+      // A torn line (a crash mid-append, a full disk) or a mangled one is skipped, not fatal.
+      if ('entry' in parsed) entries.push(parsed.entry);
+      else options.onSkippedLine?.(`${this.historyPath}:${i + 1}: skipped a line that is ${parsed.problem.startsWith('not valid') ? parsed.problem : `not a history entry (${parsed.problem})`}`);
     }
     return entries.slice(-limit);
   }
 
   async lockHolder(): Promise<LockHolder | null> {
-    try {
-      return JSON.parse(await readFile(this.lockPath, 'utf8')) as LockHolder;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      // A lock file being written right now, or torn: treat as held by an unknown holder.
-      return { pid: 0, host: 'unknown', command: 'unknown', since: new Date(0).toISOString() };
-    }
+    const reading = await readLockFile(this.lockPath);
+    if (reading.kind === 'free') return null;
+    if (reading.kind === 'held') return reading.holder;
+    return { pid: 0, host: hostname(), command: 'unknown', since: reading.modifiedAt, damaged: `${this.lockPath} is damaged: ${reading.problem}` };
   }
 
   async isHolderGone(holder: LockHolder): Promise<boolean> {
-    // A lock taken on another host (shared filesystem) cannot be probed; never steal it.
-    if (holder.host !== hostname()) return false;
-    if (holder.pid === 0) return false;
-    return !isProcessAlive(holder.pid);
+    // A damaged lock names no one who could still be running.
+    if (holder.damaged) return true;
+    return isLockHolderGone(holder);
   }
 
   async acquireLock(holder: LockHolder): Promise<HeldLock> {
     await mkdir(this.dir, { recursive: true });
-    for (let attempt = 0; attempt < 3; attempt++) {
-      try {
-        const handle = await open(this.lockPath, 'wx', 0o644);
-        try {
-          await handle.writeFile(JSON.stringify(holder));
-          await handle.sync();
-        } finally {
-          await handle.close();
-        }
-        return this.heldLock(holder);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      }
-      const current = await this.lockHolder();
-      if (current && (await this.isHolderGone(current))) {
-        // The holder died (kill -9, power loss): its lock is ours to recover.
-        await unlink(this.lockPath).catch(() => {});
-        continue;
-      }
-      if (current && current.pid === 0) {
-        await new Promise((r) => setTimeout(r, 50));
-        continue;
-      }
-      throw lockedError(current);
+    try {
+      return await acquireLockFile(this.lockPath, holder);
+    } catch (err) {
+      if (err instanceof LockFileBusy) throw lockedError(err.holder);
+      throw err;
     }
-    throw lockedError(await this.lockHolder());
   }
 
-  private heldLock(holder: LockHolder): HeldLock {
-    let released = false;
-    return {
-      holder,
-      release: async () => {
-        if (released) return;
-        released = true;
-        const current = await this.lockHolder();
-        if (current && current.pid === holder.pid && current.since === holder.since) {
-          await unlink(this.lockPath).catch(() => {});
-        }
-      },
-    };
+  /**
+   * Removes the lock when it is damaged or its holder is gone (what `doctor --fix` does; the next
+   * operation would do the same). A live holder's lock is left alone.
+   * @returns true when a lock was removed.
+   */
+  async recoverLock(): Promise<boolean> {
+    const holder = await this.lockHolder();
+    if (!holder || !(await this.isHolderGone(holder))) return false;
+    await mkdir(this.dir, { recursive: true });
+    const lock = await this.acquireLock({ pid: process.pid, host: hostname(), command: 'doctor --fix', since: new Date().toISOString() });
+    await lock.release();
+    return true;
   }
 
   async sendSignal(operationId: string, signal: OperationSignal): Promise<void> {

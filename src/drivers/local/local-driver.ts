@@ -1,3 +1,4 @@
+import { PROBE_HEADER, SERVED_BY_HEADER } from '../../router/proxy-request.ts';
 import { request } from 'undici';
 import { CutoverError } from '../../core/errors.ts';
 import type { CheckTargets, ColorStatus, Diagnosis, LogLine, LogOptions, PlatformDriver, PlatformStatus, ReadyReport, ReplicaEventPage, SplitRouting, SwitchResult, TrafficProof } from '../../core/driver.ts';
@@ -151,34 +152,32 @@ export class LocalDriver implements PlatformDriver {
   }
 
   /**
-   * Proof that traffic moved: the router counts requests it accepted per color, so zero new
-   * requests on the old color since the switch, plus probes through the main listener that
-   * all land on the new color, show that every request accepted after the switch went there.
+   * Proof that traffic moved: zero new requests on the old color since the switch (the router
+   * counts requests it accepted per color), plus probes through the main listener that the
+   * router says were each served by the new color, show that every request accepted after the
+   * switch went there.
    */
   async verifyTraffic(to: Color): Promise<TrafficProof> {
     const started = Date.now();
     const s = await this.daemonStatus();
     if (s.live !== to) return { ok: false, detail: `the router's live color is ${s.live ?? 'none'}, not ${to}`, durationMs: Date.now() - started };
     const before = await this.acceptedOn(to);
-    // The proof is about routing: the router counts a request for a color when it accepts it,
-    // answered or not. So the probes go out together with a short timeout, and a release that
-    // hangs or fails them cannot stall the switch; judging its answers is the bake window's job.
-    const outcomes = await Promise.all(Array.from({ length: VERIFY_PROBES }, async () => {
-      try {
-        const response = await request(`${s.addresses.main}/`, { method: 'GET', headers: { 'x-cutover-probe': '1' }, headersTimeout: PROBE_TIMEOUT_MS, bodyTimeout: PROBE_TIMEOUT_MS });
-        await response.body.dump();
-        return null;
-      } catch (err) {
-        return (err as Error).message;
-      }
-    }));
-    const failures = outcomes.filter((o): o is string => o !== null);
-    const after = await this.acceptedOn(to);
+    // The probes go out together with a short timeout, so a release that hangs or fails them
+    // cannot stall the switch (judging its answers is the bake window's job). Each answered probe
+    // says which color served it; one that got no answer still counts if the router accepted it
+    // for `to`, which its per-color count shows. User traffic is never counted as a probe.
+    const probes = await this.probeMain(s.addresses.main, {}, VERIFY_PROBES, PROBE_TIMEOUT_MS);
+    const accepted = (await this.acceptedOn(to)) - before;
+    const answered = probes.servedBy[to] ?? 0;
+    const unanswered = probes.failures.length;
+    const reached = answered + Math.min(unanswered, Math.max(0, accepted - answered));
+    const elsewhere = Object.entries(probes.servedBy).filter(([color]) => color !== to).map(([color, n]) => `${n} by ${color}`);
+    const failures = probes.failures;
     const traffic = await this.client.call<DaemonTraffic>('GET', '/traffic');
-    const reached = after - before;
     const old = traffic.lastSwitch?.from;
-    const ok = reached >= VERIFY_PROBES && traffic.oldAcceptedSinceSwitch === 0;
-    const detail = `${Math.min(reached, VERIFY_PROBES)}/${VERIFY_PROBES} probes reached ${to}` +
+    const ok = reached === VERIFY_PROBES && elsewhere.length === 0 && traffic.oldAcceptedSinceSwitch === 0;
+    const detail = `${reached}/${VERIFY_PROBES} probes reached ${to}` +
+      (elsewhere.length ? ` (answered ${elsewhere.join(', ')})` : '') +
       (old ? `; ${traffic.oldAcceptedSinceSwitch} request(s) reached ${old} after the switch` : '') +
       (failures.length ? `; ${failures.length} probe(s) got no answer: ${[...new Set(failures)].slice(0, 3).join(', ')}` : '');
     return { ok, detail, durationMs: Date.now() - started };
@@ -219,17 +218,13 @@ export class LocalDriver implements PlatformDriver {
     if (routing.sticky.cookie && percent > 0) toCanary.push({ cookie: `${routing.sticky.cookie}=${FIRST_BUCKET}` });
     const evidence: string[] = [`router sends ${percent}% to ${canary}${cohort ? ` plus cohort ${cohort.name}` : ''}`];
     for (const headers of toCanary) {
-      const before = await this.acceptedOn(canary);
-      const answered = await this.probeMain(s.addresses.main, headers, SPLIT_PROBES);
-      const reached = (await this.acceptedOn(canary)) - before;
-      if (answered < SPLIT_PROBES || reached < SPLIT_PROBES) return fail(`${evidence[0]}, but only ${Math.min(answered, reached)}/${SPLIT_PROBES} probes with ${Object.values(headers)[0]} reached ${canary}`);
+      const reached = (await this.probeMain(s.addresses.main, headers, SPLIT_PROBES)).servedBy[canary] ?? 0;
+      if (reached < SPLIT_PROBES) return fail(`${evidence[0]}, but only ${reached}/${SPLIT_PROBES} probes with ${Object.values(headers)[0]} reached ${canary}`);
       evidence.push(`${reached}/${SPLIT_PROBES} probes with ${Object.keys(headers)[0]} ${Object.values(headers)[0]} reached ${canary}`);
     }
     if (routing.sticky.cookie) {
-      const before = await this.acceptedOn(live);
-      const answered = await this.probeMain(s.addresses.main, { cookie: `${routing.sticky.cookie}=${LAST_BUCKET}` }, SPLIT_PROBES);
-      const reached = (await this.acceptedOn(live)) - before;
-      if (answered < SPLIT_PROBES || reached < SPLIT_PROBES) return fail(`${evidence[0]}, but only ${Math.min(answered, reached)}/${SPLIT_PROBES} probes outside the canary share reached ${live}`);
+      const reached = (await this.probeMain(s.addresses.main, { cookie: `${routing.sticky.cookie}=${LAST_BUCKET}` }, SPLIT_PROBES)).servedBy[live] ?? 0;
+      if (reached < SPLIT_PROBES) return fail(`${evidence[0]}, but only ${reached}/${SPLIT_PROBES} probes outside the canary share reached ${live}`);
       evidence.push(`${reached}/${SPLIT_PROBES} probes outside it reached ${live}`);
     }
     return { ok: true, detail: evidence.join('; '), durationMs: Date.now() - started };
@@ -239,16 +234,26 @@ export class LocalDriver implements PlatformDriver {
     await this.client.call('DELETE', '/split');
   }
 
-  private async probeMain(main: string, headers: Record<string, string>, count: number): Promise<number> {
-    let answered = 0;
-    for (let i = 0; i < count; i++) {
+  /**
+   * Sends `count` probes through the main listener and tallies the color that served each, as
+   * the router reports it on probe responses. Counting per probe, not the router's per-color
+   * request counters, keeps user traffic arriving meanwhile out of the proof.
+   */
+  private async probeMain(main: string, headers: Record<string, string>, count: number, timeoutMs = 5_000): Promise<{ servedBy: Partial<Record<string, number>>; failures: string[] }> {
+    const servedBy: Partial<Record<string, number>> = {};
+    const failures: string[] = [];
+    await Promise.all(Array.from({ length: count }, async () => {
       try {
-        const response = await request(`${main}/`, { method: 'GET', headers: { 'x-cutover-probe': '1', ...headers }, headersTimeout: 5_000, bodyTimeout: 5_000 });
+        const response = await request(`${main}/`, { method: 'GET', headers: { [PROBE_HEADER]: '1', ...headers }, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
         await response.body.dump();
-        answered++;
-      } catch { /* counted as unanswered */ }
-    }
-    return answered;
+        const color = response.headers[SERVED_BY_HEADER];
+        const key = typeof color === 'string' ? color : `no color (status ${response.statusCode})`;
+        servedBy[key] = (servedBy[key] ?? 0) + 1;
+      } catch (err) {
+        failures.push((err as Error).message);
+      }
+    }));
+    return { servedBy, failures };
   }
 
   private async acceptedOn(color: Color): Promise<number> {
