@@ -110,11 +110,19 @@ export interface PlatformDriver {
   /** Where health checks and smoke tests reach `color` without touching live traffic. */
   targets(color: Color): Promise<CheckTargets>;
 
-  /** Points live traffic at `to`. Idempotent; does not check health (the core already has). */
-  switchTraffic(to: Color): Promise<SwitchResult>;
+  /**
+   * Points live traffic at `to`. Idempotent; does not check health (the core already has).
+   * `partial`: an emergency rollback to a color that is healthier than the live one but not
+   * yet fully ready; only its ready replicas get traffic. Without it a driver may refuse a
+   * color that is not fully ready.
+   */
+  switchTraffic(to: Color, options?: { partial?: boolean }): Promise<SwitchResult>;
 
-  /** Proves that live traffic reaches `to` and only `to`. Never throws for a negative answer. */
-  verifyTraffic(to: Color, options?: { timeoutMs?: number }): Promise<TrafficProof>;
+  /**
+   * Proves that live traffic reaches `to` and only `to`. Never throws for a negative answer.
+   * `partial`: replicas of `to` that are not ready yet may be listed (they get no traffic).
+   */
+  verifyTraffic(to: Color, options?: { timeoutMs?: number; partial?: boolean }): Promise<TrafficProof>;
 
   /**
    * Progressive delivery: sends `percent`% of live traffic, plus the cohort, to `canary`, while

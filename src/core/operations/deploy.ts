@@ -80,10 +80,11 @@ export async function driveDeploy(ctx: OperationContext, entry: DeployEntry, rol
     return resultFrom(ctx.state, op, 'promoted', `${version} is live on ${target}`);
   }
   const back = await rollback(ctx, from, target, reason);
-  const outcome: Outcome = back ? (ctx.abort.signal.aborted ? 'aborted' : 'rolled_back') : 'failed';
+  const outcome: Outcome = back ? (ctx.abort.signal.aborted ? 'aborted' : 'rolled_back') : ctx.stranded ? 'stranded' : 'failed';
   const message = back ? `rolled back to ${from} (${ctx.state.colors[from!].version}): ${reason}` : `could not roll back: ${reason}`;
   await ctx.finish(outcome, message);
-  return resultFrom(ctx.state, op, outcome, message);
+  const result = resultFrom(ctx.state, op, outcome, message);
+  return ctx.stranded ? { ...result, next: ctx.stranded.next } : result;
 }
 
 /** Ends an operation that never moved traffic (e.g. `cutover abort` of an orphan before its switch). */

@@ -10,6 +10,8 @@ export interface OperationResult {
   live: { color: Color | null; version: string | null };
   phases: PhaseRecord[];
   message: string;
+  /** With outcome `stranded`: the command a person should run next. */
+  next?: string;
 }
 
 export function resultFrom(state: AppState, operation: { id: string; kind: string; version: string | null; phases: PhaseRecord[] }, outcome: OperationResult['outcome'], message: string): OperationResult {

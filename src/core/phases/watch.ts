@@ -29,7 +29,7 @@ export async function watchColor(ctx: OperationContext, color: Color, version: s
   const stop = new AbortController();
   const onAbort = () => stop.abort();
   ctx.abort.signal.addEventListener('abort', onAbort, { once: true });
-  const targets = await driver.targets(color);
+  let targets = await driver.targets(color);
   let postResult: AnalysisReport | null = null;
   const from = ctx.op.from;
   const baseline = from && from !== color && ctx.state.colors[from].version ? { color: from, version: ctx.state.colors[from].version! } : null;
@@ -49,6 +49,15 @@ export async function watchColor(ctx: OperationContext, color: Color, version: s
       if (ctx.abort.signal.aborted) { breach = 'aborted with `cutover abort`'; break; }
       if (options.allowFinalize && ctx.hasSignal('finalize')) { finalized = true; break; }
       if (postResult && (postResult as AnalysisReport).verdict === 'failed') break;
+      // Each round probes the color's current replicas: one replaced since the last round
+      // (a Kubernetes pod evicted and recreated) is not a failure of the release.
+      // A failed read of them (the API server briefly away) keeps the last ones.
+      if (rounds > 0) {
+        targets = await driver.targets(color).catch((err: Error) => {
+          reporter.progress(`could not re-read ${color}'s replicas, probing the last ones: ${err.message}`);
+          return targets;
+        });
+      }
       const probe = await verifier.probe(targets, stop.signal);
       if (stop.signal.aborted && postResult && (postResult as AnalysisReport).verdict === 'failed') break;
       rounds++;

@@ -225,7 +225,7 @@ export class KubernetesDriver implements PlatformDriver {
    * other color. Refuses (CutoverError('refused')) a color whose rollout is incomplete or whose
    * pods are not all Ready, a selector that pins labels the new pods lack, and maintenance mode.
    */
-  async switchTraffic(to: Color): Promise<SwitchResult> {
+  async switchTraffic(to: Color, options: { partial?: boolean } = {}): Promise<SwitchResult> {
     const [active, deployment, pods] = await Promise.all([this.traffic.readActive(), this.readDeployment(to), this.appPods()]);
     const from = ServiceTraffic.selectedColor(active);
     if (from === MAINTENANCE_COLOR) {
@@ -235,7 +235,9 @@ export class KubernetesDriver implements PlatformDriver {
     const progress = rolloutProgress(deployment);
     const own = pods.filter((p) => p.metadata?.labels?.[LABEL_COLOR] === to);
     const unready = own.filter((p) => !isPodReady(p));
-    if (!progress.complete || own.length === 0 || unready.length > 0) {
+    const readyOwn = own.length - unready.length;
+    // partial (an emergency rollback): the ready pods take the traffic, the rest join as they turn Ready.
+    if (options.partial ? readyOwn === 0 : !progress.complete || own.length === 0 || unready.length > 0) {
       const why = unready.length ? `: ${unready.slice(0, 2).map(describePod).join('; ')}` : '';
       throw new CutoverError('refused', `refusing to switch to ${to}: not all of its pods are Ready (${own.length - unready.length}/${progress.desired}; ${progress.summary})${why}`);
     }
@@ -255,7 +257,7 @@ export class KubernetesDriver implements PlatformDriver {
     return { from, to, durationMs };
   }
 
-  async verifyTraffic(to: Color, options: { timeoutMs?: number } = {}): Promise<TrafficProof> {
+  async verifyTraffic(to: Color, options: { timeoutMs?: number; partial?: boolean } = {}): Promise<TrafficProof> {
     const timeoutMs = options.timeoutMs ?? this.platform.switchTimeoutMs;
     const started = performance.now();
     const since = this.lastPatch?.to === to ? this.lastPatch.at : started;
@@ -267,7 +269,7 @@ export class KubernetesDriver implements PlatformDriver {
         if (ServiceTraffic.selectedColor(active) !== to) {
           lastError = `the Service selects color=${active.spec?.selector?.[LABEL_COLOR] ?? '(none)'}, not ${to}`;
         } else {
-          last = await readEndpointCheck(this.clients, this.ns, this.traffic.active, this.platform.app, to);
+          last = await readEndpointCheck(this.clients, this.ns, this.traffic.active, this.platform.app, to, { allowUnready: options.partial });
           if (last.ok) {
             const elapsed = performance.now() - since;
             const versions = [...new Set(last.endpoints.map((e) => e.version ?? '?'))].join(', ');

@@ -17,6 +17,8 @@ export interface K8sConfigOptions {
   progressDeadline?: string;
   leaseDuration?: string;
   monitorDuration?: string;
+  /** monitor.interval (default 250ms). */
+  monitorInterval?: string;
   scaleDownReplicas?: 0 | 1;
   scaleDownDelay?: string;
   migrationJob?: boolean;
@@ -97,7 +99,7 @@ ${o.migrationJob ? '  migrationJob:\n    template: k8s/migrate.yaml\n    timeout
   timeout: 10s
 monitor:
   duration: ${o.monitorDuration ?? '500ms'}
-  interval: 250ms
+  interval: ${o.monitorInterval ?? '250ms'}
 scaleDown:
   delay: ${o.scaleDownDelay ?? '200ms'}
   replicas: ${o.scaleDownReplicas ?? 0}
