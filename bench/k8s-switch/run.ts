@@ -71,12 +71,14 @@ const ws = await K8sWorkspace.create('bench', { replicas: REPLICAS, monitorDurat
 try {
   // --- switches ------------------------------------------------------------------------------
   const { driver } = await createKubernetesPlatform(loadConfig(ws.configPath));
+  // The Service starts out selecting green, so blue comes first; green is provisioned once
+  // blue is live (cutover never provisions the color the Service selects).
   await driver.provision('blue', { version: 's1' }, {});
-  await driver.provision('green', { version: 's2' }, {});
   await driver.waitReady('blue', { timeoutMs: 60_000 });
-  await driver.waitReady('green', { timeoutMs: 60_000 });
   await driver.switchTraffic('blue');
   if (!(await driver.verifyTraffic('blue')).ok) throw new Error('the first switch was not verified');
+  await driver.provision('green', { version: 's2' }, {});
+  await driver.waitReady('green', { timeoutMs: 60_000 });
   const pods = await ws.cluster.core.listNamespacedPod({ namespace: ws.namespace, labelSelector: 'app=shop' });
   const podColors = new Map(pods.items.map((p) => [p.metadata!.name!, p.metadata!.labels!.color!]));
 

@@ -107,6 +107,13 @@ export interface PlatformDriver {
    */
   waitReady(color: Color, options: { timeoutMs: number; signal?: AbortSignal }): Promise<ReadyReport>;
 
+  /**
+   * The color a first deploy (nothing recorded as live) should use. Optional; default blue.
+   * Kubernetes answers the color the user's Service does not select yet, so the selector is
+   * never moved onto a color without ready pods. Reads only.
+   */
+  firstColor?(): Promise<Color>;
+
   /** Where health checks and smoke tests reach `color` without touching live traffic. */
   targets(color: Color): Promise<CheckTargets>;
 

@@ -21,7 +21,7 @@ export type DeployEntry = 'preflight' | 'provision' | 'gate' | 'shift' | 'switch
 export async function deploy(deps: CoreDeps, version: string, options: OperationOptions): Promise<OperationResult> {
   const ctx = await OperationContext.open(deps, `deploy ${version}`);
   try {
-    const target = ctx.state.live ? otherColor(ctx.state.live) : 'blue';
+    const target = ctx.state.live ? otherColor(ctx.state.live) : (await deps.driver.firstColor?.()) ?? 'blue';
     await ctx.begin('deploy', version, target, options);
     return await driveDeploy(ctx, 'preflight');
   } finally {

@@ -147,6 +147,9 @@ export class KubernetesDriver implements PlatformDriver {
   async provision(color: Color, release: Release, flags: Record<string, unknown>): Promise<void> {
     const { app, namespace } = this.platform;
     const [active, existing] = await Promise.all([this.traffic.readActive(), this.readDeployment(color)]);
+    if (!active.spec?.selector?.[LABEL_COLOR]) {
+      throw new CutoverError('refused', `Service ${this.ns}/${this.traffic.active} has no \`${LABEL_COLOR}\` in its selector, so it would send traffic to every pod of ${app}, verified or not; add ${LABEL_COLOR}: ${otherColor(color)} to its selector (cutover then only ever changes that key)`);
+    }
     if (ServiceTraffic.selectedColor(active) === color) await this.keepUnverifiedPodsOffline(color, existing, release);
     const image = this.platform.image.replaceAll('${version}', release.version);
     // Migrations run only when this color is about to get a new version: scaling a retired
@@ -181,25 +184,30 @@ export class KubernetesDriver implements PlatformDriver {
   }
 
   /**
-   * The active Service already selects `color`, the color about to be provisioned. That is
-   * normal for a first deploy (the runbooks' Service starts out with `color: blue`), but the
-   * new pods would take live traffic the moment they turn Ready, before any check. With no
-   * ready pods on either side nothing is being served, so the selector is parked on the other
-   * color until the switch. Anything else is refused rather than guessed at.
+   * The color the active Service does not select: provisioning it never puts unverified pods
+   * behind the Service, and the first switch moves the selector onto verified, ready pods
+   * (never onto a color with none). Blue when the Service names no color.
+   */
+  async firstColor(): Promise<Color> {
+    const selected = ServiceTraffic.selectedColor(await this.traffic.readActive());
+    return selected === 'blue' || selected === 'green' ? otherColor(selected) : 'blue';
+  }
+
+  /**
+   * The active Service already selects `color`, the color about to be provisioned: its new
+   * pods would take live traffic the moment they turn Ready, before any check. That is fine
+   * only when `color` already runs this very release (re-provisioning it changes nothing).
+   * Anything else is refused rather than guessed at; cutover never parks the selector on a
+   * color without ready pods.
    */
   private async keepUnverifiedPodsOffline(color: Color, existing: V1Deployment | undefined, release: Release): Promise<void> {
     const pods = await this.appPods();
-    const readyOf = (c: Color) => pods.filter((p) => p.metadata?.labels?.[LABEL_COLOR] === c && isPodReady(p)).length;
-    const here = readyOf(color);
-    const there = readyOf(otherColor(color));
+    const here = pods.filter((p) => p.metadata?.labels?.[LABEL_COLOR] === color && isPodReady(p)).length;
+    if (here > 0 && versionOf(existing) === release.version) return;
     if (here > 0) {
-      if (versionOf(existing) === release.version) return;
       throw new CutoverError('refused', `${color} is live (${here} ready pods of ${versionOf(existing) ?? 'a release cutover did not deploy'}); cutover never replaces the release that serves traffic: deploy to the idle color`);
     }
-    if (there > 0) {
-      throw new CutoverError('refused', `Service ${this.ns}/${this.traffic.active} selects ${color}, which has no ready pods, while ${otherColor(color)} has ${there} ready pods cutover has not verified; point the Service at the color that should serve, then deploy again`);
-    }
-    await this.traffic.setSelectorColor(otherColor(color));
+    throw new CutoverError('refused', `Service ${this.ns}/${this.traffic.active} selects ${color}, the color about to get ${release.version}: its pods would take traffic before they are verified. Deploy with nothing recorded as live (cutover then uses ${otherColor(color)}), or point the Service at the color that should serve`);
   }
 
   async waitReady(color: Color, options: { timeoutMs: number; signal?: AbortSignal }): Promise<ReadyReport> {

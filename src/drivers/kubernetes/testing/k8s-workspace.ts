@@ -23,6 +23,11 @@ export interface K8sConfigOptions {
   scaleDownDelay?: string;
   migrationJob?: boolean;
   scaleColorsTo?: number;
+  /**
+   * The color the user's Service selects before the first deploy (default green). cutover's
+   * first release goes to the other color, so by default it lands on blue.
+   */
+  serviceColor?: 'blue' | 'green';
 }
 
 const DEPLOYMENT_TEMPLATE = `apiVersion: apps/v1
@@ -108,7 +113,7 @@ scaleDown:
 
 /**
  * One Kubernetes scenario: a fresh namespace holding the user's own objects (the active
- * Service selecting color blue, the app's ConfigMap), a config directory with cutover.yaml and
+ * Service selecting a color that has no pods yet, the app's ConfigMap), a config directory with cutover.yaml and
  * the templates, and real HTTP servers behind every pod (PodBackends). Test-only.
  */
 export class K8sWorkspace {
@@ -140,7 +145,7 @@ export class K8sWorkspace {
       namespace: ns,
       body: {
         metadata: { name: SERVICE, labels: { app: APP } },
-        spec: { selector: { app: APP, color: 'blue' }, ports: [{ name: 'http', port: 80, targetPort: 'http' }] },
+        spec: { selector: { app: APP, color: options.serviceColor ?? 'green' }, ports: [{ name: 'http', port: 80, targetPort: 'http' }] },
       },
     });
     await cluster.core.createNamespacedConfigMap({

@@ -1,0 +1,60 @@
+// The first deploy into a namespace where the user's Service already exists: the selector
+// must only ever point at a color with ready pods. A `kubectl get -w` of the Service is the
+// witness of every selector value the API server held.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { Watch, type V1Service } from '@kubernetes/client-node';
+import { APP, explain, K8sWorkspace, SERVICE } from './testing/k8s-workspace.ts';
+
+describe('kubernetes: the first deploy', () => {
+  let ws: K8sWorkspace;
+  before(async () => {
+    // The runbooks' Service: {app, color: blue}, created before anything is deployed.
+    ws = await K8sWorkspace.create('scn-first', { replicas: 2, serviceColor: 'blue' });
+  });
+  after(() => ws.dispose());
+
+  test('given a Service selecting blue with no pods, the first deploy never points it at a color without ready pods', async () => {
+    const kubectl = spawn('kubectl', ['-n', ws.namespace, 'get', 'service', SERVICE, '--watch', '--output-watch-events',
+      '-o', 'jsonpath={.object.spec.selector.color}{"\\n"}'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let witnessed = '';
+    kubectl.stdout.setEncoding('utf8').on('data', (d: string) => { witnessed += d; });
+    // At every change of the selector, count the ready pods of the color it names.
+    const readyAtChange: Array<{ color: string; ready: number }> = [];
+    let lastColor: string | undefined;
+    const watching = await new Watch(ws.cluster.kc).watch(`/api/v1/namespaces/${ws.namespace}/services`, { fieldSelector: `metadata.name=${SERVICE}` },
+      (_type, svc: V1Service) => {
+        const color = svc.spec?.selector?.color ?? '(none)';
+        if (color === lastColor) return;
+        lastColor = color;
+        void ws.cluster.core.listNamespacedPod({ namespace: ws.namespace, labelSelector: `app=${APP},color=${color}` }).then((l) => {
+          readyAtChange.push({ color, ready: l.items.filter((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length });
+        });
+      }, () => {});
+    try {
+      const r = await ws.cli(['deploy', 'v1']);
+      assert.equal(r.code, 0, explain(r));
+      assert.equal(r.json.outcome, 'promoted');
+      // The first release goes to the color the Service does not select yet.
+      assert.deepEqual(r.json.live, { color: 'green', version: 'v1' });
+      await new Promise((res) => setTimeout(res, 500));
+    } finally {
+      watching.abort();
+      kubectl.kill();
+    }
+    const colors = witnessed.split('\n').filter(Boolean).filter((c, i, all) => i === 0 || all[i - 1] !== c);
+    assert.deepEqual(colors, ['blue', 'green'], `kubectl saw the selector go: ${witnessed.split('\n').join(' ')}`);
+    assert.deepEqual(readyAtChange.slice(1).map((c) => c.color), ['green']);
+    assert.equal(readyAtChange[1]!.ready, 2, 'green had its 2 ready pods when the selector moved to it');
+    const svc = await ws.kubectlJson(['get', 'service', SERVICE]);
+    assert.deepEqual(svc.spec.selector, { app: APP, color: 'green' });
+  });
+
+  test('a second deploy goes to blue as usual and only the color changes', async () => {
+    const r = await ws.cli(['deploy', 'v2']);
+    assert.equal(r.code, 0, explain(r));
+    assert.deepEqual(r.json.live, { color: 'blue', version: 'v2' });
+    assert.equal((await ws.kubectlJson(['get', 'service', SERVICE])).spec.selector.color, 'blue');
+  });
+});
