@@ -1,6 +1,7 @@
 import {
   ApiException,
   AppsV1Api,
+  AutoscalingV2Api,
   BatchV1Api,
   CoordinationV1Api,
   CoreV1Api,
@@ -15,6 +16,7 @@ export interface KubeClients {
   readonly kc: KubeConfig;
   readonly core: CoreV1Api;
   readonly apps: AppsV1Api;
+  readonly autoscaling: AutoscalingV2Api;
   readonly batch: BatchV1Api;
   readonly discovery: DiscoveryV1Api;
   readonly coordination: CoordinationV1Api;
@@ -47,6 +49,7 @@ export function connectCluster(context?: string): KubeClients {
     kc,
     core: kc.makeApiClient(CoreV1Api),
     apps: kc.makeApiClient(AppsV1Api),
+    autoscaling: kc.makeApiClient(AutoscalingV2Api),
     batch: kc.makeApiClient(BatchV1Api),
     discovery: kc.makeApiClient(DiscoveryV1Api),
     coordination: kc.makeApiClient(CoordinationV1Api),

@@ -1,4 +1,4 @@
-import { PatchStrategy, setHeaderOptions, type KubernetesObject, type V1Deployment, type V1Pod } from '@kubernetes/client-node';
+import { PatchStrategy, setHeaderOptions, type KubernetesObject, type V1Deployment, type V1Pod, type V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
 import { formatDuration } from '../../config/duration.ts';
 import type {
   CheckTargets,
@@ -15,6 +15,7 @@ import type {
 import { CutoverError } from '../../core/errors.ts';
 import { COLORS, otherColor, type Color, type Release } from '../../core/types.ts';
 import { CheckTargetsProvider, type CheckRoute } from './check-targets.ts';
+import { autoscalerFloor, autoscalersOf, copyAutoscaler, removeAutoscalers } from './autoscaler-copy.ts';
 import type { ResolvedKubernetesPlatform } from './config-schema.ts';
 import type { ConfigMapStateStore } from './configmap-store.ts';
 import { pickContainer, readTemplate, renderDeployment } from './deployment-template.ts';
@@ -146,7 +147,7 @@ export class KubernetesDriver implements PlatformDriver {
 
   async provision(color: Color, release: Release, flags: Record<string, unknown>): Promise<void> {
     const { app, namespace } = this.platform;
-    const [active, existing] = await Promise.all([this.traffic.readActive(), this.readDeployment(color)]);
+    const [active, existing, other] = await Promise.all([this.traffic.readActive(), this.readDeployment(color), this.readDeployment(otherColor(color))]);
     if (!active.spec?.selector?.[LABEL_COLOR]) {
       throw new CutoverError('refused', `Service ${this.ns}/${this.traffic.active} has no \`${LABEL_COLOR}\` in its selector, so it would send traffic to every pod of ${app}, verified or not; add ${LABEL_COLOR}: ${otherColor(color)} to its selector (cutover then only ever changes that key)`);
     }
@@ -165,13 +166,23 @@ export class KubernetesDriver implements PlatformDriver {
         timeoutMs: this.platform.migrationJob.timeoutMs,
       });
     }
+    // The new color takes over the live color's whole load: it starts at the live color's
+    // current replica count (a person or an HPA may have scaled it past `replicas`), and an
+    // HPA aimed at the live color gets a copy aimed at this one.
+    let replicas = this.platform.replicas;
+    let autoscaler: V2HorizontalPodAutoscaler | undefined;
+    if (ServiceTraffic.selectedColor(active) === otherColor(color) && other) {
+      replicas = Math.max(replicas, other.spec?.replicas ?? 0);
+      autoscaler = (await autoscalersOf(this.clients, namespace, this.name(otherColor(color))))[0];
+      if (autoscaler) replicas = Math.max(replicas, autoscalerFloor(autoscaler));
+    }
     const deployment = renderDeployment(readTemplate(this.platform.deployment, 'Deployment'), {
       app,
       namespace,
       color,
       version: release.version,
       image,
-      replicas: this.platform.replicas,
+      replicas,
       flags,
       progressDeadlineSeconds: Math.max(1, Math.ceil(this.platform.readyTimeoutMs / 1000)),
       container: this.platform.container,
@@ -180,6 +191,7 @@ export class KubernetesDriver implements PlatformDriver {
     // same release changes nothing, so the pods are not restarted.
     await kube(`applying Deployment ${namespace}/${this.name(color)}`, () =>
       this.clients.objects.patch(deployment as KubernetesObject, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply));
+    if (autoscaler) await copyAutoscaler(this.clients, namespace, autoscaler, this.name(color));
     await this.traffic.pointPreviewAt(color, active);
   }
 
@@ -305,6 +317,8 @@ export class KubernetesDriver implements PlatformDriver {
     if (ServiceTraffic.selectedColor(active) === color && replicas < (deployment.spec?.replicas ?? 1)) {
       throw new CutoverError('refused', `refusing to scale ${color} down: the Service ${this.ns}/${this.traffic.active} still sends live traffic to it`);
     }
+    // An HPA aimed at the retired color would scale it straight back up.
+    await removeAutoscalers(this.clients, this.ns, this.name(color));
     if ((deployment.spec?.replicas ?? 1) !== replicas) {
       await kube(`scaling ${this.name(color)} to ${replicas}`, () =>
         this.clients.apps.patchNamespacedDeploymentScale({ name: this.name(color), namespace: this.ns, body: { spec: { replicas } } }, mergePatch));
