@@ -28,6 +28,8 @@ export interface K8sConfigOptions {
    * first release goes to the other color, so by default it lands on blue.
    */
   serviceColor?: 'blue' | 'green';
+  /** platform.apiTimeout (default: cutover's own). */
+  apiTimeout?: string;
 }
 
 const DEPLOYMENT_TEMPLATE = `apiVersion: apps/v1
@@ -88,7 +90,7 @@ platform:
   image: registry.example/shop:\${version}
   replicas: ${o.replicas ?? 2}
   progressDeadline: ${o.progressDeadline ?? '20s'}
-  switchTimeout: 15s
+  switchTimeout: 15s${o.apiTimeout ? `\n  apiTimeout: ${o.apiTimeout}` : ''}
   lease:
     duration: ${o.leaseDuration ?? '4s'}
   maintenance:
@@ -163,11 +165,11 @@ export class K8sWorkspace {
   }
 
   /** Starts `cutover <args> --config <config> --json` with CI=true, no stdin and this cluster's KUBECONFIG (from the environment). */
-  start(args: string[], options: { config?: string; timeoutMs?: number } = {}): RunningCli {
+  start(args: string[], options: { config?: string; timeoutMs?: number; env?: Record<string, string> } = {}): RunningCli {
     return this.runner.start(args, options);
   }
 
-  cli(args: string[], options: { config?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+  cli(args: string[], options: { config?: string; timeoutMs?: number; env?: Record<string, string> } = {}): Promise<CliResult> {
     return this.runner.cli(args, options);
   }
 
