@@ -32,3 +32,19 @@ export function assertVersion(version: string): void {
     throw new CutoverError('usage', `"${version}" is not a valid version: use letters, digits, ".", "_", "+" or "-" (at most 63, starting with a letter or digit)`);
   }
 }
+
+const BYTE_SIZE = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|K|M|G)?$/;
+const BYTE_UNITS: Record<string, number> = { '': 1, K: 1e3, M: 1e6, G: 1e9, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3 };
+
+/**
+ * A memory size written as Kubernetes resource quantities are (`512Mi`, `1Gi`, `300M`), so one
+ * spelling works on both platforms. Six suffixes do not justify a quantity-parsing dependency.
+ */
+export const byteSizeField = (description: string) =>
+  z.string().regex(BYTE_SIZE, { message: 'expected a size such as 512Mi, 1Gi or 300M' }).describe(description);
+
+export function parseByteSize(text: string): number {
+  const match = BYTE_SIZE.exec(text);
+  if (!match) throw new CutoverError('config', `"${text}" is not a size such as 512Mi`);
+  return Math.round(Number(match[1]) * BYTE_UNITS[match[2] ?? '']!);
+}

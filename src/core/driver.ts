@@ -84,6 +84,61 @@ export interface LogOptions {
 }
 
 /**
+ * What happened to one replica (a local process) or pod. Failures of the release:
+ * `exited` (a process or container ended without being asked to), `crash-loop`,
+ * `oom-killed` (the kernel or kubelet killed it for memory), `memory-limit` (locally: RSS past
+ * the configured limit; the supervisor restarts it), `not-ready` (ready count fell below
+ * desired). Not a failure: `replaced` (the platform removed a replica on purpose and started a
+ * new one: a ReplicaSet replacing a deleted or evicted pod, a rolling restart for flags).
+ */
+export type ReplicaEventKind = 'exited' | 'crash-loop' | 'oom-killed' | 'memory-limit' | 'not-ready' | 'replaced';
+
+/** One observed replica or pod event. */
+export interface ReplicaEvent {
+  /**
+   * Stable across calls for the same happening (e.g. `green-1:exit:3` or `<pod uid>:restart:2`),
+   * so a caller that reads overlapping pages, or resumes after a crash, counts it once.
+   */
+  id: string;
+  kind: ReplicaEventKind;
+  color: Color;
+  /** The replica or pod name, e.g. `green-1` or `shop-api-green-7d9f-x2k`. */
+  replica: string;
+  /** When the platform observed it, in epoch milliseconds (the platform's clock). */
+  at: number;
+  /** Restarts of this replica or pod so far, counting this one when it caused a restart. */
+  restarts: number;
+  /** Restarts of this replica within the platform's crash window, when known. */
+  recentRestarts?: number;
+  /** The window `recentRestarts` counts over, in milliseconds. */
+  recentWindowMs?: number;
+  exitCode?: number | null;
+  signal?: string | null;
+  /** Resident memory in bytes when the event is about memory. */
+  memoryBytes?: number;
+  /**
+   * Evidence a person can read, without the time (the core adds it relative to its phase):
+   * `green-1 exited with code 1 (2 restarts in 4s): Error: boom`, or
+   * `pod shop-api-green-x2k OOMKilled (restart 3)`.
+   */
+  detail: string;
+}
+
+/** A page of replica events, plus the color's replica count now. */
+export interface ReplicaEventPage {
+  /** Events with `at > since`, oldest first. */
+  events: ReplicaEvent[];
+  /**
+   * Pass back as the next `since` to get only newer events. At least every returned event's
+   * `at`, so no event is returned twice by well-behaved callers; ids make duplicates harmless.
+   */
+  cursor: number;
+  /** Replicas asked for and replicas ready (locally: accepting connections; Kubernetes: Ready) now. */
+  desired: number;
+  ready: number;
+}
+
+/**
  * A platform runs releases in two colors and moves traffic between them.
  * Every method is idempotent: calling it again with the same arguments after a crash is safe.
  * Expected failures are thrown as CutoverError with a message naming the color and the reason;
@@ -157,6 +212,19 @@ export interface PlatformDriver {
 
   /** Streams the logs of `color`. */
   logs(color: Color, options?: LogOptions): AsyncIterable<LogLine>;
+
+  /**
+   * Replica and pod events of `color` observed after `since` (epoch ms, platform clock; pass 0,
+   * or the start of the phase, the first time and the returned `cursor` afterwards). With
+   * `waitMs`, a long poll: returns as soon as there is at least one such event, or after
+   * `waitMs` with none, or when `signal` aborts; this is how the core learns of a crash at
+   * once rather than at its next probe. Idempotent and side-effect free: the platform keeps
+   * its event log (bounded, recent events) whether or not anyone reads it, so a `resume` in a
+   * new process can read what happened while no one was watching.
+   * Optional: without it the core falls back to `status()` (ready count, crash loop) each round.
+   * @throws CutoverError('unreachable') when the platform cannot be reached.
+   */
+  replicaEvents?(color: Color, options: { since: number; waitMs?: number; signal?: AbortSignal }): Promise<ReplicaEventPage>;
 
   /** Platform-specific troubleshooting for `cutover doctor` (the runbooks' troubleshooting sections). */
   diagnose?(): Promise<Diagnosis[]>;

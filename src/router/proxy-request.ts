@@ -123,6 +123,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
     const replica = this.#pool.pick(this.#tried);
     if (replica === null) {
       const tried = this.#tried?.length ?? 0;
+      this.counters.upstreamErrors++;
       this.#answer(502, tried === 0
         ? `bad gateway: ${this.color} has no upstreams`
         : `bad gateway: no ${this.color} replica accepted the request (${tried} tried)`);
@@ -223,9 +224,11 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
     if (this.res.headersSent) {
       // The status line is out; the only way left to tell the client is to cut the connection.
       this.res.destroy();
+      this.counters.upstreamErrors++;
       this.#finish(502);
       return;
     }
+    this.counters.upstreamErrors++;
     const code = (err as { code?: string }).code;
     if (code === 'UND_ERR_HEADERS_TIMEOUT') {
       this.#answer(504, `gateway timeout: ${this.color} replica ${replica?.origin ?? '?'} sent no response headers in time`);

@@ -30,6 +30,12 @@ function classIndex(status: number): number {
  */
 export class TrafficCounters {
   inFlight = 0;
+  /**
+   * Answers the router made because the upstream failed: 502 for a refused or reset connection
+   * (after any retry), 504 for no response headers in time. Also counted in `byClass` as 5xx.
+   */
+  upstreamErrors = 0;
+  reportedUpstreamErrors = 0;
   /** Completed requests by status class, indexed like STATUS_CLASSES. */
   readonly byClass: number[] = [0, 0, 0, 0];
   /** What the prom-client counter has already been told, per class. */
@@ -63,7 +69,11 @@ export class RouterMetrics {
   readonly registry = new Registry();
   readonly #slots = new Map<string, TrafficCounters>();
 
-  constructor(liveColor: () => Color | null) {
+  /**
+   * @param oldestInFlightSeconds age of the oldest request the main listener is proxying to a
+   *   color right now (0 when none), for the bake window's stuck-request signal.
+   */
+  constructor(liveColor: () => Color | null, oldestInFlightSeconds: (color: Color) => number = () => 0) {
     const slots = this.#slots;
     const latency = new Histogram({
       name: 'cutover_router_request_duration_seconds',
@@ -102,6 +112,30 @@ export class RouterMetrics {
       registers: [this.registry],
       collect() {
         for (const slot of slots.values()) this.set({ color: slot.color, listener: slot.listener }, slot.inFlight);
+      },
+    });
+
+    new Counter({
+      name: 'cutover_router_upstream_errors_total',
+      help: 'Answers the router made because an upstream failed (502 refused/reset after retries, 504 no headers in time), per color and listener.',
+      labelNames: ['color', 'listener'],
+      registers: [this.registry],
+      collect() {
+        for (const slot of slots.values()) {
+          const delta = slot.upstreamErrors - slot.reportedUpstreamErrors;
+          slot.reportedUpstreamErrors = slot.upstreamErrors;
+          this.inc({ color: slot.color, listener: slot.listener }, delta);
+        }
+      },
+    });
+
+    new Gauge({
+      name: 'cutover_router_oldest_in_flight_seconds',
+      help: 'Age of the oldest request the main listener is proxying to each color (0 when none).',
+      labelNames: ['color', 'listener'],
+      registers: [this.registry],
+      collect() {
+        for (const color of ['blue', 'green'] as const) this.set({ color, listener: 'main' }, oldestInFlightSeconds(color));
       },
     });
 

@@ -169,7 +169,7 @@ export class Router implements ExchangeOwner {
     };
     const pools = { blue: new UpstreamPool('blue', poolOptions), green: new UpstreamPool('green', poolOptions) };
     let router: Router | undefined;
-    const metrics = new RouterMetrics(() => router?.live ?? null);
+    const metrics = new RouterMetrics(() => router?.live ?? null, (color) => router?.oldestInFlightSeconds(color) ?? 0);
 
     const main = createServer({ noDelay: true });
     const servers: Server[] = [main];
@@ -356,6 +356,12 @@ export class Router implements ExchangeOwner {
     for (const tunnel of [...this.#tunnels]) tunnel.close();
     await Promise.all(this.#servers.map(closeServer));
     await Promise.all(COLORS.map((c) => this.#pools[c].destroy()));
+  }
+
+  /** Age of the oldest main-listener request to `color` still in flight; a Set keeps insertion order, so it is the first. */
+  oldestInFlightSeconds(color: Color): number {
+    for (const exchange of this.#inFlight[color]) return (performance.now() - exchange.startedAt) / 1000;
+    return 0;
   }
 
   exchangeFinished(exchange: ProxyExchange): void {

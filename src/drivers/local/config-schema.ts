@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { resolve } from 'node:path';
-import { durationField } from '../../config/fields.ts';
+import { byteSizeField, durationField, parseByteSize } from '../../config/fields.ts';
 import { parseDuration } from '../../config/duration.ts';
 import type { RestartPolicy } from './release-spec.ts';
 
@@ -13,6 +13,9 @@ export const localPlatformSchema = z.object({
   replicas: z.number().int().min(1).max(64).default(1).describe('Processes per color; traffic is balanced across them.'),
   readyTimeout: durationField('How long provision waits for every replica to accept connections.').default('60s'),
   stopTimeout: durationField('How long a stopping replica gets after SIGTERM before SIGKILL.').default('10s'),
+  memoryLimit: z.union([byteSizeField('Resident memory per replica past which it is killed and restarted, like a container limit; the bake window rolls back on it.'), z.literal(false)])
+    .default('1Gi')
+    .describe('Resident memory per replica (e.g. 512Mi) past which the supervisor kills and restarts it, like a container memory limit, and the bake window rolls the release back; false turns the watch off. Default 1Gi: far above what a typical service needs, so only a leak reaches it.'),
   restart: z.object({
     backoff: durationField('First delay before restarting a crashed replica; doubles each time.').default('250ms'),
     maxBackoff: durationField('Longest delay between restarts.').default('5s'),
@@ -31,6 +34,8 @@ export interface ResolvedLocalPlatform {
   readonly readyTimeoutMs: number;
   readonly stopTimeoutMs: number;
   readonly restart: RestartPolicy;
+  /** Null when memory is not watched. */
+  readonly memoryLimitBytes?: number | null;
 }
 
 export function normalizeLocalPlatform(input: z.output<typeof localPlatformSchema>, baseDir: string): ResolvedLocalPlatform {
@@ -42,6 +47,7 @@ export function normalizeLocalPlatform(input: z.output<typeof localPlatformSchem
     replicas: input.replicas,
     readyTimeoutMs: parseDuration(input.readyTimeout),
     stopTimeoutMs: parseDuration(input.stopTimeout),
+    memoryLimitBytes: input.memoryLimit === false ? null : parseByteSize(input.memoryLimit),
     restart: {
       backoffMs: parseDuration(input.restart.backoff),
       maxBackoffMs: parseDuration(input.restart.maxBackoff),

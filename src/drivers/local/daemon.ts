@@ -9,6 +9,9 @@ import { localPaths } from './paths.ts';
 import type { LocalReleaseSpec } from './release-spec.ts';
 import { Supervisor } from './supervisor.ts';
 
+/** Longest long poll for replica events; the CLI asks again after it. */
+const MAX_EVENT_WAIT_MS = 30_000;
+
 export interface DaemonOptions {
   stateDir: string;
   router: RouterOptions;
@@ -124,6 +127,12 @@ export class Daemon {
         if (ended && live) this.lastSwitch = { from: ended.canary, to: live, at: Date.now(), oldAcceptedAtSwitch: this.acceptedOnMain(ended.canary) };
         await this.persist();
         return { ok: true };
+      })
+      .on('GET', '/colors/:color/events', async ({ params, query }) => {
+        const since = Number(query.get('since') ?? 0);
+        const waitMs = Math.min(Math.max(Number(query.get('wait') ?? 0), 0), MAX_EVENT_WAIT_MS);
+        if (!Number.isFinite(since) || !Number.isFinite(waitMs)) throw new CutoverError('usage', 'since and wait must be numbers (epoch ms, ms)');
+        return this.supervisor.eventPage(color(params.color), since, waitMs);
       })
       .on('GET', '/metrics', async () => this.router.metricsText())
       .on('POST', '/shutdown', async () => {

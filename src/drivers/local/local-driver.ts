@@ -1,6 +1,6 @@
 import { request } from 'undici';
 import { CutoverError } from '../../core/errors.ts';
-import type { CheckTargets, ColorStatus, LogLine, LogOptions, PlatformDriver, PlatformStatus, ReadyReport, SplitRouting, SwitchResult, TrafficProof } from '../../core/driver.ts';
+import type { CheckTargets, ColorStatus, LogLine, LogOptions, PlatformDriver, PlatformStatus, ReadyReport, ReplicaEventPage, SplitRouting, SwitchResult, TrafficProof } from '../../core/driver.ts';
 import { otherColor } from '../../core/types.ts';
 import type { Color, Release } from '../../core/types.ts';
 import { AdminClient } from './admin-client.ts';
@@ -68,6 +68,7 @@ export class LocalDriver implements PlatformDriver {
       flags,
       restart: this.platform.restart,
       stopTimeoutMs: this.platform.stopTimeoutMs,
+      memoryLimitBytes: this.platform.memoryLimitBytes ?? undefined,
     };
   }
 
@@ -206,6 +207,23 @@ export class LocalDriver implements PlatformDriver {
   private async acceptedOn(color: Color): Promise<number> {
     const traffic = await this.client.call<{ acceptedOnMain: Record<Color, number> }>('GET', '/traffic');
     return traffic.acceptedOnMain[color];
+  }
+
+  /** The supervisor keeps the events in the daemon; this is a long poll on its admin API. */
+  async replicaEvents(color: Color, options: { since: number; waitMs?: number; signal?: AbortSignal }): Promise<ReplicaEventPage> {
+    const waitMs = Math.max(0, Math.round(options.waitMs ?? 0));
+    const path = `/colors/${color}/events?since=${options.since}&wait=${waitMs}`;
+    if (!options.signal) return this.client.call<ReplicaEventPage>('GET', path, undefined, waitMs + 10_000);
+    // undici cannot be handed an AbortSignal through AdminClient.call; racing it keeps an
+    // abort prompt, and the daemon ends the poll on its own within waitMs.
+    const signal = options.signal;
+    return new Promise<ReplicaEventPage>((resolve, reject) => {
+      const onAbort = () => resolve({ events: [], cursor: options.since, desired: 0, ready: 0 });
+      if (signal.aborted) return onAbort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.client.call<ReplicaEventPage>('GET', path, undefined, waitMs + 10_000).then(resolve, reject)
+        .finally(() => signal.removeEventListener('abort', onAbort));
+    });
   }
 
   async retire(color: Color): Promise<void> {

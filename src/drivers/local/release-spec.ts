@@ -12,6 +12,8 @@ export interface LocalReleaseSpec {
   flags: Record<string, unknown>;
   restart: RestartPolicy;
   stopTimeoutMs: number;
+  /** Resident memory past which a replica is killed and restarted (like a container limit); absent: unwatched. */
+  memoryLimitBytes?: number;
 }
 
 export interface RestartPolicy {

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
-import { openSync, closeSync, mkdirSync, readSync, fstatSync, writeSync } from 'node:fs';
+import { openSync, closeSync, mkdirSync, readSync, readFileSync, fstatSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import type { ReplicaEvent } from '../../core/driver.ts';
 import type { Color } from '../../core/types.ts';
 import { isPortOpen } from './free-port.ts';
 import { isSameProcessAlive, processStartTime } from './process-alive.ts';
@@ -26,6 +27,11 @@ export interface ReplicaExit {
 
 const READY_POLL_MS = 100;
 const ALIVE_POLL_MS = 250;
+/** How often a running replica's resident memory is read against its limit. */
+const MEMORY_POLL_MS = 500;
+
+/** An event the replica reports to its supervisor; the supervisor's log stamps the time. */
+export type ReplicaEventInput = Omit<ReplicaEvent, 'at'> & { at?: number };
 
 /**
  * One replica of a color: a child process on its own port, restarted with backoff when it
@@ -46,14 +52,24 @@ export class ReplicaProcess {
   private exitWaiters: Array<() => void> = [];
   private readonly logDir: string;
   private readonly onChange: () => void;
+  private readonly onEvent: (event: ReplicaEventInput) => void;
+  private memoryTimer: NodeJS.Timeout | null = null;
+  /** Set when cutover killed the process for memory, so its exit is reported as that. */
+  private killedForMemory: number | null = null;
 
-  constructor(options: { color: Color; index: number; port: number; spec: LocalReleaseSpec; logDir: string; onChange: () => void }) {
+  constructor(options: { color: Color; index: number; port: number; spec: LocalReleaseSpec; logDir: string; onChange: () => void; onEvent?: (event: ReplicaEventInput) => void }) {
     this.color = options.color;
     this.index = options.index;
     this.port = options.port;
     this.spec = options.spec;
     this.logDir = options.logDir;
     this.onChange = options.onChange;
+    this.onEvent = options.onEvent ?? (() => {});
+  }
+
+  /** Crashes (unrequested exits) since this replica was created. */
+  get restarts(): number {
+    return this.crashes.length;
   }
 
   get name(): string { return `${this.color}-${this.index}`; }
@@ -103,6 +119,7 @@ export class ReplicaProcess {
     }
     this.onChange();
     this.pollReady();
+    this.watchMemory();
   }
 
   /** Takes over a replica started by a previous daemon. Returns false if it is gone. */
@@ -113,6 +130,7 @@ export class ReplicaProcess {
     this.phase = 'starting';
     this.pollReady();
     this.pollAlive();
+    this.watchMemory();
     return true;
   }
 
@@ -147,10 +165,45 @@ export class ReplicaProcess {
     setTimeout(tick, ALIVE_POLL_MS).unref();
   }
 
+  /**
+   * Like a container memory limit: a replica whose resident set grows past
+   * `spec.memoryLimitBytes` is killed (and restarted by the usual policy), and the kill is
+   * reported as such. Linux only (/proc); elsewhere memory is not watched.
+   */
+  private watchMemory(): void {
+    const limit = this.spec.memoryLimitBytes;
+    if (!limit || this.memoryTimer || process.platform !== 'linux') return;
+    this.memoryTimer = setInterval(() => {
+      const pid = this.pid;
+      if (!pid || (this.phase !== 'starting' && this.phase !== 'ready')) return;
+      const rss = residentBytes(pid);
+      if (rss === null || rss <= limit) return;
+      this.killedForMemory = rss;
+      this.onEvent({
+        id: `${this.name}:pid${pid}:memory`,
+        kind: 'memory-limit',
+        color: this.color,
+        replica: this.name,
+        restarts: this.restarts,
+        memoryBytes: rss,
+        detail: `${this.name} used ${mib(rss)} of memory, past its ${mib(limit)} limit (platform.memoryLimit); killed`,
+      });
+      killGroup(pid, 'SIGKILL');
+    }, MEMORY_POLL_MS);
+    this.memoryTimer.unref();
+  }
+
+  private stopMemoryWatch(): void {
+    if (this.memoryTimer) clearInterval(this.memoryTimer);
+    this.memoryTimer = null;
+  }
+
   private handleExit(code: number | null, signal: string | null): void {
     if (this.phase === 'stopped' && this.pid === null) return;
     const expected = this.phase === 'stopping';
+    const pid = this.pid;
     this.clearTimer();
+    this.stopMemoryWatch();
     this.pid = null;
     this.startTime = null;
     const waiters = this.exitWaiters;
@@ -166,6 +219,7 @@ export class ReplicaProcess {
     this.lastExit = { code, signal, at: now, lastError: lastLine(this.stderrPath) };
     this.phase = 'backoff';
     const n = this.recentCrashes(now);
+    this.reportExit(pid, code, signal, now, n);
     const delay = Math.min(this.spec.restart.maxBackoffMs, this.spec.restart.backoffMs * 2 ** Math.max(0, n - 1));
     this.timer = setTimeout(() => {
       if (this.phase === 'backoff') {
@@ -176,9 +230,25 @@ export class ReplicaProcess {
     this.onChange();
   }
 
+  private reportExit(pid: number | null, code: number | null, signal: string | null, now: number, recent: number): void {
+    const recentTimes = this.crashes.filter((t) => now - t <= this.spec.restart.windowMs);
+    const spanMs = recentTimes.length > 1 ? now - recentTimes[0]! : 0;
+    const how = this.killedForMemory !== null ? `was killed for memory (${mib(this.killedForMemory)})` : signal ? `was killed by ${signal}` : `exited with code ${code}`;
+    this.killedForMemory = null;
+    const history = recent > 1 ? ` (${recent} restarts in ${(spanMs / 1000).toFixed(1)}s)` : '';
+    const why = this.lastExit?.lastError ? `: ${this.lastExit.lastError}` : '';
+    const base = { color: this.color, replica: this.name, at: now, restarts: this.restarts, recentRestarts: recent, recentWindowMs: this.spec.restart.windowMs, exitCode: code, signal };
+    const key = `${this.name}:${pid ? `pid${pid}` : `spawn${now}`}`;
+    this.onEvent({ ...base, id: `${key}:exit`, kind: 'exited', detail: `${this.name} ${how}${history}${why}` });
+    if (recent === this.spec.restart.crashLoopRestarts) {
+      this.onEvent({ ...base, id: `${key}:crash-loop`, kind: 'crash-loop', detail: `${this.name} is crash-looping: ${recent} crashes within ${Math.round(this.spec.restart.windowMs / 1000)}s${why}` });
+    }
+  }
+
   /** SIGTERM to the process group, SIGKILL after `timeoutMs`. Idempotent. */
   async stop(timeoutMs = this.spec.stopTimeoutMs): Promise<void> {
     this.clearTimer();
+    this.stopMemoryWatch();
     const pid = this.pid;
     if (!pid) {
       this.phase = 'stopped';
@@ -220,6 +290,20 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
   } catch {
     try { process.kill(pid, signal); } catch { /* already gone */ }
   }
+}
+
+/** VmRSS of one process, from /proc; null when unreadable (gone, or not Linux). */
+function residentBytes(pid: number): number | null {
+  try {
+    const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) * 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
+function mib(bytes: number): string {
+  return `${Math.round(bytes / 1024 / 1024)}Mi`;
 }
 
 function appendLine(path: string, line: string): void {

@@ -1,6 +1,7 @@
 import type { Color } from '../../core/types.ts';
-import type { ColorStatus } from '../../core/driver.ts';
+import type { ColorStatus, ReplicaEventPage } from '../../core/driver.ts';
 import { freePort } from './free-port.ts';
+import { ReplicaEventLog } from './replica-event-log.ts';
 import { ReplicaProcess, type ReplicaSnapshot } from './replica-process.ts';
 import { sameRelease, type LocalReleaseSpec } from './release-spec.ts';
 
@@ -16,6 +17,8 @@ export interface ColorSnapshot {
  */
 export class Supervisor {
   private readonly groups = new Map<Color, { spec: LocalReleaseSpec; replicas: ReplicaProcess[] }>();
+  /** Exits, crash loops, memory kills and replacements, for the core's replica-event watch. */
+  readonly events = new ReplicaEventLog();
   private readonly logDir: string;
   private readonly onChange: (color: Color) => void;
 
@@ -98,6 +101,7 @@ export class Supervisor {
         () => `${fresh.name} did not become ready within ${readyTimeoutMs}ms: ${fresh.describe()}`);
       group.replicas[i] = fresh;
       await swap(this.allUrls(color));
+      this.events.record({ id: `${old.name}:pid${old.pid}:replaced`, kind: 'replaced', color, replica: old.name, restarts: old.restarts, detail: `${old.name} was replaced by a new process on port ${fresh.port} (rolling restart)` });
       await old.stop();
       this.onChange(color);
     }
@@ -118,6 +122,14 @@ export class Supervisor {
     };
   }
 
+  /** Replica events of `color` after `since`, waiting up to `waitMs` for one (see ReplicaEventLog.page). */
+  eventPage(color: Color, since: number, waitMs: number, signal?: AbortSignal): Promise<ReplicaEventPage> {
+    return this.events.page(color, since, waitMs, () => {
+      const s = this.status(color);
+      return { desired: s.desired, ready: s.ready };
+    }, signal);
+  }
+
   snapshot(): Partial<Record<Color, ColorSnapshot>> {
     const out: Partial<Record<Color, ColorSnapshot>> = {};
     for (const [color, group] of this.groups) out[color] = { spec: group.spec, replicas: group.replicas.map((r) => r.snapshot()) };
@@ -129,7 +141,7 @@ export class Supervisor {
   }
 
   private makeReplica(color: Color, index: number, port: number, spec: LocalReleaseSpec): ReplicaProcess {
-    return new ReplicaProcess({ color, index, port, spec, logDir: this.logDir, onChange: () => this.onChange(color) });
+    return new ReplicaProcess({ color, index, port, spec, logDir: this.logDir, onChange: () => this.onChange(color), onEvent: (e) => this.events.record(e) });
   }
 }
 

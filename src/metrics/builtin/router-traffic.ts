@@ -9,8 +9,14 @@ export interface ColorTraffic {
   /** Cumulative latency histogram: upper bound in seconds (Infinity last) -> count at or below it. */
   buckets: Array<{ le: number; count: number }>;
   inFlight: number;
+  /** Router-made 502/504s for a failed upstream (refused, reset, no headers in time). Absent in older scrapes. */
+  upstreamErrors?: number;
+  /** Age of the oldest main-listener request still in flight, in seconds. */
+  oldestInFlightSeconds?: number;
 }
 
+const UPSTREAM_ERRORS = 'cutover_router_upstream_errors_total';
+const OLDEST_IN_FLIGHT = 'cutover_router_oldest_in_flight_seconds';
 const REQUESTS = 'cutover_router_requests_total';
 const BUCKETS = 'cutover_router_request_duration_seconds_bucket';
 const IN_FLIGHT = 'cutover_router_requests_in_flight';
@@ -20,6 +26,8 @@ export function colorTraffic(samples: readonly Sample[], color: Color, listener?
   const requests: Record<StatusClass, number> = { '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0 };
   const byBound = new Map<number, number>();
   let inFlight = 0;
+  let upstreamErrors = 0;
+  let oldestInFlightSeconds = 0;
   for (const s of samples) {
     if (s.labels.color !== color || (listener && s.labels.listener !== listener)) continue;
     if (s.name === REQUESTS) {
@@ -30,10 +38,14 @@ export function colorTraffic(samples: readonly Sample[], color: Color, listener?
       byBound.set(le, (byBound.get(le) ?? 0) + s.value);
     } else if (s.name === IN_FLIGHT) {
       inFlight += s.value;
+    } else if (s.name === UPSTREAM_ERRORS) {
+      upstreamErrors += s.value;
+    } else if (s.name === OLDEST_IN_FLIGHT) {
+      oldestInFlightSeconds = Math.max(oldestInFlightSeconds, s.value);
     }
   }
   const buckets = [...byBound].map(([le, count]) => ({ le, count })).sort((a, b) => a.le - b.le);
-  return { requests, buckets, inFlight };
+  return { requests, buckets, inFlight, upstreamErrors, oldestInFlightSeconds };
 }
 
 /**
@@ -46,7 +58,13 @@ export function trafficBetween(before: ColorTraffic, after: ColorTraffic): Color
   for (const cls of Object.keys(requests) as StatusClass[]) requests[cls] = increase(before.requests[cls], after.requests[cls]);
   const beforeBuckets = new Map(before.buckets.map((b) => [b.le, b.count]));
   const buckets = after.buckets.map((b) => ({ le: b.le, count: increase(beforeBuckets.get(b.le) ?? 0, b.count) }));
-  return { requests, buckets, inFlight: after.inFlight };
+  return {
+    requests,
+    buckets,
+    inFlight: after.inFlight,
+    upstreamErrors: increase(before.upstreamErrors ?? 0, after.upstreamErrors ?? 0),
+    oldestInFlightSeconds: after.oldestInFlightSeconds ?? 0,
+  };
 }
 
 export function totalRequests(t: ColorTraffic): number {
