@@ -9,6 +9,7 @@ import type {
   PlatformDriver,
   PlatformStatus,
   ReadyReport,
+  ReplicaEventPage,
   SwitchResult,
   TrafficProof,
 } from '../../core/driver.ts';
@@ -26,6 +27,7 @@ import { MaintenanceMode } from './maintenance-mode.ts';
 import { runMigrationJob } from './migration-job.ts';
 import { colorSelector, deploymentName, FIELD_MANAGER, FLAGS_ENV, LABEL_APP, LABEL_COLOR, MAINTENANCE_COLOR } from './object-names.ts';
 import { describePod } from './pod-diagnosis.ts';
+import { podEvents } from './pod-events.ts';
 import { podLogs } from './pod-logs.ts';
 import { isCrashLooping, isPodReady, livePods, rolloutProgress, versionOf } from './rollout-progress.ts';
 import { waitForRollout } from './rollout-wait.ts';
@@ -35,6 +37,7 @@ const strategicMerge = setHeaderOptions('Content-Type', PatchStrategy.StrategicM
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 const VERIFY_POLL_MS = 50;
 const RETIRE_WAIT_MS = 30_000;
+const EVENT_POLL_MS = 250;
 
 export interface KubernetesDriverOptions {
   clients: KubeClients;
@@ -360,6 +363,39 @@ export class KubernetesDriver implements PlatformDriver {
   async *logs(color: Color, options: LogOptions = {}): AsyncIterable<LogLine> {
     const pods = (await this.appPods()).filter((p) => p.metadata?.labels?.[LABEL_COLOR] === color);
     yield* podLogs(this.clients, this.ns, pods, color, this.platform.container, options);
+  }
+
+  /**
+   * Pod events of `color` (see pod-events.ts), read from the pods' own status, so a resume in a
+   * new process sees what happened while no one watched. With `waitMs`, polls every 250 ms
+   * until there is an event or the wait is over. Reads only.
+   */
+  async replicaEvents(color: Color, options: { since: number; waitMs?: number; signal?: AbortSignal }): Promise<ReplicaEventPage> {
+    const deadline = Date.now() + (options.waitMs ?? 0);
+    for (;;) {
+      const [deployment, list] = await Promise.all([
+        this.readDeployment(color),
+        kube(`listing pods of ${this.name(color)}`, () => this.clients.core.listNamespacedPod({ namespace: this.ns, labelSelector: colorSelector(this.platform.app, color) })),
+      ]);
+      const events = podEvents(list.items, color, options.since, Date.now());
+      const page = {
+        events,
+        cursor: Math.max(options.since, ...events.map((e) => e.at)),
+        desired: deployment?.spec?.replicas ?? 0,
+        ready: livePods(list.items).filter(isPodReady).length,
+      };
+      const left = deadline - Date.now();
+      if (events.length > 0 || left <= 0 || options.signal?.aborted) return page;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, Math.min(EVENT_POLL_MS, left));
+        function done() {
+          clearTimeout(timer);
+          options.signal?.removeEventListener('abort', done);
+          resolve();
+        }
+        options.signal?.addEventListener('abort', done, { once: true });
+      });
+    }
   }
 
   diagnose(): Promise<Diagnosis[]> {
