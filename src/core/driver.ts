@@ -146,6 +146,11 @@ export interface ReplicaEventPage {
  */
 export interface PlatformDriver {
   readonly kind: string;
+  /**
+   * status() already reflects health the platform measures itself (Kubernetes readiness
+   * probes), so `cutover status` reads it rather than probing every replica again.
+   */
+  readonly reportsHealth?: boolean;
 
   /** Reads reality. Idempotent, no side effects. */
   status(): Promise<PlatformStatus>;

@@ -19,13 +19,18 @@ export function registerDoctor(program: Command, globals: Globals): void {
         findings.push(status.platform.reachable
           ? { check: 'platform', verdict: 'ok', detail: `${ctx.config.platform.kind} platform answers; routes live traffic to ${status.platform.live ?? 'nothing'}` }
           : { check: 'platform', verdict: 'problem', detail: status.platform.error ?? 'unreachable', fix: ctx.config.platform.kind === 'local' ? 'run `cutover up`' : 'check KUBECONFIG / context and that the API server is reachable' });
-        if (status.live.color && status.platform.reachable) {
+        // Maintenance is planned: the live color is parked behind the maintenance page on purpose.
+        const maintenance = status.maintenance.on;
+        if (maintenance) {
+          findings.push({ check: 'maintenance', verdict: 'ok', detail: `maintenance is on (planned)${status.maintenance.message ? `: "${status.maintenance.message}"` : ''}; live traffic gets the maintenance page`, fix: '`cutover maintenance off` restores live traffic' });
+        }
+        if (status.live.color && status.platform.reachable && !maintenance) {
           const live = status.colors[status.live.color];
           findings.push(live.healthy
-            ? { check: 'live color', verdict: 'ok', detail: `${status.live.color} (${status.live.version}) healthy, ${live.ready} ready` }
-            : { check: 'live color', verdict: 'problem', detail: `${status.live.color} (${status.live.version}) is NOT healthy: ${live.ready} ready${live.detail ? `; ${live.detail}` : ''}`, fix: '`cutover logs` to see why; deploy a fix or `cutover rollback`' });
+            ? { check: 'live color', verdict: 'ok', detail: `${status.live.color} (${status.live.version}) healthy, ${live.ready}/${live.desired} ready` }
+            : { check: 'live color', verdict: 'problem', detail: `${status.live.color} (${status.live.version}) is NOT healthy: ${live.ready}/${live.desired} ready${live.detail ? `; ${live.detail}` : ''}`, fix: '`cutover logs` to see why; deploy a fix or `cutover rollback`' });
         }
-        if (status.platform.reachable && status.live.color !== status.platform.live) {
+        if (status.platform.reachable && !maintenance && status.live.color !== status.platform.live) {
           findings.push({ check: 'record vs reality', verdict: 'problem', detail: `cutover recorded ${status.live.color ?? 'nothing'} as live, the platform routes to ${status.platform.live ?? 'nothing'}`, fix: '`cutover resume` reconciles an interrupted operation' });
         }
         const holder = await ctx.platform.store.lockHolder();

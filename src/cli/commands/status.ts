@@ -10,7 +10,8 @@ import type { Globals } from '../program.ts';
 export interface StatusReport {
   app: string;
   live: { color: Color | null; version: string | null };
-  colors: Record<Color, { version: string | null; state: string; healthy: boolean | null; ready: string; detail?: string }>;
+  /** `ready` and `desired` are replica counts, null when the platform could not be read. */
+  colors: Record<Color, { version: string | null; state: string; healthy: boolean | null; ready: number | null; desired: number | null; detail?: string }>;
   operation: { id: string; kind: string; version: string | null; phase: string; holder: string; waiting: boolean } | null;
   maintenance: { on: boolean; message?: string };
   platform: { reachable: boolean; live: Color | null; error?: string };
@@ -18,7 +19,7 @@ export interface StatusReport {
 }
 
 /** Reads cutover's record and the platform's reality, and says where they disagree. */
-export async function collectStatus(ctx: CommandContext): Promise<StatusReport> {
+export async function collectStatus(ctx: CommandContext, options: { probe?: boolean } = {}): Promise<StatusReport> {
   const state: AppState = (await ctx.platform.store.load()) ?? emptyState(ctx.config.app);
   let platform: PlatformStatus | null = null;
   let error: string | undefined;
@@ -35,12 +36,15 @@ export async function collectStatus(ctx: CommandContext): Promise<StatusReport> 
     const real = platform?.colors[color];
     let healthy: boolean | null = null;
     if (real && real.desired > 0) {
-      const probe = await ctx.deps.verifier.probe(await ctx.platform.driver.targets(color), AbortSignal.timeout(5_000)).catch(() => null);
+      // A platform that measures health itself (Kubernetes readiness probes) is read, not
+      // probed again: a probe from here goes through a port-forward per pod and costs seconds.
+      const fromPlatform = ctx.platform.driver.reportsHealth && !options.probe;
+      const probe = fromPlatform ? { ok: true } : await ctx.deps.verifier.probe(await ctx.platform.driver.targets(color), AbortSignal.timeout(5_000)).catch(() => null);
       healthy = Boolean(probe?.ok) && !real.crashLooping && real.ready === real.desired;
     }
-    colors[color] = { version: record.version, state: record.state, healthy, ready: real ? `${real.ready}/${real.desired}` : 'unknown', detail: real?.detail };
+    colors[color] = { version: record.version, state: record.state, healthy, ready: real ? real.ready : null, desired: real ? real.desired : null, detail: real?.detail };
   }
-  if (platform && state.live && platform.live !== state.live) warnings.push(`cutover recorded ${state.live} as live but the platform routes to ${platform.live ?? 'nothing'}; run \`cutover resume\` or \`cutover doctor\``);
+  if (platform && state.live && platform.live !== state.live && !platform.maintenance.on) warnings.push(`cutover recorded ${state.live} as live but the platform routes to ${platform.live ?? 'nothing'}; run \`cutover resume\` or \`cutover doctor\``);
   if (platform && state.live && platform.colors[state.live].ready === 0) warnings.push(`THE LIVE COLOR ${state.live.toUpperCase()} HAS NO READY REPLICAS: live traffic is failing. cutover will not switch to an unverified color by itself; deploy a fix or \`cutover rollback\``);
   if (!platform) warnings.push(`the platform is unreachable: ${error}`);
   const op = state.operation;
@@ -60,7 +64,8 @@ function render(report: StatusReport): string {
   for (const color of COLORS) {
     const c = report.colors[color];
     const health = c.healthy === null ? pc.dim('-') : c.healthy ? pc.green('healthy') : pc.red('unhealthy');
-    lines.push(`  ${color.padEnd(6)} ${String(c.version ?? '-').padEnd(14)} ${c.state.padEnd(12)} ready ${c.ready.padEnd(6)} ${health}${c.detail ? pc.dim(`  ${c.detail}`) : ''}`);
+    const ready = c.ready === null ? 'unknown' : `${c.ready}/${c.desired}`;
+    lines.push(`  ${color.padEnd(6)} ${String(c.version ?? '-').padEnd(14)} ${c.state.padEnd(12)} ready ${ready.padEnd(6)} ${health}${c.detail ? pc.dim(`  ${c.detail}`) : ''}`);
   }
   if (report.operation) lines.push(`  operation: ${report.operation.kind} ${report.operation.version ?? ''} at ${report.operation.phase}${report.operation.waiting ? ' (waiting for `cutover promote`)' : ''} by ${report.operation.holder}`);
   for (const w of report.warnings) lines.push(pc.red(pc.bold(`  ! ${w}`)));
@@ -70,12 +75,13 @@ function render(report: StatusReport): string {
 export function registerStatus(program: Command, globals: Globals): void {
   program.command('status').description('show the live color, both colors, and any operation in progress')
     .option('-w, --watch', 'refresh every second until interrupted')
-    .action(async (options: { watch?: boolean }) => {
+    .option('--probe', 'also run the health checks against every replica (on Kubernetes through port-forward; by default status reads pod readiness from the cluster)')
+    .action(async (options: { watch?: boolean; probe?: boolean }) => {
       const g = globals();
       const ctx = await openContext(g, 'status');
       try {
         do {
-          const report = await collectStatus(ctx);
+          const report = await collectStatus(ctx, { probe: options.probe });
           if (g.json) printJson(report);
           else process.stdout.write(`${options.watch && process.stdout.isTTY ? '\x1b[2J\x1b[H' : ''}${render(report)}\n`);
           if (!options.watch) return report.warnings.some((w) => w.startsWith('THE LIVE')) ? 1 : 0;

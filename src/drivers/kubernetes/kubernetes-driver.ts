@@ -54,6 +54,7 @@ export interface KubernetesDriverOptions {
  */
 export class KubernetesDriver implements PlatformDriver {
   readonly kind = 'kubernetes';
+  readonly reportsHealth = true;
   private readonly clients: KubeClients;
   private readonly platform: ResolvedKubernetesPlatform;
   private readonly traffic: ServiceTraffic;
