@@ -9,6 +9,7 @@ import { registerFlags } from './commands/flags.ts';
 import { registerUpDown } from './commands/up-down.ts';
 import { registerInit } from './commands/init.ts';
 import { registerDoctor } from './commands/doctor.ts';
+import { registerRbac } from './commands/rbac.ts';
 import { registerDemo } from './commands/demo.ts';
 import { registerMigrations } from './commands/migrations-cli.ts';
 import type { GlobalOptions } from './context.ts';
@@ -66,6 +67,7 @@ export function buildProgram(): { program: Command; exitCode: () => number } {
   registerMaintenance(program, globals);
   registerFlags(program, globals);
   registerDoctor(program, globals);
+  registerRbac(program, globals);
   registerMigrations(program, globals);
   registerDemo(program, globals);
   return { program, exitCode: () => program.exitCode };

@@ -1,6 +1,7 @@
 import {
   ApiException,
   AppsV1Api,
+  AuthorizationV1Api,
   AutoscalingV2Api,
   BatchV1Api,
   CoordinationV1Api,
@@ -20,6 +21,7 @@ export interface KubeClients {
   readonly core: CoreV1Api;
   readonly apps: AppsV1Api;
   readonly autoscaling: AutoscalingV2Api;
+  readonly authorization: AuthorizationV1Api;
   readonly batch: BatchV1Api;
   readonly discovery: DiscoveryV1Api;
   readonly coordination: CoordinationV1Api;
@@ -61,6 +63,7 @@ export function connectCluster(context?: string, policy: ApiCallPolicy = DEFAULT
     core: new CoreV1Api(configuration),
     apps: new AppsV1Api(configuration),
     autoscaling: new AutoscalingV2Api(configuration),
+    authorization: new AuthorizationV1Api(configuration),
     batch: new BatchV1Api(configuration),
     discovery: new DiscoveryV1Api(configuration),
     coordination: new CoordinationV1Api(configuration),
