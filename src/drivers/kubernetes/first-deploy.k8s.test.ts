@@ -3,7 +3,11 @@
 // witness of every selector value the API server held.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Watch, type V1Service } from '@kubernetes/client-node';
 import { APP, explain, K8sWorkspace, SERVICE } from './testing/k8s-workspace.ts';
 
@@ -56,5 +60,34 @@ describe('kubernetes: the first deploy', () => {
     assert.equal(r.code, 0, explain(r));
     assert.deepEqual(r.json.live, { color: 'blue', version: 'v2' });
     assert.equal((await ws.kubectlJson(['get', 'service', SERVICE])).spec.selector.color, 'blue');
+  });
+
+  test('kubectl cutover status works as a kubectl plugin, with numeric ready counts', async () => {
+    const plugins = mkdtempSync(join(tmpdir(), 'cutover-kubectl-plugin-'));
+    try {
+      symlinkSync(fileURLToPath(new URL('../../../bin/kubectl-cutover', import.meta.url)), join(plugins, 'kubectl-cutover'));
+      const r = spawnSync('kubectl', ['cutover', 'status', '--config', ws.configPath, '--json'], {
+        cwd: ws.dir, encoding: 'utf8', env: { ...process.env, PATH: `${plugins}:${process.env.PATH}`, CI: 'true' }, timeout: 60_000,
+      });
+      assert.equal(r.status, 0, r.stderr);
+      const status = JSON.parse(r.stdout);
+      assert.deepEqual(status.live, { color: 'blue', version: 'v2' });
+      assert.deepEqual([status.colors.blue.ready, status.colors.blue.desired], [2, 2]);
+      assert.equal(status.colors.blue.healthy, true);
+    } finally {
+      rmSync(plugins, { recursive: true, force: true });
+    }
+  });
+
+  test('every object and field cutover wrote is recorded under field manager cutover', async () => {
+    const managers = async (kind: string, name: string) => {
+      const o = await ws.kubectlJson(['get', kind, name, '--show-managed-fields']);
+      return new Set((o.metadata.managedFields as Array<{ manager: string }>).map((f) => f.manager));
+    };
+    const deployment = await managers('deployment', `${APP}-blue`);
+    assert.ok(deployment.has('cutover'), [...deployment].join(', '));
+    const service = await managers('service', SERVICE);
+    assert.ok(service.has('cutover'), `the selector patch is cutover's: ${[...service].join(', ')}`);
+    for (const m of [...deployment, ...service, ...await managers('configmap', `${APP}-cutover`)]) assert.notEqual(m, 'node-fetch');
   });
 });
