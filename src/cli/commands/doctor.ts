@@ -33,7 +33,12 @@ export function registerDoctor(program: Command, globals: Globals): void {
         if (status.platform.reachable && !maintenance && status.live.color !== status.platform.live) {
           findings.push({ check: 'record vs reality', verdict: 'problem', detail: `cutover recorded ${status.live.color ?? 'nothing'} as live, the platform routes to ${status.platform.live ?? 'nothing'}`, fix: '`cutover resume` reconciles an interrupted operation' });
         }
-        const holder = await ctx.platform.store.lockHolder();
+        // A user without rights on the lock still gets the rest of the checks (the platform's rbac finding says why).
+        const holder = await ctx.platform.store.lockHolder().catch((err: unknown) => {
+          if (!isCutoverError(err)) throw err;
+          findings.push({ check: 'lock', verdict: 'warning', detail: `cannot read the lock: ${err.message}` });
+          return null;
+        });
         if (holder) {
           const gone = await ctx.platform.store.isHolderGone(holder);
           findings.push({ check: 'lock', verdict: gone ? 'warning' : 'ok', detail: `held by ${holder.command} (pid ${holder.pid} on ${holder.host})${gone ? ', which is gone' : ''}`, fix: gone ? 'the next command recovers it; `cutover resume` finishes its operation' : undefined });

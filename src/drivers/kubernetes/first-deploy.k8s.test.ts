@@ -11,6 +11,9 @@ import { fileURLToPath } from 'node:url';
 import { Watch, type V1Service } from '@kubernetes/client-node';
 import { APP, explain, K8sWorkspace, SERVICE } from './testing/k8s-workspace.ts';
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = any;
+
 describe('kubernetes: the first deploy', () => {
   let ws: K8sWorkspace;
   before(async () => {
@@ -80,14 +83,16 @@ describe('kubernetes: the first deploy', () => {
   });
 
   test('every object and field cutover wrote is recorded under field manager cutover', async () => {
-    const managers = async (kind: string, name: string) => {
-      const o = await ws.kubectlJson(['get', kind, name, '--show-managed-fields']);
-      return new Set((o.metadata.managedFields as Array<{ manager: string }>).map((f) => f.manager));
-    };
-    const deployment = await managers('deployment', `${APP}-blue`);
-    assert.ok(deployment.has('cutover'), [...deployment].join(', '));
-    const service = await managers('service', SERVICE);
-    assert.ok(service.has('cutover'), `the selector patch is cutover's: ${[...service].join(', ')}`);
-    for (const m of [...deployment, ...service, ...await managers('configmap', `${APP}-cutover`)]) assert.notEqual(m, 'node-fetch');
+    const entries = async (kind: string, name: string) =>
+      (await ws.kubectlJson(['get', kind, name, '--show-managed-fields'])).metadata.managedFields as Array<{ manager: string; operation: string; fieldsV1: Json }>;
+    // Objects cutover created: every manager is cutover, none is the HTTP library's name.
+    for (const [kind, name] of [['deployment', `${APP}-blue`], ['configmap', `${APP}-cutover`], ['service', `${SERVICE}-preview`]] as const) {
+      const managers = new Set((await entries(kind, name)).map((f) => f.manager));
+      assert.deepEqual([...managers].filter((m) => m !== 'cutover' && !m.startsWith('kube-')), [], `${kind} ${name}: ${[...managers].join(', ')}`);
+      assert.ok(managers.has('cutover'), `${kind} ${name}: ${[...managers].join(', ')}`);
+    }
+    // The user's Service (created by the test): its selector, an atomic map, was last set by cutover.
+    const colorOwners = (await entries('service', SERVICE)).filter((f) => f.fieldsV1?.['f:spec']?.['f:selector']).map((f) => f.manager);
+    assert.deepEqual(colorOwners, ['cutover']);
   });
 });
