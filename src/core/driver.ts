@@ -156,6 +156,12 @@ export interface PlatformDriver {
   status(): Promise<PlatformStatus>;
 
   /**
+   * Checks the platform's own config files before an operation changes anything (Kubernetes:
+   * the Deployment template). Optional. @throws CutoverError('config') naming what is wrong.
+   */
+  checkConfig?(): Promise<string>;
+
+  /**
    * Starts (or scales back up) `release` on `color`. If that color already runs the same version
    * with the desired replicas, nothing is restarted. Returns once the start was accepted, not when ready.
    */

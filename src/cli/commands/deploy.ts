@@ -15,6 +15,8 @@ export function registerDeploy(program: Command, globals: Globals): void {
       const g = globals();
       const ctx = await openContext(g, `deploy ${version}`);
       try {
+        // A bad template is a config error (exit 2), found before anything changes.
+        await ctx.platform.driver.checkConfig?.();
         const result = await deploy(ctx.deps, version, { noSwitch: !options.switch, yes: g.yes, force: options.force });
         ctx.reporter.close();
         printOutcome(result, Boolean(g.json));

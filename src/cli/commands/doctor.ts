@@ -15,6 +15,13 @@ export function registerDoctor(program: Command, globals: Globals): void {
       const ctx = await openContext(g, 'doctor');
       const findings: Diagnosis[] = [{ check: 'config', verdict: 'ok', detail: `${ctx.config.configPath} is valid (${ctx.config.platform.kind})` }];
       try {
+        const template = await ctx.platform.driver.checkConfig?.().then(
+          (detail) => ({ check: 'template', verdict: 'ok' as const, detail }),
+          (err: unknown) => {
+            if (!isCutoverError(err)) throw err;
+            return { check: 'template', verdict: 'problem' as const, detail: err.message, fix: 'fix the file named; `cutover deploy` refuses it with exit 2' };
+          });
+        if (template) findings.push(template);
         const status = await collectStatus(ctx);
         findings.push(status.platform.reachable
           ? { check: 'platform', verdict: 'ok', detail: `${ctx.config.platform.kind} platform answers; routes live traffic to ${status.platform.live ?? 'nothing'}` }

@@ -19,7 +19,7 @@ import { CheckTargetsProvider, type CheckRoute } from './check-targets.ts';
 import { autoscalerFloor, autoscalersOf, copyAutoscaler, removeAutoscalers } from './autoscaler-copy.ts';
 import type { ResolvedKubernetesPlatform } from './config-schema.ts';
 import type { ConfigMapStateStore } from './configmap-store.ts';
-import { pickContainer, readTemplate, renderDeployment } from './deployment-template.ts';
+import { checkDeploymentTemplate, pickContainer, readTemplate, renderDeployment } from './deployment-template.ts';
 import { diagnoseApp } from './doctor.ts';
 import { readEndpointCheck } from './endpoint-proof.ts';
 import { kube, kubeOptional, type KubeClients } from './kube-clients.ts';
@@ -100,6 +100,10 @@ export class KubernetesDriver implements PlatformDriver {
     const list = await kube(`listing pods of ${this.platform.app}`, () =>
       this.clients.core.listNamespacedPod({ namespace: this.ns, labelSelector: `${LABEL_APP}=${this.platform.app}` }));
     return livePods(list.items);
+  }
+
+  async checkConfig(): Promise<string> {
+    return checkDeploymentTemplate(this.platform.deployment, this.platform.container, this.platform.port);
   }
 
   async status(): Promise<PlatformStatus> {
