@@ -98,7 +98,9 @@ async function endBeforeSwitch(ctx: OperationContext, err: unknown): Promise<Ope
   const reason = await closePhase(ctx, err);
   const aborted = ctx.abort.signal.aborted || /declined/.test(reason);
   const live = ctx.state.live;
-  if (op.target !== live) {
+  // Only a color this operation started on is stopped and marked failed: a deploy refused at
+  // preflight changed nothing in the platform, so the record must not say otherwise.
+  if (op.target !== live && op.phases.some((p) => p.name === 'provision')) {
     await ctx.deps.driver.retire(op.target).catch(() => {});
     const record = ctx.state.colors[op.target];
     if (record.state !== 'failed' && record.state !== 'retired' && record.state !== 'empty') ctx.setColor(op.target, 'failed');
