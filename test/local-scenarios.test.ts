@@ -85,7 +85,7 @@ describe('a release goes live, is replaced, and is rolled back to', () => {
     const s = await status(ws);
     assert.deepEqual(s.live, { color: 'blue', version: 'v1' });
     assert.equal(s.colors.blue.healthy, true);
-    assert.equal(s.colors.blue.ready, '2/2');
+    assert.deepEqual([s.colors.blue.ready, s.colors.blue.desired], [2, 2]);
     assert.equal(s.operation, null);
     assert.deepEqual(await sample(main, 5), ['200 v1']);
   });
@@ -275,7 +275,7 @@ describe('the daemon is killed and started again', () => {
     const s = await status(ws);
     assert.deepEqual(s.live, { color: 'green', version: 'v2' });
     assert.equal(s.colors.green.healthy, true);
-    assert.equal(s.colors.green.ready, '2/2');
+    assert.deepEqual([s.colors.green.ready, s.colors.green.desired], [2, 2]);
     assert.deepEqual(s.warnings, []);
     assert.deepEqual(await sample(main, 5), ['200 v2']);
     // Adopted or restarted, but never orphaned: each old replica is managed again or gone.

@@ -16,7 +16,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Watch, type V1EndpointSlice } from '@kubernetes/client-node';
+import { PatchStrategy, setHeaderOptions, Watch, type V1EndpointSlice } from '@kubernetes/client-node';
 import { loadConfig } from '../../src/config/load.ts';
 import type { Color } from '../../src/core/types.ts';
 import { createKubernetesPlatform } from '../../src/drivers/kubernetes/index.ts';
@@ -71,12 +71,14 @@ const ws = await K8sWorkspace.create('bench', { replicas: REPLICAS, monitorDurat
 try {
   // --- switches ------------------------------------------------------------------------------
   const { driver } = await createKubernetesPlatform(loadConfig(ws.configPath));
+  // The Service starts out selecting green, so blue comes first; green is provisioned once
+  // blue is live (cutover never provisions the color the Service selects).
   await driver.provision('blue', { version: 's1' }, {});
-  await driver.provision('green', { version: 's2' }, {});
   await driver.waitReady('blue', { timeoutMs: 60_000 });
-  await driver.waitReady('green', { timeoutMs: 60_000 });
   await driver.switchTraffic('blue');
   if (!(await driver.verifyTraffic('blue')).ok) throw new Error('the first switch was not verified');
+  await driver.provision('green', { version: 's2' }, {});
+  await driver.waitReady('green', { timeoutMs: 60_000 });
   const pods = await ws.cluster.core.listNamespacedPod({ namespace: ws.namespace, labelSelector: 'app=shop' });
   const podColors = new Map(pods.items.map((p) => [p.metadata!.name!, p.metadata!.labels!.color!]));
 
@@ -124,6 +126,61 @@ try {
   console.log('|---|---|');
   for (const [name, xs] of phases) console.log(`| ${name} | ${ms(median(xs))} |`);
   console.log(`| **total (process start to exit)** | **${ms(median(totals))}** (max ${ms(Math.max(...totals))}) |`);
+
+  // --- status vs kubectl, side by side, alternating, same cluster and app --------------------
+  const STATUS_RUNS = tiny ? 2 : 7;
+  const statusMs: number[] = [];
+  const kubectlMs: number[] = [];
+  for (let i = 0; i < STATUS_RUNS; i++) {
+    let t = performance.now();
+    const st = await dws.cli(['status']);
+    statusMs.push(performance.now() - t);
+    if (st.code !== 0) throw new Error(`status failed: ${st.stderr}`);
+    t = performance.now();
+    await dws.cluster.kubectl(['-n', dws.namespace, 'get', 'deploy']);
+    kubectlMs.push(performance.now() - t);
+  }
+  console.log(`\nk8s-switch: \`cutover status\` (cluster readiness, no probes) vs \`kubectl get deploy\`, ${STATUS_RUNS} runs each, alternating, process start to exit`);
+  console.log('| command | median | max |');
+  console.log('|---|---|---|');
+  console.log(`| cutover status | ${ms(median(statusMs))} | ${ms(Math.max(...statusMs))} |`);
+  console.log(`| kubectl get deploy | ${ms(median(kubectlMs))} | ${ms(Math.max(...kubectlMs))} |`);
+  console.log(`status / kubectl, median: ${(median(statusMs) / median(kubectlMs)).toFixed(2)}x`);
+
+  // --- emergency rollback: the live color crashes; time until traffic is back on the old one ---
+  // The old color is kept at 1 replica (scaleDown.replicas 1), so it beats a live color at 0 ready.
+  const ews = await K8sWorkspace.create('bench-emergency', { replicas: REPLICAS, monitorDuration: '0s', scaleDownDelay: '0s', scaleDownReplicas: 1 });
+  cleanups.push(() => ews.dispose());
+  const ROLLBACKS = tiny ? 1 : 3;
+  const backMs: number[] = [];
+  for (const v of ['e1', 'e2']) if ((await ews.cli(['deploy', v])).code !== 0) throw new Error(`emergency setup: deploy ${v} failed`);
+  for (let i = 0; i < ROLLBACKS; i++) {
+    const live = (await ews.cluster.core.readNamespacedService({ name: SERVICE, namespace: ews.namespace })).spec!.selector!.color!;
+    const back = live === 'green' ? 'blue' : 'green';
+    const crashed = performance.now();
+    const pods = await ews.cluster.core.listNamespacedPod({ namespace: ews.namespace, labelSelector: `app=shop,color=${live}` });
+    for (const pod of pods.items) {
+      await ews.cluster.core.patchNamespacedPodStatus({ name: pod.metadata!.name!, namespace: ews.namespace, body: { status: {
+        conditions: [{ type: 'Ready', status: 'False', reason: 'ContainersNotReady' }],
+        containerStatuses: [{ name: 'api', image: 'x', imageID: '', ready: false, restartCount: 3, state: { waiting: { reason: 'CrashLoopBackOff' } } }],
+      } } }, setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch));
+    }
+    const run = ews.start(['rollback']);
+    for (;;) {
+      const color = (await ews.cluster.core.readNamespacedService({ name: SERVICE, namespace: ews.namespace })).spec!.selector!.color;
+      if (color === back) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    backMs.push(performance.now() - crashed);
+    const r = await run.done;
+    if (r.code !== 0) throw new Error(`emergency rollback ${i + 1} failed: ${r.stderr}`);
+    // Back to the starting position: a new release live, the old color kept at 1.
+    if (i + 1 < ROLLBACKS && (await ews.cli(['deploy', `e${i + 3}`])).code !== 0) throw new Error('emergency setup: redeploy failed');
+  }
+  console.log(`\nk8s-switch: emergency rollback, live color crash-looping at 0/${REPLICAS}, old color kept at 1 ready, ${ROLLBACKS} run(s)`);
+  console.log('| measure | median | max |');
+  console.log('|---|---|---|');
+  console.log(`| crash to the Service selecting the old color (includes CLI start-up) | ${ms(median(backMs))} | ${ms(Math.max(...backMs))} |`);
 } finally {
   for (const cleanup of cleanups) await cleanup();
   await ws.dispose();

@@ -11,6 +11,7 @@ const OUTCOME_LABEL: Record<OperationResult['outcome'], string> = {
   rolled_back: 'rolled back',
   failed: 'failed',
   aborted: 'aborted',
+  stranded: 'stranded: traffic could not be moved back (see the next command)',
   waiting: 'verified, waiting at the gate',
 };
 

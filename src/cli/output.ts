@@ -19,5 +19,5 @@ export function printOutcome(result: OperationResult, json: boolean): void {
   if (json) return printJson(result);
   const live = result.live.color ? `${result.live.color} (${result.live.version})` : 'nothing';
   const color = result.outcome === 'promoted' || result.outcome === 'waiting' ? pc.green : result.outcome === 'rolled_back' ? pc.yellow : pc.red;
-  process.stderr.write(`${color(pc.bold(result.outcome))}: ${result.message}\n  live: ${live}\n`);
+  process.stderr.write(`${color(pc.bold(result.outcome))}: ${result.message}\n  live: ${live}\n${result.next ? `  next: ${result.next}\n` : ''}`);
 }

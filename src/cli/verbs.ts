@@ -28,6 +28,7 @@ export const VERBS: readonly VerbEntry[] = [
   { verbs: ['maintenance'], summary: { maintenance: 'answer live traffic with 503 and a maintenance page, or stop doing so' }, load: async () => (await import('./commands/maintenance.ts')).registerMaintenance },
   { verbs: ['flags'], summary: { flags: 'feature flags passed to a color as FEATURE_FLAGS_JSON' }, load: async () => (await import('./commands/flags.ts')).registerFlags },
   { verbs: ['doctor'], summary: { doctor: 'diagnose the platform, the router, the colors and the lock' }, load: async () => (await import('./commands/doctor.ts')).registerDoctor },
+  { verbs: ['rbac'], summary: { rbac: 'print the least Role and RoleBinding cutover needs on Kubernetes (pipe to kubectl apply -f -)' }, load: async () => (await import('./commands/rbac.ts')).registerRbac },
   { verbs: ['migrations'], summary: { migrations: 'lint and apply expand/contract schema migrations' }, load: async () => (await import('./commands/migrations-cli.ts')).registerMigrations },
   { verbs: ['dashboard'], summary: { dashboard: 'print the URL (with a fresh access token) of a dashboard that watches and steers releases' }, load: async () => (await import('./commands/dashboard.ts')).registerDashboard },
   { verbs: ['demo'], summary: { demo: 'run a real blue/green release under load in a temporary directory (needs no setup)' }, load: async () => (await import('./commands/demo.ts')).registerDemo },

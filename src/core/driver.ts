@@ -146,9 +146,20 @@ export interface ReplicaEventPage {
  */
 export interface PlatformDriver {
   readonly kind: string;
+  /**
+   * status() already reflects health the platform measures itself (Kubernetes readiness
+   * probes), so `cutover status` reads it rather than probing every replica again.
+   */
+  readonly reportsHealth?: boolean;
 
   /** Reads reality. Idempotent, no side effects. */
   status(): Promise<PlatformStatus>;
+
+  /**
+   * Checks the platform's own config files before an operation changes anything (Kubernetes:
+   * the Deployment template). Optional. @throws CutoverError('config') naming what is wrong.
+   */
+  checkConfig?(): Promise<string>;
 
   /**
    * Starts (or scales back up) `release` on `color`. If that color already runs the same version
@@ -162,14 +173,29 @@ export interface PlatformDriver {
    */
   waitReady(color: Color, options: { timeoutMs: number; signal?: AbortSignal }): Promise<ReadyReport>;
 
+  /**
+   * The color a first deploy (nothing recorded as live) should use. Optional; default blue.
+   * Kubernetes answers the color the user's Service does not select yet, so the selector is
+   * never moved onto a color without ready pods. Reads only.
+   */
+  firstColor?(): Promise<Color>;
+
   /** Where health checks and smoke tests reach `color` without touching live traffic. */
   targets(color: Color): Promise<CheckTargets>;
 
-  /** Points live traffic at `to`. Idempotent; does not check health (the core already has). */
-  switchTraffic(to: Color): Promise<SwitchResult>;
+  /**
+   * Points live traffic at `to`. Idempotent; does not check health (the core already has).
+   * `partial`: an emergency rollback to a color that is healthier than the live one but not
+   * yet fully ready; only its ready replicas get traffic. Without it a driver may refuse a
+   * color that is not fully ready.
+   */
+  switchTraffic(to: Color, options?: { partial?: boolean }): Promise<SwitchResult>;
 
-  /** Proves that live traffic reaches `to` and only `to`. Never throws for a negative answer. */
-  verifyTraffic(to: Color, options?: { timeoutMs?: number }): Promise<TrafficProof>;
+  /**
+   * Proves that live traffic reaches `to` and only `to`. Never throws for a negative answer.
+   * `partial`: replicas of `to` that are not ready yet may be listed (they get no traffic).
+   */
+  verifyTraffic(to: Color, options?: { timeoutMs?: number; partial?: boolean }): Promise<TrafficProof>;
 
   /**
    * Progressive delivery: sends `percent`% of live traffic, plus the cohort, to `canary`, while

@@ -55,7 +55,11 @@ export interface PhaseRecord {
   data?: unknown;
 }
 
-export type Outcome = 'promoted' | 'rolled_back' | 'failed' | 'aborted';
+/**
+ * How an operation ended. `stranded`: a rollback found nothing healthier to move traffic to,
+ * so traffic stays on the failing color; the result names the next command to run.
+ */
+export type Outcome = 'promoted' | 'rolled_back' | 'failed' | 'aborted' | 'stranded';
 
 export interface LockHolder {
   pid: number;

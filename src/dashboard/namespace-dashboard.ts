@@ -44,7 +44,7 @@ class NamespaceApp implements DashboardApp {
       view.history = await this.store.history(HISTORY_ENTRIES);
       view.markers = trafficMarkers(view.history);
       const colors = {} as StatusReport['colors'];
-      for (const color of COLORS) colors[color] = { version: view.state?.colors[color].version ?? null, state: view.state?.colors[color].state ?? 'empty', healthy: null, ready: await this.ready(color) };
+      for (const color of COLORS) colors[color] = { version: view.state?.colors[color].version ?? null, state: view.state?.colors[color].state ?? 'empty', healthy: null, ...(await this.readyCounts(color)) };
       const op = view.state?.operation ?? null;
       view.status = {
         app: this.name,
@@ -63,12 +63,12 @@ class NamespaceApp implements DashboardApp {
     return view;
   }
 
-  private async ready(color: Color): Promise<string> {
+  private async readyCounts(color: Color): Promise<{ ready: number | null; desired: number | null }> {
     try {
       const d = await kube(`reading Deployment ${deploymentName(this.name, color)}`, () => this.clients.apps.readNamespacedDeployment({ name: deploymentName(this.name, color), namespace: this.namespace }));
-      return `${d.status?.readyReplicas ?? 0}/${d.spec?.replicas ?? 0}`;
+      return { ready: d.status?.readyReplicas ?? 0, desired: d.spec?.replicas ?? 0 };
     } catch {
-      return 'unknown';
+      return { ready: null, desired: null };
     }
   }
 

@@ -41,10 +41,10 @@ export class CliRunner {
   }
 
   /** Starts `cutover <args> --config <config> --json`; SIGKILLed after the timeout. */
-  start(args: string[], options: { config?: string; timeoutMs?: number } = {}): RunningCli {
+  start(args: string[], options: { config?: string; timeoutMs?: number; env?: Record<string, string> } = {}): RunningCli {
     const child = spawn(process.execPath, [BIN, ...args, '--config', options.config ?? this.defaultConfig, '--json'], {
       cwd: this.cwd,
-      env: { ...process.env, ...this.env, CI: 'true', NO_COLOR: '1' },
+      env: { ...process.env, ...this.env, CI: 'true', NO_COLOR: '1', ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.running.add(child);
@@ -66,7 +66,7 @@ export class CliRunner {
   }
 
   /** Runs `cutover <args>` to completion. */
-  cli(args: string[], options: { config?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+  cli(args: string[], options: { config?: string; timeoutMs?: number; env?: Record<string, string> } = {}): Promise<CliResult> {
     return this.start(args, options).done;
   }
 

@@ -24,6 +24,8 @@ export function registerDeploy(program: Command, globals: Globals): void {
       const ctx = await openContext(g, `deploy ${version}`);
       const stopNotice = noticeOnInterrupt(ctx.platform.store, () => ctx.reporter.close());
       try {
+        // A bad template is a config error (exit 2), found before anything changes.
+        await ctx.platform.driver.checkConfig?.();
         const result = await deploy(ctx.deps, version, { noSwitch: !options.switch, yes: g.yes, force: options.force, flagsFrom: options.flagsFrom as FlagsSource });
         ctx.reporter.close();
         printOutcome(result, Boolean(g.json));

@@ -21,15 +21,27 @@ export function registerDoctor(program: Command, globals: Globals): void {
           const movedTo = await ctx.platform.store.setAsideDamagedState();
           if (movedTo) findings.push({ check: 'state record', verdict: 'ok', detail: `fixed: the damaged record was moved to ${movedTo}; it is rebuilt from the platform below` });
         }
+        const template = await ctx.platform.driver.checkConfig?.().then(
+          (detail) => ({ check: 'template', verdict: 'ok' as const, detail }),
+          (err: unknown) => {
+            if (!isCutoverError(err)) throw err;
+            return { check: 'template', verdict: 'problem' as const, detail: err.message, fix: 'fix the file named; `cutover deploy` refuses it with exit 2' };
+          });
+        if (template) findings.push(template);
         const status = await collectStatus(ctx);
         findings.push(status.platform.reachable
           ? { check: 'platform', verdict: 'ok', detail: `${ctx.config.platform.kind} platform answers; routes live traffic to ${status.platform.live ?? 'nothing'}` }
           : { check: 'platform', verdict: 'problem', detail: status.platform.error ?? 'unreachable', fix: ctx.config.platform.kind === 'local' ? 'run `cutover up`' : 'check KUBECONFIG / context and that the API server is reachable' });
-        if (status.live.color && status.platform.reachable) {
+        // Maintenance is planned: the live color is parked behind the maintenance page on purpose.
+        const maintenance = status.maintenance.on;
+        if (maintenance) {
+          findings.push({ check: 'maintenance', verdict: 'ok', detail: `maintenance is on (planned)${status.maintenance.message ? `: "${status.maintenance.message}"` : ''}; live traffic gets the maintenance page`, fix: '`cutover maintenance off` restores live traffic' });
+        }
+        if (status.live.color && status.platform.reachable && !maintenance) {
           const live = status.colors[status.live.color];
           findings.push(live.healthy
-            ? { check: 'live color', verdict: 'ok', detail: `${status.live.color} (${status.live.version}) healthy, ${live.ready} ready` }
-            : { check: 'live color', verdict: 'problem', detail: `${status.live.color} (${status.live.version}) is NOT healthy: ${live.ready} ready${live.detail ? `; ${live.detail}` : ''}`, fix: '`cutover logs` to see why; deploy a fix or `cutover rollback`' });
+            ? { check: 'live color', verdict: 'ok', detail: `${status.live.color} (${status.live.version}) healthy, ${live.ready}/${live.desired} ready` }
+            : { check: 'live color', verdict: 'problem', detail: `${status.live.color} (${status.live.version}) is NOT healthy: ${live.ready}/${live.desired} ready${live.detail ? `; ${live.detail}` : ''}`, fix: '`cutover logs` to see why; deploy a fix or `cutover rollback`' });
         }
         const disagreement = status.warnings.find((w) => w.startsWith('record and reality disagree'));
         if (disagreement) {
@@ -40,7 +52,12 @@ export function registerDoctor(program: Command, globals: Globals): void {
             findings.push({ check: 'record vs reality', verdict: 'problem', detail: disagreement.replace(/; run .*$/, ''), fix: '`cutover doctor --fix` (or `cutover resume`) rebuilds the record from the platform' });
           }
         }
-        const holder = await ctx.platform.store.lockHolder();
+        // A user without rights on the lock still gets the rest of the checks (the platform's rbac finding says why).
+        const holder = await ctx.platform.store.lockHolder().catch((err: unknown) => {
+          if (!isCutoverError(err)) throw err;
+          findings.push({ check: 'lock', verdict: 'warning', detail: `cannot read the lock: ${err.message}` });
+          return null;
+        });
         if (holder) {
           const gone = await ctx.platform.store.isHolderGone(holder);
           const what = holder.damaged ?? `held by ${holder.command} (pid ${holder.pid} on ${holder.host})${gone ? ', which is gone' : ''}`;

@@ -11,7 +11,8 @@ import type { Globals } from '../program.ts';
 export interface StatusReport {
   app: string;
   live: { color: Color | null; version: string | null };
-  colors: Record<Color, { version: string | null; state: string; healthy: boolean | null; ready: string; detail?: string }>;
+  /** `ready` and `desired` are replica counts, null when the platform could not be read. */
+  colors: Record<Color, { version: string | null; state: string; healthy: boolean | null; ready: number | null; desired: number | null; detail?: string }>;
   /** `holderGone`: the process that ran it is dead (interrupted; `resume` or `abort`), or it waits at the gate. */
   operation: { id: string; kind: string; version: string | null; phase: string; holder: string; holderGone: boolean; waiting: boolean } | null;
   maintenance: { on: boolean; message?: string };
@@ -22,7 +23,7 @@ export interface StatusReport {
 }
 
 /** Reads cutover's record and the platform's reality, and says where they disagree. */
-export async function collectStatus(ctx: CommandContext): Promise<StatusReport> {
+export async function collectStatus(ctx: CommandContext, options: { probe?: boolean } = {}): Promise<StatusReport> {
   const stored = await ctx.platform.store.load();
   const state: AppState = stored ?? emptyState(ctx.config.app);
   let platform: PlatformStatus | null = null;
@@ -40,10 +41,13 @@ export async function collectStatus(ctx: CommandContext): Promise<StatusReport> 
     const real = platform?.colors[color];
     let healthy: boolean | null = null;
     if (real && real.desired > 0) {
-      const probe = await ctx.deps.verifier.probe(await ctx.platform.driver.targets(color), AbortSignal.timeout(5_000)).catch(() => null);
+      // A platform that measures health itself (Kubernetes readiness probes) is read, not
+      // probed again: a probe from here goes through a port-forward per pod and costs seconds.
+      const fromPlatform = ctx.platform.driver.reportsHealth && !options.probe;
+      const probe = fromPlatform ? { ok: true } : await ctx.deps.verifier.probe(await ctx.platform.driver.targets(color), AbortSignal.timeout(5_000)).catch(() => null);
       healthy = Boolean(probe?.ok) && !real.crashLooping && real.ready === real.desired;
     }
-    colors[color] = { version: record.version, state: record.state, healthy, ready: real ? `${real.ready}/${real.desired}` : 'unknown', detail: real?.detail };
+    colors[color] = { version: record.version, state: record.state, healthy, ready: real ? real.ready : null, desired: real ? real.desired : null, detail: real?.detail };
   }
   const op = state.operation;
   const disagreement = platform && !op ? recordDisagreement(stored, platform) : null;
@@ -79,7 +83,8 @@ function render(report: StatusReport): string {
   for (const color of COLORS) {
     const c = report.colors[color];
     const health = c.healthy === null ? pc.dim('-') : c.healthy ? pc.green('healthy') : pc.red('unhealthy');
-    lines.push(`  ${color.padEnd(6)} ${String(c.version ?? '-').padEnd(14)} ${c.state.padEnd(12)} ready ${c.ready.padEnd(6)} ${health}${c.detail ? pc.dim(`  ${c.detail}`) : ''}`);
+    const ready = c.ready === null ? 'unknown' : `${c.ready}/${c.desired}`;
+    lines.push(`  ${color.padEnd(6)} ${String(c.version ?? '-').padEnd(14)} ${c.state.padEnd(12)} ready ${ready.padEnd(6)} ${health}${c.detail ? pc.dim(`  ${c.detail}`) : ''}`);
   }
   if (report.operation) lines.push(`  operation: ${report.operation.kind} ${report.operation.version ?? ''} at ${report.operation.phase}${report.operation.waiting ? ' (waiting for `cutover promote`)' : ''} by ${report.operation.holder}`);
   const last = report.lastOutcome;
@@ -91,12 +96,13 @@ function render(report: StatusReport): string {
 export function registerStatus(program: Command, globals: Globals): void {
   program.command('status').description('show the live color, both colors, and any operation in progress')
     .option('-w, --watch', 'refresh every second until interrupted')
-    .action(async (options: { watch?: boolean }) => {
+    .option('--probe', 'also run the health checks against every replica (on Kubernetes through port-forward; by default status reads pod readiness from the cluster)')
+    .action(async (options: { watch?: boolean; probe?: boolean }) => {
       const g = globals();
       const ctx = await openContext(g, 'status');
       try {
         do {
-          const report = await collectStatus(ctx);
+          const report = await collectStatus(ctx, { probe: options.probe });
           if (g.json) printJson(report);
           else process.stdout.write(`${options.watch && process.stdout.isTTY ? '\x1b[2J\x1b[H' : ''}${render(report)}\n`);
           // 1 when live traffic is failing or reality could not be read (no daemon, no API

@@ -25,7 +25,7 @@ export async function deploy(deps: CoreDeps, version: string, options: Operation
   const ctx = await OperationContext.open(deps, `deploy ${version}`);
   try {
     await refuseWhenRecordIsWrong(ctx);
-    const target = ctx.state.live ? otherColor(ctx.state.live) : 'blue';
+    const target = ctx.state.live ? otherColor(ctx.state.live) : (await deps.driver.firstColor?.()) ?? 'blue';
     const chosen = ctx.state.operation ? null : chooseReleaseFlags(ctx.state, target, options.flagsFrom ?? 'auto', deps.settings.defaultFlags ?? {});
     if (chosen) ctx.state.flags[target] = chosen.flags;
     await ctx.begin('deploy', version, target, options);
@@ -120,10 +120,11 @@ export async function driveDeploy(ctx: OperationContext, entry: DeployEntry, rol
     return resultFrom(ctx.state, op, 'promoted', `${version} is live on ${target}`);
   }
   const back = await rollback(ctx, from, target, reason);
-  const outcome: Outcome = back ? (ctx.abort.signal.aborted ? 'aborted' : 'rolled_back') : 'failed';
+  const outcome: Outcome = back ? (ctx.abort.signal.aborted ? 'aborted' : 'rolled_back') : ctx.stranded ? 'stranded' : 'failed';
   const message = back ? `rolled back to ${from} (${ctx.state.colors[from!].version}): ${reason}` : `could not roll back: ${reason}`;
   await ctx.finish(outcome, message);
-  return resultFrom(ctx.state, op, outcome, message);
+  const result = resultFrom(ctx.state, op, outcome, message);
+  return ctx.stranded ? { ...result, next: ctx.stranded.next } : result;
 }
 
 /** Ends an operation that never moved traffic (e.g. `cutover abort` of an orphan before its switch). */
@@ -137,7 +138,9 @@ async function endBeforeSwitch(ctx: OperationContext, err: unknown): Promise<Ope
   const reason = await closePhase(ctx, err);
   const aborted = ctx.abort.signal.aborted || /declined/.test(reason);
   const live = ctx.state.live;
-  if (op.target !== live) {
+  // Only a color this operation started on is stopped and marked failed: a deploy refused at
+  // preflight changed nothing in the platform, so the record must not say otherwise.
+  if (op.target !== live && op.phases.some((p) => p.name === 'provision')) {
     await ctx.deps.driver.retire(op.target).catch(() => {});
     const record = ctx.state.colors[op.target];
     if (record.state !== 'failed' && record.state !== 'retired' && record.state !== 'empty') ctx.setColor(op.target, 'failed');

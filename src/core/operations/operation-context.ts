@@ -42,6 +42,8 @@ export class OperationContext {
   readonly lock: HeldLock;
   /** Aborted when someone runs `cutover abort` (or the process is interrupted). */
   readonly abort = new AbortController();
+  /** Set by a rollback that found nothing healthier to move traffic to: the next command to run. */
+  stranded: { next: string } | null = null;
   private readonly seen = new Set<OperationSignal>();
   private poller: NodeJS.Timeout | null = null;
   private current: PhaseRecord | null = null;

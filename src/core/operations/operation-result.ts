@@ -12,6 +12,8 @@ export interface OperationResult {
   message: string;
   /** deploy only: the flags the new release started with, and where they came from. */
   flags?: { source: string; values: Record<string, unknown>; reason: string };
+  /** With outcome `stranded`: the command a person should run next. */
+  next?: string;
 }
 
 export function resultFrom(state: AppState, operation: { id: string; kind: string; version: string | null; phases: PhaseRecord[] }, outcome: OperationResult['outcome'], message: string): OperationResult {

@@ -66,7 +66,12 @@ export async function driveRollback(ctx: OperationContext): Promise<OperationRes
     await ctx.finish('failed', message);
     throw new CutoverError('refused', message);
   }
-  const ok = await rollback(ctx, back, failed, 'requested with `cutover rollback`');
+  const ok = await rollback(ctx, back, failed, 'requested with `cutover rollback`', { manual: true });
+  if (!ok && ctx.stranded) {
+    const message = `rollback to ${back} could not move traffic: traffic stays on ${failed}`;
+    await ctx.finish('stranded', message);
+    return { ...resultFrom(ctx.state, op, 'stranded', message), next: ctx.stranded.next };
+  }
   const message = ok ? `${op.version} is live again on ${back}` : `rollback to ${back} failed`;
   await ctx.finish(ok ? 'rolled_back' : 'failed', message);
   return resultFrom(ctx.state, op, ok ? 'rolled_back' : 'failed', message);

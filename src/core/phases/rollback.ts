@@ -9,7 +9,7 @@ import { runHook } from '../operations/run-hook.ts';
  * retires `failed`. Returns false when there is nothing verified to go back to, in which case
  * traffic stays where it is rather than moving to something unproven.
  */
-export async function rollback(ctx: OperationContext, back: Color | null, failed: Color, reason: string): Promise<boolean> {
+export async function rollback(ctx: OperationContext, back: Color | null, failed: Color, reason: string, options: { manual?: boolean } = {}): Promise<boolean> {
   const { driver, verifier, settings } = ctx.deps;
   await ctx.beginPhase('rollback', `rolling back: ${reason}`);
   const version = back ? ctx.state.colors[back].version : null;
@@ -22,33 +22,71 @@ export async function rollback(ctx: OperationContext, back: Color | null, failed
   if (driver.endSplit && ctx.op.phases.some((p) => p.name === 'shift')) await driver.endSplit();
   const status = await driver.status();
   const notes: string[] = [];
+  let partial = false;
   if (status.live !== back) {
     const current = status.colors[back];
+    const live = status.live ? status.colors[status.live] : null;
     if (current.version !== version || current.ready < current.desired || current.desired === 0) {
       ctx.deps.reporter.progress(`scaling ${back} (${version}) back up`);
       if (ctx.state.colors[back].state === 'retired' || ctx.state.colors[back].state === 'failed') ctx.setColor(back, 'provisioning');
       await driver.provision(back, { version }, ctx.state.flags[back]);
-      await driver.waitReady(back, { timeoutMs: settings.provisionTimeoutMs });
+      // An emergency: `back` already has more ready replicas of its release than the live
+      // color. Waiting for the rest first would keep users on the worse color; move now and
+      // finish scaling afterwards.
+      const liveReady = live?.ready ?? 0;
+      partial = current.version === version && current.ready > liveReady;
+      if (partial) {
+        notes.push(`moved traffic to ${back} at ${current.ready}/${Math.max(current.desired, 1)} ready (live ${status.live ?? 'nothing'} had ${liveReady}/${live?.desired ?? 0})`);
+      } else {
+        try {
+          await driver.waitReady(back, { timeoutMs: settings.provisionTimeoutMs });
+        } catch (err) {
+          return strand(ctx, back, failed, status.live, `${back} (${version}) did not become ready, and it has no more ready replicas than ${status.live ?? 'the live color'}: ${(err as Error).message}`);
+        }
+        notes.push(`scaled ${back} back up`);
+      }
       if (ctx.state.colors[back].state === 'provisioning') ctx.setColor(back, 'ready');
-      notes.push(`scaled ${back} back up`);
     }
     const probe = await verifier.probe(await driver.targets(back), new AbortController().signal);
     if (!probe.ok) {
-      await ctx.endPhase('failed', `${back} (${version}) failed its health probe, so traffic was not moved back to it: ${probe.summary}`);
-      return false;
+      return strand(ctx, back, failed, status.live, `${back} (${version}) failed its health probe, so traffic was not moved back to it: ${probe.summary}`);
     }
     if (ctx.state.colors[back].state !== 'verified' && ctx.state.colors[back].state !== 'live') ctx.setColor(back, 'verified');
-    await driver.switchTraffic(back);
+    await driver.switchTraffic(back, { partial });
   }
-  const proof = await driver.verifyTraffic(back);
+  const proof = await driver.verifyTraffic(back, { partial });
   if (!proof.ok) throw new PhaseFailure(`traffic did not move back to ${back}: ${proof.detail}`);
   const backAt = ctx.clock.now() - started;
   ctx.state.live = back;
   if (ctx.state.colors[back].state !== 'live') ctx.setColor(back, 'live');
+  await ctx.save();
+  if (partial) {
+    // Traffic is already back; the rest of the scale-up no longer decides the rollback.
+    try {
+      const ready = await driver.waitReady(back, { timeoutMs: settings.provisionTimeoutMs });
+      notes.push(`${back} scaled up to ${ready.ready}/${ready.desired} ready`);
+    } catch (err) {
+      notes.push(`${back} serves with the replicas it has; the rest did not become ready: ${(err as Error).message.split('\n')[0]}`);
+    }
+  }
   await driver.retire(failed).catch((err: Error) => notes.push(`could not stop ${failed}: ${err.message}`));
-  if (['live', 'verified', 'ready', 'provisioning'].includes(ctx.state.colors[failed].state)) ctx.setColor(failed, 'failed');
-  notes.push(`traffic back on ${back} (${version}) in ${formatDuration(backAt)}`, proof.detail, `${failed} stopped`);
+  // A person's `cutover rollback` says nothing against the release rolled away from: it is
+  // retired, not failed (it may be deployed again as it is).
+  const rolledAway = options.manual ? 'retired' : 'failed';
+  if (['live', 'verified', 'ready', 'provisioning'].includes(ctx.state.colors[failed].state)) ctx.setColor(failed, rolledAway);
+  notes.push(`traffic back on ${back} (${version}) in ${formatDuration(backAt)}`, proof.detail, `${failed} ${rolledAway === 'failed' ? 'stopped' : 'retired'}`);
   await runHook(ctx, 'onRollback', back, reason);
   await ctx.endPhase('succeeded', notes.join('; '), { backMs: backAt, proof });
   return true;
+}
+
+/**
+ * Nothing healthier to go back to: traffic stays where it is (moving it to unready pods would
+ * make things worse). Records why and the next command to run, and reports `stranded`.
+ */
+async function strand(ctx: OperationContext, back: Color, failed: Color, live: Color | null, why: string): Promise<false> {
+  const next = `fix ${back} (kubectl describe / \`cutover logs --color ${back}\`) and run \`cutover rollback\` again, or \`cutover deploy <version>\` of a release that works`;
+  ctx.stranded = { next };
+  await ctx.endPhase('failed', `${why}; traffic stays on ${live ?? failed}; next: ${next}`);
+  return false;
 }

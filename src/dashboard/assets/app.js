@@ -134,7 +134,7 @@
     replace($('colors'), COLORS.map((color) => {
       const s = status?.colors[color];
       const record = state?.colors[color];
-      const role = live === color ? 'live' : (s && s.ready !== 'unknown' && !s.ready.startsWith('0/')) ? 'preview' : 'idle';
+      const role = live === color ? 'live' : (s && typeof s.ready === 'number' && s.ready > 0) ? 'preview' : 'idle';
       const flags = state?.flags?.[color] ?? {};
       const health = s?.healthy === null || s?.healthy === undefined ? '-' : s.healthy ? 'healthy' : 'unhealthy';
       return h('article', { class: `color-card ${color}`, 'data-color': color, 'data-role': role, 'aria-label': `${color} color` },
@@ -144,7 +144,7 @@
         h('dl', null,
           h('dt', null, 'version'), h('dd', { class: 'version' }, s?.version ?? record?.version ?? '-'),
           h('dt', null, 'state'), h('dd', { class: 'state' }, s?.state ?? record?.state ?? '-'),
-          h('dt', null, 'ready'), h('dd', { class: 'ready' }, s?.ready ?? 'unknown'),
+          h('dt', null, 'ready'), h('dd', { class: 'ready' }, typeof s?.ready === 'number' ? `${s.ready}/${s.desired ?? '?'}` : 'unknown'),
           h('dt', null, 'health'), h('dd', { class: `health ${health}` }, health),
           s?.detail ? [h('dt', null, 'detail'), h('dd', null, s.detail)] : null,
           role === 'live' && maintenance.on ? [h('dt', null, 'maintenance'), h('dd', null, maintenance.message || 'on')] : null,

@@ -6,7 +6,7 @@ import type { Color } from '../../core/types.ts';
 import { kube, type KubeClients } from './kube-clients.ts';
 import { colorSelector } from './object-names.ts';
 import { openPodTunnel, type PodTunnel } from './pod-tunnel.ts';
-import { livePods } from './rollout-progress.ts';
+import { isPodReady, livePods } from './rollout-progress.ts';
 
 /**
  * Where checks reach a color from.
@@ -38,14 +38,16 @@ export class CheckTargetsProvider {
   }
 
   /**
-   * The addresses of `color`'s running pods and of the color as a whole. Idempotent.
+   * The addresses of `color`'s current Ready pods and of the color as a whole. Idempotent.
+   * Read again each time: a pod its ReplicaSet replaced (eviction, drain, autoscaler) drops
+   * out and its replacement comes in once Ready, so checks never probe a pod that is gone.
    * @throws CutoverError('not-found') when no container port can be found for the checks.
    */
   async targets(color: Color, active: V1Service): Promise<CheckTargets> {
     const { clients, namespace, app } = this.options;
     const list = await kube(`listing pods of ${app}-${color}`, () =>
       clients.core.listNamespacedPod({ namespace, labelSelector: colorSelector(app, color) }));
-    const pods = livePods(list.items).filter((p) => p.status?.phase === 'Running')
+    const pods = livePods(list.items).filter(isPodReady)
       .sort((a, b) => (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''));
     const servicePort = active.spec?.ports?.[0];
     if (this.options.route === 'inside') {

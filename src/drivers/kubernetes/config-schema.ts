@@ -29,6 +29,7 @@ export const kubernetesPlatformSchema = z.object({
   replicas: z.number().int().min(1).max(1000).default(1).describe('Replicas of the color being deployed.'),
   progressDeadline: durationField('How long a rollout may take to become ready; also written as the Deployment\'s progressDeadlineSeconds.', WHOLE_SECONDS).default('10m'),
   switchTimeout: durationField('How long the switch waits for the Service\'s EndpointSlices to list only ready pods of the new color.').default('60s'),
+  apiTimeout: durationField('How long one Kubernetes API call may take before cutover reports the API server as not answering (a call refused or reset is retried twice first).').default('5s'),
   port: portField.optional().describe('Container port that health checks and smoke tests use (default: the active Service\'s first targetPort).'),
   checksFrom: z.enum(['auto', 'outside', 'inside']).default('auto')
     .describe('outside: reach pods through the API server\'s port-forward (CI, laptops); inside: through the preview Service\'s cluster DNS name and pod IPs (cutover runs in a pod); auto: inside when running in a pod.'),
@@ -69,6 +70,8 @@ export interface ResolvedKubernetesPlatform {
   /** The progress deadline; the core's provision timeout on this platform. */
   readonly readyTimeoutMs: number;
   readonly switchTimeoutMs: number;
+  /** One API call's deadline (platform.apiTimeout). */
+  readonly apiTimeoutMs: number;
   readonly port?: number | string;
   readonly checksFrom: 'auto' | 'outside' | 'inside';
   readonly leaseDurationMs: number;
@@ -97,6 +100,7 @@ export function normalizeKubernetesPlatform(input: z.output<typeof kubernetesPla
     replicas: input.replicas,
     readyTimeoutMs: parseDuration(input.progressDeadline),
     switchTimeoutMs: parseDuration(input.switchTimeout),
+    apiTimeoutMs: parseDuration(input.apiTimeout),
     port: input.port,
     checksFrom: input.checksFrom,
     leaseDurationMs: parseDuration(input.lease.duration),

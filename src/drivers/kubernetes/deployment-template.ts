@@ -121,3 +121,24 @@ export function pickContainer(containers: V1Container[], name: string | undefine
   }
   return found;
 }
+
+/**
+ * Checks, before anything changes, that the Deployment template exists, parses, holds one
+ * Deployment with the container cutover sets the image on, and that this container declares a
+ * port (or platform.port names one by number). Reads only the file.
+ * @throws CutoverError('config') naming the file and what is wrong.
+ */
+export function checkDeploymentTemplate(path: string, container: string | undefined, port: number | string | undefined): string {
+  const template = readTemplate(path, 'Deployment') as { spec?: { template?: { spec?: { containers?: V1Container[] } } } };
+  const containers = template.spec?.template?.spec?.containers ?? [];
+  if (containers.length === 0) throw new CutoverError('config', `${path} has no containers (spec.template.spec.containers)`, { details: { path: 'platform.deployment' } });
+  const chosen = pickContainer(containers, container);
+  const ports = chosen.ports ?? [];
+  if (typeof port !== 'number' && ports.length === 0) {
+    throw new CutoverError('config', `${path}: container "${chosen.name}" declares no ports, so health checks have nothing to reach; add ports: [{name: http, containerPort: 8080}] or set platform.port`, { details: { path: 'platform.deployment' } });
+  }
+  if (typeof port === 'string' && !/^\d+$/.test(port) && !ports.some((p) => p.name === port)) {
+    throw new CutoverError('config', `${path}: container "${chosen.name}" has no port named "${port}" (platform.port); it declares ${ports.map((p) => p.name ?? p.containerPort).join(', ')}`, { details: { path: 'platform.port' } });
+  }
+  return `${path}: Deployment template with container "${chosen.name}" on port ${ports.map((p) => p.name ?? p.containerPort).join(', ') || port}`;
+}

@@ -7,6 +7,7 @@ import { apiMessage, type KubeClients } from './kube-clients.ts';
 import { deploymentName, LABEL_APP, LABEL_COLOR, MAINTENANCE_COLOR } from './object-names.ts';
 import { describeEvent, describePod, eventTime } from './pod-diagnosis.ts';
 import { isPodReady, livePods, versionOf } from './rollout-progress.ts';
+import { checkRbac } from './rbac-rules.ts';
 import { ServiceTraffic } from './service-traffic.ts';
 
 export interface DoctorInput {
@@ -23,12 +24,13 @@ export interface DoctorInput {
 export async function diagnoseApp(input: DoctorInput): Promise<Diagnosis[]> {
   const { clients, platform } = input;
   const ns = platform.namespace;
-  const findings: Diagnosis[] = [];
+  // Rights first: a user who lacks them gets half-answers from every check below.
+  const findings: Diagnosis[] = [await checkRbac(clients, ns)];
   let active: V1Service;
   try {
     active = await input.traffic.readActive();
   } catch (err) {
-    return [{ check: 'service', verdict: 'problem', detail: (err as Error).message, fix: `create Service ${platform.service} in ${ns} selecting {app: ${platform.app}, color: blue}` }];
+    return [...findings, { check: 'service', verdict: 'problem', detail: (err as Error).message, fix: `create Service ${platform.service} in ${ns} selecting {app: ${platform.app}, color: blue}` }];
   }
   const [deployments, pods, slices, events, preview] = await Promise.all([
     Promise.all(COLORS.map((c) => clients.apps.readNamespacedDeployment({ name: deploymentName(platform.app, c), namespace: ns }).catch(() => undefined))),

@@ -44,4 +44,16 @@ describe('checkEndpoints: the proof that a switch reached only the new color', (
     assert.equal(empty.ok, false);
     assert.match(empty.problems.join('; '), /list no endpoints/);
   });
+
+  test('given an emergency rollback (allowUnready), an unready endpoint of the color is accepted, a foreign one or no ready one is not', () => {
+    const mixed = [pod('shop-green-a', 'green'), pod('shop-green-b', 'green', false), pod('shop-blue-a', 'blue', false)];
+    const partly = [slice(['10.0.0.3', 'shop-green-a', true], ['10.0.0.4', 'shop-green-b', false])];
+    assert.equal(checkEndpoints('shop', 'green', partly, mixed).ok, false, 'a normal switch still wants every endpoint ready');
+    const partial = checkEndpoints('shop', 'green', partly, mixed, { allowUnready: true });
+    assert.equal(partial.ok, true, partial.problems.join('; '));
+    assert.equal(checkEndpoints('shop', 'green', [slice(['10.0.0.3', 'shop-green-a', true], ['10.0.0.1', 'shop-blue-a', false])], mixed, { allowUnready: true }).ok, false);
+    const noneReady = checkEndpoints('shop', 'green', [slice(['10.0.0.4', 'shop-green-b', false])], mixed, { allowUnready: true });
+    assert.equal(noneReady.ok, false);
+    assert.match(noneReady.problems.join('; '), /no ready endpoint/);
+  });
 });

@@ -28,8 +28,10 @@ export interface EndpointCheck {
  * Pure. The Service's EndpointSlices prove a switch to `color` when they list at least one
  * endpoint, every listed endpoint is ready and belongs to a pod of `color`, and every ready pod
  * of `color` is listed (so the Service has the color's whole capacity, not a part of it).
+ * `allowUnready` (an emergency rollback to a color still scaling up): endpoints of `color`
+ * that are not ready yet are accepted, since a Service sends them nothing.
  */
-export function checkEndpoints(app: string, color: Color, slices: readonly V1EndpointSlice[], pods: readonly V1Pod[]): EndpointCheck {
+export function checkEndpoints(app: string, color: Color, slices: readonly V1EndpointSlice[], pods: readonly V1Pod[], options: { allowUnready?: boolean } = {}): EndpointCheck {
   const byName = new Map(pods.map((p) => [p.metadata?.name ?? '', p]));
   const endpoints: ListedEndpoint[] = slices.flatMap((slice) =>
     (slice.endpoints ?? []).flatMap((e) => {
@@ -46,8 +48,8 @@ export function checkEndpoints(app: string, color: Color, slices: readonly V1End
     }));
   const problems: string[] = [];
   const foreign = endpoints.filter((e) => e.color !== color);
-  const unready = endpoints.filter((e) => !e.ready);
-  if (endpoints.length === 0) problems.push('the EndpointSlices list no endpoints');
+  const unready = endpoints.filter((e) => !e.ready && !(options.allowUnready && e.color === color));
+  if (!endpoints.some((e) => e.ready)) problems.push(endpoints.length === 0 ? 'the EndpointSlices list no endpoints' : 'the EndpointSlices list no ready endpoint');
   if (foreign.length > 0) {
     const sample = foreign.slice(0, 3).map((e) => `${e.address}, ${e.pod ?? 'no pod'}${e.color ? ` (${e.color})` : ''}`).join('; ');
     problems.push(`${foreign.length} endpoint${foreign.length > 1 ? 's are not' : ' is not a'} ${color} pod${foreign.length > 1 ? 's' : ''}: ${sample}`);
@@ -61,11 +63,11 @@ export function checkEndpoints(app: string, color: Color, slices: readonly V1End
 }
 
 /** Reads the active Service's EndpointSlices and the app's pods, and checks them. */
-export async function readEndpointCheck(clients: KubeClients, namespace: string, service: string, app: string, color: Color): Promise<EndpointCheck> {
+export async function readEndpointCheck(clients: KubeClients, namespace: string, service: string, app: string, color: Color, options: { allowUnready?: boolean } = {}): Promise<EndpointCheck> {
   const [slices, pods] = await Promise.all([
     kube(`listing EndpointSlices of Service ${namespace}/${service}`, () =>
       clients.discovery.listNamespacedEndpointSlice({ namespace, labelSelector: `kubernetes.io/service-name=${service}` })),
     kube(`listing pods of ${app}`, () => clients.core.listNamespacedPod({ namespace, labelSelector: `${LABEL_APP}=${app}` })),
   ]);
-  return checkEndpoints(app, color, slices.items, pods.items);
+  return checkEndpoints(app, color, slices.items, pods.items, options);
 }

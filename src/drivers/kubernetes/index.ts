@@ -4,6 +4,7 @@ import { CutoverError } from '../../core/errors.ts';
 import type { Platform } from '../create-platform.ts';
 import { isProcessAlive } from '../local/process-alive.ts';
 import { ConfigMapStateStore } from './configmap-store.ts';
+import { DEFAULT_API_CALL_POLICY } from './bounded-http.ts';
 import { connectCluster } from './kube-clients.ts';
 import { KubernetesDriver } from './kubernetes-driver.ts';
 import { LeaseLock } from './lease-lock.ts';
@@ -18,7 +19,7 @@ import { stateObjectName } from './object-names.ts';
 export async function createKubernetesPlatform(config: ResolvedConfig): Promise<Platform> {
   const platform = config.platform;
   if (platform.kind !== 'kubernetes') throw new CutoverError('internal', `createKubernetesPlatform called for platform ${platform.kind}`);
-  const clients = connectCluster(platform.context);
+  const clients = connectCluster(platform.context, { ...DEFAULT_API_CALL_POLICY, timeoutMs: platform.apiTimeoutMs });
   const name = stateObjectName(platform.app);
   const lock = new LeaseLock({
     clients,

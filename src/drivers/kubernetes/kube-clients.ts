@@ -1,20 +1,27 @@
 import {
   ApiException,
   AppsV1Api,
+  AuthorizationV1Api,
+  AutoscalingV2Api,
   BatchV1Api,
   CoordinationV1Api,
   CoreV1Api,
   DiscoveryV1Api,
+  createConfiguration,
   KubeConfig,
   KubernetesObjectApi,
+  ServerConfiguration,
 } from '@kubernetes/client-node';
 import { CutoverError } from '../../core/errors.ts';
+import { BoundedHttpLibrary, DEFAULT_API_CALL_POLICY, type ApiCallPolicy } from './bounded-http.ts';
 
 /** The API groups the driver talks to, all from one kubeconfig. */
 export interface KubeClients {
   readonly kc: KubeConfig;
   readonly core: CoreV1Api;
   readonly apps: AppsV1Api;
+  readonly autoscaling: AutoscalingV2Api;
+  readonly authorization: AuthorizationV1Api;
   readonly batch: BatchV1Api;
   readonly discovery: DiscoveryV1Api;
   readonly coordination: CoordinationV1Api;
@@ -27,7 +34,7 @@ export interface KubeClients {
  * service account), then switches to `context` when one is configured.
  * @throws CutoverError('config') when the kubeconfig or the context does not exist.
  */
-export function connectCluster(context?: string): KubeClients {
+export function connectCluster(context?: string, policy: ApiCallPolicy = DEFAULT_API_CALL_POLICY): KubeClients {
   const kc = new KubeConfig();
   try {
     kc.loadFromDefault();
@@ -43,14 +50,24 @@ export function connectCluster(context?: string): KubeClients {
   }
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw new CutoverError('config', `kubeconfig context "${kc.getCurrentContext()}" names no cluster`);
+  // As kc.makeApiClient does, but every call goes through the bounded HTTP layer.
+  const configuration = createConfiguration({
+    baseServer: new ServerConfiguration(cluster.server, {}),
+    authMethods: { default: kc },
+    httpApi: new BoundedHttpLibrary(policy),
+  });
+  const objects = new KubernetesObjectApi(configuration);
+  (objects as unknown as { setDefaultNamespace(kc: KubeConfig): void }).setDefaultNamespace(kc);
   return {
     kc,
-    core: kc.makeApiClient(CoreV1Api),
-    apps: kc.makeApiClient(AppsV1Api),
-    batch: kc.makeApiClient(BatchV1Api),
-    discovery: kc.makeApiClient(DiscoveryV1Api),
-    coordination: kc.makeApiClient(CoordinationV1Api),
-    objects: KubernetesObjectApi.makeApiClient(kc),
+    core: new CoreV1Api(configuration),
+    apps: new AppsV1Api(configuration),
+    autoscaling: new AutoscalingV2Api(configuration),
+    authorization: new AuthorizationV1Api(configuration),
+    batch: new BatchV1Api(configuration),
+    discovery: new DiscoveryV1Api(configuration),
+    coordination: new CoordinationV1Api(configuration),
+    objects,
   };
 }
 

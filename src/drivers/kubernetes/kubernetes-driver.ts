@@ -1,4 +1,4 @@
-import { PatchStrategy, setHeaderOptions, type KubernetesObject, type V1Deployment, type V1Pod } from '@kubernetes/client-node';
+import { PatchStrategy, setHeaderOptions, type KubernetesObject, type V1Deployment, type V1Pod, type V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
 import { formatDuration } from '../../config/duration.ts';
 import type {
   CheckTargets,
@@ -9,15 +9,17 @@ import type {
   PlatformDriver,
   PlatformStatus,
   ReadyReport,
+  ReplicaEventPage,
   SwitchResult,
   TrafficProof,
 } from '../../core/driver.ts';
 import { CutoverError } from '../../core/errors.ts';
 import { COLORS, otherColor, type Color, type Release } from '../../core/types.ts';
 import { CheckTargetsProvider, type CheckRoute } from './check-targets.ts';
+import { autoscalerFloor, autoscalersOf, copyAutoscaler, removeAutoscalers } from './autoscaler-copy.ts';
 import type { ResolvedKubernetesPlatform } from './config-schema.ts';
 import type { ConfigMapStateStore } from './configmap-store.ts';
-import { pickContainer, readTemplate, renderDeployment } from './deployment-template.ts';
+import { checkDeploymentTemplate, pickContainer, readTemplate, renderDeployment } from './deployment-template.ts';
 import { diagnoseApp } from './doctor.ts';
 import { readEndpointCheck } from './endpoint-proof.ts';
 import { kube, kubeOptional, type KubeClients } from './kube-clients.ts';
@@ -25,6 +27,7 @@ import { MaintenanceMode } from './maintenance-mode.ts';
 import { runMigrationJob } from './migration-job.ts';
 import { colorSelector, deploymentName, FIELD_MANAGER, FLAGS_ENV, LABEL_APP, LABEL_COLOR, MAINTENANCE_COLOR } from './object-names.ts';
 import { describePod } from './pod-diagnosis.ts';
+import { podEvents } from './pod-events.ts';
 import { podLogs } from './pod-logs.ts';
 import { isCrashLooping, isPodReady, livePods, rolloutProgress, versionOf } from './rollout-progress.ts';
 import { waitForRollout } from './rollout-wait.ts';
@@ -34,6 +37,7 @@ const strategicMerge = setHeaderOptions('Content-Type', PatchStrategy.StrategicM
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 const VERIFY_POLL_MS = 50;
 const RETIRE_WAIT_MS = 30_000;
+const EVENT_POLL_MS = 250;
 
 export interface KubernetesDriverOptions {
   clients: KubeClients;
@@ -50,6 +54,7 @@ export interface KubernetesDriverOptions {
  */
 export class KubernetesDriver implements PlatformDriver {
   readonly kind = 'kubernetes';
+  readonly reportsHealth = true;
   private readonly clients: KubeClients;
   private readonly platform: ResolvedKubernetesPlatform;
   private readonly traffic: ServiceTraffic;
@@ -95,6 +100,10 @@ export class KubernetesDriver implements PlatformDriver {
     const list = await kube(`listing pods of ${this.platform.app}`, () =>
       this.clients.core.listNamespacedPod({ namespace: this.ns, labelSelector: `${LABEL_APP}=${this.platform.app}` }));
     return livePods(list.items);
+  }
+
+  async checkConfig(): Promise<string> {
+    return checkDeploymentTemplate(this.platform.deployment, this.platform.container, this.platform.port);
   }
 
   async status(): Promise<PlatformStatus> {
@@ -146,7 +155,10 @@ export class KubernetesDriver implements PlatformDriver {
 
   async provision(color: Color, release: Release, flags: Record<string, unknown>): Promise<void> {
     const { app, namespace } = this.platform;
-    const [active, existing] = await Promise.all([this.traffic.readActive(), this.readDeployment(color)]);
+    const [active, existing, other] = await Promise.all([this.traffic.readActive(), this.readDeployment(color), this.readDeployment(otherColor(color))]);
+    if (!active.spec?.selector?.[LABEL_COLOR]) {
+      throw new CutoverError('refused', `Service ${this.ns}/${this.traffic.active} has no \`${LABEL_COLOR}\` in its selector, so it would send traffic to every pod of ${app}, verified or not; add ${LABEL_COLOR}: ${otherColor(color)} to its selector (cutover then only ever changes that key)`);
+    }
     if (ServiceTraffic.selectedColor(active) === color) await this.keepUnverifiedPodsOffline(color, existing, release);
     const image = this.platform.image.replaceAll('${version}', release.version);
     // Migrations run only when this color is about to get a new version: scaling a retired
@@ -162,13 +174,23 @@ export class KubernetesDriver implements PlatformDriver {
         timeoutMs: this.platform.migrationJob.timeoutMs,
       });
     }
+    // The new color takes over the live color's whole load: it starts at the live color's
+    // current replica count (a person or an HPA may have scaled it past `replicas`), and an
+    // HPA aimed at the live color gets a copy aimed at this one.
+    let replicas = this.platform.replicas;
+    let autoscaler: V2HorizontalPodAutoscaler | undefined;
+    if (ServiceTraffic.selectedColor(active) === otherColor(color) && other) {
+      replicas = Math.max(replicas, other.spec?.replicas ?? 0);
+      autoscaler = (await autoscalersOf(this.clients, namespace, this.name(otherColor(color))))[0];
+      if (autoscaler) replicas = Math.max(replicas, autoscalerFloor(autoscaler));
+    }
     const deployment = renderDeployment(readTemplate(this.platform.deployment, 'Deployment'), {
       app,
       namespace,
       color,
       version: release.version,
       image,
-      replicas: this.platform.replicas,
+      replicas,
       flags,
       progressDeadlineSeconds: Math.max(1, Math.ceil(this.platform.readyTimeoutMs / 1000)),
       container: this.platform.container,
@@ -177,29 +199,35 @@ export class KubernetesDriver implements PlatformDriver {
     // same release changes nothing, so the pods are not restarted.
     await kube(`applying Deployment ${namespace}/${this.name(color)}`, () =>
       this.clients.objects.patch(deployment as KubernetesObject, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply));
+    if (autoscaler) await copyAutoscaler(this.clients, namespace, autoscaler, this.name(color));
     await this.traffic.pointPreviewAt(color, active);
   }
 
   /**
-   * The active Service already selects `color`, the color about to be provisioned. That is
-   * normal for a first deploy (the runbooks' Service starts out with `color: blue`), but the
-   * new pods would take live traffic the moment they turn Ready, before any check. With no
-   * ready pods on either side nothing is being served, so the selector is parked on the other
-   * color until the switch. Anything else is refused rather than guessed at.
+   * The color the active Service does not select: provisioning it never puts unverified pods
+   * behind the Service, and the first switch moves the selector onto verified, ready pods
+   * (never onto a color with none). Blue when the Service names no color.
+   */
+  async firstColor(): Promise<Color> {
+    const selected = ServiceTraffic.selectedColor(await this.traffic.readActive());
+    return selected === 'blue' || selected === 'green' ? otherColor(selected) : 'blue';
+  }
+
+  /**
+   * The active Service already selects `color`, the color about to be provisioned: its new
+   * pods would take live traffic the moment they turn Ready, before any check. That is fine
+   * only when `color` already runs this very release (re-provisioning it changes nothing).
+   * Anything else is refused rather than guessed at; cutover never parks the selector on a
+   * color without ready pods.
    */
   private async keepUnverifiedPodsOffline(color: Color, existing: V1Deployment | undefined, release: Release): Promise<void> {
     const pods = await this.appPods();
-    const readyOf = (c: Color) => pods.filter((p) => p.metadata?.labels?.[LABEL_COLOR] === c && isPodReady(p)).length;
-    const here = readyOf(color);
-    const there = readyOf(otherColor(color));
+    const here = pods.filter((p) => p.metadata?.labels?.[LABEL_COLOR] === color && isPodReady(p)).length;
+    if (here > 0 && versionOf(existing) === release.version) return;
     if (here > 0) {
-      if (versionOf(existing) === release.version) return;
       throw new CutoverError('refused', `${color} is live (${here} ready pods of ${versionOf(existing) ?? 'a release cutover did not deploy'}); cutover never replaces the release that serves traffic: deploy to the idle color`);
     }
-    if (there > 0) {
-      throw new CutoverError('refused', `Service ${this.ns}/${this.traffic.active} selects ${color}, which has no ready pods, while ${otherColor(color)} has ${there} ready pods cutover has not verified; point the Service at the color that should serve, then deploy again`);
-    }
-    await this.traffic.setSelectorColor(otherColor(color));
+    throw new CutoverError('refused', `Service ${this.ns}/${this.traffic.active} selects ${color}, the color about to get ${release.version}: its pods would take traffic before they are verified. Deploy with nothing recorded as live (cutover then uses ${otherColor(color)}), or point the Service at the color that should serve`);
   }
 
   async waitReady(color: Color, options: { timeoutMs: number; signal?: AbortSignal }): Promise<ReadyReport> {
@@ -225,7 +253,7 @@ export class KubernetesDriver implements PlatformDriver {
    * other color. Refuses (CutoverError('refused')) a color whose rollout is incomplete or whose
    * pods are not all Ready, a selector that pins labels the new pods lack, and maintenance mode.
    */
-  async switchTraffic(to: Color): Promise<SwitchResult> {
+  async switchTraffic(to: Color, options: { partial?: boolean } = {}): Promise<SwitchResult> {
     const [active, deployment, pods] = await Promise.all([this.traffic.readActive(), this.readDeployment(to), this.appPods()]);
     const from = ServiceTraffic.selectedColor(active);
     if (from === MAINTENANCE_COLOR) {
@@ -235,7 +263,9 @@ export class KubernetesDriver implements PlatformDriver {
     const progress = rolloutProgress(deployment);
     const own = pods.filter((p) => p.metadata?.labels?.[LABEL_COLOR] === to);
     const unready = own.filter((p) => !isPodReady(p));
-    if (!progress.complete || own.length === 0 || unready.length > 0) {
+    const readyOwn = own.length - unready.length;
+    // partial (an emergency rollback): the ready pods take the traffic, the rest join as they turn Ready.
+    if (options.partial ? readyOwn === 0 : !progress.complete || own.length === 0 || unready.length > 0) {
       const why = unready.length ? `: ${unready.slice(0, 2).map(describePod).join('; ')}` : '';
       throw new CutoverError('refused', `refusing to switch to ${to}: not all of its pods are Ready (${own.length - unready.length}/${progress.desired}; ${progress.summary})${why}`);
     }
@@ -255,7 +285,7 @@ export class KubernetesDriver implements PlatformDriver {
     return { from, to, durationMs };
   }
 
-  async verifyTraffic(to: Color, options: { timeoutMs?: number } = {}): Promise<TrafficProof> {
+  async verifyTraffic(to: Color, options: { timeoutMs?: number; partial?: boolean } = {}): Promise<TrafficProof> {
     const timeoutMs = options.timeoutMs ?? this.platform.switchTimeoutMs;
     const started = performance.now();
     const since = this.lastPatch?.to === to ? this.lastPatch.at : started;
@@ -267,7 +297,7 @@ export class KubernetesDriver implements PlatformDriver {
         if (ServiceTraffic.selectedColor(active) !== to) {
           lastError = `the Service selects color=${active.spec?.selector?.[LABEL_COLOR] ?? '(none)'}, not ${to}`;
         } else {
-          last = await readEndpointCheck(this.clients, this.ns, this.traffic.active, this.platform.app, to);
+          last = await readEndpointCheck(this.clients, this.ns, this.traffic.active, this.platform.app, to, { allowUnready: options.partial });
           if (last.ok) {
             const elapsed = performance.now() - since;
             const versions = [...new Set(last.endpoints.map((e) => e.version ?? '?'))].join(', ');
@@ -295,6 +325,8 @@ export class KubernetesDriver implements PlatformDriver {
     if (ServiceTraffic.selectedColor(active) === color && replicas < (deployment.spec?.replicas ?? 1)) {
       throw new CutoverError('refused', `refusing to scale ${color} down: the Service ${this.ns}/${this.traffic.active} still sends live traffic to it`);
     }
+    // An HPA aimed at the retired color would scale it straight back up.
+    await removeAutoscalers(this.clients, this.ns, this.name(color));
     if ((deployment.spec?.replicas ?? 1) !== replicas) {
       await kube(`scaling ${this.name(color)} to ${replicas}`, () =>
         this.clients.apps.patchNamespacedDeploymentScale({ name: this.name(color), namespace: this.ns, body: { spec: { replicas } } }, mergePatch));
@@ -336,6 +368,39 @@ export class KubernetesDriver implements PlatformDriver {
   async *logs(color: Color, options: LogOptions = {}): AsyncIterable<LogLine> {
     const pods = (await this.appPods()).filter((p) => p.metadata?.labels?.[LABEL_COLOR] === color);
     yield* podLogs(this.clients, this.ns, pods, color, this.platform.container, options);
+  }
+
+  /**
+   * Pod events of `color` (see pod-events.ts), read from the pods' own status, so a resume in a
+   * new process sees what happened while no one watched. With `waitMs`, polls every 250 ms
+   * until there is an event or the wait is over. Reads only.
+   */
+  async replicaEvents(color: Color, options: { since: number; waitMs?: number; signal?: AbortSignal }): Promise<ReplicaEventPage> {
+    const deadline = Date.now() + (options.waitMs ?? 0);
+    for (;;) {
+      const [deployment, list] = await Promise.all([
+        this.readDeployment(color),
+        kube(`listing pods of ${this.name(color)}`, () => this.clients.core.listNamespacedPod({ namespace: this.ns, labelSelector: colorSelector(this.platform.app, color) })),
+      ]);
+      const events = podEvents(list.items, color, options.since, Date.now());
+      const page = {
+        events,
+        cursor: Math.max(options.since, ...events.map((e) => e.at)),
+        desired: deployment?.spec?.replicas ?? 0,
+        ready: livePods(list.items).filter(isPodReady).length,
+      };
+      const left = deadline - Date.now();
+      if (events.length > 0 || left <= 0 || options.signal?.aborted) return page;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, Math.min(EVENT_POLL_MS, left));
+        function done() {
+          clearTimeout(timer);
+          options.signal?.removeEventListener('abort', done);
+          resolve();
+        }
+        options.signal?.addEventListener('abort', done, { once: true });
+      });
+    }
   }
 
   diagnose(): Promise<Diagnosis[]> {

@@ -47,6 +47,14 @@ describe('kubernetes: maintenance on and off', () => {
     assert.ok(targets.length === 1 && targets[0]!.startsWith(`${APP}-maintenance-`), `the Service reaches only the maintenance page: ${targets.join(', ')}`);
     const status = await ws.cli(['status']);
     assert.equal(status.json.maintenance.on, true);
+    // Planned maintenance is planned: no warning, and doctor finds no problem.
+    assert.equal(status.code, 0, explain(status));
+    assert.deepEqual(status.json.warnings, [], explain(status));
+    const doctor = await ws.cli(['doctor']);
+    assert.equal(doctor.code, 0, explain(doctor));
+    const planned = doctor.json.findings.find((f: Json) => f.check === 'maintenance');
+    assert.equal(planned?.verdict, 'ok', explain(doctor));
+    assert.match(planned.detail, /maintenance is on \(planned\): "Upgrading the database until 14:00"/);
 
     const again = await ws.cli(['maintenance', 'on', '-m', 'Upgrading the database until 15:00']);
     assert.equal(again.code, 0, `maintenance on is idempotent: ${explain(again)}`);

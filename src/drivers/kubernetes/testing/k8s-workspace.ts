@@ -17,10 +17,19 @@ export interface K8sConfigOptions {
   progressDeadline?: string;
   leaseDuration?: string;
   monitorDuration?: string;
+  /** monitor.interval (default 250ms). */
+  monitorInterval?: string;
   scaleDownReplicas?: 0 | 1;
   scaleDownDelay?: string;
   migrationJob?: boolean;
   scaleColorsTo?: number;
+  /**
+   * The color the user's Service selects before the first deploy (default green). cutover's
+   * first release goes to the other color, so by default it lands on blue.
+   */
+  serviceColor?: 'blue' | 'green';
+  /** platform.apiTimeout (default: cutover's own). */
+  apiTimeout?: string;
 }
 
 const DEPLOYMENT_TEMPLATE = `apiVersion: apps/v1
@@ -81,7 +90,7 @@ platform:
   image: registry.example/shop:\${version}
   replicas: ${o.replicas ?? 2}
   progressDeadline: ${o.progressDeadline ?? '20s'}
-  switchTimeout: 15s
+  switchTimeout: 15s${o.apiTimeout ? `\n  apiTimeout: ${o.apiTimeout}` : ''}
   lease:
     duration: ${o.leaseDuration ?? '4s'}
   maintenance:
@@ -97,7 +106,7 @@ ${o.migrationJob ? '  migrationJob:\n    template: k8s/migrate.yaml\n    timeout
   timeout: 10s
 monitor:
   duration: ${o.monitorDuration ?? '500ms'}
-  interval: 250ms
+  interval: ${o.monitorInterval ?? '250ms'}
 scaleDown:
   delay: ${o.scaleDownDelay ?? '200ms'}
   replicas: ${o.scaleDownReplicas ?? 0}
@@ -106,7 +115,7 @@ scaleDown:
 
 /**
  * One Kubernetes scenario: a fresh namespace holding the user's own objects (the active
- * Service selecting color blue, the app's ConfigMap), a config directory with cutover.yaml and
+ * Service selecting a color that has no pods yet, the app's ConfigMap), a config directory with cutover.yaml and
  * the templates, and real HTTP servers behind every pod (PodBackends). Test-only.
  */
 export class K8sWorkspace {
@@ -138,7 +147,7 @@ export class K8sWorkspace {
       namespace: ns,
       body: {
         metadata: { name: SERVICE, labels: { app: APP } },
-        spec: { selector: { app: APP, color: 'blue' }, ports: [{ name: 'http', port: 80, targetPort: 'http' }] },
+        spec: { selector: { app: APP, color: options.serviceColor ?? 'green' }, ports: [{ name: 'http', port: 80, targetPort: 'http' }] },
       },
     });
     await cluster.core.createNamespacedConfigMap({
@@ -156,11 +165,11 @@ export class K8sWorkspace {
   }
 
   /** Starts `cutover <args> --config <config> --json` with CI=true, no stdin and this cluster's KUBECONFIG (from the environment). */
-  start(args: string[], options: { config?: string; timeoutMs?: number } = {}): RunningCli {
+  start(args: string[], options: { config?: string; timeoutMs?: number; env?: Record<string, string> } = {}): RunningCli {
     return this.runner.start(args, options);
   }
 
-  cli(args: string[], options: { config?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+  cli(args: string[], options: { config?: string; timeoutMs?: number; env?: Record<string, string> } = {}): Promise<CliResult> {
     return this.runner.cli(args, options);
   }
 
