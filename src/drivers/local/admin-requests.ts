@@ -22,6 +22,7 @@ export const releaseSpecRequest = z.object({
     windowMs: z.number().int().min(1).max(2_147_483_647),
   }).strict(),
   stopTimeoutMs: z.number().int().min(0).max(2_147_483_647),
+  memoryLimitBytes: z.number().int().min(1).optional(),
 }).strict();
 
 export const flagsRequest = z.object({ flags: z.record(z.string(), z.unknown()), rolling: z.boolean() }).strict();

@@ -48,6 +48,7 @@ const specSchema = z.object({
   flags: z.record(z.string(), z.unknown()),
   restart: z.object({ backoffMs: z.number(), maxBackoffMs: z.number(), crashLoopRestarts: z.number(), windowMs: z.number() }),
   stopTimeoutMs: z.number(),
+  memoryLimitBytes: z.number().int().min(1).optional(),
 }).transform(({ env, envKeys, ...rest }) => ({ ...rest, envKeys: envKeys ?? Object.keys(env ?? {}) }));
 const snapshotSchema = z.object({
   pid: z.number().int(),
