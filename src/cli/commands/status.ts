@@ -50,11 +50,18 @@ export async function collectStatus(ctx: CommandContext, options: { probe?: bool
     colors[color] = { version: record.version, state: record.state, healthy, ready: real ? real.ready : null, desired: real ? real.desired : null, detail: real?.detail };
   }
   const op = state.operation;
-  const disagreement = platform && !op ? recordDisagreement(stored, platform) : null;
+  // Planned maintenance moves live traffic away on purpose (on Kubernetes, the selector points
+  // at the maintenance pods): that is not a record out of step with reality.
+  const disagreement = platform && !op && !platform.maintenance.on ? recordDisagreement(stored, platform) : null;
   if (disagreement) warnings.push(`record and reality disagree: ${disagreement}; run \`cutover doctor --fix\` (or \`cutover resume\`) to rebuild the record from the platform`);
   if (platform && state.live && platform.colors[state.live].ready === 0) warnings.push(`THE LIVE COLOR ${state.live.toUpperCase()} HAS NO READY REPLICAS: live traffic is failing. cutover will not switch to an unverified color by itself; deploy a fix or \`cutover rollback\``);
   if (!platform) warnings.push(`the platform is unreachable: ${error}`);
-  const lock = await ctx.platform.store.lockHolder();
+  // A user without rights on the lock (a view-only role) still gets a status; it says why.
+  const lock = await ctx.platform.store.lockHolder().catch((err: unknown) => {
+    if (!isCutoverError(err)) throw err;
+    warnings.push(`cannot read the lock: ${err.message}`);
+    return null;
+  });
   let holderGone = false;
   if (op) {
     holderGone = await ctx.platform.store.isHolderGone(op.holder);
