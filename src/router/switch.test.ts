@@ -53,13 +53,18 @@ describe('router: switching colors', () => {
   test('under keep-alive load, no request sent after switchTo returns reaches the old color', async () => {
     router.switchTo('blue');
     const load = new LoadGenerator({ model: 'closed', url: router.address.main, connections: 8, durationMs: 5000, newConnectionFraction: 0.05 }).start();
-    await sleep(250);
-    const arrivalsBefore = blue.reduce((n, b) => n + b.arrivals.length, 0);
+    // Sample until there is enough traffic to prove something (bounded): on a loaded 2-core
+    // machine a fixed 250 ms can hold only a handful of requests.
+    const blueArrivals = () => blue.reduce((n, b) => n + b.arrivals.length, 0);
+    for (const deadline = Date.now() + 4_000; blueArrivals() <= 20 && Date.now() < deadline;) await sleep(50);
+    const arrivalsBefore = blueArrivals();
     assert.ok(arrivalsBefore > 20, `blue saw only ${arrivalsBefore} requests before the switch`);
 
     const report = router.switchTo('green');
     load.mark('after-switch');
+    const sentAfter = () => load.records().filter((r) => r.start > report.switchedAt).length;
     await sleep(250);
+    for (const deadline = Date.now() + 4_000; sentAfter() <= 20 && Date.now() < deadline;) await sleep(50);
     const result = await load.stop();
     const drained = await report.drained;
 
