@@ -46,8 +46,26 @@ export async function runDaemonInForeground(config: ResolvedConfig, options: { f
     restore: !options.fresh,
   });
   await attachDashboard(daemon, config);
-  daemon.restoring.then(() => recordRestore(config, daemon.restoreReport)).catch(() => {});
+  if (daemon.restored) daemon.restoring.then(() => recordRestore(config, daemon.restoreReport)).catch(() => {});
+  else await recordFreshStart(config).catch((err: Error) => process.stderr.write(`cutover daemon: could not update the state record: ${err.message}\n`));
   return daemon;
+}
+
+/**
+ * A daemon that started without its own record (none, a damaged `daemon.json`, or `--fresh`)
+ * runs nothing and routes nowhere, whatever `state.json` says. As after `down`, the record must
+ * not claim a live color, or every later deploy is refused as "record and reality disagree".
+ * An interrupted operation is left for `resume`, which reconciles it against reality.
+ */
+async function recordFreshStart(config: ResolvedConfig): Promise<void> {
+  const store = new FileStateStore(config.stateDir);
+  const state = await store.load();
+  if (!state || state.operation || state.live === null) return;
+  const was = `${state.live} (${state.colors[state.live].version})`;
+  for (const color of COLORS) if (state.colors[color].version && state.colors[color].state !== 'empty') state.colors[color].state = 'retired';
+  state.live = null;
+  await store.save(state);
+  await store.appendHistory({ at: new Date().toISOString(), operationId: 'up', kind: 'maintenance', event: 'finished', message: `cutover up: started without the daemon's record, so nothing runs; ${was} is no longer recorded as live (deploy to serve traffic again)` });
 }
 
 /**
