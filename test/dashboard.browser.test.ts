@@ -206,7 +206,8 @@ describe('dashboard in Chromium against a real local deploy', { skip: chromiumAv
       const res = await fetch('/api/apps/scenario-shop/actions', { method: 'POST', headers: { 'content-type': 'application/json', 'x-cutover-csrf': csrf }, body: '{"action":"promote"}' });
       return `${res.status} ${await res.text()}`;
     });
-    assert.match(text, /^409 .*no deploy is waiting to be promoted/);
+    // The CLI exits 2 (usage) for `promote` with nothing waiting; the dashboard carries the same code.
+    assert.match(text, /^400 .*no deploy is waiting to be promoted.*"exitCode":2/);
   });
 
   it('answers 401 without the token and refuses a wrong CSRF token from the page itself', async () => {
