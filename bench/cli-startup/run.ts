@@ -52,7 +52,7 @@ health:
   checks:
     - http: /health/ready
 monitor:
-  duration: 0s
+  duration: 1ms
 `);
 const inApp = (args: string[]) => execFileSync(cutover, args, { cwd: app, env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'ignore', 'inherit'], timeout: 120_000 });
 

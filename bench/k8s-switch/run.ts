@@ -67,7 +67,7 @@ function watchFloor(ws: K8sWorkspace, color: Color, podColors: Map<string, strin
 }
 
 const cleanups: Array<() => Promise<void>> = [];
-const ws = await K8sWorkspace.create('bench', { replicas: REPLICAS, monitorDuration: '0s', scaleDownDelay: '0s', scaleDownReplicas: 1 });
+const ws = await K8sWorkspace.create('bench', { replicas: REPLICAS, monitorDuration: '1ms', scaleDownDelay: '0s', scaleDownReplicas: 1 });
 try {
   // --- switches ------------------------------------------------------------------------------
   const { driver } = await createKubernetesPlatform(loadConfig(ws.configPath));
@@ -108,7 +108,7 @@ try {
   console.log(`cutover / floor, median of per-switch ratios: ${median(rows.map((r) => r.verified / r.floor)).toFixed(2)}x`);
 
   // --- full deploys, in a namespace of their own: the first is a first deploy ----------------
-  const dws = await K8sWorkspace.create('bench-deploy', { replicas: REPLICAS, monitorDuration: '0s', scaleDownDelay: '0s', scaleDownReplicas: 0 });
+  const dws = await K8sWorkspace.create('bench-deploy', { replicas: REPLICAS, monitorDuration: '1ms', scaleDownDelay: '0s', scaleDownReplicas: 0 });
   cleanups.push(() => dws.dispose());
   const totals: number[] = [];
   const phases = new Map<string, number[]>();
@@ -149,7 +149,7 @@ try {
 
   // --- emergency rollback: the live color crashes; time until traffic is back on the old one ---
   // The old color is kept at 1 replica (scaleDown.replicas 1), so it beats a live color at 0 ready.
-  const ews = await K8sWorkspace.create('bench-emergency', { replicas: REPLICAS, monitorDuration: '0s', scaleDownDelay: '0s', scaleDownReplicas: 1 });
+  const ews = await K8sWorkspace.create('bench-emergency', { replicas: REPLICAS, monitorDuration: '1ms', scaleDownDelay: '0s', scaleDownReplicas: 1 });
   cleanups.push(() => ews.dispose());
   const ROLLBACKS = tiny ? 1 : 3;
   const backMs: number[] = [];
