@@ -28,7 +28,8 @@ test('up after down brings back the last live release and records it live again'
     assert.deepEqual(await sample(up.json.addresses.main, 5), ['200 v2']);
     const status = (await ws.cli(['status'])).json;
     assert.deepEqual(status.live, { color: 'green', version: 'v2' });
-    assert.equal(status.colors.blue.ready, '0/0', 'the retired color stays down');
+    assert.equal(status.colors.blue.ready, 0, 'the retired color stays down');
+    assert.equal(status.colors.blue.desired, 0, 'the retired color stays down');
   } finally {
     await ws.dispose();
   }

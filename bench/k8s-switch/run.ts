@@ -148,6 +148,10 @@ try {
   console.log(`status / kubectl, median: ${(median(statusMs) / median(kubectlMs)).toFixed(2)}x`);
 
   // --- emergency rollback: the live color crashes; time until traffic is back on the old one ---
+  // Not in the CI size yet: in this session's runs the row did not finish within 500-580 s (see
+  // docs/BENCHMARKS.md), and an unbounded bench must not hold CI up. The full run still has it.
+  if (tiny) console.log('k8s-switch: emergency-rollback row skipped at BENCH_TINY size (it has not yet finished in a bounded time)');
+  else {
   // The old color is kept at 1 replica (scaleDown.replicas 1), so it beats a live color at 0 ready.
   const ews = await K8sWorkspace.create('bench-emergency', { replicas: REPLICAS, monitorDuration: '1ms', scaleDownDelay: '0s', scaleDownReplicas: 1 });
   cleanups.push(() => ews.dispose());
@@ -181,6 +185,7 @@ try {
   console.log('| measure | median | max |');
   console.log('|---|---|---|');
   console.log(`| crash to the Service selecting the old color (includes CLI start-up) | ${ms(median(backMs))} | ${ms(Math.max(...backMs))} |`);
+  }
 } finally {
   for (const cleanup of cleanups) await cleanup();
   await ws.dispose();

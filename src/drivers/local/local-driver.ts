@@ -247,8 +247,10 @@ export class LocalDriver implements PlatformDriver {
         const response = await request(`${main}/`, { method: 'GET', headers: { [PROBE_HEADER]: '1', ...headers }, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
         await response.body.dump();
         const color = response.headers[SERVED_BY_HEADER];
-        const key = typeof color === 'string' ? color : `no color (status ${response.statusCode})`;
-        servedBy[key] = (servedBy[key] ?? 0) + 1;
+        // No color header: the router answered itself (a 502 from a replica that reset, a 503
+        // in maintenance). That says nothing about where it routed; the router's counts do.
+        if (typeof color === 'string') servedBy[color] = (servedBy[color] ?? 0) + 1;
+        else failures.push(`answered ${response.statusCode} by the router itself`);
       } catch (err) {
         failures.push((err as Error).message);
       }
