@@ -3,6 +3,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { APP, explain, K8sWorkspace, SERVICE } from './testing/k8s-workspace.ts';
+import { until as waitUntil } from '../../../test/support/until.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
@@ -18,16 +19,8 @@ async function readyPodNames(ws: K8sWorkspace, color: string): Promise<string[]>
     .map((p) => p.metadata.name).sort();
 }
 
-async function until<T>(what: string, read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last = await read();
-  while (!ok(last)) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last)}`);
-    await new Promise((r) => setTimeout(r, 100));
-    last = await read();
-  }
-  return last;
-}
+/** The shared wait, with this file's tighter 20 s default. */
+const until = <T>(what: string, read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 20_000): Promise<T> => waitUntil(what, read, ok, timeoutMs);
 
 describe('kubernetes: pods replaced during the bake window', () => {
   let ws: K8sWorkspace;

@@ -5,6 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { APP, explain, K8sWorkspace, SERVICE } from './testing/k8s-workspace.ts';
+import { until } from '../../../test/support/until.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
@@ -15,17 +16,6 @@ async function pods(ws: K8sWorkspace, color: string): Promise<Json[]> {
 }
 
 const isReady = (p: Json) => p.status.conditions?.some((c: Json) => c.type === 'Ready' && c.status === 'True') ?? false;
-
-async function until<T>(what: string, read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last = await read();
-  while (!ok(last)) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last)}`);
-    await new Promise((r) => setTimeout(r, 100));
-    last = await read();
-  }
-  return last;
-}
 
 /** What a kubelet reports for a pod whose readiness probe fails (its gate stays set, so the harness leaves it alone). */
 async function markUnready(ws: K8sWorkspace, name: string): Promise<void> {

@@ -3,20 +3,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { APP, explain, K8sWorkspace, SERVICE } from './testing/k8s-workspace.ts';
+import { until } from '../../../test/support/until.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
-
-async function until<T>(what: string, read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last = await read();
-  while (!ok(last)) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last)}`);
-    await new Promise((r) => setTimeout(r, 100));
-    last = await read();
-  }
-  return last;
-}
 
 async function readyEndpoints(ws: K8sWorkspace, color: string): Promise<number> {
   const slices = await ws.kubectlJson(['get', 'endpointslices', '-l', `kubernetes.io/service-name=${SERVICE}`]);
