@@ -223,7 +223,7 @@ describe('lint inside DO blocks and PL/pgSQL functions', () => {
     assert.deepEqual(lint("DO $$ BEGIN EXECUTE 'ALTER TABLE ' || 't' || ' DROP COLUMN a'; END $$;"), ['do-block warning 1:21']);
     assert.deepEqual(lint('DO LANGUAGE plpython3u $$ plpy.execute("ALTER TABLE t DROP COLUMN a") $$;'), ['do-block warning 1:1']);
     assert.deepEqual(lint('DO $$ BEGIN ALTER TABLE t DROP COLUMN a END $$;'), ['do-block warning 1:1']);
-    // An SQL-language function is plain SQL the server checks at CREATE; it is not PL/pgSQL.
+    // A plain query in an SQL-language function has nothing to report.
     assert.deepEqual(lint("CREATE FUNCTION one() RETURNS int LANGUAGE sql AS 'SELECT 1';"), []);
   });
 
@@ -231,6 +231,84 @@ describe('lint inside DO blocks and PL/pgSQL functions', () => {
     const text = 'DO $$ BEGIN ALTER TABLE t DROP COLUMN a; ALTER TABLE t ADD COLUMN c int NOT NULL; END $$;';
     assert.deepEqual(lint(text, 'expand'), ['drop-column error 1:27', 'add-column-not-null-no-default error 1:56']);
     assert.deepEqual(lint(text, 'contract'), ['add-column-not-null-no-default error 1:56']);
+  });
+});
+
+describe('lint inside LANGUAGE sql function bodies', () => {
+  const lint = (text: string, phase: MigrationPhase = 'expand') =>
+    lintMigrationSet([{ file: 'm.sql', text, phase }], { pgVersion: 17, lockTimeoutMs: 5000 })
+      .map((f) => `${f.rule} ${f.severity} ${f.line}:${f.column}`);
+
+  test('a dollar-quoted body is linted statement by statement, at its line and column', () => {
+    const text = [
+      'CREATE FUNCTION f() RETURNS void LANGUAGE sql AS $body$',
+      '  ALTER TABLE t DROP COLUMN a;',
+      '  CREATE INDEX i ON t (b);',
+      '$body$;',
+    ].join('\n');
+    assert.deepEqual(lint(text), ['drop-column error 2:17', 'create-index-not-concurrently error 3:3']);
+  });
+
+  test('a single-quoted body is read through its doubled quotes, and LANGUAGE may come after AS', () => {
+    const text = "CREATE PROCEDURE p() AS 'SELECT ''it''''s''; ALTER TABLE t DROP COLUMN a' LANGUAGE sql;";
+    assert.deepEqual(lint(text), [`drop-column error 1:${text.indexOf('DROP') + 1}`]);
+  });
+
+  test('a finding says which function, and a suppression inside the body covers the statement below it', () => {
+    const [finding] = lintMigrationSet([{ file: 'm.sql', text: 'SELECT 1;\nCREATE FUNCTION f() RETURNS void LANGUAGE sql AS $$ CREATE INDEX i ON t (a) $$;', phase: 'expand' }], { pgVersion: 17, lockTimeoutMs: 5000 });
+    assert.equal(finding.rule, 'create-index-not-concurrently');
+    assert.match(finding.message, /inside the function at line 2/);
+    const text = [
+      'CREATE FUNCTION f() RETURNS void LANGUAGE sql AS $$',
+      '  -- cutover:ignore drop-column the column left the app in v12',
+      '  ALTER TABLE t DROP COLUMN a;',
+      '  ALTER TABLE t DROP COLUMN b;',
+      '$$;',
+    ].join('\n');
+    assert.deepEqual(lint(text), ['drop-column error 4:17']);
+  });
+
+  test('what an SQL function would create does not count for later statements: it runs only when called', () => {
+    assert.deepEqual(lint('CREATE FUNCTION f() RETURNS void LANGUAGE sql AS $$ CREATE TABLE n (a int) $$;\nCREATE INDEX i ON n (a);'),
+      ['create-index-not-concurrently error 2:1']);
+  });
+
+  test('a body that does not parse stays a warning; plain queries have no findings', () => {
+    assert.deepEqual(lint('CREATE FUNCTION f() RETURNS void LANGUAGE sql AS $$ ALTER TABLE t DROP COLUMN $$;'), ['do-block warning 1:1']);
+    assert.deepEqual(lint('CREATE FUNCTION f(x int) RETURNS int LANGUAGE sql AS $$ SELECT x + 1; $$;'), []);
+  });
+
+  test('a BEGIN ATOMIC body: its queries are checked, and DDL there is refused as PostgreSQL refuses it', () => {
+    const text = [
+      'CREATE FUNCTION f() RETURNS void LANGUAGE sql',
+      'BEGIN ATOMIC',
+      '  UPDATE t SET a = 1;',
+      '  ALTER TABLE t DROP COLUMN a;',
+      'END;',
+    ].join('\n');
+    // PostgreSQL 15: "ERROR: ALTER TABLE is not yet supported in unquoted SQL function body".
+    assert.deepEqual(lint(text), ['parse-error error 4:3']);
+    const [refused] = lintMigrationSet([{ file: 'm.sql', text, phase: 'contract' }], { pgVersion: 17, lockTimeoutMs: 5000 });
+    assert.match(refused.message, /ALTER TABLE .*BEGIN ATOMIC/);
+    assert.deepEqual(lint('CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; END;'), []);
+    assert.deepEqual(lint('CREATE FUNCTION f(a int) RETURNS int LANGUAGE sql RETURN a + 1;'), []);
+  });
+
+  test('any body: never throws, and every finding points inside the file', () => {
+    const fragment = fc.constantFrom(
+      'ALTER TABLE t DROP COLUMN a;', 'CREATE INDEX i ON t (a);', 'UPDATE t SET a = 1;', 'SELECT 1;', "SELECT 'ü€😀';",
+      "SELECT ''it''''s'';", '-- cutover:ignore drop-column why\n', '/* c */', ';', '$$', "'", '\n', '\r\n', 'BEGIN', 'END', 'ATOMIC',
+    );
+    fc.assert(fc.property(fc.array(fragment, { maxLength: 10 }), fc.constantFrom('dollar', 'quoted', 'atomic'), (parts, form) => {
+      const body = parts.join(' ');
+      const head = 'SELECT 1;\nCREATE FUNCTION f() RETURNS void LANGUAGE sql';
+      const text = form === 'dollar' ? `${head} AS $fn$ ${body} $fn$;\n` : form === 'quoted' ? `${head} AS '${body}';\n` : `${head} BEGIN ATOMIC ${body} END;\n`;
+      const lines = text.split('\n');
+      for (const f of lintMigrationSet([{ file: 'm.sql', text, phase: 'expand' }], { pgVersion: 17, lockTimeoutMs: 5000 })) {
+        assert.ok(f.line >= 1 && f.line <= lines.length, `line ${f.line} of ${lines.length}`);
+        assert.ok(f.column >= 1 && f.column <= [...lines[f.line - 1]].length + 1, `column ${f.column} on line ${f.line}`);
+      }
+    }), { seed: 9, numRuns: 300 });
   });
 });
 

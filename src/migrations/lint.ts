@@ -135,13 +135,17 @@ function lintOneFile(input: LintInput, options: LintSetOptions, schema: SchemaKn
     observe(stmt, state);
     schema.observe(stmt);
   };
-  // The static SQL of a DO block or a PL/pgSQL function gets the same rules, where it is in
-  // the file (and so on for a block inside a block). Only a DO block runs now, so only its
-  // statements change what later ones see.
+  // The static SQL of a DO block or a PL/pgSQL or SQL function gets the same rules, where it
+  // is in the file (and so on for a block inside a block). Only a DO block runs now, so only
+  // its statements change what later ones see.
   const lintWithBody = (stmt: ParsedStatement, runsNow: boolean, block?: { kind: 'do' | 'function'; line: number }): void => {
     check(stmt, runsNow, block);
     const embedded = embeddedSql(stmt);
     if (!embedded) return;
+    for (const refused of embedded.refused) {
+      push(refused.byte, 'parse-error', impactOf('parse-error'), refused.message,
+        'Only queries may stand in a BEGIN ATOMIC body: put other statements in a quoted body (AS $$ … $$) or in the migration itself.');
+    }
     for (const inner of embedded.statements) lintWithBody(inner, runsNow && embedded.kind === 'do', { kind: embedded.kind, line: stmt.start.line });
   };
   for (const stmt of parsed.statements) lintWithBody(stmt, true);

@@ -41,7 +41,7 @@ export const RULES: readonly Rule[] = [
 
 /** Findings the linter itself reports, outside any statement rule. */
 export const FILE_RULES: ReadonlyArray<{ id: string; impact: RuleImpact; summary: string }> = [
-  { id: 'parse-error', impact: 'blocking', summary: "SQL that PostgreSQL's grammar rejects" },
+  { id: 'parse-error', impact: 'blocking', summary: "SQL that PostgreSQL rejects before it runs: its grammar, or a statement a BEGIN ATOMIC body cannot hold" },
   { id: 'invalid-ignore', impact: 'advisory', summary: 'a cutover:ignore comment without a known rule id and a reason' },
 ];
 
