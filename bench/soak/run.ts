@@ -1,11 +1,12 @@
 // Benchmark: a long soak. Mixed load through the router (1% slow requests, 10% new
 // connections, 0.5% 1 MiB POSTs) while a deploy or a rollback switches colors every
 // SWITCH_EVERY_MS. Every REPORT_EVERY_MS it prints the daemon's RSS, open fds and active
-// handles, and the requests, non-2xx and socket errors of that interval. The goal: flat
+// handles, the requests, non-2xx and socket errors of that interval, and the host's 1-min load average. The goal: flat
 // memory and fds, zero errors. Full run: `node --import tsx bench/soak/run.ts` (30 minutes,
 // 300 req/s, a switch every 30 s, a report every minute). CI runs it tiny with BENCH_TINY=1.
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { spawn } from 'node:child_process';
+import { loadavg } from 'node:os';
 import { deploy } from '../../src/core/operations/deploy.ts';
 import { rollbackCommand } from '../../src/core/operations/rollback-operation.ts';
 import type { CoreDeps } from '../../src/core/deps.ts';
@@ -77,7 +78,7 @@ try {
       next = next === 'v2' ? 'rollback' : 'v2';
     }
   })();
-  console.log('minute  rss(MB) fds handles  requests non2xx sockErr  switches');
+  console.log('minute  rss(MB) fds handles  requests non2xx sockErr  switches  load1');
   for (let interval = 1; Date.now() - started < durationMs; interval++) {
     const slice = Math.min(reportEveryMs, durationMs - (Date.now() - started));
     const load = new LoadGenerator({
@@ -89,7 +90,7 @@ try {
     const errors = report.total.non2xx + report.total.socketErrors;
     totalRequests += report.total.requests;
     totalErrors += errors;
-    const row = `${String(((Date.now() - started) / 60_000).toFixed(1)).padStart(6)}  ${mb(rssOf(status.pid)).padStart(7)} ${String(openFds(status.pid)).padStart(3)} ${String(status.process.activeResources).padStart(7)}  ${String(report.total.requests).padStart(8)} ${String(report.total.non2xx).padStart(6)} ${String(report.total.socketErrors).padStart(7)}  ${String(switches).padStart(8)}`;
+    const row = `${String(((Date.now() - started) / 60_000).toFixed(1)).padStart(6)}  ${mb(rssOf(status.pid)).padStart(7)} ${String(openFds(status.pid)).padStart(3)} ${String(status.process.activeResources).padStart(7)}  ${String(report.total.requests).padStart(8)} ${String(report.total.non2xx).padStart(6)} ${String(report.total.socketErrors).padStart(7)}  ${String(switches).padStart(8)}  ${loadavg()[0].toFixed(2).padStart(5)}`;
     rows.push(row);
     console.log(row);
     if (errors > 0) console.error(`interval ${interval}: ${JSON.stringify(report.total.byStatus)} ${JSON.stringify(report.total.byError)}`);
