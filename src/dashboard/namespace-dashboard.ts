@@ -1,13 +1,11 @@
-import { hostname } from 'node:os';
 import type { ResolvedConfig } from '../config/resolved.ts';
 import { CutoverError, isCutoverError } from '../core/errors.ts';
 import { COLORS, type Color } from '../core/types.ts';
 import type { StatusReport } from '../cli/commands/status.ts';
 import { ConfigMapStateStore } from '../drivers/kubernetes/configmap-store.ts';
 import { connectCluster, kube, type KubeClients } from '../drivers/kubernetes/kube-clients.ts';
-import { LeaseLock } from '../drivers/kubernetes/lease-lock.ts';
+import { LeaseLock, thisHostProcesses } from '../drivers/kubernetes/lease-lock.ts';
 import { deploymentName, LABEL_MANAGED_BY, stateObjectName } from '../drivers/kubernetes/object-names.ts';
-import { isProcessAlive } from '../drivers/local/process-alive.ts';
 import { CachedCatalog } from './app-catalog.ts';
 import { HISTORY_ENTRIES, trafficMarkers, type AppView } from './app-view.ts';
 import type { DashboardAction } from './dashboard-actions.ts';
@@ -33,7 +31,7 @@ class NamespaceApp implements DashboardApp {
     this.namespace = namespace;
     this.name = app;
     const name = stateObjectName(app);
-    const lock = new LeaseLock({ clients, namespace, name, durationMs: leaseDurationMs, localHost: hostname(), isPidAlive: isProcessAlive });
+    const lock = new LeaseLock({ clients, namespace, name, durationMs: leaseDurationMs, local: thisHostProcesses() });
     this.store = new ConfigMapStateStore({ clients, namespace, name, lock });
   }
 

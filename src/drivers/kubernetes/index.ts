@@ -1,13 +1,11 @@
-import { hostname } from 'node:os';
 import type { ResolvedConfig } from '../../config/resolved.ts';
 import { CutoverError } from '../../core/errors.ts';
 import type { Platform } from '../create-platform.ts';
-import { isProcessAlive } from '../local/process-alive.ts';
 import { ConfigMapStateStore } from './configmap-store.ts';
 import { DEFAULT_API_CALL_POLICY } from './bounded-http.ts';
 import { connectCluster } from './kube-clients.ts';
 import { KubernetesDriver } from './kubernetes-driver.ts';
-import { LeaseLock } from './lease-lock.ts';
+import { LeaseLock, thisHostProcesses } from './lease-lock.ts';
 import { stateObjectName } from './object-names.ts';
 
 /**
@@ -26,8 +24,7 @@ export async function createKubernetesPlatform(config: ResolvedConfig): Promise<
     namespace: platform.namespace,
     name,
     durationMs: platform.leaseDurationMs,
-    localHost: hostname(),
-    isPidAlive: isProcessAlive,
+    local: thisHostProcesses(),
   });
   const store = new ConfigMapStateStore({ clients, namespace: platform.namespace, name, lock });
   const insideCluster = Boolean(process.env.KUBERNETES_SERVICE_HOST);

@@ -1,18 +1,54 @@
 import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { V1Lease } from '@kubernetes/client-node';
 import { CutoverError } from '../../core/errors.ts';
 import type { HeldLock } from '../../core/store.ts';
 import type { LockHolder } from '../../core/types.ts';
+import { isSameProcessAlive, pidNamespaceId, processStartTime } from '../local/process-alive.ts';
 import { isConflict, kube, kubeError, kubeOptional, type KubeClients } from './kube-clients.ts';
 
-/** The full holder record; holderIdentity alone is too short for a useful message. */
+/**
+ * The full holder record (a LeaseHolderRecord as JSON); holderIdentity alone is too short for a
+ * useful message and cannot tell a dead process from a live one.
+ */
 const HOLDER_ANNOTATION = 'cutover.dev/holder';
 const ATTEMPTS = 5;
 
+/** What the holder annotation records: who holds the lock, and what identifies its process. */
+interface LeaseHolderRecord extends LockHolder {
+  /** The Lease's holderIdentity this record was written with: a record naming another one is stale. */
+  identity: string;
+  /** The holder's kernel and pid namespace (pidNamespaceId()), or null where unknown. */
+  machine: string | null;
+}
+
+/** This process's host and pid namespace, and how to check a process in it. */
+export interface LocalProcesses {
+  /** os.hostname() */
+  readonly host: string;
+  /** pidNamespaceId(): a pid means the same process only where this is the same. Null where unknown. */
+  readonly machine: string | null;
+  startTimeOf(pid: number): string | null;
+  /** Alive and, when a start time is given, still that process (not a reused pid). */
+  isAlive(pid: number, startTime: string | null | undefined): boolean;
+}
+
+/** The processes of this host, as the kernel reports them. */
+export function thisHostProcesses(): LocalProcesses {
+  return { host: hostname(), machine: pidNamespaceId(), startTimeOf: processStartTime, isAlive: isSameProcessAlive };
+}
+
 /** A read of the Lease: who holds it and whether they still renew it. */
 export interface LeaseView {
+  /** The holder as recorded by cutover, or as far as a foreign holder can be described. */
   holder: LockHolder | null;
   identity: string | null;
+  /** `namespace/name` of the Lease, for messages. */
+  lease: string;
+  /** True when the holder record was written by cutover for the current holderIdentity. */
+  recorded: boolean;
+  /** The recorded holder's pid namespace, when recorded. */
+  machine: string | null;
   renewedAt: number | null;
   /** When the lease lapses unless renewed (ms since the epoch). */
   expiresAt: number | null;
@@ -22,8 +58,11 @@ export interface LeaseView {
 /**
  * The operation lock of one app: a coordination.k8s.io Lease named `<app>-cutover`. The holder
  * renews it every third of the lease duration while its operation runs; a holder that stops
- * renewing (killed, partitioned) loses it once the duration has passed. A holder on this very
- * host whose process is gone loses it at once, which is what `resume` right after a kill needs.
+ * renewing (killed, partitioned) loses it once the duration has passed. A holder in this very
+ * pid namespace (same boot, same container) whose process is gone, or whose pid now belongs to
+ * a process with another start time, loses it at once, which is what `resume` right after a
+ * kill needs. A holder anywhere else (another container or VM with the same host name, a host
+ * since rebooted) or a holder cutover did not record is left to its lease lapsing.
  *
  * Expiry compares the Lease's renewTime with the local clock, so clocks skewed by more than the
  * lease duration can hand the lock over early; keep the duration well above expected skew.
@@ -33,24 +72,21 @@ export class LeaseLock {
   private readonly namespace: string;
   private readonly name: string;
   private readonly durationMs: number;
-  private readonly localHost: string;
-  private readonly isPidAlive: (pid: number) => boolean;
+  private readonly local: LocalProcesses;
 
   constructor(options: {
     clients: KubeClients;
     namespace: string;
     name: string;
     durationMs: number;
-    /** os.hostname() of this process, to recognise holders that ran here. */
-    localHost: string;
-    isPidAlive: (pid: number) => boolean;
+    /** This process's host and pid namespace, to recognise holders that ran here (thisHostProcesses()). */
+    local: LocalProcesses;
   }) {
     this.clients = options.clients;
     this.namespace = options.namespace;
     this.name = options.name;
     this.durationMs = options.durationMs;
-    this.localHost = options.localHost;
-    this.isPidAlive = options.isPidAlive;
+    this.local = options.local;
   }
 
   private get durationSeconds(): number {
@@ -68,24 +104,36 @@ export class LeaseLock {
   }
 
   private interpret(lease: V1Lease | undefined): LeaseView {
+    const where = `${this.namespace}/${this.name}`;
     const identity = lease?.spec?.holderIdentity || null;
-    if (!lease || !identity) return { holder: null, identity: null, renewedAt: null, expiresAt: null, expired: true };
+    if (!lease || !identity) return { holder: null, identity: null, lease: where, recorded: false, machine: null, renewedAt: null, expiresAt: null, expired: true };
     const renewed = lease.spec?.renewTime ?? lease.spec?.acquireTime;
-    const renewedAt = renewed ? new Date(renewed).getTime() : null;
+    const renewedAt = timeOf(renewed);
     const durationMs = (lease.spec?.leaseDurationSeconds ?? this.durationSeconds) * 1000;
-    let holder: LockHolder | null = null;
-    try {
-      holder = JSON.parse(lease.metadata?.annotations?.[HOLDER_ANNOTATION] ?? 'null') as LockHolder | null;
-    } catch { /* a foreign writer; the identity still names it */ }
-    holder ??= { pid: 0, host: identity, command: 'unknown', since: renewed ? new Date(renewed).toISOString() : '' };
+    const record = holderRecord(lease.metadata?.annotations?.[HOLDER_ANNOTATION]);
+    // Another writer may have taken the Lease and left our annotation behind: then it is not theirs.
+    const recorded = record?.identity === identity;
+    const acquired = timeOf(lease.spec?.acquireTime) ?? renewedAt;
+    const holder: LockHolder = recorded
+      ? { pid: record.pid, host: record.host, command: record.command, since: record.since, startTime: record.startTime ?? null }
+      : { pid: 0, host: identity, command: 'unknown', since: acquired === null ? '' : new Date(acquired).toISOString() };
     const expiresAt = renewedAt === null ? null : renewedAt + durationMs;
-    return { holder, identity, renewedAt, expiresAt, expired: expiresAt === null || Date.now() > expiresAt };
+    return {
+      holder, identity, lease: where, recorded, machine: recorded ? record.machine : null,
+      renewedAt, expiresAt, expired: expiresAt === null || Date.now() > expiresAt,
+    };
   }
 
-  /** True when nobody holds the lease, it expired, or its holder ran on this host and died. */
+  /**
+   * True when nobody holds the lease, it expired, or its recorded holder ran in this pid
+   * namespace and is gone (dead, or its pid reused by a process with another start time).
+   */
   isAbandoned(view: LeaseView): boolean {
     if (!view.holder || view.expired) return true;
-    return view.holder.host === this.localHost && view.holder.pid > 0 && !this.isPidAlive(view.holder.pid);
+    if (!view.recorded || view.holder.pid <= 0 || view.holder.host !== this.local.host) return false;
+    // Without a namespace id on either side (not Linux), the host name is all there is to go by.
+    const here = view.machine === null ? this.local.machine === null : view.machine === this.local.machine;
+    return here && !this.local.isAlive(view.holder.pid, view.holder.startTime);
   }
 
   /**
@@ -94,6 +142,8 @@ export class LeaseLock {
    */
   async acquire(holder: LockHolder): Promise<HeldLock> {
     const identity = `${holder.host}/${holder.pid}/${randomBytes(4).toString('hex')}`;
+    const me: LockHolder = { ...holder, startTime: holder.startTime ?? this.local.startTimeOf(holder.pid) };
+    const record: LeaseHolderRecord = { ...me, identity, machine: this.local.machine };
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
       const lease = await this.read();
       const now = new Date();
@@ -105,7 +155,7 @@ export class LeaseLock {
           namespace: this.namespace,
           resourceVersion: lease?.metadata?.resourceVersion,
           labels: { ...lease?.metadata?.labels, 'app.kubernetes.io/managed-by': 'cutover' },
-          annotations: { ...lease?.metadata?.annotations, [HOLDER_ANNOTATION]: JSON.stringify(holder) },
+          annotations: { ...lease?.metadata?.annotations, [HOLDER_ANNOTATION]: JSON.stringify(record) },
         },
         spec: {
           holderIdentity: identity,
@@ -122,7 +172,7 @@ export class LeaseLock {
       try {
         if (lease) await this.clients.coordination.replaceNamespacedLease({ name: this.name, namespace: this.namespace, body });
         else await this.clients.coordination.createNamespacedLease({ namespace: this.namespace, body });
-        return this.held(holder, identity);
+        return this.held(me, identity);
       } catch (err) {
         // Someone else wrote the Lease between our read and write: read again and decide.
         if (isConflict(err)) continue;
@@ -184,12 +234,47 @@ function microTime(date: Date): Date {
   return date.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z') as unknown as Date;
 }
 
+/** Who holds the Lease and since when, and when it frees itself if that holder is gone. */
 export function lockedError(view: LeaseView): CutoverError {
   const h = view.holder;
   const seconds = (t: number) => Math.max(0, Math.round(t / 1000));
   const ago = view.renewedAt ? `, lease renewed ${seconds(Date.now() - view.renewedAt)}s ago` : '';
-  // A holder on another machine cannot be checked for life; its lease lapsing is the signal.
+  // A holder elsewhere cannot be checked for life; its lease lapsing is the signal.
   const lapse = view.expiresAt ? `; if that process is gone, the lock frees itself in ${seconds(view.expiresAt - Date.now())}s` : '';
-  const who = h ? `${h.command} (pid ${h.pid} on ${h.host}, since ${h.since}${ago})` : 'another process';
-  return new CutoverError('locked', `another operation holds the lock: ${who}${lapse}`, { details: { holder: h } });
+  const who = !h
+    ? 'another process'
+    : view.recorded
+      ? `${h.command} (pid ${h.pid} on ${h.host}, since ${h.since}${ago})`
+      : `"${view.identity}", a holder cutover did not record (since ${h.since || 'unknown'}${ago})`;
+  return new CutoverError('locked', `another operation holds the lock: ${who}${lapse} (Lease ${view.lease})`, {
+    details: {
+      holder: h, lease: view.lease, identity: view.identity,
+      renewedAt: view.renewedAt === null ? null : new Date(view.renewedAt).toISOString(),
+      expiresAt: view.expiresAt === null ? null : new Date(view.expiresAt).toISOString(),
+    },
+  });
+}
+
+function timeOf(value: Date | string | undefined): number | null {
+  if (!value) return null;
+  const ms = new Date(value).getTime();
+  return Number.isFinite(ms) ? ms : null;
+}
+
+/** The holder annotation, if it is a whole record cutover wrote; anything else is not trusted. */
+function holderRecord(text: string | undefined): LeaseHolderRecord | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text ?? 'null');
+  } catch {
+    return undefined;
+  }
+  const r = value as Partial<LeaseHolderRecord> | null;
+  if (!r || typeof r !== 'object' || typeof r.identity !== 'string' || typeof r.pid !== 'number' || !Number.isInteger(r.pid)) return undefined;
+  if (typeof r.host !== 'string' || typeof r.command !== 'string' || typeof r.since !== 'string') return undefined;
+  return {
+    pid: r.pid, host: r.host, command: r.command, since: r.since, identity: r.identity,
+    startTime: typeof r.startTime === 'string' ? r.startTime : null,
+    machine: typeof r.machine === 'string' ? r.machine : null,
+  };
 }

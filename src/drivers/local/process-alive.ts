@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 
 /** True when a process with this pid exists (signal 0 probes without delivering anything). */
 export function isProcessAlive(pid: number): boolean {
@@ -43,4 +43,18 @@ export function isSameProcessAlive(pid: number, startTime: string | null | undef
   if (!startTime) return true;
   const now = processStartTime(pid);
   return now === null || now === startTime;
+}
+
+/**
+ * What tells this kernel and pid namespace apart from others that may share the host name
+ * (containers on one node, two VMs, a host that has rebooted): the kernel's boot id and the pid
+ * namespace, e.g. `8d6c… pid:[4026531836]`. A pid means the same process only where this is
+ * the same. Null off Linux.
+ */
+export function pidNamespaceId(): string | null {
+  try {
+    return `${readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim()} ${readlinkSync('/proc/self/ns/pid')}`;
+  } catch {
+    return null;
+  }
 }
