@@ -3,6 +3,7 @@ import { createServer, request, type Server } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { rawExchange } from '../../test/support/raw-http.ts';
+import { WebSocket } from 'ws';
 import { Router, type RouterOptions } from './router.ts';
 import { startTestBackend, type TestBackend } from './test-backend.ts';
 
@@ -186,6 +187,61 @@ describe('router: limits (off by default)', () => {
       assert.match(await rawExchange(router.address.main, 'GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n'), /^HTTP\/1\.1 200/);
     } finally {
       open.forEach((s) => s.destroy());
+      await router.close();
+    }
+  });
+});
+
+describe('router: forwarded headers on a WebSocket upgrade', () => {
+  let backend: TestBackend;
+  before(async () => {
+    backend = await startTestBackend('blue');
+  });
+  after(async () => {
+    await backend.close();
+  });
+
+  /** Opens a real WebSocket through `router` with the given request headers; returns what the backend saw. */
+  async function upgradeThrough(router: Router, headers: Record<string, string>): Promise<Record<string, string | string[] | undefined>> {
+    const path = `/ws-${Math.random().toString(36).slice(2)}`;
+    const ws = new WebSocket(`${router.address.main.replace('http', 'ws')}${path}`, { headers });
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
+    ws.send('ping');
+    const echoed = await new Promise<string>((resolve) => ws.once('message', (data) => resolve(data.toString())));
+    assert.equal(echoed, 'blue:ping');
+    ws.close();
+    return backend.arrivals.filter((a) => a.path === path).at(-1)!.headers;
+  }
+
+  test('by default, a client\'s forwarded headers are replaced with the peer address, as for plain HTTP', async () => {
+    const router = await routerTo(backend.url);
+    try {
+      const seenHeaders = await upgradeThrough(router, { 'X-Forwarded-For': '6.6.6.6', 'X-Forwarded-Proto': 'https', 'X-Real-IP': '6.6.6.6', Host: 'shop.example' });
+      assert.equal(seenHeaders['x-forwarded-for'], '127.0.0.1');
+      assert.equal(seenHeaders['x-forwarded-proto'], 'http');
+      assert.equal(seenHeaders['x-real-ip'], '127.0.0.1');
+      assert.equal(seenHeaders.forwarded, 'for=127.0.0.1;host=shop.example;proto=http');
+    } finally {
+      await router.close();
+    }
+  });
+
+  test('from a trusted proxy, the chain is appended to and its proto, host and real IP are kept, as for plain HTTP', async () => {
+    const router = await routerTo(backend.url, { trustedProxies: ['127.0.0.0/8'] });
+    try {
+      const seenHeaders = await upgradeThrough(router, {
+        'X-Forwarded-For': '203.0.113.9', 'X-Forwarded-Proto': 'https', 'X-Forwarded-Host': 'shop.example',
+        'X-Real-IP': '203.0.113.9', Forwarded: 'for=203.0.113.9;proto=https', Host: 'internal:8080',
+      });
+      assert.equal(seenHeaders['x-forwarded-for'], '203.0.113.9, 127.0.0.1');
+      assert.equal(seenHeaders['x-forwarded-proto'], 'https');
+      assert.equal(seenHeaders['x-forwarded-host'], 'shop.example');
+      assert.equal(seenHeaders['x-real-ip'], '203.0.113.9');
+      assert.equal(seenHeaders.forwarded, 'for=203.0.113.9;proto=https, for=127.0.0.1;host="internal:8080";proto=http');
+    } finally {
       await router.close();
     }
   });

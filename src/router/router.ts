@@ -505,7 +505,7 @@ export class Router implements ExchangeOwner {
   #openTunnel(req: IncomingMessage, socket: Duplex, head: Buffer, color: Color, listener: ListenerName): void {
     const tunnel = new WebSocketTunnel(color, listener, socket, (t) => this.#tunnels.delete(t));
     this.#tunnels.add(tunnel);
-    tunnel.open(req, head, this.#pools[color]);
+    tunnel.open(req, head, this.#pools[color], this.#edge.isTrustedPeer(req.socket.remoteAddress));
   }
 
   #onMetricsRequest(req: IncomingMessage, res: ServerResponse): void {

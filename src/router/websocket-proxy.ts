@@ -42,9 +42,11 @@ export class WebSocketTunnel {
   /**
    * Connects to a replica of `pool` and relays the upgrade request, trying the next replica
    * when one refuses the connection. Answers 502 on the client socket when none accepts.
+   * `trustedPeer`: the client is a proxy of router.trustedProxies, whose forwarded headers are
+   * appended to, exactly as for a plain request.
    */
-  open(req: IncomingMessage, head: Buffer, pool: UpstreamPool): void {
-    const { headers } = upstreamRequestHead(req.rawHeaders, req.socket.remoteAddress, true);
+  open(req: IncomingMessage, head: Buffer, pool: UpstreamPool, trustedPeer = false): void {
+    const { headers } = upstreamRequestHead(req.rawHeaders, req.socket.remoteAddress, true, { trustedPeer });
     let requestHead = `${req.method} ${req.url} HTTP/1.1\r\n`;
     for (let i = 0; i < headers.length; i += 2) requestHead += `${headers[i]}: ${headers[i + 1]}\r\n`;
     requestHead += '\r\n';
