@@ -23,7 +23,7 @@ describe('kubernetes: the Lease holder of a dead deploy', () => {
   before(async () => {
     // A long lease: nothing here may be freed by the lease lapsing, only by what the record says.
     ws = await K8sWorkspace.create('scn-lease', { replicas: 1, leaseDuration: '300s' });
-    config = ws.writeConfig('slow.yaml', { replicas: 1, leaseDuration: '300s', monitorDuration: '60s' });
+    config = ws.writeConfig('slow.yaml', { replicas: 1, leaseDuration: '300s', monitorDuration: '15s' });
     const first = await ws.cli(['deploy', 'v1']);
     assert.equal(first.code, 0, explain(first));
   });
