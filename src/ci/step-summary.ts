@@ -31,6 +31,36 @@ export function appendStepSummary(command: string, result: OperationResult, env:
   }
 }
 
+/**
+ * For a command that ended in an error instead of an outcome (no daemon, a bad config, a held
+ * lock, a refusal, a usage error, a bug): appends what was run, the exit code, the error's code
+ * and message, so a failed job says why in its summary too. Same rules as appendStepSummary.
+ */
+export function appendErrorSummary(command: string, error: { message: string; code?: string }, exitCode: number, env: NodeJS.ProcessEnv = process.env): void {
+  const file = env['GITHUB_STEP_SUMMARY'];
+  if (!file || !SUMMARY_COMMANDS.has(command.split(' ')[0]!)) return;
+  try {
+    appendFileSync(file, renderErrorSummary(command, error, exitCode));
+  } catch (err) {
+    process.stderr.write(`cutover: could not append the job summary to ${file}: ${(err as Error).message}\n`);
+  }
+}
+
+/** The error summary as Markdown: heading with the exit code, then the error, then the next step. */
+export function renderErrorSummary(command: string, error: { message: string; code?: string }, exitCode: number): string {
+  const next = exitCode === 70
+    ? 'This is a bug in cutover; please report it with the output of `CUTOVER_DEBUG=1 cutover ...`.'
+    : 'Run `cutover status` to see which color serves traffic and whether an operation was left in progress.';
+  return [
+    `### cutover ${command}: error (exit ${exitCode})`,
+    '',
+    `${error.code ? `\`${error.code}\`: ` : ''}${cell(error.message)}`,
+    '',
+    next,
+    '',
+  ].join('\n') + '\n';
+}
+
 /** The summary as Markdown: outcome, phases with timing, switch proof, analysis, migrations, why it rolled back. */
 export function renderStepSummary(command: string, result: OperationResult): string {
   const lines: string[] = [];

@@ -1,10 +1,8 @@
 import { hostname } from 'node:os';
-import { loadConfig } from '../config/load.ts';
+import { loadConfigCached } from '../config/cached-load.ts';
 import type { ResolvedConfig } from '../config/resolved.ts';
 import type { CoreDeps } from '../core/deps.ts';
 import { CutoverError } from '../core/errors.ts';
-import { resolveGuardrails } from '../core/guardrails/config-schema.ts';
-import { resolveProgressive } from '../core/progressive/config-schema.ts';
 import { routerTrafficSource } from '../metrics/builtin/router-traffic-source.ts';
 import { createPlatform, type Platform } from '../drivers/create-platform.ts';
 import { checkVerifier } from './check-verifier.ts';
@@ -30,19 +28,12 @@ const READ_ONLY_COMMANDS = new Set(['status', 'history', 'logs', 'doctor', 'flag
 
 /** Loads the config and wires the core to the configured platform. One per CLI invocation. */
 export async function openContext(options: GlobalOptions, command: string): Promise<CommandContext> {
-  const config = loadConfig(options.config);
+  const config = await loadConfigCached(options.config);
   const platform = await createPlatform(config);
-  const progressive = resolveProgressive(config.raw.progressive);
+  const { guardrails, progressive } = config;
   if (progressive && !platform.driver.shiftTraffic) {
     await platform.driver.close();
     throw new CutoverError('config', `progressive: the ${platform.driver.kind} platform cannot split traffic by percentage; remove progressive: (or use platform.kind: local)`, { details: { path: 'progressive' } });
-  }
-  let guardrails;
-  try {
-    guardrails = resolveGuardrails(config.raw.guardrails);
-  } catch (err) {
-    await platform.driver.close();
-    throw err;
   }
   // The router counts real traffic per color; other platforms have no such source by default.
   const metricsText = (platform.driver as { metricsText?: () => Promise<string> }).metricsText?.bind(platform.driver);

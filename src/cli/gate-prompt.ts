@@ -1,4 +1,3 @@
-import { confirm, isCancel } from '@clack/prompts';
 import type { GatePrompt } from '../core/deps.ts';
 
 /**
@@ -13,6 +12,8 @@ export function terminalGate(options: { yes: boolean; terminal?: { suspend(): vo
       // The phase spinner and the prompt would both redraw the same lines.
       options.terminal?.suspend();
       try {
+        // Loaded only when someone is asked: every command builds a gate, few prompt.
+        const { confirm, isCancel } = await import('@clack/prompts');
         const answer = await confirm({ message: question, initialValue: false, signal, output: process.stderr });
         return !isCancel(answer) && answer === true;
       } finally {

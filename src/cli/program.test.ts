@@ -23,6 +23,24 @@ test('every registered verb is in the registry, with the summary --help shows', 
   for (const [verb, description] of registered) assert.equal(listed.get(verb), description, `summary of ${verb} in verbs.ts`);
 });
 
+test('--help shows each verb with its arguments, as the loaded verb declares them, without loading any verb', async () => {
+  const { program } = await buildProgram([], { loadAll: true });
+  const help = program.createHelp();
+  const listed = new Map(VERBS.flatMap((entry) => entry.verbs.map((verb) => [verb, entry.usage?.[verb]] as const)));
+  for (const command of program.commands) {
+    // A verb with subcommands lists them (`flags set|unset|list`); the others show what commander
+    // derives from the real command (`deploy [options] <version>`).
+    const expected = command.commands.length > 0 ? `${command.name()} ${command.commands.map((c) => c.name()).join('|')}` : help.subcommandTerm(command);
+    assert.equal(`${command.name()}${listed.get(command.name()) ? ` ${listed.get(command.name())}` : ''}`, expected, `usage of ${command.name()} in verbs.ts`);
+  }
+  const top = await traceModules(BIN, ['--help']);
+  assert.equal(top.code, 0, top.stderr);
+  for (const term of ['deploy [options] <version>', 'maintenance [options] <on|off>', 'flags set|unset|list', 'migrations lint|status|expand|contract', 'rollback [options]']) {
+    assert.ok(top.stdout.includes(term), `--help shows "${term}":\n${top.stdout}`);
+  }
+  assert.ok(!top.modules.some((url) => /\/src\/cli\/commands\//.test(url)), 'no verb module loaded for --help');
+});
+
 test('only the module of the verb being run is loaded; --help lists every verb without loading any', async () => {
   const deploy = await buildProgram(['node', 'cutover', '--config', 'x.yaml', 'deploy', 'v2']);
   assert.deepEqual(deploy.program.commands.map((c) => c.name()), ['deploy']);

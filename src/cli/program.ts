@@ -57,6 +57,9 @@ export async function buildProgram(argv: readonly string[] = [], options: { load
   for (const verb of wanted) (await verb.load())(program, globals);
   if (wanted.length === 0) {
     for (const verb of VERBS) for (const name of verb.verbs) program.command(name).description(verb.summary[name] ?? '');
+    // The placeholders declare no options or arguments: show the ones the verbs.ts entry records.
+    const usage = new Map(VERBS.flatMap((verb) => Object.entries(verb.usage ?? {})));
+    program.configureHelp({ subcommandTerm: (command) => [command.name(), usage.get(command.name())].filter(Boolean).join(' ') });
   }
   return { program, exitCode: () => program.exitCode };
 }

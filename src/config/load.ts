@@ -7,6 +7,8 @@ import { normalizeLocalPlatform } from '../drivers/local/config-schema.ts';
 import { normalizeKubernetesPlatform } from '../drivers/kubernetes/config-schema.ts';
 import { normalizeRouter, routerConfigSchema } from '../router/config-schema.ts';
 import { parseDuration } from './duration.ts';
+import { resolveGuardrails } from '../core/guardrails/config-schema.ts';
+import { resolveProgressive } from '../core/progressive/config-schema.ts';
 import { formatIssues } from './format-issues.ts';
 import type { ResolvedConfig } from './resolved.ts';
 import { configSchema, type ParsedConfig } from './schema.ts';
@@ -72,6 +74,8 @@ function normalize(parsed: ParsedConfig, configPath: string, input: Record<strin
     },
     flags: parsed.flags,
     requireHealthyLive: parsed.preflight.requireHealthyLive,
+    guardrails: resolveGuardrails(input.guardrails),
+    progressive: resolveProgressive(input.progressive),
     raw: input,
   };
   return Object.freeze(config);

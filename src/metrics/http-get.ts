@@ -1,4 +1,3 @@
-import { request } from 'undici';
 import { formatDuration } from '../config/duration.ts';
 import { describeError } from './measurement.ts';
 
@@ -28,6 +27,9 @@ export async function httpGet(url: string, options: HttpGetOptions): Promise<Htt
   const signal = options.signal ? AbortSignal.any([options.signal, timeout.signal]) : timeout.signal;
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
   try {
+    // Loaded on the first reading, not with the module: the config schema imports the providers,
+    // and commands that never measure (`status`) should not pay for undici.
+    const { request } = await import('undici');
     const response = await request(url, { method: 'GET', headers: options.headers, signal });
     const chunks: Buffer[] = [];
     let size = 0;

@@ -1,5 +1,3 @@
-import { PROBE_HEADER, SERVED_BY_HEADER } from '../../router/proxy-request.ts';
-import { request } from 'undici';
 import { CutoverError } from '../../core/errors.ts';
 import type { CheckTargets, ColorStatus, Diagnosis, LogLine, LogOptions, PlatformDriver, PlatformStatus, ReadyReport, ReplicaEventPage, SplitRouting, SwitchResult, TrafficProof } from '../../core/driver.ts';
 import { COLORS, otherColor } from '../../core/types.ts';
@@ -242,6 +240,9 @@ export class LocalDriver implements PlatformDriver {
   private async probeMain(main: string, headers: Record<string, string>, count: number, timeoutMs = 5_000): Promise<{ servedBy: Partial<Record<string, number>>; failures: string[] }> {
     const servedBy: Partial<Record<string, number>> = {};
     const failures: string[] = [];
+    // Loaded here, not at the top: read-only commands (`status`) never probe, and undici plus the
+    // router's modules are most of their start-up time.
+    const [{ request }, { PROBE_HEADER, SERVED_BY_HEADER }] = await Promise.all([import('undici'), import('../../router/proxy-request.ts')]);
     await Promise.all(Array.from({ length: count }, async () => {
       try {
         const response = await request(`${main}/`, { method: 'GET', headers: { [PROBE_HEADER]: '1', ...headers }, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
@@ -268,7 +269,7 @@ export class LocalDriver implements PlatformDriver {
     const waitMs = Math.max(0, Math.round(options.waitMs ?? 0));
     const path = `/colors/${color}/events?since=${options.since}&wait=${waitMs}`;
     if (!options.signal) return this.client.call<ReplicaEventPage>('GET', path, undefined, waitMs + 10_000);
-    // undici cannot be handed an AbortSignal through AdminClient.call; racing it keeps an
+    // AdminClient.call takes no AbortSignal; racing it keeps an
     // abort prompt, and the daemon ends the poll on its own within waitMs.
     const signal = options.signal;
     return new Promise<ReplicaEventPage>((resolve, reject) => {
