@@ -1,6 +1,6 @@
 import type { AnalysisReport } from '../deps.ts';
 import type { ReplicaEvent } from '../driver.ts';
-import { DEFAULT_GUARDRAILS } from '../guardrails/config-schema.ts';
+import { DEFAULT_GUARDRAILS, type GuardrailSettings } from '../guardrails/config-schema.ts';
 import { describeEvent, ReplicaEventWatch } from '../guardrails/replica-event-watch.ts';
 import { describeTraffic, judgeTraffic, type TrafficBaseline } from '../guardrails/traffic-signals.ts';
 import { TrafficSeries } from '../guardrails/traffic-series.ts';
@@ -40,7 +40,18 @@ export interface WatchOptions {
    * The moment evidence is timed from (the switch), and the old color's traffic just before it.
    * Traffic signals are judged only with this (the bake window, all traffic on `color`).
    */
-  reference?: { at: number; label: string; baseline: TrafficBaseline | null };
+  reference?: {
+    at: number;
+    label: string;
+    baseline: TrafficBaseline | null;
+    /**
+     * Replica events count from here (default `at`): the switch's start, since the first real
+     * requests reach the new color while the switch is still proving itself.
+     */
+    eventsSince?: number;
+    /** How an event between `eventsSince` and `at` is described, e.g. `during the switch`. */
+    earlier?: string;
+  };
 }
 
 /**
@@ -71,7 +82,7 @@ export async function watchColor(ctx: OperationContext, color: Color, version: s
     signal = which;
     stop.abort();
   };
-  const events = new ReplicaEventWatch(driver, color, reference.at, (event) => {
+  const events = new ReplicaEventWatch(driver, color, reference.eventsSince ?? reference.at, (event) => {
     if (guard.replicaEvents) fail('replica-events', describeEvent(event, reference));
   });
   if (guard.replicaEvents) {
@@ -91,9 +102,18 @@ export async function watchColor(ctx: OperationContext, color: Color, version: s
     : Promise.resolve();
 
   const traffic = options.reference && ctx.deps.traffic && guard.traffic.enabled
-    ? new TrafficSeries(ctx.deps.traffic, color, guard.traffic.latency.minRequestsPerReading)
+    ? new TrafficSeries(ctx.deps.traffic, color, guard.traffic.latency.minRequestsPerReading, intervalMs)
     : null;
   await traffic?.sample(ctx.clock.now()).catch(() => null);
+  // Traffic is read on its own, faster beat (`guardrails.traffic.interval`): the router's counters
+  // are cheap to read, and a health round (probes with timeouts) must not delay a verdict on a
+  // stuck or slow request by up to a whole `monitor.interval`.
+  const trafficStop = new AbortController();
+  stop.signal.addEventListener('abort', () => trafficStop.abort(), { once: true });
+  // Refused and reset connections are how a crash looks from the router: before they name the
+  // verdict, the replica events get one traffic beat to report the exit behind them.
+  const explainUpstreamErrors = guard.replicaEvents ? () => events.settle(guard.traffic.intervalMs).then(() => {}, () => {}) : async () => {};
+  const trafficWatch = traffic ? watchTraffic(ctx, traffic, reference.baseline, guard.traffic, trafficStop.signal, fail, explainUpstreamErrors) : Promise.resolve();
 
   let rounds = 0;
   let failures = 0;
@@ -139,24 +159,14 @@ export async function watchColor(ctx: OperationContext, color: Color, version: s
         }
       }
 
-      if (traffic) {
-        const now = ctx.clock.now();
-        const latest = await traffic.sample(now).catch(() => null);
-        const judged = judgeTraffic({
-          color,
-          window: traffic.totals(now - guard.traffic.windowMs),
-          p99Samples: traffic.readings.filter((r) => r.p99Ms !== null).map((r) => r.p99Ms!),
-          latest,
-          baseline: reference.baseline,
-          settings: guard.traffic,
-        });
-        if (judged) { fail(judged.signal, judged.evidence); break; }
-      }
       await ctx.clock.sleep(Math.min(intervalMs, Math.max(0, durationMs - (ctx.clock.now() - started))), stop.signal);
     }
   } finally {
     ctx.abort.signal.removeEventListener('abort', onAbort);
     if (breach || finalized) stop.abort();
+    // The traffic beat runs only as long as the rounds do.
+    trafficStop.abort();
+    await trafficWatch;
     await events.stop();
   }
   await post;
@@ -179,6 +189,35 @@ export async function watchColor(ctx: OperationContext, color: Color, version: s
     events: events.events,
     traffic: traffic ? describeTraffic(color, traffic.totals(), reference.baseline) : null,
   };
+}
+
+/** Reads `series` every `settings.intervalMs` and judges it, until `signal` ends the watch or a signal fires. */
+async function watchTraffic(
+  ctx: OperationContext,
+  series: TrafficSeries,
+  baseline: TrafficBaseline | null,
+  settings: GuardrailSettings['traffic'],
+  signal: AbortSignal,
+  fail: (which: WatchSignal, why: string) => void,
+  explainUpstreamErrors: () => Promise<void>,
+): Promise<void> {
+  while (!signal.aborted) {
+    await ctx.clock.sleep(settings.intervalMs, signal);
+    if (signal.aborted) return;
+    const now = ctx.clock.now();
+    const latest = await series.sample(now).catch(() => null);
+    const judged = judgeTraffic({
+      color: series.color,
+      window: series.totals(now - settings.windowMs),
+      p99Samples: series.readings.filter((r) => r.p99Ms !== null).map((r) => r.p99Ms!),
+      latest,
+      baseline,
+      settings,
+    });
+    if (!judged) continue;
+    if (judged.signal === 'upstream-errors') await explainUpstreamErrors();
+    return fail(judged.signal, judged.evidence);
+  }
 }
 
 interface Round {
