@@ -7,6 +7,11 @@ import { TrafficSeries } from '../guardrails/traffic-series.ts';
 import type { OperationContext } from '../operations/operation-context.ts';
 import type { Color } from '../types.ts';
 
+/** The longest a builtin traffic signal waits for a configured analysis' next reading. */
+const ANALYSIS_GRACE_MS = 2_000;
+/** A reading takes a moment after its interval (a query, a scrape). */
+const ANALYSIS_READING_SLACK_MS = 250;
+
 /** Which signal ended a watch: a builtin guardrail, configured analysis, or a person. */
 export type WatchSignal =
   | 'replica-events' | 'ready-count' | 'health' | 'main-listener'
@@ -113,7 +118,19 @@ export async function watchColor(ctx: OperationContext, color: Color, version: s
   // Refused and reset connections are how a crash looks from the router: before they name the
   // verdict, the replica events get one traffic beat to report the exit behind them.
   const explainUpstreamErrors = guard.replicaEvents ? () => events.settle(guard.traffic.intervalMs).then(() => {}, () => {}) : async () => {};
-  const trafficWatch = traffic ? watchTraffic(ctx, traffic, reference.baseline, guard.traffic, trafficStop.signal, fail, explainUpstreamErrors) : Promise.resolve();
+  // Which signal names the verdict must not depend on which was read first. A configured
+  // post-promotion analysis is the user's own rule, in their own terms, so when a builtin traffic
+  // signal fires and the analysis reads again soon (within ANALYSIS_GRACE_MS), the builtin waits
+  // for that reading: if it fails, the analysis names the verdict. The rollback is at most one
+  // analysis interval later; slower analyses are not waited for, and the builtin names it.
+  const graceMs = analysis?.post && analysis.postReadingIntervalMs !== undefined && analysis.postReadingIntervalMs <= ANALYSIS_GRACE_MS
+    ? analysis.postReadingIntervalMs + ANALYSIS_READING_SLACK_MS
+    : 0;
+  const analysisFailed = () => (postResult as AnalysisReport | null)?.verdict === 'failed';
+  const letAnalysisRead = graceMs > 0
+    ? () => Promise.race([post, ctx.clock.sleep(graceMs, trafficStop.signal)]).then(analysisFailed)
+    : async () => analysisFailed();
+  const trafficWatch = traffic ? watchTraffic(ctx, traffic, reference.baseline, guard.traffic, trafficStop.signal, fail, explainUpstreamErrors, letAnalysisRead) : Promise.resolve();
 
   let rounds = 0;
   let failures = 0;
@@ -200,6 +217,7 @@ async function watchTraffic(
   signal: AbortSignal,
   fail: (which: WatchSignal, why: string) => void,
   explainUpstreamErrors: () => Promise<void>,
+  letAnalysisRead: () => Promise<boolean>,
 ): Promise<void> {
   while (!signal.aborted) {
     await ctx.clock.sleep(settings.intervalMs, signal);
@@ -216,6 +234,8 @@ async function watchTraffic(
     });
     if (!judged) continue;
     if (judged.signal === 'upstream-errors') await explainUpstreamErrors();
+    // The analysis failed on its own reading: it names the verdict (and has ended the watch).
+    if (await letAnalysisRead()) return;
     return fail(judged.signal, judged.evidence);
   }
 }
