@@ -57,6 +57,9 @@ describe('analysis scenarios under load', { concurrency: 1 }, () => {
       assert.deepEqual(result.live, { color: 'blue', version: 'v1' });
       const monitor = phases(result, 'monitor')[0]!;
       assert.equal(monitor.status, 'failed');
+      // The builtin 5xx guardrail sees the same errors; the configured analysis names the verdict
+      // however the two readings interleave (the builtin waits for its next 1 s reading).
+      assert.equal((monitor.data as { verdict: { signal: string } }).verdict.signal, 'analysis', monitor.detail);
       assert.match(monitor.detail, /post-promotion analysis failed: .*error-rate/);
       assert.ok(measurementsOf(monitor).some((m) => m.metric === 'error-rate' && m.phase === 'failed'), 'the failed reading is recorded with its reason');
       const firstBad = records.find((r) => r.status === 500);

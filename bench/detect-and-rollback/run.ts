@@ -6,7 +6,7 @@
 //   - the time, and
 //   - the requests that failed in that window.
 // Full run: `node --import tsx bench/detect-and-rollback/run.ts` (RUNS=3 per mode).
-// CI: BENCH_TINY=1 (1 run of two modes).
+// CI: BENCH_TINY=1 (1 run of two modes). MODES=a,b picks modes.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
@@ -26,7 +26,8 @@ const tiny = process.env.BENCH_TINY === '1';
 const runs = Number(process.env.RUNS ?? (tiny ? 1 : 3));
 const rate = Number(process.env.RATE ?? 300);
 const ALL_MODES: ZooMode[] = ['crash-later', 'crash-on-traffic', '5xx-paths', 'reset', 'hang', 'slow', 'memory'];
-const modes = tiny ? (['crash-on-traffic', '5xx-paths'] as ZooMode[]) : ALL_MODES;
+// MODES=hang,slow runs only those (e.g. to compare two builds side by side on the modes in question).
+const modes = process.env.MODES ? (process.env.MODES.split(',') as ZooMode[]) : tiny ? (['crash-on-traffic', '5xx-paths'] as ZooMode[]) : ALL_MODES;
 /** Modes in which every answer of the bad release is bad (too slow or never), so its first answer is the first bad one. */
 const EVERY_ANSWER_BAD = new Set<ZooMode>(['slow', 'hang']);
 const CRASH_MODES = new Set<ZooMode>(['crash-later', 'crash-on-traffic', 'memory']);

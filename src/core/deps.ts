@@ -41,6 +41,12 @@ export interface AnalysisHook {
   pre?(context: AnalysisContext, signal: AbortSignal): Promise<AnalysisReport>;
   /** Runs for the bake window or until a failure; resolves early with `failed` on a breach. */
   post?(context: AnalysisContext & { durationMs: number }, signal: AbortSignal): Promise<AnalysisReport>;
+  /**
+   * How often the soonest post-promotion metric reads (its `interval`), in ms. When a builtin
+   * traffic signal fires, the bake window lets the analysis take its next reading, if it is this
+   * soon (at most 2 s), before naming the verdict: see `watchColor`.
+   */
+  postReadingIntervalMs?: number;
 }
 
 export interface AnalysisContext {

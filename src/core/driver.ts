@@ -237,6 +237,15 @@ export interface PlatformDriver {
    */
   replicaEvents?(color: Color, options: { since: number; waitMs?: number; signal?: AbortSignal }): Promise<ReplicaEventPage>;
 
+  /**
+   * The platform itself is gone (the local daemon died): starts it again from its own record, as
+   * `cutover up` does, and returns one line saying what it did. A rollback calls it when the
+   * platform cannot be reached, so traffic goes back to a verified color with no manual step.
+   * Idempotent (a platform already up is left alone).
+   * @throws CutoverError when it cannot be started, naming why.
+   */
+  restartPlatform?(): Promise<string>;
+
   /** Platform-specific troubleshooting for `cutover doctor` (the runbooks' troubleshooting sections). */
   diagnose?(): Promise<Diagnosis[]>;
 

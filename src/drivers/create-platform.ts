@@ -14,7 +14,7 @@ export async function createPlatform(config: ResolvedConfig): Promise<Platform> 
   if (config.platform.kind === 'local') {
     const { LocalDriver } = await import('./local/local-driver.ts');
     const { FileStateStore } = await import('./local/file-store.ts');
-    return { driver: new LocalDriver(config.platform, config.stateDir), store: new FileStateStore(config.stateDir) };
+    return { driver: new LocalDriver(config.platform, config.stateDir, config.configPath), store: new FileStateStore(config.stateDir) };
   }
   let module: { createKubernetesPlatform?: (config: ResolvedConfig) => Promise<Platform> };
   try {

@@ -42,6 +42,9 @@ export function createAnalysisHook(config: AnalysisConfig, options: AnalysisHook
   return {
     pre: config.pre?.length ? (context, signal) => run('pre-promotion', context, config.pre, undefined, signal) : undefined,
     post: config.post?.length ? (context, signal) => run('post-promotion', context, config.post, context.durationMs, signal) : undefined,
+    postReadingIntervalMs: config.post?.length
+      ? Math.min(...config.post.map((m) => resolveMetric(m, { stage: 'post', bakeMs: 0 }).intervalMs))
+      : undefined,
   };
 }
 

@@ -283,6 +283,16 @@ export class Router implements ExchangeOwner {
     return { from, to: color, switchedAt, drained: drain.done };
   }
 
+  /**
+   * Settles once every drain of `color` under way (requests that were running on it when traffic
+   * switched away) has ended: each request finished, or got its 504 at `drainTimeoutMs`. At once
+   * when there is none. Stopping a color's processes before this would cut those requests.
+   */
+  async drained(color: Color): Promise<void> {
+    this.#assertColor(color);
+    await Promise.all([...this.#drains].filter((d) => d.color === color).map((d) => d.done));
+  }
+
   /** Chooses what the preview listener serves; null makes it answer 503. Idempotent. */
   setPreview(color: Color | null): void {
     if (color !== null) this.#assertColor(color);

@@ -13,6 +13,9 @@
 //   hang               never answers real requests
 //   slow               answers real requests ZOO_SLOW_MS (default 400) late
 //   memory             after its first real request, holds 16 MiB more every 50 ms
+//   abrupt-5xx         answers 500 on most paths, /api/checkout* 200 after ZOO_SLOW_MS, never
+//                      answers /api/hang*; and, like a Node app with no SIGTERM handler, exits
+//                      at once on SIGTERM, cutting whatever it was still answering
 const http = require('node:http');
 
 const version = process.env.CUTOVER_VERSION ?? 'dev';
@@ -49,6 +52,10 @@ const server = http.createServer((req, res) => {
       return;
     case 'slow':
       return void setTimeout(() => answer(200), slowMs);
+    case 'abrupt-5xx':
+      if (req.url.startsWith('/api/hang')) return;
+      if (req.url.startsWith('/api/checkout')) return void setTimeout(() => answer(200), slowMs);
+      return answer(500);
     default:
       return answer(200);
   }
@@ -58,6 +65,7 @@ server.listen(Number(process.env.PORT), '127.0.0.1', () => {
   if (mode === 'crash-after-ready') setTimeout(() => { console.error(`zoo ${version}: crashing right after ready`); process.exit(1); }, 700);
 });
 process.on('SIGTERM', () => {
+  if (mode === 'abrupt-5xx') process.exit(0);
   server.close(() => process.exit(0));
   server.closeIdleConnections();
   setTimeout(() => process.exit(0), 1000).unref();

@@ -7,7 +7,7 @@ import { CliRunner, explain, type CliResult, type RunningCli } from './cli-runne
 const ZOO_APP = fileURLToPath(new URL('../release-zoo/zoo-app.cjs', import.meta.url));
 
 /** The zoo's modes (see test/release-zoo/zoo-app.cjs). */
-export type ZooMode = 'good' | 'crash-after-ready' | 'crash-later' | 'crash-on-traffic' | '5xx-paths' | 'reset' | 'hang' | 'slow' | 'memory';
+export type ZooMode = 'good' | 'crash-after-ready' | 'crash-later' | 'crash-on-traffic' | '5xx-paths' | 'reset' | 'hang' | 'slow' | 'memory' | 'abrupt-5xx';
 
 /**
  * A user's config with nothing but `health` (no `analysis`, no `guardrails`): the builtin

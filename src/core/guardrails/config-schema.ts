@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { durationField } from '../../config/fields.ts';
+import { DURATION_LIMITS, durationField } from '../../config/fields.ts';
 import { parseDuration } from '../../config/duration.ts';
 import { CutoverError } from '../errors.ts';
 
@@ -20,6 +20,7 @@ export const guardrailsSchema = z.object({
   mainListener: enabled('health through the main listener, so a dead router or listener is caught even when every replica answers'),
   traffic: z.object({
     enabled: enabled('real traffic on the new color as the router sees it, against the old color just before the switch (local platform)'),
+    interval: durationField('How often the bake window reads the router\'s counters for these signals (default 250ms). The counters are in the daemon\'s memory, so a reading is cheap; reading more often than `monitor.interval` lets a stuck or slow request be judged within a fraction of a second of crossing its threshold.', DURATION_LIMITS.interval).default('250ms'),
     window: durationField('Traffic signals judge the requests of this recent window (default 5s).').default('5s'),
     minRequests: z.number().int().min(1).default(20).describe('Requests the new color must have served in the window before a rate is judged (default 20).'),
     errorRate: z.object({
@@ -34,8 +35,10 @@ export const guardrailsSchema = z.object({
     }).strict().prefault({}),
     latency: z.object({
       enabled: enabled('p99 latency, by the baseline comparison (Mann-Whitney U test with an effect floor)'),
-      minSamples: z.number().int().min(2).default(3).describe('Readings of the new color needed before its p99 is judged (default 3).'),
-      minRequestsPerReading: z.number().int().min(1).default(5).describe('A reading counts as a p99 sample only with this many requests (default 5; a slow release under closed-loop load serves few).'),
+      minSamples: z.number().int().min(2).default(3).describe('One-second p99 readings of the new color needed before its p99 is judged (default 3).'),
+      minRequestsPerReading: z.number().int().min(1).default(5).describe('A one-second reading counts as a p99 sample only with this many requests (default 5; a slow release under closed-loop load serves few).'),
+      minRequests: z.number().int().min(1).default(10).describe('Without waiting for p99 readings, the new color is also judged on its requests as they complete: its median over the window, once the window has this many completed requests (default 10) ...'),
+      minSpan: durationField('... and covers at least this much time since the switch (default 1s), so a pause of the machine shorter than half of it cannot move the median. The median must be above the old color\'s p99 by `minIncrease` and `minRatio`, and the Mann-Whitney test must agree.', DURATION_LIMITS.span).default('1s'),
       minIncrease: durationField('The p99 must be at least this much above the old color\'s (default 100ms) ...').default('100ms'),
       minRatio: z.number().min(1).default(2).describe('... and at least this many times it (default 2).'),
     }).strict().prefault({}),
@@ -54,11 +57,15 @@ export interface GuardrailSettings {
   readonly mainListener: boolean;
   readonly traffic: {
     readonly enabled: boolean;
+    readonly intervalMs: number;
     readonly windowMs: number;
     readonly minRequests: number;
     readonly errorRate: { readonly enabled: boolean; readonly minIncrease: number; readonly minErrors: number };
     readonly upstreamErrors: { readonly enabled: boolean; readonly minIncrease: number; readonly minErrors: number };
-    readonly latency: { readonly enabled: boolean; readonly minSamples: number; readonly minRequestsPerReading: number; readonly minIncreaseMs: number; readonly minRatio: number };
+    readonly latency: {
+      readonly enabled: boolean; readonly minSamples: number; readonly minRequestsPerReading: number;
+      readonly minRequests: number; readonly minSpanMs: number; readonly minIncreaseMs: number; readonly minRatio: number;
+    };
     readonly stuckRequests: { readonly enabled: boolean; readonly factor: number; readonly minAgeMs: number; readonly minInFlight: number };
   };
 }
@@ -82,11 +89,13 @@ export function resolveGuardrails(raw: unknown): GuardrailSettings {
     mainListener: g.mainListener,
     traffic: {
       enabled: t.enabled,
+      intervalMs: parseDuration(t.interval),
       windowMs: parseDuration(t.window),
       minRequests: t.minRequests,
       errorRate: t.errorRate,
       upstreamErrors: t.upstreamErrors,
-      latency: { enabled: t.latency.enabled, minSamples: t.latency.minSamples, minRequestsPerReading: t.latency.minRequestsPerReading, minIncreaseMs: parseDuration(t.latency.minIncrease), minRatio: t.latency.minRatio },
+      latency: { enabled: t.latency.enabled, minSamples: t.latency.minSamples, minRequestsPerReading: t.latency.minRequestsPerReading,
+        minRequests: t.latency.minRequests, minSpanMs: parseDuration(t.latency.minSpan), minIncreaseMs: parseDuration(t.latency.minIncrease), minRatio: t.latency.minRatio },
       stuckRequests: { enabled: t.stuckRequests.enabled, factor: t.stuckRequests.factor, minAgeMs: parseDuration(t.stuckRequests.minAge), minInFlight: t.stuckRequests.minInFlight },
     },
   };

@@ -14,7 +14,8 @@ const POLL_WAIT_MS = 5_000;
 const RETRY_MS = 250;
 
 /** `green-1 exited with code 1 (2 restarts in 4.0s) at +3.2s after the switch` */
-export function describeEvent(event: ReplicaEvent, reference: { at: number; label: string }): string {
+export function describeEvent(event: ReplicaEvent, reference: { at: number; label: string; earlier?: string }): string {
+  if (event.at < reference.at && reference.earlier) return `${event.detail} ${reference.earlier}`;
   const offset = (event.at - reference.at) / 1000;
   return `${event.detail} at ${offset >= 0 ? '+' : ''}${offset.toFixed(1)}s ${reference.label}`;
 }
@@ -54,6 +55,17 @@ export class ReplicaEventWatch {
   async catchUp(): Promise<ReplicaEvent[]> {
     if (!this.driver.replicaEvents) return [];
     const page = await this.driver.replicaEvents(this.color, { since: this.cursor });
+    return this.take(page.events, page.cursor);
+  }
+
+  /**
+   * Reads what is there now, or waits up to `waitMs` for the next event: used when the router has
+   * seen connections fail, so that a replica's exit behind them (the cause) names the verdict
+   * rather than the failed requests (its effect), however the two readings happen to interleave.
+   */
+  async settle(waitMs: number): Promise<ReplicaEvent[]> {
+    if (!this.driver.replicaEvents) return [];
+    const page = await this.driver.replicaEvents(this.color, { since: this.cursor, waitMs });
     return this.take(page.events, page.cursor);
   }
 

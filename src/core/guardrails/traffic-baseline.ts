@@ -17,7 +17,7 @@ export class TrafficBaselineRecorder {
   private loop: Promise<void> | null = null;
 
   constructor(source: TrafficSource, readonly color: Color, private readonly clock: Clock, private readonly intervalMs: number, minRequestsPerSample: number) {
-    this.series = new TrafficSeries(source, color, minRequestsPerSample);
+    this.series = new TrafficSeries(source, color, minRequestsPerSample, intervalMs);
   }
 
   start(): this {

@@ -1,4 +1,6 @@
+import { histogramQuantile } from '../../metrics/builtin/router-traffic.ts';
 import { compareToBaseline } from '../analysis/baseline-comparison.ts';
+import { mannWhitney } from '../analysis/mann-whitney.ts';
 import type { Color } from '../types.ts';
 import type { GuardrailSettings } from './config-schema.ts';
 import type { TrafficReading, TrafficTotals } from './traffic-series.ts';
@@ -87,6 +89,8 @@ export function judgeTraffic(input: {
   }
 
   const latency = settings.latency;
+  const slow = latency.enabled && base ? judgeMedianLatency(color, window, baseline!, settings) : null;
+  if (slow) return slow;
   if (latency.enabled && base && base.p99Samples.length >= MIN_BASELINE_SAMPLES && input.p99Samples.length >= latency.minSamples) {
     const recentSamples = input.p99Samples.slice(-Math.max(latency.minSamples, 10));
     const comparison = compareToBaseline(recentSamples, base.p99Samples.slice(-30), {
@@ -104,6 +108,56 @@ export function judgeTraffic(input: {
     }
   }
   return null;
+}
+
+/** Per-request samples drawn from a histogram for the rank test: at most this many per side. */
+const MAX_RANK_SAMPLES = 400;
+
+/**
+ * Latency judged on requests as they complete, without waiting for p99 readings: the new color's
+ * median over the window against the old color's p99 before the switch. A release that answers
+ * slowly answers most requests slowly, so its median moves at once; a pause of the machine
+ * (GC, a starved core) delays only the requests caught in it, which moves the median of a window
+ * at least `minSpan` long only when the pause lasts half of it. The rank test on top keeps a
+ * handful of requests from deciding. Requests close in time are not independent, so its p-value
+ * is optimistic: the effect floor (above the old p99, by `minIncrease` and `minRatio`) is what
+ * carries the "no false alarms" promise.
+ */
+function judgeMedianLatency(color: Color, window: TrafficTotals, baseline: TrafficBaseline, settings: GuardrailSettings['traffic']): TrafficBreach | null {
+  const { minRequests, minSpanMs, minIncreaseMs, minRatio } = settings.latency;
+  const base = baseline.totals;
+  const completed = window.latency.at(-1)?.count ?? 0;
+  if (base.p99Ms === null || completed < minRequests || window.coveredMs < minSpanMs) return null;
+  const medianMs = (histogramQuantile(0.5, window.latency) ?? 0) * 1000;
+  const floorMs = Math.max(base.p99Ms + minIncreaseMs, base.p99Ms * minRatio);
+  if (medianMs < floorMs) return null;
+  const test = mannWhitney(rankSamples(window.latency), rankSamples(base.latency), 'greater');
+  if (test.pValue >= 0.05) return null;
+  return {
+    signal: 'latency',
+    evidence: `${color} median ${ms(medianMs)} over ${completed} requests in the last ${ms(window.coveredMs)} vs ${baseline.color} p99 ${ms(base.p99Ms)} before the switch (slow after ${ms(floorMs)}; Mann-Whitney p=${test.pValue.toPrecision(2)})`,
+  };
+}
+
+/**
+ * One value per request (its bucket's upper bound) from a cumulative histogram, thinned in
+ * proportion to at most {@link MAX_RANK_SAMPLES}: the test's cost stays flat however busy the
+ * app, and a thinner sample only makes the test harder to pass.
+ */
+function rankSamples(histogram: ReadonlyArray<{ le: number; count: number }>): number[] {
+  const total = histogram.at(-1)?.count ?? 0;
+  const keep = total > MAX_RANK_SAMPLES ? MAX_RANK_SAMPLES / total : 1;
+  const values: number[] = [];
+  let below = 0;
+  let lastFinite = 0;
+  for (const { le, count } of histogram) {
+    const value = Number.isFinite(le) ? le : lastFinite * 2;
+    if (Number.isFinite(le)) lastFinite = le;
+    const n = Math.round((count - below) * keep);
+    below = count;
+    for (let i = 0; i < n; i++) values.push(value);
+  }
+  return values;
 }
 
 /** One line for a healthy window: `1204 requests, 5xx 0.0%, upstream errors 0.0%, p99 4ms (blue 3ms before the switch)`. */

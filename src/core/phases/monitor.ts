@@ -25,9 +25,11 @@ export async function monitor(ctx: OperationContext, color: Color, version: stri
     return;
   }
   await ctx.beginPhase('monitor', `watching ${color} for ${formatDuration(durationMs)}`);
-  const switchedAt = phaseTimes(ctx.op, 'switch')?.end ?? ctx.clock.now();
+  const switchTimes = phaseTimes(ctx.op, 'switch');
+  const switchedAt = switchTimes?.end ?? ctx.clock.now();
   const baseline = ctx.trafficBaseline;
-  const result = await watchColor(ctx, color, version, durationMs, { allowFinalize: true, reference: { at: switchedAt, label: 'after the switch', baseline } });
+  const reference = { at: switchedAt, label: 'after the switch', baseline, eventsSince: switchTimes?.start, earlier: 'during the switch (real traffic had reached it)' };
+  const result = await watchColor(ctx, color, version, durationMs, { allowFinalize: true, reference });
   const { report, breach } = result;
   if (report) ctx.notifyVerdict('post-promotion', report.verdict, report.summary);
   const notes = watchNotes(result);

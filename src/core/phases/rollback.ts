@@ -2,6 +2,7 @@ import { formatDuration } from '../../config/duration.ts';
 import type { OperationContext } from '../operations/operation-context.ts';
 import { PhaseFailure } from '../operations/operation-context.ts';
 import type { Color } from '../types.ts';
+import { CutoverError } from '../errors.ts';
 import { runHook } from '../operations/run-hook.ts';
 
 /**
@@ -20,8 +21,8 @@ export async function rollback(ctx: OperationContext, back: Color | null, failed
   const started = ctx.clock.now();
   // A progressive step leaves part of the traffic on `failed` while `back` stays live: end the split first.
   if (driver.endSplit && ctx.op.phases.some((p) => p.name === 'shift')) await driver.endSplit();
-  const status = await driver.status();
   const notes: string[] = [];
+  const status = await statusOrRestart(ctx, notes);
   let partial = false;
   if (status.live !== back) {
     const current = status.colors[back];
@@ -78,6 +79,23 @@ export async function rollback(ctx: OperationContext, back: Color | null, failed
   await runHook(ctx, 'onRollback', back, reason);
   await ctx.endPhase('succeeded', notes.join('; '), { backMs: backAt, proof });
   return true;
+}
+
+/**
+ * The platform's status; when the platform itself is gone (the local daemon was killed during
+ * the bake window), it is started again from its own record first, so that the rollback still
+ * ends with traffic on a verified color and nobody has to run `cutover up` and `resume`.
+ */
+async function statusOrRestart(ctx: OperationContext, notes: string[]) {
+  const { driver } = ctx.deps;
+  try {
+    return await driver.status();
+  } catch (err) {
+    if (!(err instanceof CutoverError) || err.code !== 'unreachable' || !driver.restartPlatform) throw err;
+    ctx.deps.reporter.progress(`the platform is unreachable (${err.message}); starting it again`);
+    notes.push(await driver.restartPlatform());
+    return driver.status();
+  }
 }
 
 /**

@@ -1,11 +1,16 @@
 import type { AnalysisReport } from '../deps.ts';
 import type { ReplicaEvent } from '../driver.ts';
-import { DEFAULT_GUARDRAILS } from '../guardrails/config-schema.ts';
+import { DEFAULT_GUARDRAILS, type GuardrailSettings } from '../guardrails/config-schema.ts';
 import { describeEvent, ReplicaEventWatch } from '../guardrails/replica-event-watch.ts';
 import { describeTraffic, judgeTraffic, type TrafficBaseline } from '../guardrails/traffic-signals.ts';
 import { TrafficSeries } from '../guardrails/traffic-series.ts';
 import type { OperationContext } from '../operations/operation-context.ts';
 import type { Color } from '../types.ts';
+
+/** The longest a builtin traffic signal waits for a configured analysis' next reading. */
+const ANALYSIS_GRACE_MS = 2_000;
+/** A reading takes a moment after its interval (a query, a scrape). */
+const ANALYSIS_READING_SLACK_MS = 250;
 
 /** Which signal ended a watch: a builtin guardrail, configured analysis, or a person. */
 export type WatchSignal =
@@ -40,7 +45,18 @@ export interface WatchOptions {
    * The moment evidence is timed from (the switch), and the old color's traffic just before it.
    * Traffic signals are judged only with this (the bake window, all traffic on `color`).
    */
-  reference?: { at: number; label: string; baseline: TrafficBaseline | null };
+  reference?: {
+    at: number;
+    label: string;
+    baseline: TrafficBaseline | null;
+    /**
+     * Replica events count from here (default `at`): the switch's start, since the first real
+     * requests reach the new color while the switch is still proving itself.
+     */
+    eventsSince?: number;
+    /** How an event between `eventsSince` and `at` is described, e.g. `during the switch`. */
+    earlier?: string;
+  };
 }
 
 /**
@@ -71,7 +87,7 @@ export async function watchColor(ctx: OperationContext, color: Color, version: s
     signal = which;
     stop.abort();
   };
-  const events = new ReplicaEventWatch(driver, color, reference.at, (event) => {
+  const events = new ReplicaEventWatch(driver, color, reference.eventsSince ?? reference.at, (event) => {
     if (guard.replicaEvents) fail('replica-events', describeEvent(event, reference));
   });
   if (guard.replicaEvents) {
@@ -91,9 +107,30 @@ export async function watchColor(ctx: OperationContext, color: Color, version: s
     : Promise.resolve();
 
   const traffic = options.reference && ctx.deps.traffic && guard.traffic.enabled
-    ? new TrafficSeries(ctx.deps.traffic, color, guard.traffic.latency.minRequestsPerReading)
+    ? new TrafficSeries(ctx.deps.traffic, color, guard.traffic.latency.minRequestsPerReading, intervalMs)
     : null;
   await traffic?.sample(ctx.clock.now()).catch(() => null);
+  // Traffic is read on its own, faster beat (`guardrails.traffic.interval`): the router's counters
+  // are cheap to read, and a health round (probes with timeouts) must not delay a verdict on a
+  // stuck or slow request by up to a whole `monitor.interval`.
+  const trafficStop = new AbortController();
+  stop.signal.addEventListener('abort', () => trafficStop.abort(), { once: true });
+  // Refused and reset connections are how a crash looks from the router: before they name the
+  // verdict, the replica events get one traffic beat to report the exit behind them.
+  const explainUpstreamErrors = guard.replicaEvents ? () => events.settle(guard.traffic.intervalMs).then(() => {}, () => {}) : async () => {};
+  // Which signal names the verdict must not depend on which was read first. A configured
+  // post-promotion analysis is the user's own rule, in their own terms, so when a builtin traffic
+  // signal fires and the analysis reads again soon (within ANALYSIS_GRACE_MS), the builtin waits
+  // for that reading: if it fails, the analysis names the verdict. The rollback is at most one
+  // analysis interval later; slower analyses are not waited for, and the builtin names it.
+  const graceMs = analysis?.post && analysis.postReadingIntervalMs !== undefined && analysis.postReadingIntervalMs <= ANALYSIS_GRACE_MS
+    ? analysis.postReadingIntervalMs + ANALYSIS_READING_SLACK_MS
+    : 0;
+  const analysisFailed = () => (postResult as AnalysisReport | null)?.verdict === 'failed';
+  const letAnalysisRead = graceMs > 0
+    ? () => Promise.race([post, ctx.clock.sleep(graceMs, trafficStop.signal)]).then(analysisFailed)
+    : async () => analysisFailed();
+  const trafficWatch = traffic ? watchTraffic(ctx, traffic, reference.baseline, guard.traffic, trafficStop.signal, fail, explainUpstreamErrors, letAnalysisRead) : Promise.resolve();
 
   let rounds = 0;
   let failures = 0;
@@ -139,24 +176,14 @@ export async function watchColor(ctx: OperationContext, color: Color, version: s
         }
       }
 
-      if (traffic) {
-        const now = ctx.clock.now();
-        const latest = await traffic.sample(now).catch(() => null);
-        const judged = judgeTraffic({
-          color,
-          window: traffic.totals(now - guard.traffic.windowMs),
-          p99Samples: traffic.readings.filter((r) => r.p99Ms !== null).map((r) => r.p99Ms!),
-          latest,
-          baseline: reference.baseline,
-          settings: guard.traffic,
-        });
-        if (judged) { fail(judged.signal, judged.evidence); break; }
-      }
       await ctx.clock.sleep(Math.min(intervalMs, Math.max(0, durationMs - (ctx.clock.now() - started))), stop.signal);
     }
   } finally {
     ctx.abort.signal.removeEventListener('abort', onAbort);
     if (breach || finalized) stop.abort();
+    // The traffic beat runs only as long as the rounds do.
+    trafficStop.abort();
+    await trafficWatch;
     await events.stop();
   }
   await post;
@@ -179,6 +206,38 @@ export async function watchColor(ctx: OperationContext, color: Color, version: s
     events: events.events,
     traffic: traffic ? describeTraffic(color, traffic.totals(), reference.baseline) : null,
   };
+}
+
+/** Reads `series` every `settings.intervalMs` and judges it, until `signal` ends the watch or a signal fires. */
+async function watchTraffic(
+  ctx: OperationContext,
+  series: TrafficSeries,
+  baseline: TrafficBaseline | null,
+  settings: GuardrailSettings['traffic'],
+  signal: AbortSignal,
+  fail: (which: WatchSignal, why: string) => void,
+  explainUpstreamErrors: () => Promise<void>,
+  letAnalysisRead: () => Promise<boolean>,
+): Promise<void> {
+  while (!signal.aborted) {
+    await ctx.clock.sleep(settings.intervalMs, signal);
+    if (signal.aborted) return;
+    const now = ctx.clock.now();
+    const latest = await series.sample(now).catch(() => null);
+    const judged = judgeTraffic({
+      color: series.color,
+      window: series.totals(now - settings.windowMs),
+      p99Samples: series.readings.filter((r) => r.p99Ms !== null).map((r) => r.p99Ms!),
+      latest,
+      baseline,
+      settings,
+    });
+    if (!judged) continue;
+    if (judged.signal === 'upstream-errors') await explainUpstreamErrors();
+    // The analysis failed on its own reading: it names the verdict (and has ended the watch).
+    if (await letAnalysisRead()) return;
+    return fail(judged.signal, judged.evidence);
+  }
 }
 
 interface Round {

@@ -336,6 +336,9 @@ export class Daemon {
     if (this.router.live === target) {
       throw new CutoverError('refused', `${target} is live; switch traffic away before retiring it`);
     }
+    // A rollback retires the failed color right after the switch back: its requests still in
+    // flight finish (or get the router's 504 at drainTimeout) before its processes are stopped.
+    await this.router.drained(target);
     this.router.setUpstreams(target, []);
     this.routedUrls.set(target, '');
     await this.supervisor.stop(target);

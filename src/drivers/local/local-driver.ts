@@ -1,3 +1,6 @@
+import { spawn } from 'node:child_process';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { CutoverError } from '../../core/errors.ts';
 import type { CheckTargets, ColorStatus, Diagnosis, LogLine, LogOptions, PlatformDriver, PlatformStatus, ReadyReport, ReplicaEventPage, SplitRouting, SwitchResult, TrafficProof } from '../../core/driver.ts';
 import { COLORS, otherColor } from '../../core/types.ts';
@@ -11,6 +14,7 @@ import { localPaths } from './paths.ts';
 import type { LocalReleaseSpec } from './release-spec.ts';
 
 interface DaemonStatus {
+  pid?: number;
   live: Color | null;
   addresses: { main: string; preview?: string; metrics?: string };
   colors: Record<Color, ColorStatus & { replicas: Array<{ name: string; url: string; phase: string }> }>;
@@ -39,7 +43,11 @@ export class LocalDriver implements PlatformDriver {
   private readonly platform: ResolvedLocalPlatform;
   private readonly paths: ReturnType<typeof localPaths>;
 
-  constructor(platform: ResolvedLocalPlatform, stateDir: string) {
+  /** The cutover.yaml the daemon runs from, so that a dead daemon can be started again. */
+  private readonly configPath: string | null;
+
+  constructor(platform: ResolvedLocalPlatform, stateDir: string, configPath?: string) {
+    this.configPath = configPath ?? null;
     this.platform = platform;
     this.paths = localPaths(stateDir);
     this.client = new AdminClient(this.paths.socket);
@@ -279,6 +287,26 @@ export class LocalDriver implements PlatformDriver {
       this.client.call<ReplicaEventPage>('GET', path, undefined, waitMs + 10_000).then(resolve, reject)
         .finally(() => signal.removeEventListener('abort', onAbort));
     });
+  }
+
+  /**
+   * Runs the real `cutover up` (one way to start the daemon): it brings back what daemon.json
+   * records, adopting replica processes that outlived the old daemon, and returns once it listens.
+   */
+  async restartPlatform(): Promise<string> {
+    if (await this.client.isUp()) return 'the cutover daemon is running';
+    if (!this.configPath) throw new CutoverError('unreachable', 'the cutover daemon is not running, and this driver does not know its config to start it: run `cutover up`');
+    const bin = fileURLToPath(new URL('../../../bin/cutover', import.meta.url));
+    const run = await new Promise<{ code: number | null; out: string }>((resolve) => {
+      let out = '';
+      const child = spawn(process.execPath, [bin, 'up', '--config', this.configPath!], { stdio: ['ignore', 'ignore', 'pipe'], cwd: dirname(this.configPath!) });
+      child.stderr.on('data', (chunk: Buffer) => { out += chunk.toString(); });
+      child.on('error', (err) => resolve({ code: null, out: err.message }));
+      child.on('exit', (code) => resolve({ code, out }));
+    });
+    if (run.code !== 0) throw new CutoverError('unreachable', `the cutover daemon was not running and \`cutover up\` failed (exit ${run.code}): ${run.out.trim().split('\n').slice(-3).join(' ')}`);
+    const status = await this.daemonStatus();
+    return `the cutover daemon was not running: started it again (pid ${status.pid})`;
   }
 
   async retire(color: Color): Promise<void> {

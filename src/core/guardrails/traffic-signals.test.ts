@@ -1,0 +1,112 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { LATENCY_BUCKETS_SECONDS } from '../../router/router-metrics.ts';
+import type { LiveTraffic, TrafficSource } from '../deps.ts';
+import { DEFAULT_GUARDRAILS } from './config-schema.ts';
+import { judgeTraffic, type TrafficBaseline } from './traffic-signals.ts';
+import { TrafficSeries } from './traffic-series.ts';
+
+/** A router's cumulative counters for one color, advanced by the test as requests complete. */
+class Counters implements TrafficSource {
+  private requests = 0;
+  private readonly buckets = [...LATENCY_BUCKETS_SECONDS, Infinity].map((le) => ({ le, count: 0 }));
+  inFlight = 0;
+  oldestInFlightMs = 0;
+
+  complete(count: number, latencyMs: number): void {
+    this.requests += count;
+    for (const b of this.buckets) if (latencyMs / 1000 <= b.le) b.count += count;
+  }
+
+  async read(): Promise<LiveTraffic> {
+    return { requests: this.requests, errors5xx: 0, upstreamErrors: 0, latency: this.buckets.map((b) => ({ ...b })), inFlight: this.inFlight, oldestInFlightMs: this.oldestInFlightMs };
+  }
+}
+
+/** blue before the switch: 30 one-second readings of 100 requests at 2-5 ms (p99 5 ms). */
+async function blueBaseline(): Promise<TrafficBaseline> {
+  const blue = new Counters();
+  const series = new TrafficSeries(blue, 'blue', 5, 1_000);
+  await series.sample(0);
+  for (let s = 1; s <= 30; s++) {
+    blue.complete(60, 2);
+    blue.complete(39, 4);
+    blue.complete(1, 5);
+    await series.sample(s * 1_000);
+  }
+  return { color: 'blue', totals: series.totals() };
+}
+
+/** green after the switch, read every 250 ms; `each(i)` completes reading i's requests. */
+async function greenAfterSwitch(readings: number, each: (green: Counters, i: number) => void) {
+  const green = new Counters();
+  const series = new TrafficSeries(green, 'green', 5, 1_000);
+  const t0 = 100_000;
+  await series.sample(t0);
+  for (let i = 1; i <= readings; i++) {
+    each(green, i);
+    await series.sample(t0 + i * 250);
+  }
+  const now = t0 + readings * 250;
+  return { series, green, now };
+}
+
+function judge(baseline: TrafficBaseline, series: TrafficSeries, now: number) {
+  return judgeTraffic({
+    color: 'green',
+    window: series.totals(now - DEFAULT_GUARDRAILS.traffic.windowMs),
+    p99Samples: series.readings.filter((r) => r.p99Ms !== null).map((r) => r.p99Ms!),
+    latest: series.readings.at(-1) ?? null,
+    baseline,
+    settings: DEFAULT_GUARDRAILS.traffic,
+  });
+}
+
+describe('latency judged on requests as they complete', () => {
+  test('a release that answers every request 400 ms late is caught after one second of traffic, before any p99 reading comparison could', async () => {
+    const baseline = await blueBaseline();
+    // the first 400 ms nothing completes on green (the slow answers are still under way)
+    const { series, now } = await greenAfterSwitch(4, (g, i) => { if (i >= 2) g.complete(20, 400); });
+    assert.equal(series.readings.filter((r) => r.p99Ms !== null).length, 1, 'one one-second p99 sample so far: the p99 comparison needs 3');
+    const breach = judge(baseline, series, now);
+    assert.equal(breach?.signal, 'latency');
+    assert.match(breach!.evidence, /^green median \d+ms over 60 requests in the last 1\.0s vs blue p99 \dms before the switch \(slow after 10\dms; Mann-Whitney p=/);
+  });
+
+  test('half a second of slow answers is not yet enough (guardrails.traffic.latency.minSpan)', async () => {
+    const baseline = await blueBaseline();
+    const { series, now } = await greenAfterSwitch(2, (g) => g.complete(20, 400));
+    assert.equal(judge(baseline, series, now), null);
+  });
+
+  test('a pause of the machine that delays a third of a healthy window does not fire it', async () => {
+    const baseline = await blueBaseline();
+    // 1.5 s of healthy answers, one reading of which was caught in a 300 ms pause
+    const { series, now } = await greenAfterSwitch(6, (g, i) => g.complete(25, i === 3 || i === 4 ? 300 : 3));
+    assert.equal(judge(baseline, series, now), null);
+  });
+
+  test('a handful of slow requests do not decide it (guardrails.traffic.latency.minRequests)', async () => {
+    const baseline = await blueBaseline();
+    const { series, now } = await greenAfterSwitch(8, (g, i) => { if (i % 2 === 0) g.complete(2, 400); });
+    assert.equal(judge(baseline, series, now), null);
+  });
+
+  test('one-second p99 samples are still taken from quarter-second readings', async () => {
+    const { series } = await greenAfterSwitch(8, (g) => g.complete(10, 3));
+    assert.deepEqual(series.readings.map((r) => r.p99Ms !== null), [false, false, false, true, false, false, false, true]);
+  });
+});
+
+describe('stuck requests', () => {
+  test('requests in flight past max(1s, 10 x the old p99) fire it from the latest reading', async () => {
+    const baseline = await blueBaseline();
+    const { series, green, now } = await greenAfterSwitch(4, () => {});
+    green.inFlight = 3;
+    green.oldestInFlightMs = 1_050;
+    await series.sample(now + 250);
+    const breach = judge(baseline, series, now + 250);
+    assert.equal(breach?.signal, 'stuck-requests');
+    assert.match(breach!.evidence, /^green has 3 requests in flight, the oldest for 1\.1s \(blue p99 was \dms before the switch; stuck after 1\.0s\)$/);
+  });
+});
