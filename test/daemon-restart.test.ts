@@ -82,6 +82,23 @@ describe('cutover up against a running daemon', () => {
     assert.ok(spanning.every((r) => r.status === 200 && r.error === null), 'every slow request in flight at a restart completed with 200');
   });
 
+  test('SIGHUP to the keeper (systemctl reload) restarts the daemon the same way', { timeout: 120_000 }, async () => {
+    const status = await adminStatus(ws);
+    const probe = probeConnections(main);
+    process.kill(status.pid, 'SIGHUP');
+    const deadline = Date.now() + 60_000;
+    let after = status;
+    while (after.workerPid === status.workerPid) {
+      assert.ok(Date.now() < deadline, 'no new daemon process after SIGHUP');
+      await new Promise((r) => setTimeout(r, 100));
+      after = await adminStatus(ws).catch(() => after);
+    }
+    const probed = await probe.stop();
+    assert.equal(after.pid, status.pid);
+    assert.equal(after.live, 'blue');
+    assert.deepEqual({ refused: probed.refused, other: probed.other }, { refused: 0, other: {} });
+  });
+
   test('a daemon process that crashes is started again by the keeper, and no connection is refused meanwhile', { timeout: 120_000 }, async () => {
     const before = (await ws.cli(['status'])).json;
     const status = await adminStatus(ws);
