@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { Server as NetServer, type AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { CutoverError } from '../core/errors.ts';
 import { COLORS, otherColor, type Color } from '../core/types.ts';
@@ -44,6 +44,20 @@ export interface RouterOptions {
   maxRequestBodyBytes?: number;
   /** Most client connections per listener; more are closed at once. Default no limit. */
   maxConnections?: number;
+  /**
+   * Listening sockets handed over by the process that holds them (see listener-keeper.ts),
+   * used instead of binding `listen`, `preview` and `metrics`. The router then accepts only
+   * once `startAccepting()` is called, so a daemon taking over serves its restored state from
+   * the first request.
+   */
+  listenFds?: { main: number; preview?: number; metrics?: number };
+}
+
+/** What `retire` saw: how the connections this router had when it stopped accepting ended. */
+export interface RetireReport {
+  /** Every connection ended on its own (its last response said `Connection: close`). */
+  drained: boolean;
+  durationMs: number;
 }
 
 /** What `switchTo` did. `drained` settles once the old color's requests finished or timed out. */
@@ -111,18 +125,21 @@ const LISTEN_ERRORS: Readonly<Record<string, string>> = {
   EAI_AGAIN: 'the host name does not resolve',
 };
 
-/** Listens on `at`; `field` is the config field it comes from, named in the error. */
-async function listen(server: Server, field: string, at: { host: string; port: number }): Promise<string> {
+/** The config error for a listener that cannot bind, naming the field and what to do. */
+export function listenError(field: string, at: { host: string; port: number }, err: NodeJS.ErrnoException): CutoverError {
+  const why = err.code && LISTEN_ERRORS[err.code] ? `${err.code} (${LISTEN_ERRORS[err.code]})` : err.code ?? err.message;
+  return new CutoverError('config', `${field}: cannot listen on ${at.host.includes(':') ? `[${at.host}]` : at.host}:${at.port}: ${why}`, {
+    cause: err,
+    details: { field, host: at.host, port: at.port, errno: err.code },
+  });
+}
+
+/** Listens on `at` (or on the inherited socket `fd`); `field` is the config field it comes from, named in the error. */
+async function listen(server: Server, field: string, at: { host: string; port: number }, fd?: number): Promise<string> {
   await new Promise<void>((resolve, reject) => {
-    const onError = (err: NodeJS.ErrnoException) => {
-      const why = err.code && LISTEN_ERRORS[err.code] ? `${err.code} (${LISTEN_ERRORS[err.code]})` : err.code ?? err.message;
-      reject(new CutoverError('config', `${field}: cannot listen on ${at.host.includes(':') ? `[${at.host}]` : at.host}:${at.port}: ${why}`, {
-        cause: err,
-        details: { field, host: at.host, port: at.port, errno: err.code },
-      }));
-    };
+    const onError = (err: NodeJS.ErrnoException) => reject(listenError(field, at, err));
     server.once('error', onError);
-    server.listen({ host: at.host, port: at.port }, () => {
+    server.listen(fd === undefined ? { host: at.host, port: at.port } : { fd }, () => {
       server.off('error', onError);
       resolve();
     });
@@ -131,7 +148,11 @@ async function listen(server: Server, field: string, at: { host: string; port: n
 }
 
 async function closeServer(server: Server): Promise<void> {
-  if (!server.listening) return;
+  // A retired server stopped listening but may still hold connections.
+  if (!server.listening) {
+    server.closeAllConnections();
+    return;
+  }
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   server.closeAllConnections();
   await closed;
@@ -159,6 +180,9 @@ export class Router implements ExchangeOwner {
   #maintenance: MaintenancePage | null = null;
   #split: TrafficSplit | null = null;
   #closed = false;
+  /** Set by `retire`: another process accepts now; answers here close their connection. */
+  #retiring = false;
+  #accepting: Promise<void> | null = null;
 
   private constructor(options: RouterOptions, servers: Server[], address: Router['address'], metrics: RouterMetrics, pools: Record<Color, UpstreamPool>) {
     this.#options = options;
@@ -197,6 +221,18 @@ export class Router implements ExchangeOwner {
     if (options.maxConnections !== undefined) main.maxConnections = options.maxConnections;
     const servers: Server[] = [main];
     const address: { main: string; preview?: string; metrics?: string } = { main: '' };
+    if (options.listenFds) {
+      const preview = options.preview ? createServer({ noDelay: true }) : undefined;
+      const metricsServer = options.metrics ? createServer() : undefined;
+      for (const server of [preview, metricsServer]) if (server) servers.push(server);
+      if (preview) {
+        answerParseErrorsInOrder(preview);
+        if (options.maxConnections !== undefined) preview.maxConnections = options.maxConnections;
+      }
+      router = new Router(options, servers, address, metrics, pools);
+      router.#attach(main, preview, metricsServer);
+      return router;
+    }
     try {
       address.main = await listen(main, 'router.listen', options.listen);
       let preview: Server | undefined;
@@ -220,6 +256,24 @@ export class Router implements ExchangeOwner {
       await Promise.all(servers.map(closeServer));
       throw err;
     }
+  }
+
+  /**
+   * With `listenFds`: starts accepting on the handed-over sockets and fills `address`.
+   * Without: a no-op (the listeners accept from `start` on). Idempotent.
+   * @throws CutoverError('config') when a socket cannot be used.
+   */
+  startAccepting(): Promise<void> {
+    const fds = this.#options.listenFds;
+    if (!fds) return Promise.resolve();
+    this.#accepting ??= (async () => {
+      const [main, ...rest] = this.#servers;
+      this.address.main = await listen(main!, 'router.listen', this.#options.listen, fds.main);
+      let next = 0;
+      if (this.#options.preview) this.address.preview = await listen(rest[next++]!, 'router.preview', this.#options.preview, fds.preview);
+      if (this.#options.metrics) this.address.metrics = await listen(rest[next++]!, 'router.metrics', this.#options.metrics, fds.metrics);
+    })();
+    return this.#accepting;
   }
 
   #attach(main: Server, preview: Server | undefined, metricsServer: Server | undefined): void {
@@ -398,6 +452,30 @@ export class Router implements ExchangeOwner {
     await Promise.all(COLORS.map((c) => this.#pools[c].destroy()));
   }
 
+  /**
+   * Hands the listeners over to another process that accepts on the same sockets: stops
+   * accepting here (the sockets stay open in the process holding them, so no connection is
+   * refused), keeps serving the connections it has, and answers each next request on them
+   * with `Connection: close`, so clients reconnect to the new process at a request boundary
+   * instead of losing a request to a closed keep-alive connection. After `drainTimeoutMs`,
+   * whatever is left is closed as in `close()`. Resolves once every connection is gone.
+   */
+  async retire(): Promise<RetireReport> {
+    const started = performance.now();
+    this.#retiring = true;
+    // net.Server's close, not http.Server's: the latter also closes idle keep-alive
+    // connections at once, racing a request the client may be sending on one right now.
+    const ended = this.#servers.filter((s) => s.listening).map((server) => new Promise<void>((resolve) => NetServer.prototype.close.call(server, () => resolve())));
+    let timer: NodeJS.Timeout | undefined;
+    const drained = await Promise.race([
+      Promise.all(ended).then(() => true),
+      new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), this.#options.drainTimeoutMs); }),
+    ]);
+    clearTimeout(timer);
+    await this.close();
+    return { drained, durationMs: performance.now() - started };
+  }
+
   /** Age of the oldest main-listener request to `color` still in flight; a Set keeps insertion order, so it is the first. */
   oldestInFlightSeconds(color: Color): number {
     for (const exchange of this.#inFlight[color]) return (performance.now() - exchange.startedAt) / 1000;
@@ -411,6 +489,7 @@ export class Router implements ExchangeOwner {
   // --- request paths ---
 
   #onMainRequest(req: IncomingMessage, res: ServerResponse): void {
+    if (this.#retiring) res.shouldKeepAlive = false;
     if (this.#maintenance === null && this.#gate.paused && !this.#closed) {
       this.#gate.hold(() => this.#routeMain(req, res));
       return;
@@ -454,6 +533,7 @@ export class Router implements ExchangeOwner {
   }
 
   #onPreviewRequest(req: IncomingMessage, res: ServerResponse): void {
+    if (this.#retiring) res.shouldKeepAlive = false;
     const color = this.#preview;
     if (color === null) {
       this.#routerAnswer(res, 'none', 'preview', 503, 'service unavailable: no preview color is set');
@@ -519,6 +599,7 @@ export class Router implements ExchangeOwner {
   }
 
   #onMetricsRequest(req: IncomingMessage, res: ServerResponse): void {
+    if (this.#retiring) res.shouldKeepAlive = false;
     const path = req.url?.split('?')[0];
     if (req.method !== 'GET' || path !== '/metrics') {
       sendRouterAnswer(res, 404, 'not found: this listener serves GET /metrics only');

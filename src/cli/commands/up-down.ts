@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { hostname } from 'node:os';
 import { openSync, closeSync, mkdirSync, existsSync, readFileSync, statSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,6 +9,9 @@ import type { ResolvedConfig } from '../../config/resolved.ts';
 import { CutoverError } from '../../core/errors.ts';
 import { AdminClient } from '../../drivers/local/admin-client.ts';
 import { Daemon } from '../../drivers/local/daemon.ts';
+import { KeeperLink } from '../../drivers/local/keeper-link.ts';
+import { bindAndHandOff, DAEMON_ROLE_ENV, inheritedListenFds, type ListenFds } from '../../drivers/local/listener-handoff.ts';
+import { runKeeper } from '../../drivers/local/listener-keeper.ts';
 import { readDaemonSnapshot } from '../../drivers/local/daemon-state.ts';
 import { findReplicaProcesses, stopReplicaProcesses } from '../../drivers/local/orphan-replicas.ts';
 import { defaultUnitDir, renderSystemdUnit, unitName } from '../../drivers/local/systemd-unit.ts';
@@ -29,7 +32,7 @@ function requireLocal(config: ResolvedConfig): void {
 }
 
 /** Starts the router and supervisor in this process and serves until a signal or `cutover down`. */
-export async function runDaemonInForeground(config: ResolvedConfig, options: { fresh?: boolean } = {}): Promise<Daemon> {
+export async function runDaemonInForeground(config: ResolvedConfig, options: { fresh?: boolean; listenFds?: ListenFds; keeper?: KeeperLink } = {}): Promise<Daemon> {
   const local = config.platform.kind === 'local' ? config.platform : null;
   // stderr is daemon.log (or the journal): a full disk under it must not kill the router.
   process.stderr.on('error', () => {});
@@ -37,13 +40,15 @@ export async function runDaemonInForeground(config: ResolvedConfig, options: { f
   const daemon = await Daemon.start({
     stateDir: config.stateDir,
     router: { listen: config.router.listen, preview: config.router.preview, metrics: config.router.metrics, drainTimeoutMs: config.router.drainTimeoutMs, maxPauseMs: config.router.maxPauseMs,
-      trustedProxies: config.router.trustedProxies, maxRequestBodyBytes: config.router.maxRequestBodyBytes, maxConnections: config.router.maxConnections },
+      trustedProxies: config.router.trustedProxies, maxRequestBodyBytes: config.router.maxRequestBodyBytes, maxConnections: config.router.maxConnections,
+      listenFds: options.listenFds },
     maintenance: { pageFile: config.maintenance.pageFile, retryAfterSec: config.maintenance.retryAfterSec },
     readyTimeoutMs: local?.readyTimeoutMs ?? 60_000,
     releaseEnv: local?.env,
     health: config.health,
     logs: local?.logs,
     restore: !options.fresh,
+    keeper: options.keeper,
   });
   await attachDashboard(daemon, config);
   if (daemon.restored) daemon.restoring.then(() => recordRestore(config, daemon.restoreReport)).catch(() => {});
@@ -134,6 +139,73 @@ async function reportStarted(client: AdminClient, g: { json?: boolean }, logPath
   return 0;
 }
 
+/** The listener keeper (see listener-keeper.ts): holds the sockets this process inherited and runs the daemon as its child. */
+async function runAsKeeper(config: ResolvedConfig, fresh?: boolean): Promise<number> {
+  const fds = inheritedListenFds();
+  if (!fds) throw new CutoverError('internal', `the daemon keeper was started without its listeners (${DAEMON_ROLE_ENV} set, no descriptors)`);
+  process.stderr.on('error', () => {});
+  return runKeeper({
+    fds,
+    workerArgs: (first) => [BIN, 'up', '--foreground', '--config', config.configPath, ...(first && fresh ? ['--fresh'] : [])],
+    log: (message) => {
+      try { process.stderr.write(`cutover keeper ${process.pid}: ${message}\n`); } catch { /* a full disk must not stop the keeper */ }
+    },
+  });
+}
+
+/** The daemon itself, under a keeper: serves on the handed-over listeners until `down`, SIGTERM, or a successor takes over. */
+async function runAsWorker(config: ResolvedConfig, fresh?: boolean): Promise<number> {
+  const keeper = KeeperLink.fromProcess(true);
+  const fds = inheritedListenFds();
+  if (!keeper || !fds) throw new CutoverError('internal', `the daemon worker was started without its keeper or listeners (${DAEMON_ROLE_ENV}=worker)`);
+  const daemon = await runDaemonInForeground(config, { fresh, listenFds: fds, keeper });
+  const stop = () => void daemon.shutdown();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  process.stderr.write(`cutover daemon ${process.pid}${daemon.restored ? ' (restored previous state)' : ''}: live ${daemon.router.address.main}, preview ${daemon.router.address.preview ?? '-'}\n`);
+  void daemon.restoring.then(() => {
+    const r = daemon.restoreReport;
+    if (r) process.stderr.write(r.state === 'live' ? `cutover daemon: brought back ${r.color} (${r.version}): ${r.detail}\n` : `cutover daemon: ${r.color} (${r.version}) not brought back: ${r.detail}\n`);
+  });
+  keeper.ready();
+  await new Promise<void>((resolve) => { daemon.onShutdown = resolve; });
+  return 0;
+}
+
+/**
+ * `up` against a running daemon: a new daemon (this checkout's cutover, possibly a new
+ * version, and the config as it is now) takes over the listening sockets and the replicas;
+ * the old one finishes its requests. Not one connection is refused. Holds the operation lock,
+ * as `down` does, so it never lands in the middle of a deploy.
+ */
+async function restartDaemon(config: ResolvedConfig, client: AdminClient, g: { json?: boolean }): Promise<number> {
+  type Status = { pid: number; workerPid?: number; restart?: { state: string; detail?: string; at: number } | null; restore?: RestoreReport | null; addresses: { main: string; preview?: string } };
+  const store = new FileStateStore(config.stateDir);
+  const lock = await store.acquireLock({ pid: process.pid, host: hostname(), command: 'up (restart)', since: new Date().toISOString() });
+  try {
+    const asked = await client.call<{ pid: number; workerPid: number }>('POST', '/restart');
+    const deadline = Date.now() + START_TIMEOUT_MS + config.router.drainTimeoutMs;
+    const paths = localPaths(config.stateDir);
+    for (;;) {
+      // A fresh connection each time: the old daemon's admin socket goes away at the handover.
+      const poll = new AdminClient(paths.socket);
+      const status = await poll.call<Status>('GET', '/status').catch(() => null).finally(() => poll.close());
+      if (status?.restart?.state === 'failed' && status.workerPid === asked.workerPid) {
+        throw new CutoverError('operation-failed', `the daemon was not restarted: ${status.restart.detail ?? 'the new daemon did not start'}`, { details: { log: paths.daemonLog } });
+      }
+      if (status && status.workerPid !== asked.workerPid && status.restore?.state !== 'checking') {
+        if (g.json) printJson(status);
+        else process.stderr.write(`cutover daemon restarted (pid ${status.pid}): daemon process ${asked.workerPid} handed the listeners to ${status.workerPid}; live ${status.addresses.main}, preview ${status.addresses.preview ?? '-'}\n`);
+        return 0;
+      }
+      if (Date.now() > deadline) throw new CutoverError('unreachable', `the daemon did not finish restarting within ${Math.round((START_TIMEOUT_MS + config.router.drainTimeoutMs) / 1000)}s; see ${paths.daemonLog}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } finally {
+    await lock.release();
+  }
+}
+
 export function registerUpDown(program: Command, globals: Globals): void {
   program.command('up').description('start the local daemon (router and process supervisor) in the background')
     .option('--foreground', 'stay attached; Ctrl-C stops everything')
@@ -146,41 +218,43 @@ export function registerUpDown(program: Command, globals: Globals): void {
       requireLocal(config);
       if (options.systemd) return writeSystemdUnit(config, g, options.unitDir);
       const paths = localPaths(config.stateDir);
+      const role = process.env[DAEMON_ROLE_ENV];
+      if (options.foreground && role === 'keeper') return runAsKeeper(config, options.fresh);
+      if (options.foreground && role === 'worker') return runAsWorker(config, options.fresh);
       const client = new AdminClient(paths.socket);
       try {
-        if (await client.isUp()) {
-          const status = await client.call<{ addresses: unknown; pid: number }>('GET', '/status');
-          if (g.json) printJson(status);
-          else process.stderr.write(`cutover daemon already running (pid ${status.pid})\n`);
-          return 0;
-        }
+        if (await client.isUp()) return await restartDaemon(config, client, g);
       } finally {
         await client.close();
       }
+      const keeperArgs = [BIN, 'up', '--foreground', '--config', config.configPath, ...(options.fresh ? ['--fresh'] : [])];
       if (options.foreground) {
-        const daemon = await runDaemonInForeground(config, { fresh: options.fresh });
-        const stop = () => void daemon.shutdown();
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-        process.stderr.write(`cutover daemon ${process.pid}${daemon.restored ? ' (restored previous state)' : ''}: live ${daemon.router.address.main}, preview ${daemon.router.address.preview ?? '-'}\n`);
-        void daemon.restoring.then(() => {
-          const r = daemon.restoreReport;
-          if (r) process.stderr.write(r.state === 'live' ? `cutover daemon: brought back ${r.color} (${r.version}): ${r.detail}\n` : `cutover daemon: ${r.color} (${r.version}) not brought back: ${r.detail}\n`);
-        });
-        await new Promise<void>((resolve) => { daemon.onShutdown = resolve; });
-        return 0;
+        // Attached (a terminal, systemd): this process only binds the listeners, hands them to
+        // the keeper and relays signals, so the keeper holds sockets it never accepts on.
+        const keeper = await bindAndHandOff(config.router, (fds, env) => spawn(process.execPath, keeperArgs, {
+          stdio: ['inherit', 'inherit', 'inherit', ...fds],
+          env: { ...process.env, ...env, [DAEMON_ROLE_ENV]: 'keeper' },
+        }));
+        const relay = (signal: NodeJS.Signals) => () => { keeper.kill(signal); };
+        for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, relay(signal));
+        return await new Promise<number>((resolve) => keeper.once('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))));
       }
       mkdirSync(config.stateDir, { recursive: true, mode: 0o700 });
       chmodSync(config.stateDir, 0o700);
       const log = openSync(paths.daemonLog, 'a', 0o600);
       let logOffset = 0;
       try { logOffset = statSync(paths.daemonLog).size; } catch { /* new file */ }
-      const child = spawn(process.execPath, [BIN, 'up', '--foreground', '--config', config.configPath, ...(options.fresh ? ['--fresh'] : [])], {
-        detached: true,
-        stdio: ['ignore', log, log],
-        cwd: config.baseDir,
-      });
-      closeSync(log);
+      let child: ChildProcess;
+      try {
+        child = await bindAndHandOff(config.router, (fds, env) => spawn(process.execPath, keeperArgs, {
+          detached: true,
+          stdio: ['ignore', log, log, ...fds],
+          cwd: config.baseDir,
+          env: { ...process.env, ...env, [DAEMON_ROLE_ENV]: 'keeper' },
+        }));
+      } finally {
+        closeSync(log);
+      }
       child.unref();
       const watcher = new AdminClient(paths.socket);
       try {

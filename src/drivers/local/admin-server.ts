@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { unlink, chmod } from 'node:fs/promises';
+import { chmod, rename, unlink } from 'node:fs/promises';
 import { CutoverError, isCutoverError, type ErrorCode } from '../../core/errors.ts';
 
 export type AdminHandler = (request: { method: string; path: string; params: Record<string, string>; query: URLSearchParams; body: unknown }) => Promise<unknown>;
@@ -28,8 +28,11 @@ export class AdminServer {
   }
 
   async listen(socketPath: string): Promise<void> {
-    // A socket file left by a daemon that was killed would make listen() fail with EADDRINUSE.
-    await unlink(socketPath).catch(() => {});
+    // Bound under a name of its own, then renamed over the path: a daemon taking over from a
+    // running one replaces its socket in one step (no moment with no socket there), and a
+    // closing server, which unlinks the name it was bound to, never removes its successor's.
+    const bound = `${socketPath}.${process.pid}`;
+    await unlink(bound).catch(() => {});
     this.server = createServer((req, res) => {
       this.dispatch(req, res).catch((err) => {
         // Only reachable when the answer itself could not be written: drop the connection.
@@ -40,9 +43,10 @@ export class AdminServer {
     this.server.on('clientError', (_err, socket) => socket.destroy());
     await new Promise<void>((resolve, reject) => {
       this.server!.once('error', reject);
-      this.server!.listen(socketPath, () => resolve());
+      this.server!.listen(bound, () => resolve());
     });
-    await chmod(socketPath, 0o600);
+    await chmod(bound, 0o600);
+    await rename(bound, socketPath);
   }
 
   async close(): Promise<void> {

@@ -14,6 +14,7 @@ import { findReplicaProcesses, STATE_DIR_ENV, stopReplicaProcesses } from './orp
 import { localPaths } from './paths.ts';
 import type { LocalReleaseSpec } from './release-spec.ts';
 import { Supervisor } from './supervisor.ts';
+import type { KeeperLink } from './keeper-link.ts';
 
 /** Longest long poll for replica events; the CLI asks again after it. */
 const MAX_EVENT_WAIT_MS = 30_000;
@@ -35,6 +36,19 @@ export interface DaemonOptions {
   logs?: LogRotationPolicy & { checkEveryMs?: number };
   /** false: ignore daemon.json and start empty (`cutover up --fresh`). Replicas left running are still stopped. */
   restore?: boolean;
+  /**
+   * The listener keeper this daemon runs under (`cutover up`): it holds the listening sockets
+   * (`router.listenFds`), starts a replacement on `POST /restart`, and tells this daemon when
+   * to retire. Absent for an in-process daemon, which cannot restart without a gap.
+   */
+  keeper?: KeeperLink;
+}
+
+/** Where a restart asked for with `POST /restart` stands, in `status`. */
+export interface RestartReport {
+  state: 'starting' | 'failed';
+  at: number;
+  detail?: string;
 }
 
 /** What `up` brought back from the previous daemon's record, and how far it got. */
@@ -80,12 +94,16 @@ export class Daemon {
   restoring: Promise<void> = Promise.resolve();
   /** Things found at start that the user should know: a corrupt record, orphans stopped. */
   readonly startupNotes: string[] = [];
+  private restartReport: RestartReport | null = null;
+  /** The process that is the daemon to the outside (`daemon.pid`): the keeper when there is one. */
+  private readonly pid: number;
 
   private constructor(options: DaemonOptions, router: Router, restored: boolean) {
     this.options = options;
     this.router = router;
     this.paths = localPaths(options.stateDir);
     this.restored = restored;
+    this.pid = options.keeper?.keeperPid ?? process.pid;
     this.supervisor = new Supervisor({
       logDir: this.paths.logs,
       replicaEnv: { [STATE_DIR_ENV]: resolve(options.stateDir) },
@@ -112,7 +130,10 @@ export class Daemon {
       await daemon.stopOrphans();
       daemon.registerRoutes();
       await daemon.admin.listen(paths.socket);
-      await writeFileAtomic(paths.daemonPid, String(process.pid));
+      // Only now, with the previous daemon's state restored: a daemon taking over the
+      // listeners must answer its first request exactly as the one before it would have.
+      await daemon.router.startAccepting();
+      await writeFileAtomic(paths.daemonPid, String(daemon.pid));
       await daemon.persist();
     } catch (err) {
       // Replicas keep running and the old record stays: the next `up` adopts them (or, for
@@ -121,6 +142,13 @@ export class Daemon {
       await daemon.admin.close().catch(() => {});
       await daemon.router.close().catch(() => {});
       throw err;
+    }
+    if (options.keeper) {
+      options.keeper.onRetire(() => daemon.handOver());
+      options.keeper.onRestartFailed((detail) => {
+        daemon.restartReport = { state: 'failed', at: Date.now(), detail };
+        daemon.warn(`restart failed: ${detail}`);
+      });
     }
     if (options.logs) daemon.rotation = startLogRotation([paths.logs, options.stateDir], options.logs, options.logs.checkEveryMs ?? 2_000);
     for (const note of daemon.startupNotes) daemon.warn(note);
@@ -294,6 +322,14 @@ export class Daemon {
         return this.supervisor.eventPage(parseColor(params.color), since, waitMs);
       })
       .on('GET', '/metrics', async () => this.router.metricsText())
+      .on('POST', '/restart', async () => {
+        const keeper = this.options.keeper;
+        if (!keeper) throw new CutoverError('refused', 'this daemon runs in-process, with no listener keeper to hand its sockets to; stop it and start it with `cutover up`');
+        if (this.restartReport?.state === 'starting') throw new CutoverError('refused', 'a restart is already under way');
+        this.restartReport = { state: 'starting', at: Date.now() };
+        keeper.requestRestart();
+        return { pid: this.pid, workerPid: process.pid };
+      })
       .on('POST', '/shutdown', async () => {
         setImmediate(() => void this.shutdown());
         return { ok: true };
@@ -306,7 +342,10 @@ export class Daemon {
       replicas: this.supervisor.replicas(c).map((r) => ({ name: r.name, port: r.port, pid: r.pid, phase: r.phase, url: `http://127.0.0.1:${r.port}` })),
     }]));
     return {
-      pid: process.pid,
+      pid: this.pid,
+      /** The process running the router and supervisor: changes at a restart, `pid` does not. */
+      workerPid: process.pid,
+      restart: this.restartReport,
       restored: this.restored,
       restore: this.restoreReport,
       notes: this.startupNotes,
@@ -436,7 +475,7 @@ export class Daemon {
       colors[color] = { spec: { ...spec, envKeys: Object.keys(env) }, replicas: group.replicas };
     }
     return {
-      pid: process.pid,
+      pid: this.pid,
       live: this.router.live,
       colors,
       maintenance: this.maintenanceState,
@@ -469,6 +508,24 @@ export class Daemon {
   /** For changes nobody waits on (a replica restarted): a failure is logged, and the next write catches up. */
   private persistQuietly(): void {
     this.persist().catch((err) => this.warn(`could not save ${this.paths.daemonState}: ${(err as Error).message}`));
+  }
+
+  /**
+   * A new daemon took over the listeners (and has restored this one's record): stop
+   * accepting, finish the requests and connections in hand (up to `drainTimeout`), and leave
+   * the replicas running for it. From here on this daemon writes nothing to disk.
+   */
+  async handOver(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.supervisor.releaseAll();
+    this.rotation?.stop();
+    await this.persistChain;
+    for (const hook of this.closeHooks) await hook().catch(() => {});
+    // The admin socket's path already belongs to the new daemon: close ours, do not unlink it.
+    await this.admin.close();
+    const report = await this.router.retire();
+    this.warn(`handed over to the new daemon; ${report.drained ? 'every connection finished' : 'connections left after the drain timeout were closed'} in ${Math.round(report.durationMs)}ms`);
   }
 
   /**

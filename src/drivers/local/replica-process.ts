@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { inheritedFdPadding } from './listener-handoff.ts';
 import { openSync, closeSync, mkdirSync, readSync, readFileSync, fstatSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ReplicaEvent } from '../../core/driver.ts';
@@ -57,6 +58,8 @@ export class ReplicaProcess {
   private memoryTimer: NodeJS.Timeout | null = null;
   /** Set when cutover killed the process for memory, so its exit is reported as that. */
   private killedForMemory: number | null = null;
+  /** Another daemon manages the process now: never restart, stop or watch it from here. */
+  private released = false;
 
   /** `extraEnv` is added after the release's own environment (the daemon's ownership marker). */
   constructor(options: { color: Color; index: number; port: number; spec: LocalReleaseSpec; logDir: string; extraEnv?: Record<string, string>; onChange: () => void; onEvent?: (event: ReplicaEventInput) => void }) {
@@ -89,7 +92,7 @@ export class ReplicaProcess {
   }
 
   start(): void {
-    if (this.phase === 'starting' || this.phase === 'ready') return;
+    if (this.released || this.phase === 'starting' || this.phase === 'ready') return;
     mkdirSync(this.logDir, { recursive: true, mode: 0o700 });
     // Logs may carry secrets the app prints: owner-only, like everything under .cutover/.
     const out = openSync(this.stdoutPath, 'a', 0o600);
@@ -102,7 +105,7 @@ export class ReplicaProcess {
       const child = spawn(argv[0], argv.slice(1), {
         cwd: this.spec.cwd,
         env: { ...processEnv(this.spec, this.color, this.port, process.env), ...this.extraEnv },
-        stdio: ['ignore', out, err],
+        stdio: ['ignore', out, err, ...inheritedFdPadding()],
         // Own process group: stopping kills the app's children too, and a Ctrl-C aimed at the
         // daemon's terminal does not reach the app before the daemon can drain it.
         detached: true,
@@ -203,6 +206,7 @@ export class ReplicaProcess {
   }
 
   private handleExit(code: number | null, signal: string | null): void {
+    if (this.released) return;
     if (this.phase === 'stopped' && this.pid === null) return;
     const expected = this.phase === 'stopping';
     const pid = this.pid;
@@ -247,6 +251,16 @@ export class ReplicaProcess {
     if (recent === this.spec.restart.crashLoopRestarts) {
       this.onEvent({ ...base, id: `${key}:crash-loop`, kind: 'crash-loop', detail: `${this.name} is crash-looping: ${recent} crashes within ${Math.round(this.spec.restart.windowMs / 1000)}s${why}` });
     }
+  }
+
+  /**
+   * Lets go of the process for a daemon that took over: it keeps running, and this object
+   * no longer restarts, kills or watches it. Idempotent.
+   */
+  release(): void {
+    this.released = true;
+    this.clearTimer();
+    this.stopMemoryWatch();
   }
 
   /** SIGTERM to the process group, SIGKILL after `timeoutMs`. Idempotent. */

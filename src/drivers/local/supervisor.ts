@@ -142,6 +142,11 @@ export class Supervisor {
     return out;
   }
 
+  /** Lets go of every replica (see ReplicaProcess.release): a daemon that took over manages them. Idempotent. */
+  releaseAll(): void {
+    for (const group of this.groups.values()) group.replicas.forEach((r) => r.release());
+  }
+
   async stopAll(): Promise<void> {
     await Promise.all([...this.groups.keys()].map((c) => this.stop(c)));
   }

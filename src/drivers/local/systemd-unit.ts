@@ -32,6 +32,7 @@ function quote(word: string): string {
 /**
  * A unit that runs `cutover up --foreground`: started at boot, restarted if it dies. On start
  * the daemon brings back the release that was live (health-checked before it takes traffic).
+ * `systemctl reload` (SIGHUP) hands the listeners to a new daemon, refusing no connection.
  * KillMode=mixed: `systemctl stop` sends SIGTERM to the daemon alone, which drains and stops
  * its replicas itself; whatever is left after TimeoutStopSec gets SIGKILL.
  */
@@ -47,7 +48,8 @@ Wants=network-online.target
 Type=simple
 WorkingDirectory=${quote(input.workingDirectory)}
 ExecStart=${exec}
-${input.system && input.user ? `User=${input.user}\n` : ''}Restart=on-failure
+${input.system && input.user ? `User=${input.user}\n` : ''}ExecReload=/bin/kill -HUP $MAINPID
+Restart=on-failure
 RestartSec=2
 KillMode=mixed
 TimeoutStopSec=90

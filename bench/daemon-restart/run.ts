@@ -1,0 +1,79 @@
+// Restarting the local daemon under wrk load: `cutover up` against the running daemon, N
+// times, while wrk (1 thread, 32 keep-alive connections) drives the main listener. Reports
+// wrk's connect errors (refused connections), other socket errors and non-2xx answers, how
+// long each restart took, and the throughput beside a window of the same length without
+// restarts, measured one after the other in the same run.
+//
+// Full run: `node --import tsx bench/daemon-restart/run.ts` (10 restarts, about a minute).
+// BENCH_TINY=1: 2 restarts, for CI.
+import { spawn } from 'node:child_process';
+import { ScenarioWorkspace } from '../../test/support/workspace.ts';
+
+const TINY = process.env.BENCH_TINY === '1';
+const RESTARTS = TINY ? 2 : 10;
+const SPACING_MS = 1_500;
+
+interface WrkResult { requests: number; rps: number; connectErrors: number; otherSocketErrors: number; non2xx: number; text: string }
+
+/** Runs wrk for `seconds`, or until `stop` is called (SIGINT: wrk stops and prints its summary). */
+function wrk(url: string, seconds: number): { done: Promise<WrkResult>; stop(): void } {
+  const child = spawn('wrk', ['-t1', '-c32', `-d${seconds}s`, '--timeout', '10s', url], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const done = new Promise<WrkResult>((resolve, reject) => {
+    let text = '';
+    child.stdout.on('data', (d) => { text += d; });
+    child.stderr.on('data', (d) => { text += d; });
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      if (code !== 0) return reject(new Error(`wrk exited ${code}: ${text}`));
+      const num = (re: RegExp) => Number(re.exec(text)?.[1] ?? 0);
+      const sockets = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(text);
+      resolve({
+        requests: num(/(\d+) requests in/),
+        rps: num(/Requests\/sec:\s+([\d.]+)/),
+        connectErrors: Number(sockets?.[1] ?? 0),
+        otherSocketErrors: sockets ? Number(sockets[2]) + Number(sockets[3]) + Number(sockets[4]) : 0,
+        non2xx: num(/Non-2xx or 3xx responses: (\d+)/),
+        text,
+      });
+    });
+  });
+  return { done, stop: () => { child.kill('SIGINT'); } };
+}
+
+const ws = ScenarioWorkspace.create();
+try {
+  const { main } = await ws.up();
+  const deployed = await ws.cli(['deploy', 'v1']);
+  if (deployed.code !== 0) throw new Error(`deploy v1 failed: ${deployed.stderr}`);
+  const durations: number[] = [];
+  const windowStart = performance.now();
+  const restarted = wrk(main, 900);
+  await new Promise((r) => setTimeout(r, 1_000));
+  for (let i = 0; i < RESTARTS; i++) {
+    const started = performance.now();
+    const r = await ws.cli(['up']);
+    if (r.code !== 0) throw new Error(`restart ${i} failed: ${r.stderr}`);
+    durations.push(performance.now() - started);
+    await new Promise((r) => setTimeout(r, SPACING_MS));
+  }
+  restarted.stop();
+  const loaded = await restarted.done;
+  // The same length again with no restart, right after, for the side-by-side ratio.
+  const seconds = Math.ceil((performance.now() - windowStart) / 1_000);
+  const quiet = await wrk(main, seconds).done;
+  durations.sort((a, b) => a - b);
+  const row = (name: string, w: WrkResult) => `| ${name} | ${w.requests.toLocaleString('en')} | ${Math.round(w.rps).toLocaleString('en')} | ${w.connectErrors} | ${w.otherSocketErrors} | ${w.non2xx} |`;
+  console.log(`wrk -t1 -c32 against the main listener for ${seconds}s per window; ${RESTARTS} restarts (\`cutover up\` against the running daemon) in the first window, none in the second`);
+  console.log('| window | requests | req/s | connect errors (refused) | other socket errors | non-2xx |');
+  console.log('|---|---|---|---|---|---|');
+  console.log(row(`${RESTARTS} restarts`, loaded));
+  console.log(row('no restart', quiet));
+  console.log(`throughput with restarts / without: ${(loaded.rps / quiet.rps).toFixed(2)}x`);
+  console.log(`restart (\`cutover up\`, CLI start to the new daemon serving): median ${Math.round(durations[Math.floor(durations.length / 2)]!)} ms, max ${Math.round(durations.at(-1)!)} ms`);
+  if (loaded.connectErrors > 0 || loaded.otherSocketErrors > 0 || loaded.non2xx > 0) {
+    console.error(loaded.text);
+    process.exitCode = 1;
+  }
+} finally {
+  await ws.dispose();
+}
