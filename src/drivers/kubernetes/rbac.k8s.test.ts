@@ -38,7 +38,7 @@ describe('kubernetes: RBAC', () => {
     assert.equal(r.code, 1, explain(r));
     const rbac = r.json.findings.find((f: Json) => f.check === 'rbac');
     assert.equal(rbac?.verdict, 'problem', explain(r));
-    for (const missing of ['create, patch on services', 'create, update, patch on configmaps', 'get, create, update on coordination.k8s.io/leases', 'get, create on pods/portforward', 'patch on apps/deployments/scale']) {
+    for (const missing of ['create, patch on services', 'create, update, patch, delete on configmaps', 'get, create, update on coordination.k8s.io/leases', 'get, create on pods/portforward', 'patch on apps/deployments/scale']) {
       assert.ok(rbac.detail.includes(missing), `doctor names "${missing}": ${rbac.detail}`);
     }
     assert.match(rbac.fix, /cutover rbac/);
