@@ -170,9 +170,14 @@ try {
       } } }, setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch));
     }
     const run = ews.start(['rollback']);
+    // Bounded: a rollback that ends without moving traffic (it once crashed with exit 70 here)
+    // must fail the bench, not spin on the selector forever.
+    let ended = false;
+    void run.done.then(() => { ended = true; });
     for (;;) {
       const color = (await ews.cluster.core.readNamespacedService({ name: SERVICE, namespace: ews.namespace })).spec!.selector!.color;
       if (color === back) break;
+      if (ended) throw new Error(`emergency rollback ${i + 1} ended without moving traffic to ${back}: ${(await run.done).stderr.slice(-2000)}`);
       await new Promise((r) => setTimeout(r, 20));
     }
     backMs.push(performance.now() - crashed);

@@ -14,7 +14,7 @@ const colorState = z.enum(['empty', 'provisioning', 'ready', 'verified', 'live',
 const operationKind = z.enum(['deploy', 'switch', 'rollback', 'finalize', 'maintenance', 'flags']);
 const phaseName = z.enum(['preflight', 'migrate-expand', 'provision', 'verify', 'gate', 'shift', 'switch', 'monitor', 'retire', 'rollback']);
 const phaseStatus = z.enum(['running', 'succeeded', 'failed', 'skipped', 'waiting']);
-const outcome = z.enum(['promoted', 'rolled_back', 'failed', 'aborted']);
+const outcome = z.enum(['promoted', 'rolled_back', 'failed', 'aborted', 'stranded']);
 const flagSet = z.record(z.string(), z.unknown());
 
 const colorRecord = z.looseObject({

@@ -3,6 +3,7 @@ import { join, resolve, dirname } from 'node:path';
 import type { Command } from 'commander';
 import { CutoverError } from '../../core/errors.ts';
 import { exampleServerSource, exampleSmokeScript } from '../../demo/example-app.ts';
+import { kubernetesStarterFiles } from '../../drivers/kubernetes/starter-files.ts';
 import type { Globals } from '../program.ts';
 
 /** The commented starting config `cutover init` writes: DESIGN.md's local example, explained. */
@@ -43,12 +44,29 @@ scaleDown:
   delay: 30s                        # then the old color is stopped
 `;
 
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+interface InitOptions {
+  force?: boolean;
+  example: boolean;
+  platform: string;
+  app?: string;
+  namespace: string;
+  image?: string;
+}
+
 export function registerInit(program: Command, globals: Globals): void {
-  program.command('init').description('write a commented cutover.yaml (and an example app to try it with)')
-    .option('--force', 'overwrite an existing cutover.yaml')
+  program.command('init').description('write a commented cutover.yaml (and an example app, or Kubernetes manifests)')
+    .option('--platform <kind>', 'local (processes behind cutover\'s router) or kubernetes (config, Deployment template, Service)', 'local')
+    .option('--app <name>', 'kubernetes: the app name, also the Service name (default: shop-api)')
+    .option('--namespace <ns>', 'kubernetes: the namespace', 'default')
+    .option('--image <ref>', 'kubernetes: the release image, with ${version} (default: registry.example/<app>:${version})')
+    .option('--force', 'overwrite existing files')
     .option('--no-example', 'do not write the example app under releases/')
-    .action((options: { force?: boolean; example: boolean }) => {
+    .action((options: InitOptions) => {
       const path = resolve(globals().config);
+      if (options.platform === 'kubernetes') return initKubernetes(path, options);
+      if (options.platform !== 'local') throw new CutoverError('usage', `--platform: expected local or kubernetes, got "${options.platform}"`);
       if (existsSync(path) && !options.force) throw new CutoverError('usage', `${path} already exists; pass --force to overwrite it`);
       writeFileSync(path, INIT_CONFIG);
       const dir = dirname(path);
@@ -72,4 +90,29 @@ export function registerInit(program: Command, globals: Globals): void {
       process.stderr.write(`wrote ${written.join('\n      ')}\nnext: cutover up && cutover deploy v1 && cutover deploy v2\n`);
       return 0;
     });
+}
+
+/** Writes cutover.yaml, k8s/deployment.yaml and k8s/service.yaml; refuses before writing anything if one exists. */
+function initKubernetes(configPath: string, options: InitOptions): number {
+  const app = options.app ?? 'shop-api';
+  if (!DNS_LABEL.test(app) || app.length > 50) throw new CutoverError('usage', `--app: expected a DNS label of at most 50 characters (lower-case letters, digits, "-"), got "${app}"`);
+  if (!DNS_LABEL.test(options.namespace) || options.namespace.length > 63) throw new CutoverError('usage', `--namespace: expected a DNS label, got "${options.namespace}"`);
+  const image = options.image ?? `registry.example/${app}:\${version}`;
+  if (!image.includes('${version}')) throw new CutoverError('usage', `--image: expected an image reference containing \${version}, e.g. registry.example/${app}:\${version}; got "${image}"`);
+  const dir = dirname(configPath);
+  const files = kubernetesStarterFiles({ app, namespace: options.namespace, image }).map((f) => ({
+    path: f.path === 'cutover.yaml' ? configPath : join(dir, f.path),
+    text: f.text,
+  }));
+  const existing = files.filter((f) => existsSync(f.path)).map((f) => f.path);
+  if (existing.length > 0 && !options.force) {
+    throw new CutoverError('usage', `${existing.join(', ')} already exist${existing.length === 1 ? 's' : ''}; nothing was written (pass --force to overwrite)`);
+  }
+  for (const f of files) {
+    mkdirSync(dirname(f.path), { recursive: true });
+    writeFileSync(f.path, f.text);
+  }
+  process.stderr.write(`wrote ${files.map((f) => f.path).join('\n      ')}\n`
+    + `next: kubectl apply -f ${join(dir, 'k8s', 'service.yaml')} && cutover doctor && cutover deploy v1\n`);
+  return 0;
 }

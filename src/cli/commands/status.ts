@@ -24,17 +24,24 @@ export interface StatusReport {
 
 /** Reads cutover's record and the platform's reality, and says where they disagree. */
 export async function collectStatus(ctx: CommandContext, options: { probe?: boolean } = {}): Promise<StatusReport> {
-  const stored = await ctx.platform.store.load();
-  const state: AppState = stored ?? emptyState(ctx.config.app);
-  let platform: PlatformStatus | null = null;
-  let error: string | undefined;
-  try {
-    platform = await ctx.platform.driver.status();
-  } catch (err) {
-    if (!isCutoverError(err)) throw err;
-    error = err.message;
-  }
   const warnings: string[] = [];
+  let error: string | undefined;
+  // The record, the platform and the lock are independent reads: on Kubernetes each is an API
+  // round trip, so they go out together rather than one after the other.
+  const [stored, platform, lockRead] = await Promise.all([
+    ctx.platform.store.load(),
+    ctx.platform.driver.status().catch((err: unknown): PlatformStatus | null => {
+      if (!isCutoverError(err)) throw err;
+      error = err.message;
+      return null;
+    }),
+    // A user without rights on the lock (a view-only role) still gets a status; it says why.
+    ctx.platform.store.lockHolder().catch((err: unknown) => {
+      if (!isCutoverError(err)) throw err;
+      return { unreadable: err.message } as const;
+    }),
+  ]);
+  const state: AppState = stored ?? emptyState(ctx.config.app);
   const colors = {} as StatusReport['colors'];
   for (const color of COLORS) {
     const record = state.colors[color];
@@ -56,12 +63,8 @@ export async function collectStatus(ctx: CommandContext, options: { probe?: bool
   if (disagreement) warnings.push(`record and reality disagree: ${disagreement}; run \`cutover doctor --fix\` (or \`cutover resume\`) to rebuild the record from the platform`);
   if (platform && state.live && platform.colors[state.live].ready === 0) warnings.push(`THE LIVE COLOR ${state.live.toUpperCase()} HAS NO READY REPLICAS: live traffic is failing. cutover will not switch to an unverified color by itself; deploy a fix or \`cutover rollback\``);
   if (!platform) warnings.push(`the platform is unreachable: ${error}`);
-  // A user without rights on the lock (a view-only role) still gets a status; it says why.
-  const lock = await ctx.platform.store.lockHolder().catch((err: unknown) => {
-    if (!isCutoverError(err)) throw err;
-    warnings.push(`cannot read the lock: ${err.message}`);
-    return null;
-  });
+  if (lockRead && 'unreadable' in lockRead) warnings.push(`cannot read the lock: ${lockRead.unreadable}`);
+  const lock = lockRead && 'unreadable' in lockRead ? null : lockRead;
   let holderGone = false;
   if (op) {
     holderGone = await ctx.platform.store.isHolderGone(op.holder);

@@ -27,7 +27,10 @@ export async function rollback(ctx: OperationContext, back: Color | null, failed
   if (status.live !== back) {
     const current = status.colors[back];
     const live = status.live ? status.colors[status.live] : null;
-    if (current.version !== version || current.ready < current.desired || current.desired === 0) {
+    // A retired color may still run its release at a reduced count (scaleDown.replicas 1), all
+    // Ready: it must still be scaled back up, and go through ready before it can be verified.
+    const retired = ctx.state.colors[back].state === 'retired' || ctx.state.colors[back].state === 'failed';
+    if (retired || current.version !== version || current.ready < current.desired || current.desired === 0) {
       ctx.deps.reporter.progress(`scaling ${back} (${version}) back up`);
       if (ctx.state.colors[back].state === 'retired' || ctx.state.colors[back].state === 'failed') ctx.setColor(back, 'provisioning');
       await driver.provision(back, { version }, ctx.state.flags[back]);

@@ -39,7 +39,7 @@ export const kubernetesPlatformSchema = z.object({
   maintenance: z.object({
     configMap: dnsLabel('The app\'s ConfigMap whose banner key is set while in maintenance (optional).').optional(),
     bannerKey: z.string().regex(/^[-._a-zA-Z0-9]+$/).default('MAINTENANCE_BANNER').describe('Key of the banner in that ConfigMap.'),
-    image: z.string().min(1).default('nginxinc/nginx-unprivileged:stable-alpine').describe('Image of the maintenance Deployment (<app>-maintenance) the active Service points at during maintenance.'),
+    image: z.string().min(1).default('nginxinc/nginx-unprivileged:stable-alpine').describe('Image of the maintenance Deployment (<app>-maintenance) the active Service points at during maintenance: nginx, or one that reads /etc/nginx/conf.d/*.conf, where cutover mounts the server config that answers 503 + Retry-After + the page.'),
     port: z.number().int().min(1).max(65535).optional().describe('Port the maintenance container listens on (default: the active Service\'s targetPort).'),
     scaleColorsTo: z.number().int().min(0).optional().describe('If set, both colors are scaled down to at most this many replicas during maintenance and restored afterwards.'),
   }).strict().default({ bannerKey: 'MAINTENANCE_BANNER', image: 'nginxinc/nginx-unprivileged:stable-alpine' }),

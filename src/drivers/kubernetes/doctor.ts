@@ -68,8 +68,15 @@ export async function diagnoseApp(input: DoctorInput): Promise<Diagnosis[]> {
     }
   }
 
+  // Before the first deploy the Service selects a color nothing runs on yet: that is the
+  // starting point cutover expects (`init --platform kubernetes` writes it so), not an outage.
+  const firstDeploy = (selected === 'blue' || selected === 'green') && !byColor.blue && !byColor.green
+    && pods instanceof Array && pods.length === 0;
+
   // 2. EndpointSlice readiness, and the loud case: the live color has lost every ready pod.
-  if (pods instanceof Array && slices instanceof Array && (selected === 'blue' || selected === 'green')) {
+  if (firstDeploy) {
+    findings.push({ check: 'live pods', verdict: 'ok', detail: `nothing deployed yet: Service ${platform.service} selects ${selected}, where nothing runs; the first \`cutover deploy\` goes to ${selected === 'blue' ? 'green' : 'blue'} and switches once it is verified` });
+  } else if (pods instanceof Array && slices instanceof Array && (selected === 'blue' || selected === 'green')) {
     const check = checkEndpoints(platform.app, selected, slices, pods);
     const own = pods.filter((p) => p.metadata?.labels?.[LABEL_COLOR] === selected);
     const ready = own.filter(isPodReady);
@@ -92,7 +99,8 @@ export async function diagnoseApp(input: DoctorInput): Promise<Diagnosis[]> {
   for (const color of COLORS) {
     const d = byColor[color];
     if (!d) {
-      findings.push({ check: `deployment ${color}`, verdict: selected === color ? 'problem' : 'ok', detail: `${deploymentName(platform.app, color)} does not exist${selected === color ? ', yet the Service selects it' : ''}` });
+      const stranded = selected === color && !firstDeploy;
+      findings.push({ check: `deployment ${color}`, verdict: stranded ? 'problem' : 'ok', detail: `${deploymentName(platform.app, color)} does not exist${stranded ? ', yet the Service selects it' : ''}` });
       continue;
     }
     const conditions = d.status?.conditions ?? [];

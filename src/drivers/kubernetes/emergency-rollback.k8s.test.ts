@@ -115,3 +115,33 @@ describe('kubernetes: emergency rollback', () => {
     assert.equal(await selectedColor(ws), 'blue', 'traffic was not moved to pods that are not ready');
   });
 });
+
+describe('kubernetes: emergency rollback to a color kept warm (scaleDown.replicas 1)', () => {
+  let ws: K8sWorkspace;
+  before(async () => {
+    ws = await K8sWorkspace.create('scn-emergency-warm', { replicas: 3, scaleDownReplicas: 1 });
+    for (const v of ['v1', 'v2']) {
+      const r = await ws.cli(['deploy', v]);
+      assert.equal(r.code, 0, explain(r));
+    }
+  });
+  after(() => ws.dispose());
+
+  test('given green live and crash-looping at 0/3 and blue retired at 1/1 ready, rollback moves traffic to blue at once and scales it back to 3', async () => {
+    assert.equal((await ws.kubectlJson(['get', 'deployment', `${APP}-blue`])).spec.replicas, 1, 'blue was kept warm at 1 replica');
+    await until('blue at 1/1 ready', () => pods(ws, 'blue'), (ps) => ps.length === 1 && ps.every(isReady));
+    for (const pod of await pods(ws, 'green')) await crashLoop(ws, pod);
+    await until('green at 0/3 ready', () => pods(ws, 'green'), (ps) => ps.length === 3 && !ps.some(isReady));
+
+    const r = await ws.cli(['rollback']);
+    // This used to end in exit 70, "illegal state change for blue: retired -> verified", with traffic left on green.
+    assert.equal(r.code, 0, explain(r));
+    assert.equal(r.json.outcome, 'rolled_back', explain(r));
+    assert.deepEqual(r.json.live, { color: 'blue', version: 'v1' });
+    assert.equal(await selectedColor(ws), 'blue');
+    const phase = r.json.phases.find((p: Json) => p.name === 'rollback');
+    assert.match(phase.detail, /moved traffic to blue at 1\/1 ready \(live green had 0\/3\)/, explain(r));
+    assert.match(phase.detail, /blue scaled up to 3\/3 ready/, explain(r));
+    assert.equal((await ws.kubectlJson(['get', 'deployment', `${APP}-blue`])).spec.replicas, 3);
+  });
+});

@@ -29,5 +29,11 @@ export async function createKubernetesPlatform(config: ResolvedConfig): Promise<
   const store = new ConfigMapStateStore({ clients, namespace: platform.namespace, name, lock });
   const insideCluster = Boolean(process.env.KUBERNETES_SERVICE_HOST);
   const checkRoute = platform.checksFrom === 'auto' ? (insideCluster ? 'inside' : 'outside') : platform.checksFrom;
-  return { driver: new KubernetesDriver({ clients, platform, store, checkRoute }), store };
+  return { driver: new KubernetesDriver({
+    clients,
+    platform,
+    store,
+    checkRoute,
+    maintenancePage: { retryAfterSec: config.maintenance.retryAfterSec, pageFile: config.maintenance.pageFile },
+  }), store };
 }

@@ -23,7 +23,7 @@ import { checkDeploymentTemplate, pickContainer, readTemplate, renderDeployment 
 import { diagnoseApp } from './doctor.ts';
 import { readEndpointCheck } from './endpoint-proof.ts';
 import { kube, kubeOptional, type KubeClients } from './kube-clients.ts';
-import { MaintenanceMode } from './maintenance-mode.ts';
+import { MaintenanceMode, type MaintenancePageOptions } from './maintenance-mode.ts';
 import { runMigrationJob } from './migration-job.ts';
 import { colorSelector, deploymentName, FIELD_MANAGER, FLAGS_ENV, LABEL_APP, LABEL_COLOR, MAINTENANCE_COLOR } from './object-names.ts';
 import { describePod } from './pod-diagnosis.ts';
@@ -45,6 +45,8 @@ export interface KubernetesDriverOptions {
   store: ConfigMapStateStore;
   /** Resolved from platform.checksFrom at the edge (`auto` looks at the environment there). */
   checkRoute: CheckRoute;
+  /** Retry-After and the page the maintenance Deployment answers with (cutover.yaml's `maintenance`). */
+  maintenancePage: MaintenancePageOptions;
 }
 
 /**
@@ -80,7 +82,7 @@ export class KubernetesDriver implements PlatformDriver {
       route: options.checkRoute,
       port: options.platform.port,
     });
-    this.maintenanceMode = new MaintenanceMode({ clients: options.clients, platform: options.platform, traffic: this.traffic, store: options.store });
+    this.maintenanceMode = new MaintenanceMode({ clients: options.clients, platform: options.platform, traffic: this.traffic, store: options.store, page: options.maintenancePage });
   }
 
   private get ns(): string {

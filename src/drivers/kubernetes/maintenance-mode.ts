@@ -4,6 +4,7 @@ import { COLORS, type Color } from '../../core/types.ts';
 import type { ResolvedKubernetesPlatform } from './config-schema.ts';
 import type { ConfigMapStateStore } from './configmap-store.ts';
 import { kube, kubeOptional, type KubeClients } from './kube-clients.ts';
+import { filesChecksum, MAINTENANCE_MOUNT, maintenanceServerFiles, READY_PATH } from './maintenance-page-server.ts';
 import {
   colorSelector,
   deploymentName,
@@ -31,10 +32,17 @@ export interface MaintenanceSnapshot {
   at: string;
 }
 
+/** The page settings shared with the local router (top-level `maintenance` of cutover.yaml). */
+export interface MaintenancePageOptions {
+  retryAfterSec: number;
+  pageFile?: string;
+}
+
 /**
  * Maintenance on Kubernetes: the banner key in the app's ConfigMap, the active Service pointed
- * at a maintenance Deployment cutover manages (`<app>-maintenance`), and optionally both
- * colors scaled down. The snapshot is written to the state ConfigMap before anything changes,
+ * at a maintenance Deployment cutover manages (`<app>-maintenance`, an nginx serving 503 +
+ * Retry-After + the page from the server config in ConfigMap `<app>-maintenance`), and
+ * optionally both colors scaled down. The snapshot is written to the state ConfigMap before anything changes,
  * so an interrupted `on` can still be undone exactly.
  */
 export class MaintenanceMode {
@@ -42,8 +50,10 @@ export class MaintenanceMode {
   private readonly platform: ResolvedKubernetesPlatform;
   private readonly traffic: ServiceTraffic;
   private readonly store: ConfigMapStateStore;
+  private readonly page: MaintenancePageOptions;
 
-  constructor(options: { clients: KubeClients; platform: ResolvedKubernetesPlatform; traffic: ServiceTraffic; store: ConfigMapStateStore }) {
+  constructor(options: { clients: KubeClients; platform: ResolvedKubernetesPlatform; traffic: ServiceTraffic; store: ConfigMapStateStore; page: MaintenancePageOptions }) {
+    this.page = options.page;
     this.clients = options.clients;
     this.platform = options.platform;
     this.traffic = options.traffic;
@@ -132,6 +142,8 @@ export class MaintenanceMode {
     if (snapshot.banner) await this.restoreBanner(snapshot.banner);
     await kubeOptional(`deleting Deployment ${namespace}/${maintenanceDeploymentName(app)}`, () =>
       this.clients.apps.deleteNamespacedDeployment({ name: maintenanceDeploymentName(app), namespace }));
+    await kubeOptional(`deleting ConfigMap ${namespace}/${maintenanceDeploymentName(app)}`, () =>
+      this.clients.core.deleteNamespacedConfigMap({ name: maintenanceDeploymentName(app), namespace }));
     await this.store.writeKey(SNAPSHOT_KEY, null);
   }
 
@@ -177,29 +189,45 @@ export class MaintenanceMode {
 
   private async applyMaintenanceDeployment(message: string, servicePort: number | string | undefined): Promise<void> {
     const { namespace, app, maintenance } = this.platform;
+    const name = maintenanceDeploymentName(app);
     const port = maintenance.port ?? (typeof servicePort === 'number' ? servicePort : 8080);
     const labels = { [LABEL_APP]: app, [LABEL_COLOR]: MAINTENANCE_COLOR, [LABEL_MANAGED_BY]: FIELD_MANAGER };
+    const files = maintenanceServerFiles({ port, message, retryAfterSec: this.page.retryAfterSec, pageFile: this.page.pageFile });
+    const configMap: KubernetesObject & { data: Record<string, string> } = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name, namespace, labels },
+      data: files,
+    };
+    await kube(`applying the maintenance page ConfigMap ${namespace}/${name}`, () =>
+      this.clients.objects.patch(configMap, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply));
     const body: KubernetesObject & { spec: unknown } = {
       apiVersion: 'apps/v1',
       kind: 'Deployment',
-      metadata: { name: maintenanceDeploymentName(app), namespace, labels },
+      metadata: { name, namespace, labels },
       spec: {
         replicas: 1,
         selector: { matchLabels: { [LABEL_APP]: app, [LABEL_COLOR]: MAINTENANCE_COLOR } },
         template: {
-          metadata: { labels },
+          // A changed message or page rolls the pod at once, rather than after the kubelet's
+          // ConfigMap sync period.
+          metadata: { labels, annotations: { 'cutover.dev/maintenance-page': filesChecksum(files) } },
           spec: {
             containers: [{
               name: 'maintenance',
               image: maintenance.image,
               ports: [{ containerPort: port, name: typeof servicePort === 'string' ? servicePort.slice(0, 15) : undefined }],
               env: [{ name: 'MAINTENANCE_MESSAGE', value: message }, { name: 'PORT', value: String(port) }],
+              volumeMounts: [{ name: 'maintenance-page', mountPath: MAINTENANCE_MOUNT, readOnly: true }],
+              // Ready only once the server answers: the Service is pointed at it after that.
+              readinessProbe: { httpGet: { path: READY_PATH, port }, periodSeconds: 1 },
             }],
+            volumes: [{ name: 'maintenance-page', configMap: { name } }],
           },
         },
       },
     };
-    await kube(`applying the maintenance Deployment ${namespace}/${maintenanceDeploymentName(app)}`, () =>
+    await kube(`applying the maintenance Deployment ${namespace}/${name}`, () =>
       this.clients.objects.patch(body, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply));
   }
 }

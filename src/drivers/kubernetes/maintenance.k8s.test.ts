@@ -3,6 +3,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { request } from 'undici';
+import { freePort } from '../local/free-port.ts';
+import { nginxBinary, startNginxConfD } from '../../../test/support/nginx-conf-d.ts';
 import { APP, APP_CONFIGMAP, explain, K8sWorkspace, SERVICE } from './testing/k8s-workspace.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -10,9 +13,10 @@ type Json = any;
 
 describe('kubernetes: maintenance on and off', () => {
   let ws: K8sWorkspace;
+  // scaleColorsTo 1: both colors are scaled down to one replica while in maintenance.
+  const options = { replicas: 3, scaleColorsTo: 1, scaleDownReplicas: 1 } as const;
   before(async () => {
-    // scaleColorsTo 1: both colors are scaled down to one replica while in maintenance.
-    ws = await K8sWorkspace.create('scn-maint', { replicas: 3, scaleColorsTo: 1, scaleDownReplicas: 1 });
+    ws = await K8sWorkspace.create('scn-maint', options);
     for (const version of ['v1', 'v2']) {
       const r = await ws.cli(['deploy', version]);
       assert.equal(r.code, 0, explain(r));
@@ -78,5 +82,46 @@ describe('kubernetes: maintenance on and off', () => {
     assert.equal((await snapshot()).configMap.MAINTENANCE_BANNER, 'Now');
     assert.equal((await ws.cli(['maintenance', 'off'])).code, 0);
     assert.deepEqual(await snapshot(), before);
+  });
+
+  test('given maintenance on, the Service reaches a page server whose ConfigMap config answers 503, Retry-After and the page', async (t) => {
+    // kwok runs no containers, so the maintenance pod's server is run here, as a real nginx, from
+    // exactly the ConfigMap the cluster holds (on a free port, through platform.maintenance.port).
+    const port = await freePort();
+    ws.writeConfig('cutover.yaml', { ...options, maintenancePort: port, retryAfter: '2m' });
+    const on = await ws.cli(['maintenance', 'on', '-m', 'Database upgrade <until 14:00>']);
+    assert.equal(on.code, 0, explain(on));
+    const page = await ws.kubectlJson(['get', 'configmap', `${APP}-maintenance`]);
+    const deployment = await ws.kubectlJson(['get', 'deployment', `${APP}-maintenance`]);
+    const pod = deployment.spec.template.spec;
+    assert.deepEqual(pod.volumes, [{ name: 'maintenance-page', configMap: { name: `${APP}-maintenance`, defaultMode: 420 } }]);
+    assert.deepEqual(pod.containers[0].volumeMounts, [{ name: 'maintenance-page', mountPath: '/etc/nginx/conf.d', readOnly: true }]);
+    assert.equal(pod.containers[0].readinessProbe.httpGet.path, '/cutover-maintenance-ready');
+    assert.equal(pod.containers[0].ports[0].containerPort, port);
+    assert.equal(deployment.status.readyReplicas, 1, 'the Service was pointed at a Ready maintenance pod');
+    assert.equal((await ws.kubectlJson(['get', 'service', SERVICE])).spec.selector.color, 'maintenance');
+
+    const nginx = nginxBinary();
+    if (nginx) {
+      const server = await startNginxConfD(nginx, page.data, port);
+      try {
+        const res = await request(`http://127.0.0.1:${port}/orders/42`, { method: 'POST', body: '{}' });
+        const body = await res.body.text();
+        assert.equal(res.statusCode, 503);
+        assert.equal(res.headers['retry-after'], '120');
+        assert.match(body, /Database upgrade &lt;until 14:00&gt;/);
+        const ready = await request(`http://127.0.0.1:${port}/cutover-maintenance-ready`);
+        await ready.body.dump();
+        assert.equal(ready.statusCode, 200);
+      } finally {
+        await server.stop();
+      }
+    } else {
+      t.diagnostic('nginx is not installed (Debian nginx-light): the ConfigMap was checked, not served');
+    }
+
+    const off = await ws.cli(['maintenance', 'off']);
+    assert.equal(off.code, 0, explain(off));
+    await assert.rejects(ws.kubectlJson(['get', 'configmap', `${APP}-maintenance`]), /not found/);
   });
 });

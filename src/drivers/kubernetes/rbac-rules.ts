@@ -25,7 +25,7 @@ const NEEDS: readonly Need[] = [
   { group: '', resource: 'pods/portforward', verbs: ['get', 'create'], why: 'health checks from outside the cluster' },
   { group: '', resource: 'pods/log', verbs: ['get'], why: '`cutover logs` and the evidence of a failed rollout' },
   { group: '', resource: 'events', verbs: ['list'], why: 'why a rollout is stuck' },
-  { group: '', resource: 'configmaps', verbs: ['get', 'create', 'update', 'patch'], why: 'the state ConfigMap <app>-cutover, the maintenance banner and page' },
+  { group: '', resource: 'configmaps', verbs: ['get', 'create', 'update', 'patch', 'delete'], why: 'the state ConfigMap <app>-cutover, the maintenance banner, and the maintenance page server\'s config <app>-maintenance' },
   { group: 'coordination.k8s.io', resource: 'leases', verbs: ['get', 'create', 'update'], why: 'the operation lock (Lease <app>-cutover)' },
   { group: 'batch', resource: 'jobs', verbs: ['get', 'create', 'delete'], why: 'platform.migrationJob' },
   { group: 'autoscaling', resource: 'horizontalpodautoscalers', verbs: ['list', 'create', 'patch', 'delete'], why: 'an HPA follows the live color' },

@@ -38,10 +38,15 @@ describe('kubernetes: RBAC', () => {
     assert.equal(r.code, 1, explain(r));
     const rbac = r.json.findings.find((f: Json) => f.check === 'rbac');
     assert.equal(rbac?.verdict, 'problem', explain(r));
-    for (const missing of ['create, patch on services', 'create, update, patch on configmaps', 'get, create, update on coordination.k8s.io/leases', 'get, create on pods/portforward', 'patch on apps/deployments/scale']) {
+    for (const missing of ['create, patch on services', 'create, update, patch, delete on configmaps', 'get, create, update on coordination.k8s.io/leases', 'get, create on pods/portforward', 'patch on apps/deployments/scale']) {
       assert.ok(rbac.detail.includes(missing), `doctor names "${missing}": ${rbac.detail}`);
     }
     assert.match(rbac.fix, /cutover rbac/);
+    // The same user still gets a status from the cluster, which says what it could not read.
+    const status = await ws.cli(['status'], { env: { KUBECONFIG: kubeconfig } });
+    assert.equal(status.json.live.version, 'v1', explain(status));
+    assert.equal(status.json.colors[status.json.live.color].ready, 2, explain(status));
+    assert.ok(status.json.warnings.some((w: string) => /^cannot read the lock: /.test(w)), explain(status));
   });
 
   test('given the Role and RoleBinding from `cutover rbac`, doctor finds every right and that ServiceAccount can deploy', async () => {

@@ -30,6 +30,10 @@ export interface K8sConfigOptions {
   serviceColor?: 'blue' | 'green';
   /** platform.apiTimeout (default: cutover's own). */
   apiTimeout?: string;
+  /** platform.maintenance.port (default: the Service's targetPort, 8080). */
+  maintenancePort?: number;
+  /** maintenance.retryAfter, top level (default: cutover's own). */
+  retryAfter?: string;
 }
 
 const DEPLOYMENT_TEMPLATE = `apiVersion: apps/v1
@@ -95,7 +99,7 @@ platform:
     duration: ${o.leaseDuration ?? '4s'}
   maintenance:
     configMap: ${APP_CONFIGMAP}
-    image: registry.example/maintenance-page:1${o.scaleColorsTo === undefined ? '' : `\n    scaleColorsTo: ${o.scaleColorsTo}`}
+    image: registry.example/maintenance-page:1${o.scaleColorsTo === undefined ? '' : `\n    scaleColorsTo: ${o.scaleColorsTo}`}${o.maintenancePort === undefined ? '' : `\n    port: ${o.maintenancePort}`}
 ${o.migrationJob ? '  migrationJob:\n    template: k8s/migrate.yaml\n    timeout: 30s\n' : ''}health:
   checks:
     - http: /health/ready
@@ -110,7 +114,7 @@ monitor:
 scaleDown:
   delay: ${o.scaleDownDelay ?? '200ms'}
   replicas: ${o.scaleDownReplicas ?? 0}
-`;
+${o.retryAfter ? `maintenance:\n  retryAfter: ${o.retryAfter}\n` : ''}`;
 }
 
 /**
