@@ -22,6 +22,8 @@ import { printJson } from '../output.ts';
 import type { Globals } from '../program.ts';
 
 const START_TIMEOUT_MS = 15_000;
+import { findHaproxy } from '../../router/haproxy/haproxy-process.ts';
+
 const BIN = fileURLToPath(new URL('../../../bin/cutover', import.meta.url));
 
 function requireLocal(config: ResolvedConfig): void {
@@ -36,7 +38,7 @@ export async function runDaemonInForeground(config: ResolvedConfig, options: { f
   process.stdout.on('error', () => {});
   const daemon = await Daemon.start({
     stateDir: config.stateDir,
-    router: { listen: config.router.listen, preview: config.router.preview, metrics: config.router.metrics, drainTimeoutMs: config.router.drainTimeoutMs, maxPauseMs: config.router.maxPauseMs,
+    router: { engine: config.router.engine, listen: config.router.listen, preview: config.router.preview, metrics: config.router.metrics, drainTimeoutMs: config.router.drainTimeoutMs, maxPauseMs: config.router.maxPauseMs,
       trustedProxies: config.router.trustedProxies, maxRequestBodyBytes: config.router.maxRequestBodyBytes, maxConnections: config.router.maxConnections },
     maintenance: { pageFile: config.maintenance.pageFile, retryAfterSec: config.maintenance.retryAfterSec },
     readyTimeoutMs: local?.readyTimeoutMs ?? 60_000,
@@ -144,6 +146,8 @@ export function registerUpDown(program: Command, globals: Globals): void {
       const g = globals();
       const config = loadConfig(g.config);
       requireLocal(config);
+      // Before anything starts: a missing data plane is a setup error naming the package (exit 2).
+      if (config.router.engine === 'haproxy') findHaproxy();
       if (options.systemd) return writeSystemdUnit(config, g, options.unitDir);
       const paths = localPaths(config.stateDir);
       const client = new AdminClient(paths.socket);

@@ -1,6 +1,7 @@
 import { CutoverError } from '../../core/errors.ts';
 import type { DataPlane, DataPlaneOptions } from './data-plane.ts';
 import { NodeDataPlane } from './node-data-plane.ts';
+import { HaproxyDataPlane } from '../../router/haproxy/haproxy-data-plane.ts';
 
 /** Starts the engine `options.engine` names (default `node`). */
 export async function startDataPlane(options: DataPlaneOptions): Promise<DataPlane> {
@@ -8,7 +9,9 @@ export async function startDataPlane(options: DataPlaneOptions): Promise<DataPla
   switch (engine) {
     case 'node':
       return NodeDataPlane.start(router);
+    case 'haproxy':
+      return HaproxyDataPlane.start(options);
     default:
-      throw new CutoverError('config', `router.engine: ${String(engine)} is not available yet`);
+      throw new CutoverError('config', `router.engine: unknown engine ${JSON.stringify(engine satisfies never)}`);
   }
 }
