@@ -19,8 +19,8 @@ const CYCLES = 10; // each cycle is a deploy and a rollback: 20 switches
  * and rollbacks, then no request fails, no color answers after it was stopped, and the slow
  * requests in flight at each switch complete.
  */
-test('20 alternating deploys and rollbacks under load drop no request', { timeout: 240_000 }, async () => {
-  const { dir, configPath } = createDemoWorkspace(FAST_CYCLE_CONFIG);
+for (const engine of ['node', 'haproxy'] as const) test(`20 alternating deploys and rollbacks under load drop no request (router.engine ${engine})`, { timeout: 240_000 }, async () => {
+  const { dir, configPath } = createDemoWorkspace(FAST_CYCLE_CONFIG.replace('router:\n', `router:\n  engine: ${engine}\n`));
   const config = loadConfig(configPath);
   const daemon = await runDaemonInForeground(config);
   const ctx = await openContext({ config: configPath, yes: true }, 'zero-downtime test');
