@@ -17,6 +17,8 @@ export interface HaproxyConfigInput {
   trustedProxies: readonly string[];
   maxRequestBodyBytes?: number;
   maxConnections?: number;
+  /** UDP port on 127.0.0.1 receiving one `%b %Ta` line per request, for latency histograms. */
+  logPort?: number;
   /** Per color, slot index -> `host:port` (slots not listed are disabled). */
   servers: Record<Color, ReadonlyMap<number, string>>;
 }
@@ -115,7 +117,7 @@ global
   # An old worker after a reload finishes its requests for as long as a drain would.
   hard-stop-after ${ms(input.drainTimeoutMs + 5_000)}
   tune.bufsize 32768
-
+${input.logPort ? `  log 127.0.0.1:${input.logPort} len 256 format rfc3164 local0 info\n` : ''}
 defaults
   mode http
   maxconn 8000
@@ -129,7 +131,7 @@ defaults
   retries 2
   option redispatch 1
   http-reuse safe
-
+${input.logPort ? '  log global\n  log-format "%b %Ta"\n' : ''}
 ${frontends.join('\n')}
 
 ${backends.join('\n')}

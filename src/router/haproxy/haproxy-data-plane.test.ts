@@ -64,3 +64,22 @@ test('haproxy engine: switch by one map commit, proof counters, preview, mainten
     if (!process.env.KEEP) rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('haproxy engine: latency histogram per color from the request log', { timeout: 30_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cutover-hx-'));
+  const blue = await startTestBackend('blue');
+  const plane = await HaproxyDataPlane.start({ engine: 'haproxy', workDir: dir, drainTimeoutMs: 500, listen: { host: '127.0.0.1', port: 0 } });
+  try {
+    await plane.setUpstreams('blue', [blue.url]);
+    await plane.switchTo('blue');
+    for (let i = 0; i < 5; i++) await get(`${plane.address.main}/slow?ms=120`);
+    await new Promise((r) => setTimeout(r, 100));
+    const text = await plane.metricsText();
+    assert.match(text, /cutover_router_request_duration_seconds_bucket\{color="blue",listener="main",le="0\.1"\} 0\n/);
+    assert.match(text, /cutover_router_request_duration_seconds_bucket\{color="blue",listener="main",le="0\.15"\} 5\n/);
+  } finally {
+    await plane.close();
+    await blue.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

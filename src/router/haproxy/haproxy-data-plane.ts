@@ -13,6 +13,7 @@ import { TrafficSplit } from '../traffic-split.ts';
 import { haproxyConfig, SERVER_SLOTS } from './haproxy-config.ts';
 import { backendRow, listenerStatsOf, oldestSessions, prometheusText } from './haproxy-metrics.ts';
 import { findHaproxy, HaproxyMaster } from './haproxy-process.ts';
+import { RequestLogHistogram } from './request-log-histogram.ts';
 import { parseShowStat, runtimeCommand, type StatRow } from './runtime-api.ts';
 
 const DRAIN_POLL_MS = 50;
@@ -58,6 +59,7 @@ export class HaproxyDataPlane implements DataPlane {
   #split: TrafficSplit | null = null;
   #queue: Promise<unknown> = Promise.resolve();
   #metricsServer: Server | null = null;
+  #latency: RequestLogHistogram | null = null;
   #closed = false;
   readonly #drains = new Set<{ expire(): void }>();
 
@@ -99,6 +101,7 @@ export class HaproxyDataPlane implements DataPlane {
       ? (previous?.preview && sameAt(previous.preview, options.preview) ? previous.preview : { host: options.preview.host, port: options.preview.port || await freePort(options.preview.host) })
       : undefined;
     const plane = new HaproxyDataPlane(options, master, dir, listen, preview);
+    plane.#latency = await RequestLogHistogram.listen();
     if (previous) {
       plane.#map = previous.map;
       for (const color of COLORS) for (const [slot, at] of previous.slots[color] ?? []) plane.#slots[color].set(slot, at);
@@ -247,7 +250,7 @@ export class HaproxyDataPlane implements DataPlane {
     const rows = parseShowStat(await this.#command('show stat -1 2 -1'));
     const busy = COLORS.some((c) => Number(backendRow(rows, `main_${c}`)?.['scur'] ?? 0) > 0);
     const oldest = busy ? oldestSessions(await this.#command('show sess')) : { blue: 0, green: 0 };
-    return prometheusText(rows, this.live, oldest);
+    return prometheusText(rows, this.live, oldest) + (this.#latency?.text() ?? '');
   }
 
   async close(): Promise<void> {
@@ -256,6 +259,7 @@ export class HaproxyDataPlane implements DataPlane {
     for (const drain of [...this.#drains]) drain.expire();
     await this.#queue.catch(() => {});
     await this.#master.stop();
+    this.#latency?.close();
     if (this.#metricsServer) {
       const server = this.#metricsServer;
       await new Promise<void>((r) => { server.close(() => r()); server.closeAllConnections(); });
@@ -346,6 +350,7 @@ export class HaproxyDataPlane implements DataPlane {
       maxRequestBodyBytes: this.#options.maxRequestBodyBytes,
       maxConnections: this.#options.maxConnections,
       servers: this.#slots,
+      logPort: this.#latency?.port,
     }));
   }
 

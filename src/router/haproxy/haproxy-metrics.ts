@@ -30,9 +30,8 @@ export function backendRow(rows: readonly StatRow[], name: string): StatRow | un
 /**
  * `show stat` rendered in the Node router's metric names (`cutover_router_*`), so the
  * builtin metric provider, the bake window's traffic source and any Prometheus query
- * written for the Node engine read HAProxy the same way. HAProxy keeps no latency
- * histogram, so `cutover_router_request_duration_seconds` is absent: a latency query is
- * inconclusive on this engine, never wrong.
+ * written for the Node engine read HAProxy the same way. The latency histogram comes from
+ * HAProxy's request log instead (request-log-histogram.ts).
  */
 export function prometheusText(rows: readonly StatRow[], live: Color | null, oldestInFlight: Record<Color, number>): string {
   const out: string[] = [];
