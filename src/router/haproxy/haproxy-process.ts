@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, existsSync, openSync, closeSync } from 'node:fs';
+import { accessSync, constants, existsSync, openSync, closeSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CutoverError } from '../../core/errors.ts';
 import { runtimeCommand } from './runtime-api.ts';
@@ -50,6 +50,7 @@ export class HaproxyMaster {
   readonly masterSocket: string;
   readonly runtimeSocket: string;
   readonly logFile: string;
+  readonly pidFile: string;
   #child: ChildProcess | null = null;
   #exited: ((code: number | null) => void) | null = null;
 
@@ -59,6 +60,7 @@ export class HaproxyMaster {
     this.masterSocket = join(dir, 'master.sock');
     this.runtimeSocket = join(dir, 'runtime.sock');
     this.logFile = join(dir, 'haproxy.log');
+    this.pidFile = join(dir, 'haproxy.pid');
   }
 
   /** Called when the master this object started exits on its own. */
@@ -86,7 +88,7 @@ export class HaproxyMaster {
   /** Starts a new master and waits until its worker answers on the Runtime API. */
   async start(timeoutMs = 10_000): Promise<void> {
     const log = openSync(this.logFile, 'a');
-    const child = spawn(this.binary, ['-W', '-db', '-f', this.configFile, '-S', `${this.masterSocket},mode,600`], {
+    const child = spawn(this.binary, ['-W', '-f', this.configFile, '-S', `${this.masterSocket},mode,600`, '-p', this.pidFile], {
       detached: true,
       stdio: ['ignore', log, log],
     });
@@ -140,7 +142,7 @@ export class HaproxyMaster {
 
   /** Stops the master and its workers (SIGUSR1 would wait for connections; `down` means now). Idempotent. */
   async stop(timeoutMs = 5_000): Promise<void> {
-    const pid = this.#child?.pid ?? await this.masterPid();
+    const pid = this.#child?.pid ?? await this.masterPid() ?? this.#pidFromFile();
     this.#child = null;
     if (!pid) return;
     try { process.kill(pid, 'SIGTERM'); } catch { return; }
@@ -150,6 +152,15 @@ export class HaproxyMaster {
       await sleep(25);
     }
     try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+  }
+
+  #pidFromFile(): number | null {
+    try {
+      const pid = Number(readFileSync(this.pidFile, 'utf8').trim());
+      return Number.isInteger(pid) && pid > 0 ? pid : null;
+    } catch {
+      return null;
+    }
   }
 
   #run(argv: string[]): Promise<{ code: number | null; output: string }> {

@@ -20,7 +20,8 @@ export function runtimeCommand(socketPath: string, line: string, timeoutMs = DEF
       socket.destroy();
       reject(new CutoverError('unreachable', `HAProxy did not answer \`${line.slice(0, 80)}\` within ${timeoutMs}ms on ${socketPath}`));
     }, timeoutMs);
-    socket.on('connect', () => socket.write(`${line}\n`));
+    // Half-close after the line: the master CLI answers and closes only once the client is done.
+    socket.on('connect', () => socket.end(`${line}\n`));
     socket.on('data', (c: Buffer) => chunks.push(c));
     socket.on('error', (err: NodeJS.ErrnoException) => {
       clearTimeout(timer);
