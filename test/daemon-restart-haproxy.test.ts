@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { LoadGenerator } from '../src/loadgen/load-generator.ts';
 import { explain } from './support/cli-runner.ts';
 import { until } from './support/until.ts';
+import { haproxySkip } from './support/haproxy.ts';
 import { ZooWorkspace, zooConfig } from './support/zoo-workspace.ts';
 
 const RESTARTS = 10;
@@ -16,7 +17,7 @@ function alive(pid: number): boolean {
   try { process.kill(pid, 0); return true; } catch { return false; }
 }
 
-test('haproxy engine: 10 daemon crashes and restarts under load refuse no connection and fail no request', { timeout: 300_000 }, async (t) => {
+test('haproxy engine: 10 daemon crashes and restarts under load refuse no connection and fail no request', { timeout: 300_000, skip: haproxySkip() }, async (t) => {
   const ws = ZooWorkspace.create(['v1-good'], zooConfig({ monitor: '1s', engine: 'haproxy' }));
   let load: LoadGenerator | null = null;
   try {

@@ -8,6 +8,7 @@ import { LoadGenerator } from '../src/loadgen/load-generator.ts';
 import type { LoadRecord } from '../src/loadgen/load-recorder.ts';
 import { explain, type CliResult } from './support/cli-runner.ts';
 import { get } from './support/workspace.ts';
+import { haproxySkip } from './support/haproxy.ts';
 import { ZooWorkspace, zooConfig, type ZooMode } from './support/zoo-workspace.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -66,7 +67,7 @@ const AFTER_THE_SWITCH: Expectation[] = [
  */
 const DATA_PLANE_SIGNALS = new Set(['5xx', 'upstream-errors', 'stuck-requests', 'latency']);
 
-for (const engine of ['node', 'haproxy'] as const) describe(`guardrails by default (router.engine ${engine}): a release that goes bad after its checks is rolled back within seconds`, { concurrency: 1 }, () => {
+for (const engine of ['node', 'haproxy'] as const) describe(`guardrails by default (router.engine ${engine}): a release that goes bad after its checks is rolled back within seconds`, { concurrency: 1, skip: engine === 'haproxy' && haproxySkip() }, () => {
   const scenarios = engine === 'node' ? AFTER_THE_SWITCH : AFTER_THE_SWITCH.filter((e) => DATA_PLANE_SIGNALS.has(e.signal));
   const versions = ['v1-good', 'v2-crash-after-ready', ...scenarios.map((e) => `v2-${e.mode}`)];
   let ws: ZooWorkspace;

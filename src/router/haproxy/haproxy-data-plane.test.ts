@@ -6,13 +6,14 @@ import { join } from 'node:path';
 import { request } from 'undici';
 import { HaproxyDataPlane } from './haproxy-data-plane.ts';
 import { startTestBackend } from '../test-backend.ts';
+import { haproxySkip } from '../../../test/support/haproxy.ts';
 
 async function get(url: string, headers: Record<string, string> = {}) {
   const r = await request(url, { headers });
   return { status: r.statusCode, headers: r.headers, body: await r.body.text() };
 }
 
-test('haproxy engine: switch by one map commit, proof counters, preview, maintenance, drain ends in 504', { timeout: 60_000 }, async () => {
+test('haproxy engine: switch by one map commit, proof counters, preview, maintenance, drain ends in 504', { timeout: 60_000, skip: haproxySkip() }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'cutover-hx-'));
   const blue = await startTestBackend('blue');
   const green = await startTestBackend('green');
@@ -65,7 +66,7 @@ test('haproxy engine: switch by one map commit, proof counters, preview, mainten
   }
 });
 
-test('haproxy engine: latency histogram per color from the request log', { timeout: 30_000 }, async () => {
+test('haproxy engine: latency histogram per color from the request log', { timeout: 30_000, skip: haproxySkip() }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'cutover-hx-'));
   const blue = await startTestBackend('blue');
   const plane = await HaproxyDataPlane.start({ engine: 'haproxy', workDir: dir, drainTimeoutMs: 500, listen: { host: '127.0.0.1', port: 0 } });
