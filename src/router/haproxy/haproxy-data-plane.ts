@@ -25,6 +25,7 @@ interface EngineState {
   preview?: { host: string; port: number };
   slots: Record<Color, Array<[number, string]>>;
   map: Record<string, string>;
+  logPort?: number;
 }
 
 function hostPort(url: string): string {
@@ -101,15 +102,19 @@ export class HaproxyDataPlane implements DataPlane {
       ? (previous?.preview && sameAt(previous.preview, options.preview) ? previous.preview : { host: options.preview.host, port: options.preview.port || await freePort(options.preview.host) })
       : undefined;
     const plane = new HaproxyDataPlane(options, master, dir, listen, preview);
-    plane.#latency = await RequestLogHistogram.listen();
+    plane.#latency = await RequestLogHistogram.listen(previous?.logPort);
     if (previous) {
       plane.#map = previous.map;
       for (const color of COLORS) for (const [slot, at] of previous.slots[color] ?? []) plane.#slots[color].set(slot, at);
     }
+    let running: string | null = null;
+    try { running = adopting ? readFileSync(master.configFile, 'utf8') : null; } catch { /* none: reload */ }
     await plane.#writeFiles();
     await master.check();
-    if (adopting) await master.reload();
-    else await master.start();
+    // A restarted daemon whose config is the one HAProxy runs changes nothing: no reload, so
+    // not even a keep-alive connection is closed. A changed config reloads seamlessly.
+    if (adopting && readFileSync(master.configFile, 'utf8') !== running) await master.reload();
+    else if (!adopting) await master.start();
     master.onExit((code) => plane.#restartAfterExit(code));
     if (options.metrics) await plane.#serveMetrics(options.metrics);
     return plane;
@@ -336,6 +341,7 @@ export class HaproxyDataPlane implements DataPlane {
       preview: this.#previewAt,
       slots: { blue: [...this.#slots.blue], green: [...this.#slots.green] },
       map: this.#map,
+      logPort: this.#latency?.port,
     };
     await writeFileAtomic(this.#stateFile, `${JSON.stringify(state)}\n`);
     await writeFileAtomic(this.#master.configFile, haproxyConfig({

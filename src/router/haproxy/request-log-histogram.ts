@@ -17,12 +17,14 @@ export class RequestLogHistogram {
     socket.on('message', (msg) => this.#record(msg.toString('latin1')));
   }
 
-  static async listen(): Promise<RequestLogHistogram> {
-    const socket = createSocket('udp4');
-    await new Promise<void>((resolve, reject) => {
-      socket.once('error', reject);
-      socket.bind(0, '127.0.0.1', () => { socket.off('error', reject); resolve(); });
+  /** Binds `port` (the one a running HAProxy already logs to), or any free port when it is taken or 0. */
+  static async listen(port = 0): Promise<RequestLogHistogram> {
+    const bind = (at: number) => new Promise<Socket>((resolve, reject) => {
+      const socket = createSocket('udp4');
+      socket.once('error', (err) => { socket.close(); reject(err); });
+      socket.bind(at, '127.0.0.1', () => { socket.removeAllListeners('error'); resolve(socket); });
     });
+    const socket = await bind(port).catch(() => bind(0));
     return new RequestLogHistogram(socket);
   }
 
