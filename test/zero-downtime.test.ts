@@ -11,6 +11,7 @@ import { runDaemonInForeground } from '../src/cli/commands/up-down.ts';
 import { loadConfig } from '../src/config/load.ts';
 import { createDemoWorkspace, FAST_CYCLE_CONFIG } from '../src/demo/demo-workspace.ts';
 import { LoadGenerator } from '../src/loadgen/load-generator.ts';
+import { haproxySkip } from './support/haproxy.ts';
 
 const CYCLES = 10; // each cycle is a deploy and a rollback: 20 switches
 
@@ -19,8 +20,8 @@ const CYCLES = 10; // each cycle is a deploy and a rollback: 20 switches
  * and rollbacks, then no request fails, no color answers after it was stopped, and the slow
  * requests in flight at each switch complete.
  */
-test('20 alternating deploys and rollbacks under load drop no request', { timeout: 240_000 }, async () => {
-  const { dir, configPath } = createDemoWorkspace(FAST_CYCLE_CONFIG);
+for (const engine of ['node', 'haproxy'] as const) test(`20 alternating deploys and rollbacks under load drop no request (router.engine ${engine})`, { timeout: 240_000, skip: engine === 'haproxy' && haproxySkip() }, async () => {
+  const { dir, configPath } = createDemoWorkspace(FAST_CYCLE_CONFIG.replace('router:\n', `router:\n  engine: ${engine}\n`));
   const config = loadConfig(configPath);
   const daemon = await runDaemonInForeground(config);
   const ctx = await openContext({ config: configPath, yes: true }, 'zero-downtime test');

@@ -14,6 +14,8 @@ function isAddressOrRange(entry: string): boolean {
 import { parseDuration } from '../config/duration.ts';
 
 export const routerConfigSchema = z.object({
+  engine: z.enum(['node', 'haproxy']).default('node')
+    .describe('The data plane: `node` is cutover\'s own router inside the daemon; `haproxy` runs HAProxy (the Debian `haproxy` package, 2.6+) driven through its Runtime API, for more throughput per core.'),
   listen: hostPortField('Where live traffic arrives; it always reaches the live color.').default('127.0.0.1:8080'),
   preview: hostPortField('Where the idle color can be reached, for checks and people.').default('127.0.0.1:8081'),
   metrics: hostPortField('Optional listener serving GET /metrics for Prometheus to scrape.').optional(),
@@ -28,6 +30,7 @@ export const routerConfigSchema = z.object({
 export type RouterConfigInput = z.input<typeof routerConfigSchema>;
 
 export interface ResolvedRouterConfig {
+  readonly engine: 'node' | 'haproxy';
   readonly listen: { host: string; port: number };
   readonly preview: { host: string; port: number };
   readonly metrics?: { host: string; port: number };
@@ -40,6 +43,7 @@ export interface ResolvedRouterConfig {
 
 export function normalizeRouter(input: z.output<typeof routerConfigSchema>): ResolvedRouterConfig {
   return {
+    engine: input.engine,
     listen: parseHostPort(input.listen),
     preview: parseHostPort(input.preview),
     metrics: input.metrics ? parseHostPort(input.metrics) : undefined,

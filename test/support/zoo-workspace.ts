@@ -14,7 +14,7 @@ export type ZooMode = 'good' | 'crash-after-ready' | 'crash-later' | 'crash-on-t
  * signals run on their defaults. Only durations are shortened so the suite stays fast, and the
  * memory limit is lowered so the memory mode reaches it in about a second.
  */
-export function zooConfig(options: { monitor?: string; replicas?: number; stableFor?: string } = {}): string {
+export function zooConfig(options: { monitor?: string; replicas?: number; stableFor?: string; engine?: 'node' | 'haproxy' } = {}): string {
   return `app: zoo
 platform:
   kind: local
@@ -28,6 +28,7 @@ platform:
     backoff: 100ms
     maxBackoff: 400ms
 router:
+  engine: ${options.engine ?? 'node'}
   listen: 127.0.0.1:0
   preview: 127.0.0.1:0
   drainTimeout: 1s

@@ -25,6 +25,8 @@ import { printJson } from '../output.ts';
 import type { Globals } from '../program.ts';
 
 const START_TIMEOUT_MS = 15_000;
+import { findHaproxy } from '../../router/haproxy/haproxy-process.ts';
+
 const BIN = fileURLToPath(new URL('../../../bin/cutover', import.meta.url));
 
 function requireLocal(config: ResolvedConfig): void {
@@ -39,7 +41,7 @@ export async function runDaemonInForeground(config: ResolvedConfig, options: { f
   process.stdout.on('error', () => {});
   const daemon = await Daemon.start({
     stateDir: config.stateDir,
-    router: { listen: config.router.listen, preview: config.router.preview, metrics: config.router.metrics, drainTimeoutMs: config.router.drainTimeoutMs, maxPauseMs: config.router.maxPauseMs,
+    router: { engine: config.router.engine, listen: config.router.listen, preview: config.router.preview, metrics: config.router.metrics, drainTimeoutMs: config.router.drainTimeoutMs, maxPauseMs: config.router.maxPauseMs,
       trustedProxies: config.router.trustedProxies, maxRequestBodyBytes: config.router.maxRequestBodyBytes, maxConnections: config.router.maxConnections,
       listenFds: options.listenFds },
     maintenance: { pageFile: config.maintenance.pageFile, retryAfterSec: config.maintenance.retryAfterSec },
@@ -139,10 +141,23 @@ async function reportStarted(client: AdminClient, g: { json?: boolean }, logPath
   return 0;
 }
 
+/**
+ * HAProxy binds the listeners itself and hands them over on its own reloads (master-worker),
+ * so with `engine: haproxy` the keeper holds no sockets: it only restarts the daemon worker.
+ */
+function dataPlaneBindsItsOwn(config: ResolvedConfig): boolean {
+  return config.router.engine === 'haproxy';
+}
+
+/** Binds what the keeper must hold: nothing when the data plane binds its own listeners. */
+function keeperListeners(config: ResolvedConfig): Parameters<typeof bindAndHandOff>[0] {
+  return dataPlaneBindsItsOwn(config) ? {} : config.router;
+}
+
 /** The listener keeper (see listener-keeper.ts): holds the sockets this process inherited and runs the daemon as its child. */
 async function runAsKeeper(config: ResolvedConfig, fresh?: boolean): Promise<number> {
   const fds = inheritedListenFds();
-  if (!fds) throw new CutoverError('internal', `the daemon keeper was started without its listeners (${DAEMON_ROLE_ENV} set, no descriptors)`);
+  if (!fds && !dataPlaneBindsItsOwn(config)) throw new CutoverError('internal', `the daemon keeper was started without its listeners (${DAEMON_ROLE_ENV} set, no descriptors)`);
   process.stderr.on('error', () => {});
   return runKeeper({
     fds,
@@ -157,8 +172,8 @@ async function runAsKeeper(config: ResolvedConfig, fresh?: boolean): Promise<num
 async function runAsWorker(config: ResolvedConfig, fresh?: boolean): Promise<number> {
   const keeper = KeeperLink.fromProcess(true);
   const fds = inheritedListenFds();
-  if (!keeper || !fds) throw new CutoverError('internal', `the daemon worker was started without its keeper or listeners (${DAEMON_ROLE_ENV}=worker)`);
-  const daemon = await runDaemonInForeground(config, { fresh, listenFds: fds, keeper });
+  if (!keeper || (!fds && !dataPlaneBindsItsOwn(config))) throw new CutoverError('internal', `the daemon worker was started without its keeper or listeners (${DAEMON_ROLE_ENV}=worker)`);
+  const daemon = await runDaemonInForeground(config, { fresh, listenFds: fds ?? undefined, keeper });
   const stop = () => void daemon.shutdown();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
@@ -216,6 +231,8 @@ export function registerUpDown(program: Command, globals: Globals): void {
       const g = globals();
       const config = loadConfig(g.config);
       requireLocal(config);
+      // Before anything starts: a missing data plane is a setup error naming the package (exit 2).
+      if (config.router.engine === 'haproxy') findHaproxy();
       if (options.systemd) return writeSystemdUnit(config, g, options.unitDir);
       const paths = localPaths(config.stateDir);
       const role = process.env[DAEMON_ROLE_ENV];
@@ -231,7 +248,7 @@ export function registerUpDown(program: Command, globals: Globals): void {
       if (options.foreground) {
         // Attached (a terminal, systemd): this process only binds the listeners, hands them to
         // the keeper and relays signals, so the keeper holds sockets it never accepts on.
-        const keeper = await bindAndHandOff(config.router, (fds, env) => spawn(process.execPath, keeperArgs, {
+        const keeper = await bindAndHandOff(keeperListeners(config), (fds, env) => spawn(process.execPath, keeperArgs, {
           stdio: ['inherit', 'inherit', 'inherit', ...fds],
           env: { ...process.env, ...env, [DAEMON_ROLE_ENV]: 'keeper' },
         }));
@@ -246,7 +263,7 @@ export function registerUpDown(program: Command, globals: Globals): void {
       try { logOffset = statSync(paths.daemonLog).size; } catch { /* new file */ }
       let child: ChildProcess;
       try {
-        child = await bindAndHandOff(config.router, (fds, env) => spawn(process.execPath, keeperArgs, {
+        child = await bindAndHandOff(keeperListeners(config), (fds, env) => spawn(process.execPath, keeperArgs, {
           detached: true,
           stdio: ['ignore', log, log, ...fds],
           cwd: config.baseDir,

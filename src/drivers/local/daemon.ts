@@ -4,9 +4,11 @@ import { waitHealthy } from '../../checks/wait-healthy.ts';
 import type { HealthPolicy } from '../../checks/types.ts';
 import { CutoverError } from '../../core/errors.ts';
 import { COLORS, otherColor, type Color } from '../../core/types.ts';
-import { Router, type RouterOptions, type SplitConfig } from '../../router/router.ts';
+import type { SplitConfig } from '../../router/router.ts';
 import { flagsRequest, maintenanceRequest, parseColor, parseRequest, releaseSpecRequest, splitRequest, switchRequest } from './admin-requests.ts';
 import { AdminServer, type AdminHandler } from './admin-server.ts';
+import type { DataPlane, DataPlaneOptions } from './data-plane.ts';
+import { startDataPlane } from './start-data-plane.ts';
 import { PRIVATE_DIR_MODE, writeFileAtomic } from './atomic-file.ts';
 import { readDaemonSnapshotFile, type DaemonSnapshot, type PersistedColor, type PersistedSpec } from './daemon-state.ts';
 import { startLogRotation, type LogRotationPolicy } from './log-rotation.ts';
@@ -21,7 +23,7 @@ const MAX_EVENT_WAIT_MS = 30_000;
 
 export interface DaemonOptions {
   stateDir: string;
-  router: RouterOptions;
+  router: DataPlaneOptions;
   maintenance: { pageFile?: string; retryAfterSec: number };
   /** How long a rolling restart waits for each new replica. */
   readyTimeoutMs: number;
@@ -74,7 +76,8 @@ export interface LastSwitch {
  * where traffic goes, and it persists that so a restart serves exactly the same thing.
  */
 export class Daemon {
-  readonly router: Router;
+  /** The data plane (`router.engine`): the Node router or HAProxy. */
+  readonly router: DataPlane;
   readonly supervisor: Supervisor;
   private readonly admin = new AdminServer();
   private readonly paths: ReturnType<typeof localPaths>;
@@ -98,7 +101,7 @@ export class Daemon {
   /** The process that is the daemon to the outside (`daemon.pid`): the keeper when there is one. */
   private readonly pid: number;
 
-  private constructor(options: DaemonOptions, router: Router, restored: boolean) {
+  private constructor(options: DaemonOptions, router: DataPlane, restored: boolean) {
     this.options = options;
     this.router = router;
     this.paths = localPaths(options.stateDir);
@@ -122,11 +125,11 @@ export class Daemon {
       notes.push(`${paths.daemonState} could not be read (${read.reason})${read.movedTo ? `; kept as ${read.movedTo}` : ''}; starting without it`);
     }
     const previous = read.kind === 'ok' ? read.snapshot : null;
-    const router = await Router.start(options.router);
+    const router = await startDataPlane({ workDir: paths.engineDir, ...options.router });
     const daemon = new Daemon(options, router, previous !== null);
     daemon.startupNotes.push(...notes);
     try {
-      if (previous) daemon.restore(previous);
+      if (previous) await daemon.restore(previous);
       await daemon.stopOrphans();
       daemon.registerRoutes();
       await daemon.admin.listen(paths.socket);
@@ -182,7 +185,7 @@ export class Daemon {
    * `down` or a reboot: starts the live color's release again and switches to it only once
    * it passes the health checks; until then the router answers 503 as it did before.
    */
-  private restore(previous: DaemonSnapshot): void {
+  private async restore(previous: DaemonSnapshot): Promise<void> {
     const colors = previous.stopped ? (previous.live ? [previous.live] : []) : COLORS;
     let liveAdopted = true;
     for (const color of colors) {
@@ -192,20 +195,21 @@ export class Daemon {
       const adopted = this.supervisor.restore(color, { spec: this.unredact(snapshot.spec), replicas });
       if (color === previous.live && adopted < replicas.length) liveAdopted = false;
     }
-    for (const color of COLORS) this.syncUpstreams(color);
+    await Promise.all(COLORS.map((color) => this.syncUpstreams(color)));
     const live = previous.live;
     const split = previous.split && !previous.stopped ? previous.split as SplitConfig : undefined;
     if (live && this.supervisor.replicas(live).length > 0) {
-      if (liveAdopted) this.router.switchTo(live);
+      if (liveAdopted) await this.router.switchTo(live);
       else this.restoring = this.bringBack(live, split);
     }
     this.updatePreview();
-    if (previous.maintenance?.on) this.setMaintenance(true, previous.maintenance.message);
+    if (previous.maintenance?.on) await this.setMaintenance(true, previous.maintenance.message);
     // A weighted split in force before the restart stays in force: the canary was verified
     // before it got any share, and the deploy that owns it (or its resume) decides its end.
     if (split && live && liveAdopted) {
       try {
-        this.router.setSplit(split);
+        this.router.validateSplit(split);
+        await this.router.setSplit(split);
         this.split = split;
       } catch {
         // The canary has no replicas any more: everyone stays on the live color.
@@ -228,7 +232,7 @@ export class Daemon {
     // Someone deployed meanwhile: their decision stands.
     if (this.router.live !== null) return fail(`${this.router.live} was made live meanwhile`);
     await this.persist({ live: color, split: undefined });
-    this.router.switchTo(color);
+    await this.router.switchTo(color);
     this.updatePreview();
     report.detail = checked.detail;
     report.state = 'live';
@@ -242,7 +246,7 @@ export class Daemon {
       try {
         this.router.validateSplit(split);
         await this.persist({ split });
-        this.router.setSplit(split);
+        await this.router.setSplit(split);
         this.split = split;
       } catch (err) {
         this.warn(`the traffic split to ${canary} was not brought back: ${(err as Error).message}`);
@@ -291,7 +295,7 @@ export class Daemon {
         const next = on ? { on, message } : { on: false };
         // On disk first: an acknowledged change must survive a restart.
         await this.persist({ maintenance: next });
-        this.setMaintenance(on, message);
+        await this.setMaintenance(on, message);
         return this.maintenanceState;
       })
       .on('PUT', '/split', async ({ body }) => {
@@ -300,7 +304,7 @@ export class Daemon {
         // then traffic moves: a failure at either step leaves the old split in force.
         this.router.validateSplit(split);
         await this.persist({ split });
-        this.router.setSplit(split);
+        await this.router.setSplit(split);
         this.split = split;
         return { ok: true };
       })
@@ -309,10 +313,10 @@ export class Daemon {
         this.split = undefined;
         const ended = this.router.stats().split;
         const live = this.router.live;
-        this.router.clearSplit();
+        await this.router.clearSplit();
         // Ending a split is a switch for the canary: from now on it gets no new request, and
         // verifyTraffic proves that against this record.
-        if (ended && live) this.lastSwitch = { from: ended.canary, to: live, at: Date.now(), oldAcceptedAtSwitch: this.acceptedOnMain(ended.canary) };
+        if (ended && live) this.lastSwitch = { from: ended.canary, to: live, at: Date.now(), oldAcceptedAtSwitch: await this.acceptedOnMain(ended.canary) };
         return { ok: true };
       })
       .on('GET', '/colors/:color/events', async ({ params, query }) => {
@@ -376,9 +380,9 @@ export class Daemon {
       throw new CutoverError('refused', `${target} is live; switch traffic away before retiring it`);
     }
     // A rollback retires the failed color right after the switch back: its requests still in
-    // flight finish (or get the router's 504 at drainTimeout) before its processes are stopped.
+    // flight finish (or get the data plane's 504 at drainTimeout) before its processes are stopped.
     await this.router.drained(target);
-    this.router.setUpstreams(target, []);
+    await this.router.setUpstreams(target, []);
     this.routedUrls.set(target, '');
     await this.supervisor.stop(target);
     this.updatePreview();
@@ -392,7 +396,7 @@ export class Daemon {
     const next = { ...spec, flags };
     if (rolling) {
       await this.supervisor.rollingReplace(target, next, async (urls) => {
-        this.router.setUpstreams(target, urls);
+        await this.router.setUpstreams(target, urls);
         this.routedUrls.set(target, urls.join(','));
       }, this.options.readyTimeoutMs);
     } else {
@@ -409,14 +413,14 @@ export class Daemon {
     if (status.desired === 0 || status.ready === 0 || status.crashLooping) {
       throw new CutoverError('refused', `${target} has ${status.ready}/${status.desired} replicas ready${status.crashLooping ? ' and is crash-looping' : ''}; refusing to switch`);
     }
-    this.syncUpstreams(target);
+    await this.syncUpstreams(target);
     const from = this.router.live;
     if (from === target) return { from, to: target, switchedAt: this.lastSwitch?.at ?? Date.now(), unchanged: true };
     // The record first: a switch the daemon acknowledged must be the one a restart restores,
     // and a switch that cannot be recorded does not happen.
     await this.persist({ live: target, split: undefined });
-    const oldAcceptedAtSwitch = from ? this.acceptedOnMain(from) : 0;
-    const report = this.router.switchTo(target);
+    const report = await this.router.switchTo(target);
+    const oldAcceptedAtSwitch = report.acceptedBefore;
     // The router ends any traffic split at a switch; keep the persisted copy in step.
     this.split = undefined;
     const record: LastSwitch = { from, to: target, at: report.switchedAt, oldAcceptedAtSwitch };
@@ -428,44 +432,53 @@ export class Daemon {
     return { from, to: target, switchedAt: report.switchedAt };
   }
 
-  private traffic() {
+  private async traffic() {
     const last = this.lastSwitch;
-    const oldAcceptedSince = last?.from ? this.acceptedOnMain(last.from) - last.oldAcceptedAtSwitch : 0;
+    const traffic = await this.router.traffic();
+    const accepted = (c: Color) => traffic[c].main.requests + traffic[c].main.inFlight;
+    const oldAcceptedSince = last?.from ? accepted(last.from) - last.oldAcceptedAtSwitch : 0;
     return {
       live: this.router.live,
+      engine: this.router.engine,
       lastSwitch: last,
       oldAcceptedSinceSwitch: oldAcceptedSince,
-      acceptedOnMain: { blue: this.acceptedOnMain('blue'), green: this.acceptedOnMain('green') },
+      acceptedOnMain: { blue: accepted('blue'), green: accepted('green') },
     };
   }
 
   /** Requests the main listener ever handed to `color`: finished ones plus those still in flight. */
-  private acceptedOnMain(target: Color): number {
-    const main = this.router.stats().colors[target].main;
+  private async acceptedOnMain(target: Color): Promise<number> {
+    const main = (await this.router.traffic())[target].main;
     return main.requests + main.inFlight;
   }
 
-  private setMaintenance(on: boolean, message?: string): void {
+  private async setMaintenance(on: boolean, message?: string): Promise<void> {
     this.maintenanceState = on ? { on, message } : { on: false };
-    this.router.setMaintenance({ on, message, pageFile: this.options.maintenance.pageFile, retryAfterSec: this.options.maintenance.retryAfterSec });
+    await this.router.setMaintenance({ on, message, pageFile: this.options.maintenance.pageFile, retryAfterSec: this.options.maintenance.retryAfterSec });
   }
 
-  /** Keeps the router's pool for `color` equal to the supervisor's replicas, touching it only when the set changes. */
-  private syncUpstreams(target: Color): void {
-    if (this.closed) return;
+  /**
+   * Keeps the router's pool for `color` equal to the supervisor's replicas, touching it only
+   * when the set changes. Resolves once the data plane enforces it (the data plane applies
+   * calls in order, so a switch made after this call sees these upstreams).
+   */
+  private syncUpstreams(target: Color): Promise<void> {
+    if (this.closed) return Promise.resolve();
     const urls = this.supervisor.allUrls(target);
     const key = urls.join(',');
-    if (this.routedUrls.get(target) === key) return;
+    if (this.routedUrls.get(target) === key) return Promise.resolve();
     this.routedUrls.set(target, key);
-    this.router.setUpstreams(target, urls);
+    const applied = this.router.setUpstreams(target, urls);
     this.persistQuietly();
+    return applied.catch((err: Error) => this.warn(`could not give ${target} its replicas ${urls.join(', ')}: ${err.message}`));
   }
 
   /** The preview listener always shows the idle color, if it runs anything. */
   private updatePreview(): void {
     const live = this.router.live;
     const idle = live ? otherColor(live) : (this.supervisor.replicas('blue').length ? 'blue' : 'green');
-    this.router.setPreview(this.supervisor.replicas(idle).length ? idle : null);
+    this.router.setPreview(this.supervisor.replicas(idle).length ? idle : null)
+      .catch((err: Error) => this.warn(`could not point the preview listener at ${idle}: ${err.message}`));
   }
 
   private snapshot(overrides: Partial<Pick<DaemonSnapshot, 'live' | 'maintenance' | 'split'>> = {}): DaemonSnapshot {

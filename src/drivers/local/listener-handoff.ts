@@ -23,6 +23,8 @@ export function inheritedListenFds(env: NodeJS.ProcessEnv = process.env): Listen
   const raw = env[LISTEN_FDS_ENV];
   if (!raw) return null;
   const parsed = JSON.parse(raw) as ListenFds;
+  // `{}`: the holder was handed nothing, as with a data plane that binds its own listeners.
+  if (Object.keys(parsed).length === 0) return null;
   if (!Number.isInteger(parsed.main)) throw new Error(`${LISTEN_FDS_ENV} has no main descriptor: ${raw}`);
   return parsed;
 }
@@ -55,7 +57,7 @@ export function listenerStdio(fds: ListenFds): number[] {
  * loop (only nextTicks and microtasks run between listen and close, never an accept).
  * @throws CutoverError('config') naming the field of a listener that cannot bind.
  */
-export async function bindAndHandOff(addresses: { listen: Address; preview?: Address; metrics?: Address }, spawnHolder: (stdio: number[], env: Record<string, string>) => ChildProcess): Promise<ChildProcess> {
+export async function bindAndHandOff(addresses: { listen?: Address; preview?: Address; metrics?: Address }, spawnHolder: (stdio: number[], env: Record<string, string>) => ChildProcess): Promise<ChildProcess> {
   const wanted = (Object.keys(FIELDS) as Array<keyof typeof FIELDS>).flatMap((name) => {
     const at = name === 'main' ? addresses.listen : addresses[name];
     return at ? [{ name, at }] : [];

@@ -11,7 +11,8 @@ export type KeeperMessage = { type: 'retire' } | { type: 'restart-failed'; detai
 export type WorkerMessage = { type: 'ready' } | { type: 'restart' };
 
 export interface KeeperOptions {
-  fds: ListenFds;
+  /** The listeners to hand to each worker; null when the data plane binds its own (engine `haproxy`). */
+  fds: ListenFds | null;
   /** Arguments after the node binary for a worker; `first` is the worker started with the keeper. */
   workerArgs(first: boolean): string[];
   log(message: string): void;
@@ -51,7 +52,7 @@ export function runKeeper(options: KeeperOptions): Promise<number> {
 
     const startWorker = (first: boolean): ChildProcess => {
       const child = spawn(process.execPath, options.workerArgs(first), {
-        stdio: ['ignore', 'inherit', 'inherit', ...listenerStdio(options.fds), 'ipc'],
+        stdio: ['ignore', 'inherit', 'inherit', ...(options.fds ? listenerStdio(options.fds) : []), 'ipc'],
         env: { ...process.env, [DAEMON_ROLE_ENV]: 'worker' },
       });
       child.on('message', (message: WorkerMessage) => onMessage(child, message));

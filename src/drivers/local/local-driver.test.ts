@@ -7,7 +7,11 @@ import { exampleServerSource } from '../../demo/example-app.ts';
 import { Daemon } from './daemon.ts';
 import { LocalDriver } from './local-driver.ts';
 
-driverContract('local', async () => {
+import type { RouterEngine } from './data-plane.ts';
+import { haproxySkip } from '../../../test/support/haproxy.ts';
+
+// The same contract against both data planes (router.engine); haproxy only where it is installed.
+for (const engine of (haproxySkip() ? ['node'] : ['node', 'haproxy']) as readonly RouterEngine[]) driverContract(engine === 'node' ? 'local' : 'local, router.engine haproxy', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'cutover-contract-'));
   for (const version of ['c1', 'c2']) {
     mkdirSync(join(dir, 'releases', version), { recursive: true });
@@ -16,7 +20,7 @@ driverContract('local', async () => {
   const stateDir = join(dir, '.cutover');
   const daemon = await Daemon.start({
     stateDir,
-    router: { listen: { host: '127.0.0.1', port: 0 }, preview: { host: '127.0.0.1', port: 0 }, drainTimeoutMs: 2_000 },
+    router: { engine, listen: { host: '127.0.0.1', port: 0 }, preview: { host: '127.0.0.1', port: 0 }, drainTimeoutMs: 2_000 },
     maintenance: { retryAfterSec: 5 },
     readyTimeoutMs: 10_000,
   });

@@ -9,5 +9,7 @@ export function localPaths(stateDir: string) {
     daemonLog: join(stateDir, 'daemon.log'),
     daemonPid: join(stateDir, 'daemon.pid'),
     logs: join(stateDir, 'logs'),
+    /** The data plane engine's own files (HAProxy's generated config, map and sockets). */
+    engineDir: join(stateDir, 'engine'),
   } as const;
 }

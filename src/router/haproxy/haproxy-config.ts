@@ -1,0 +1,139 @@
+import type { Color } from '../../core/types.ts';
+import { COLORS } from '../../core/types.ts';
+
+/** Server slots per backend: HAProxy cannot add servers to a backend without a reload in 2.6 without `add server`, and slots keep names stable across reloads. */
+export const SERVER_SLOTS = 80;
+
+/** What the generated config needs: listeners, limits, and the replicas each color has now (so a reload serves at once). */
+export interface HaproxyConfigInput {
+  dir: string;
+  mapFile: string;
+  runtimeSocket: string;
+  main: { host: string; port: number };
+  preview?: { host: string; port: number };
+  drainTimeoutMs: number;
+  /** Time an upstream may take to send response headers; 0 turns it off. */
+  upstreamHeadersTimeoutMs: number;
+  trustedProxies: readonly string[];
+  maxRequestBodyBytes?: number;
+  maxConnections?: number;
+  /** UDP port on 127.0.0.1 receiving one `%b %Ta` line per request, for latency histograms. */
+  logPort?: number;
+  /** Per color, slot index -> `host:port` (slots not listed are disabled). */
+  servers: Record<Color, ReadonlyMap<number, string>>;
+}
+
+function bind(at: { host: string; port: number }): string {
+  return at.host.includes(':') ? `[${at.host}]:${at.port}` : `${at.host}:${at.port}`;
+}
+
+/** HAProxy's config language takes durations with a unit; milliseconds always work. */
+function ms(n: number): string {
+  return `${Math.max(1, Math.round(n))}ms`;
+}
+
+function backend(name: string, color: Color, input: HaproxyConfigInput): string {
+  const lines = [`backend ${name}`];
+  if (name.startsWith('main_')) {
+    // Requests still running when a drain expires are cut by the daemon; HAProxy answers those
+    // 502, but cutover's contract is a 504 for "the drain timed out". The flag is set only on
+    // an old color's main backend, between its drain deadline and its next switch.
+    lines.push(`  http-after-response set-status 504 if { status 502 } { str(expired_${color}),map(${input.mapFile},0) -m str 1 }`);
+  }
+  lines.push(`  http-response set-header x-cutover-served-by ${color} if { var(txn.probe) -m found }`);
+  const slots = input.servers[color];
+  for (let i = 1; i <= SERVER_SLOTS; i++) {
+    const at = slots.get(i);
+    lines.push(at ? `  server r${i} ${at}` : `  server r${i} 127.0.0.1:1 disabled`);
+  }
+  return lines.join('\n');
+}
+
+/**
+ * The whole HAProxy config for one app. Everything that changes at runtime (the live and
+ * preview colors, maintenance and its page, the drain-expired flags) is read per request
+ * from one map file, so a switch is one map commit through the Runtime API and never a
+ * reload; the map file on disk is kept equal to the committed map, so a restart or reload
+ * comes back with the same state.
+ */
+export function haproxyConfig(input: HaproxyConfigInput): string {
+  const m = input.mapFile;
+  const trusted = input.trustedProxies.length > 0 ? `acl trusted_peer src ${input.trustedProxies.join(' ')}` : 'acl trusted_peer always_false';
+  const edge = [
+    `  ${trusted}`,
+    // From an untrusted peer every forwarded header is replaced by the router's own, as the Node router does.
+    '  http-request del-header x-forwarded-for if !trusted_peer',
+    '  http-request del-header x-forwarded-proto if !trusted_peer',
+    '  http-request del-header x-forwarded-host if !trusted_peer',
+    '  http-request del-header x-real-ip if !trusted_peer',
+    '  http-request del-header forwarded if !trusted_peer',
+    '  http-request set-header x-forwarded-proto http if !{ req.hdr(x-forwarded-proto) -m found }',
+    '  http-request set-header x-forwarded-host %[req.hdr(host)] if !{ req.hdr(x-forwarded-host) -m found } { req.hdr(host) -m found }',
+    '  http-request set-header x-real-ip %[src] if !{ req.hdr(x-real-ip) -m found }',
+    '  option forwardfor',
+    '  http-request add-header forwarded for=%[src];proto=http if !{ req.hdr(forwarded) -m found }',
+    '  http-request set-header forwarded "%[req.fhdr(forwarded)], for=%[src];proto=http" if { req.hdr(forwarded) -m found } trusted_peer',
+    '  http-request set-var(txn.probe) bool(1) if { req.hdr(x-cutover-probe) -m found }',
+  ];
+  if (input.maxRequestBodyBytes !== undefined) {
+    edge.push(`  http-request deny deny_status 413 if { req.hdr_val(content-length) gt ${input.maxRequestBodyBytes} }`);
+  }
+  const frontends = [
+    'frontend main',
+    `  bind ${bind(input.main)}`,
+    ...(input.maxConnections !== undefined ? [`  maxconn ${input.maxConnections}`] : []),
+    ...edge,
+    `  http-request return status 503 content-type "text/html; charset=utf-8" hdr retry-after "%[str(retry),map(${m},30)]" hdr cache-control no-store lf-string "%[str(page),map(${m}),b64dec]" if { str(maintenance),map(${m},0) -m str 1 }`,
+    `  use_backend main_%[str(live),map(${m},none)]`,
+  ];
+  if (input.preview) {
+    frontends.push(
+      '',
+      'frontend preview',
+      `  bind ${bind(input.preview)}`,
+      ...(input.maxConnections !== undefined ? [`  maxconn ${input.maxConnections}`] : []),
+      ...edge,
+      `  use_backend preview_%[str(preview),map(${m},none)]`,
+    );
+  }
+  const backends = [
+    'backend main_none',
+    '  http-request return status 503 content-type text/plain string "service unavailable: no release is live yet\\n"',
+    '',
+    'backend preview_none',
+    '  http-request return status 503 content-type text/plain string "service unavailable: no preview color is set\\n"',
+  ];
+  for (const color of COLORS) backends.push('', backend(`main_${color}`, color, input), '', backend(`preview_${color}`, color, input));
+  return `# Generated by cutover from cutover.yaml; rewritten at every start. Do not edit.
+global
+  master-worker
+  # One thread: a Runtime API line runs between two requests, never beside one, so a map
+  # commit and the counters read with it are one atomic step.
+  nbthread 1
+  # Needs two file descriptors per connection; within a common 20k soft limit.
+  maxconn 8000
+  stats socket ${input.runtimeSocket} mode 600 level admin expose-fd listeners
+  stats timeout 10s
+  # An old worker after a reload finishes its requests for as long as a drain would.
+  hard-stop-after ${ms(input.drainTimeoutMs + 5_000)}
+  tune.bufsize 32768
+${input.logPort ? `  log 127.0.0.1:${input.logPort} len 256 format rfc3164 local0 info\n` : ''}
+defaults
+  mode http
+  maxconn 8000
+  timeout connect 5s
+  timeout client 65s
+  timeout http-request 30s
+  timeout http-keep-alive 65s
+  timeout server ${input.upstreamHeadersTimeoutMs > 0 ? ms(input.upstreamHeadersTimeoutMs) : '24d'}
+  timeout tunnel 24d
+  timeout client-fin 5s
+  retries 2
+  option redispatch 1
+  http-reuse safe
+${input.logPort ? '  log global\n  log-format "%b %Ta"\n' : ''}
+${frontends.join('\n')}
+
+${backends.join('\n')}
+`;
+}

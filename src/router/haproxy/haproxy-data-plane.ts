@@ -1,0 +1,482 @@
+import { createServer, type Server } from 'node:http';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CutoverError } from '../../core/errors.ts';
+import { COLORS, otherColor, type Color } from '../../core/types.ts';
+import type { ColorTraffic, DataPlane, DataPlaneOptions, DataPlaneState } from '../../drivers/local/data-plane.ts';
+import { writeFileAtomic, PRIVATE_DIR_MODE } from '../../drivers/local/atomic-file.ts';
+import { freePort } from '../../drivers/local/free-port.ts';
+import type { DrainReport } from '../drain-watch.ts';
+import { renderMaintenancePage, type MaintenanceState } from '../maintenance-page.ts';
+import type { RetireReport, SplitConfig, SwitchReport } from '../router.ts';
+import { TrafficSplit } from '../traffic-split.ts';
+import { haproxyConfig, SERVER_SLOTS } from './haproxy-config.ts';
+import { backendRow, listenerStatsOf, oldestSessions, prometheusText } from './haproxy-metrics.ts';
+import { findHaproxy, HaproxyMaster } from './haproxy-process.ts';
+import { RequestLogHistogram } from './request-log-histogram.ts';
+import { parseShowStat, runtimeCommand, type StatRow } from './runtime-api.ts';
+
+const DRAIN_POLL_MS = 50;
+const RESTART_BACKOFF_MS = 250;
+/** How long a daemon taking over waits for its predecessor to free the metrics port. */
+const METRICS_TAKEOVER_MS = 60_000;
+
+/** What a restarted daemon needs to regenerate exactly the config the running HAProxy has. */
+interface EngineState {
+  main: { host: string; port: number };
+  preview?: { host: string; port: number };
+  slots: Record<Color, Array<[number, string]>>;
+  map: Record<string, string>;
+  logPort?: number;
+}
+
+function hostPort(url: string): string {
+  const u = new URL(url);
+  if (u.protocol !== 'http:' || u.pathname !== '/' || u.search) {
+    throw new CutoverError('config', `upstream ${url} is not a plain http origin`);
+  }
+  return `${u.hostname}:${u.port || '80'}`;
+}
+
+/**
+ * The `haproxy` engine: HAProxy is the data plane, this object its control plane. Routing
+ * state lives in one HAProxy map (see haproxy-config.ts); every change is one
+ * `prepare map` / `add map @ver` / `commit map` transaction, never a reload, and the map file
+ * on disk follows it so a restarted HAProxy comes back with the same state. Counters come
+ * from HAProxy's `show stat`. Calls are serialized: HAProxy sees them in the order made.
+ */
+export class HaproxyDataPlane implements DataPlane {
+  readonly engine = 'haproxy' as const;
+  readonly address: { main: string; preview?: string; metrics?: string };
+  readonly #master: HaproxyMaster;
+  readonly #options: DataPlaneOptions;
+  readonly #dir: string;
+  readonly #mapFile: string;
+  readonly #stateFile: string;
+  readonly #listen: EngineState['main'];
+  readonly #previewAt: EngineState['preview'];
+  readonly #slots: Record<Color, Map<number, string>> = { blue: new Map(), green: new Map() };
+  readonly #nextSlot: Record<Color, number> = { blue: 1, green: 1 };
+  #map: Record<string, string> = {};
+  #maintenance = false;
+  #split: TrafficSplit | null = null;
+  #queue: Promise<unknown> = Promise.resolve();
+  #metricsServer: Server | null = null;
+  #latency: RequestLogHistogram | null = null;
+  #closed = false;
+  readonly #drains = new Set<{ expire(): void }>();
+  /** The drains under way per color, for `drained(color)`. */
+  readonly #drainsOf: Record<Color, Set<Promise<DrainReport>>> = { blue: new Set(), green: new Set() };
+
+  private constructor(options: DataPlaneOptions, master: HaproxyMaster, dir: string, listen: EngineState['main'], preview: EngineState['preview']) {
+    this.#options = options;
+    this.#master = master;
+    this.#dir = dir;
+    this.#mapFile = join(dir, 'routing.map');
+    this.#stateFile = join(dir, 'engine.json');
+    this.#listen = listen;
+    this.#previewAt = preview;
+    const url = (at: { host: string; port: number }) => (at.host.includes(':') ? `http://[${at.host}]:${at.port}` : `http://${at.host === '0.0.0.0' ? '127.0.0.1' : at.host}:${at.port}`);
+    this.address = { main: url(listen), ...(preview ? { preview: url(preview) } : {}) };
+  }
+
+  /**
+   * Starts HAProxy, or adopts the one an earlier daemon left running: then the config is
+   * regenerated from that daemon's engine record and HAProxy reloads seamlessly (the new
+   * worker takes over the listening sockets), so traffic never stops across a daemon restart.
+   * @throws CutoverError('config') when the binary is missing (naming the package) or HAProxy refuses the config.
+   */
+  static async start(options: DataPlaneOptions): Promise<HaproxyDataPlane> {
+    const binary = findHaproxy(options.haproxyBinary);
+    if (!options.workDir) throw new CutoverError('internal', 'the haproxy engine needs a work directory');
+    const dir = options.workDir;
+    mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
+    const master = new HaproxyMaster(binary, dir);
+    const adopting = await master.running();
+    let previous: EngineState | null = null;
+    if (adopting) {
+      try { previous = JSON.parse(readFileSync(join(dir, 'engine.json'), 'utf8')) as EngineState; } catch { previous = null; }
+    }
+    const sameAt = (a: { host: string; port: number } | undefined, b: { host: string; port: number } | undefined) =>
+      a?.host === b?.host && (b?.port === 0 || a?.port === b?.port);
+    // A port of 0 means "any": keep the port the running HAProxy has, else pick one now (HAProxy cannot report one it chose).
+    const listen = previous && sameAt(previous.main, options.listen) ? previous.main
+      : { host: options.listen.host, port: options.listen.port || await freePort(options.listen.host) };
+    const preview = options.preview
+      ? (previous?.preview && sameAt(previous.preview, options.preview) ? previous.preview : { host: options.preview.host, port: options.preview.port || await freePort(options.preview.host) })
+      : undefined;
+    const plane = new HaproxyDataPlane(options, master, dir, listen, preview);
+    plane.#latency = await RequestLogHistogram.listen(previous?.logPort);
+    if (previous) {
+      plane.#map = previous.map;
+      for (const color of COLORS) for (const [slot, at] of previous.slots[color] ?? []) plane.#slots[color].set(slot, at);
+    }
+    let running: string | null = null;
+    try { running = adopting ? readFileSync(master.configFile, 'utf8') : null; } catch { /* none: reload */ }
+    await plane.#writeFiles();
+    await master.check();
+    // A restarted daemon whose config is the one HAProxy runs changes nothing: no reload, so
+    // not even a keep-alive connection is closed. A changed config reloads seamlessly.
+    if (adopting && readFileSync(master.configFile, 'utf8') !== running) await master.reload();
+    else if (!adopting) await master.start();
+    master.onExit((code) => plane.#restartAfterExit(code));
+    if (options.metrics && !adopting) await plane.#serveMetrics(options.metrics);
+    // Taking over from a daemon that still runs (a restart under the keeper): that daemon holds
+    // the metrics port until it retires, which waits for this one to be ready. So listen as soon
+    // as the port is free, in the background, bounded; traffic itself never depended on it.
+    else if (options.metrics) void plane.#serveMetricsWhenFree(options.metrics);
+    return plane;
+  }
+
+  get live(): Color | null {
+    return (this.#map['live'] as Color | undefined) ?? null;
+  }
+
+  get preview(): Color | null {
+    return (this.#map['preview'] as Color | undefined) ?? null;
+  }
+
+  setUpstreams(color: Color, urls: string[]): Promise<void> {
+    const wanted = new Set(urls.map(hostPort));
+    return this.#serial(async () => {
+      const slots = this.#slots[color];
+      const commands: string[] = [];
+      for (const [slot, at] of [...slots]) {
+        if (wanted.has(at)) { wanted.delete(at); continue; }
+        slots.delete(slot);
+        // maint: no new request goes there; the ones running finish.
+        for (const listener of ['main', 'preview']) commands.push(`set server ${listener}_${color}/r${slot} state maint`);
+      }
+      for (const at of wanted) {
+        const slot = this.#freeSlot(color);
+        slots.set(slot, at);
+        const [host, port] = [at.slice(0, at.lastIndexOf(':')), at.slice(at.lastIndexOf(':') + 1)];
+        for (const listener of ['main', 'preview']) {
+          commands.push(`set server ${listener}_${color}/r${slot} addr ${host} port ${port}`, `set server ${listener}_${color}/r${slot} state ready`);
+        }
+      }
+      await this.#writeFiles();
+      if (commands.length) await this.#command(commands.join('; '));
+    });
+  }
+
+  switchTo(color: Color): Promise<SwitchReport & { acceptedBefore: number }> {
+    return this.#serial(async () => {
+      this.#assertOpen();
+      if (this.#slots[color].size === 0) throw new CutoverError('refused', `cannot switch traffic to ${color}: it has no upstreams`, { details: { color } });
+      const from = this.live;
+      const old = otherColor(color);
+      const next: Record<string, string> = { ...this.#map, live: color };
+      delete next[`expired_${color}`];
+      delete next['canary'];
+      delete next['threshold'];
+      this.#split = null;
+      const rows = await this.#commitMap(next, `show stat main_${old} 2 -1`);
+      const switchedAt = performance.timeOrigin + performance.now();
+      const row = backendRow(rows, `main_${old}`);
+      const stats = listenerStatsOf(row);
+      const drained = this.#drain(old, stats.inFlight);
+      this.#drainsOf[old].add(drained);
+      void drained.then(() => this.#drainsOf[old].delete(drained));
+      return { from, to: color, switchedAt, drained, acceptedBefore: stats.requests + stats.inFlight };
+    });
+  }
+
+  setPreview(color: Color | null): Promise<void> {
+    return this.#serial(async () => {
+      if ((this.preview ?? null) === color) return;
+      const next = { ...this.#map };
+      if (color === null) delete next['preview'];
+      else next['preview'] = color;
+      await this.#commitMap(next);
+    });
+  }
+
+  setMaintenance(state: MaintenanceState): Promise<void> {
+    const page = state.on ? renderMaintenancePage(state) : null; // throws for an unreadable page before anything changes
+    return this.#serial(async () => {
+      const next = { ...this.#map };
+      if (page) {
+        next['maintenance'] = '1';
+        next['retry'] = page.headers[page.headers.indexOf('retry-after') + 1]!;
+        next['page'] = page.body.toString('base64');
+      } else {
+        delete next['maintenance'];
+        delete next['retry'];
+        delete next['page'];
+      }
+      await this.#commitMap(next);
+      this.#maintenance = page !== null;
+    });
+  }
+
+  async pause(): Promise<void> {
+    throw new CutoverError('refused', 'router.engine haproxy cannot hold requests (pause); use the node engine for pause');
+  }
+
+  async unpause(): Promise<void> {}
+
+  validateSplit(split: SplitConfig): void {
+    this.#validSplit(split);
+  }
+
+  setSplit(split: SplitConfig): Promise<void> {
+    const valid = this.#validSplit(split);
+    if (valid.config.stickyHeader !== undefined || valid.config.cohort || (valid.config.stickyCookie !== undefined && valid.config.stickyCookie !== 'cutover_split')) {
+      return Promise.reject(new CutoverError('refused', 'router.engine haproxy splits traffic by weight with the cutover_split cookie only; sticky headers and cohorts need the node engine'));
+    }
+    return Promise.reject(new CutoverError('refused', 'router.engine haproxy does not split traffic yet; use the node engine for weighted steps'));
+  }
+
+  clearSplit(): Promise<void> {
+    return this.#serial(async () => {
+      this.#split = null;
+      const next = { ...this.#map };
+      delete next['canary'];
+      delete next['threshold'];
+      await this.#commitMap(next);
+    });
+  }
+
+  stats(): DataPlaneState {
+    const split = this.#split;
+    return {
+      live: this.live,
+      preview: this.preview,
+      maintenance: this.#maintenance,
+      paused: false,
+      split: split === null ? null : { weights: { ...split.config.weights }, canary: split.canary, canaryShare: split.canaryShare },
+    };
+  }
+
+  async traffic(): Promise<Record<Color, ColorTraffic>> {
+    const rows = parseShowStat(await this.#command('show stat -1 2 -1'));
+    const out = {} as Record<Color, ColorTraffic>;
+    for (const color of COLORS) {
+      out[color] = {
+        main: listenerStatsOf(backendRow(rows, `main_${color}`)),
+        preview: listenerStatsOf(backendRow(rows, `preview_${color}`)),
+        websockets: 0,
+      };
+    }
+    return out;
+  }
+
+  async metricsText(): Promise<string> {
+    const rows = parseShowStat(await this.#command('show stat -1 2 -1'));
+    const busy = COLORS.some((c) => Number(backendRow(rows, `main_${c}`)?.['scur'] ?? 0) > 0);
+    const oldest = busy ? oldestSessions(await this.#command('show sess')) : { blue: 0, green: 0 };
+    return prometheusText(rows, this.live, oldest) + (this.#latency?.text() ?? '');
+  }
+
+  /** The data plane binds its own listeners (HAProxy does): nothing to start accepting on. */
+  async startAccepting(): Promise<void> {}
+
+  /** Settles once every drain of `color` under way has ended (sessions gone, or cut at drainTimeout). */
+  async drained(color: Color): Promise<void> {
+    await Promise.all([...this.#drainsOf[color]]);
+  }
+
+  /**
+   * A daemon restart: the new daemon has adopted this HAProxy, so this one lets go of it
+   * without stopping it (HAProxy keeps serving throughout, so not one connection is refused)
+   * and closes only what is its own: the metrics listener and the request-log socket.
+   */
+  async retire(): Promise<RetireReport> {
+    const started = performance.now();
+    if (this.#closed) return { drained: true, durationMs: 0 };
+    this.#closed = true;
+    this.#master.onExit(() => {});
+    await this.#queue.catch(() => {});
+    this.#latency?.close();
+    if (this.#metricsServer) {
+      const server = this.#metricsServer;
+      await new Promise<void>((r) => { server.close(() => r()); server.closeAllConnections(); });
+    }
+    return { drained: true, durationMs: performance.now() - started };
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const drain of [...this.#drains]) drain.expire();
+    await this.#queue.catch(() => {});
+    await this.#master.stop();
+    this.#latency?.close();
+    if (this.#metricsServer) {
+      const server = this.#metricsServer;
+      await new Promise<void>((r) => { server.close(() => r()); server.closeAllConnections(); });
+    }
+  }
+
+  // --- internals ---
+
+  #validSplit(split: SplitConfig): TrafficSplit {
+    const live = this.live;
+    if (live === null) throw new CutoverError('refused', 'cannot split traffic: no color is live yet');
+    const next = new TrafficSplit(split, live);
+    if (next.usesCanary && this.#slots[next.canary].size === 0) {
+      throw new CutoverError('refused', `cannot split traffic: ${next.canary} has no upstreams`, { details: { color: next.canary } });
+    }
+    return next;
+  }
+
+  /** Lowest-numbered free slots are not reused at once: a slot just freed may still be finishing requests. */
+  #freeSlot(color: Color): number {
+    for (let tries = 0; tries < SERVER_SLOTS; tries++) {
+      const slot = this.#nextSlot[color];
+      this.#nextSlot[color] = slot % SERVER_SLOTS + 1;
+      if (!this.#slots[color].has(slot)) return slot;
+    }
+    throw new CutoverError('refused', `${color} would need more than ${SERVER_SLOTS} replicas`);
+  }
+
+  #serial<T>(step: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(step, step);
+    this.#queue = run.catch(() => {});
+    return run;
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new CutoverError('refused', 'the router is closed');
+  }
+
+  async #command(line: string): Promise<string> {
+    const out = await runtimeCommand(this.#master.runtimeSocket, line);
+    if (/^(Unknown command|No such|Unable|Require|'set server'|Invalid|Missing)/m.test(out)) {
+      throw new CutoverError('internal', `HAProxy refused \`${line.slice(0, 120)}\`: ${out.trim().split('\n')[0]}`);
+    }
+    return out;
+  }
+
+  /**
+   * Replaces the whole routing map in one transaction and, on the same Runtime API line (so
+   * with no request in between on a one-thread HAProxy), runs `andThen` (a `show stat`).
+   * The map file is written first: a HAProxy restarted after this sees the new state.
+   */
+  async #commitMap(next: Record<string, string>, andThen?: string): Promise<StatRow[]> {
+    const previous = this.#map;
+    this.#map = next;
+    try {
+      await this.#writeFiles();
+      const prepared = await this.#command(`prepare map ${this.#mapFile}`);
+      const version = /New version created: (\d+)/.exec(prepared)?.[1];
+      if (!version) throw new CutoverError('internal', `HAProxy did not prepare a map version: ${prepared.trim()}`);
+      const adds = Object.entries(next).map(([k, v]) => `add map @${version} ${this.#mapFile} ${k} ${v}`);
+      const out = await this.#command([...adds, `commit map @${version} ${this.#mapFile}`, ...(andThen ? [andThen] : [])].join('; '));
+      return andThen ? parseShowStat(out) : [];
+    } catch (err) {
+      this.#map = previous;
+      await this.#writeFiles().catch(() => {});
+      throw err;
+    }
+  }
+
+  async #writeFiles(): Promise<void> {
+    await writeFileAtomic(this.#mapFile, Object.entries(this.#map).map(([k, v]) => `${k} ${v}\n`).join(''));
+    const state: EngineState = {
+      main: this.#listen,
+      preview: this.#previewAt,
+      slots: { blue: [...this.#slots.blue], green: [...this.#slots.green] },
+      map: this.#map,
+      logPort: this.#latency?.port,
+    };
+    await writeFileAtomic(this.#stateFile, `${JSON.stringify(state)}\n`);
+    await writeFileAtomic(this.#master.configFile, haproxyConfig({
+      dir: this.#dir,
+      mapFile: this.#mapFile,
+      runtimeSocket: this.#master.runtimeSocket,
+      main: this.#listen,
+      preview: this.#previewAt,
+      drainTimeoutMs: this.#options.drainTimeoutMs,
+      upstreamHeadersTimeoutMs: this.#options.upstreamHeadersTimeoutMs ?? 300_000,
+      trustedProxies: this.#options.trustedProxies ?? [],
+      maxRequestBodyBytes: this.#options.maxRequestBodyBytes,
+      maxConnections: this.#options.maxConnections,
+      servers: this.#slots,
+      logPort: this.#latency?.port,
+    }));
+  }
+
+  /**
+   * Waits for the old color's main-listener sessions (`scur` in `show stat`) to end. At
+   * drainTimeout the rest are cut (`shutdown sessions`), with the expired flag making HAProxy
+   * answer 504 rather than 502 to those still waiting for headers.
+   */
+  #drain(color: Color, inFlight: number): Promise<DrainReport> {
+    const started = performance.now();
+    const report = (completed: number, timedOut: number): DrainReport => ({ color, completed, timedOut, durationMs: Math.round(performance.now() - started) });
+    if (inFlight === 0) return Promise.resolve(report(0, 0));
+    return new Promise((resolve) => {
+      let finished = false;
+      const finish = (r: DrainReport) => { if (!finished) { finished = true; this.#drains.delete(entry); clearInterval(timer); resolve(r); } };
+      const entry = { expire: () => finish(report(0, inFlight)) };
+      this.#drains.add(entry);
+      const deadline = started + this.#options.drainTimeoutMs;
+      const timer = setInterval(() => {
+        void this.#serial(async () => {
+          if (finished) return;
+          const left = Number(backendRow(parseShowStat(await this.#command(`show stat main_${color} 2 -1`)), `main_${color}`)?.['scur'] ?? 0);
+          // Switched back meanwhile: the color serves again, nothing is cut.
+          if (left === 0 || this.live === color) return finish(report(inFlight - Math.min(left, inFlight), 0));
+          if (performance.now() < deadline) return;
+          await this.#commitMap({ ...this.#map, [`expired_${color}`]: '1' });
+          const cut = Array.from({ length: SERVER_SLOTS }, (_, i) => `shutdown sessions server main_${color}/r${i + 1}`);
+          await this.#command(cut.join('; '));
+          finish(report(Math.max(0, inFlight - left), Math.min(left, inFlight)));
+        }).catch(() => {});
+      }, DRAIN_POLL_MS);
+    });
+  }
+
+  #restartAfterExit(code: number | null): void {
+    if (this.#closed) return;
+    process.stderr.write(`cutover daemon: HAProxy exited (code ${code}); restarting it with the current routing state\n`);
+    setTimeout(() => {
+      if (this.#closed) return;
+      void this.#serial(async () => {
+        await this.#writeFiles();
+        await this.#master.start();
+      }).catch((err: Error) => {
+        process.stderr.write(`cutover daemon: HAProxy could not be restarted: ${err.message}\n`);
+        this.#restartAfterExit(null);
+      });
+    }, RESTART_BACKOFF_MS);
+  }
+
+  async #serveMetricsWhenFree(at: { host: string; port: number }): Promise<void> {
+    const deadline = performance.now() + METRICS_TAKEOVER_MS;
+    for (;;) {
+      try {
+        return await this.#serveMetrics(at);
+      } catch (err) {
+        if (this.#closed) return;
+        if (performance.now() > deadline) {
+          process.stderr.write(`cutover daemon: ${(err as Error).message}; the metrics listener stays off until the next restart\n`);
+          return;
+        }
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+  }
+
+  async #serveMetrics(at: { host: string; port: number }): Promise<void> {
+    const server = createServer((req, res) => {
+      if (req.method !== 'GET' || req.url?.split('?')[0] !== '/metrics') {
+        res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: this listener serves GET /metrics only\n');
+        return;
+      }
+      this.metricsText().then(
+        (text) => res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end(text),
+        (err: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics failed: ${err.message}\n`),
+      );
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (err: NodeJS.ErrnoException) => reject(new CutoverError('config', `router.metrics: cannot listen on ${at.host}:${at.port}: ${err.code ?? err.message}`)));
+      server.listen({ host: at.host, port: at.port }, resolve);
+    });
+    this.#metricsServer = server;
+    const a = server.address() as { port: number };
+    this.address.metrics = `http://${at.host.includes(':') ? `[${at.host}]` : at.host}:${a.port}`;
+  }
+}
