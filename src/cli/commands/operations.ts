@@ -6,7 +6,7 @@ import { promote } from '../../core/operations/promote.ts';
 import { rebuildRecord } from '../../core/operations/rebuild-record.ts';
 import { resume } from '../../core/operations/resume.ts';
 import { rollbackCommand } from '../../core/operations/rollback-operation.ts';
-import type { OperationResult } from '../../core/operations/operation-result.ts';
+import type { OperationResult } from '../../core/engine/operation-result.ts';
 import { openContext, type CommandContext } from '../context.ts';
 import { noticeOnInterrupt } from '../interrupt-notice.ts';
 import { exitCodeFor, exitCodeForRollback, printJson, printOutcome } from '../output.ts';

@@ -1,6 +1,6 @@
 import { CutoverError } from '../errors.ts';
 import type { CoreDeps } from '../deps.ts';
-import { resultFrom, type OperationResult } from './operation-result.ts';
+import { resultFrom, type OperationResult } from '../engine/operation-result.ts';
 import { resume } from './resume.ts';
 import { operationIsRunning, signalAndWait } from './wait-for-operation.ts';
 

@@ -1,7 +1,7 @@
 import { CutoverError } from '../errors.ts';
 import type { CoreDeps } from '../deps.ts';
-import { OperationContext, PhaseFailure } from './operation-context.ts';
-import { resultFrom, type OperationResult } from './operation-result.ts';
+import { OperationContext, PhaseFailure } from '../engine/operation-context.ts';
+import { resultFrom, type OperationResult } from '../engine/operation-result.ts';
 import { recordDisagreement } from './rebuild-record.ts';
 import { chooseReleaseFlags } from './release-flags.ts';
 import { gate } from '../phases/gate.ts';
@@ -15,7 +15,7 @@ import { progressiveShift } from '../phases/shift.ts';
 import { switchTraffic } from '../phases/switch.ts';
 import { otherColor, type OperationOptions, type Outcome, type PhaseName } from '../types.ts';
 import { verify } from '../phases/verify.ts';
-import { runHook } from './run-hook.ts';
+import { runHook } from '../engine/run-hook.ts';
 
 /** Where a deploy (re)starts: a fresh deploy at preflight, a resume wherever reality allows. */
 export type DeployEntry = 'preflight' | 'provision' | 'gate' | 'shift' | 'switch' | 'monitor' | 'retire' | 'rollback';

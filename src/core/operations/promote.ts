@@ -1,8 +1,8 @@
 import { CutoverError } from '../errors.ts';
 import type { CoreDeps } from '../deps.ts';
 import { driveDeploy } from './deploy.ts';
-import { OperationContext } from './operation-context.ts';
-import { resultFrom, type OperationResult } from './operation-result.ts';
+import { OperationContext } from '../engine/operation-context.ts';
+import { resultFrom, type OperationResult } from '../engine/operation-result.ts';
 import { operationIsRunning } from './wait-for-operation.ts';
 
 /**

@@ -1,8 +1,8 @@
 import type { CoreDeps } from '../deps.ts';
 import { abandon, driveDeploy, resumeEntry } from './deploy.ts';
 import { trafficMayHaveMoved } from '../transitions.ts';
-import { OperationContext } from './operation-context.ts';
-import { resultFrom, type OperationResult } from './operation-result.ts';
+import { OperationContext } from '../engine/operation-context.ts';
+import { resultFrom, type OperationResult } from '../engine/operation-result.ts';
 import { driveRollback } from './rollback-operation.ts';
 
 /**

@@ -1,12 +1,12 @@
 import { CutoverError } from '../errors.ts';
 import type { CoreDeps } from '../deps.ts';
-import { OperationContext, PhaseFailure } from './operation-context.ts';
-import { resultFrom, type OperationResult } from './operation-result.ts';
+import { OperationContext, PhaseFailure } from '../engine/operation-context.ts';
+import { resultFrom, type OperationResult } from '../engine/operation-result.ts';
 import { rollback } from '../phases/rollback.ts';
 import { otherColor, type OperationOptions } from '../types.ts';
 import { operationIsRunning, signalAndWait } from './wait-for-operation.ts';
 import { resume } from './resume.ts';
-import { runHook } from './run-hook.ts';
+import { runHook } from '../engine/run-hook.ts';
 
 const WAIT_FOR_RUNNING_MS = 10 * 60_000;
 

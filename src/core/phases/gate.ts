@@ -1,5 +1,5 @@
-import type { OperationContext } from '../operations/operation-context.ts';
-import { PhaseFailure } from '../operations/operation-context.ts';
+import type { OperationContext } from '../engine/operation-context.ts';
+import { PhaseFailure } from '../engine/operation-context.ts';
 import type { Color } from '../types.ts';
 
 const PROMOTE_POLL_MS = 250;

@@ -1,7 +1,7 @@
 import { formatDuration } from '../../config/duration.ts';
 import { phaseTimes } from '../guardrails/phase-times.ts';
-import type { OperationContext } from '../operations/operation-context.ts';
-import { PhaseFailure } from '../operations/operation-context.ts';
+import type { OperationContext } from '../engine/operation-context.ts';
+import { PhaseFailure } from '../engine/operation-context.ts';
 import { decideOnFailure } from '../rollback-policy.ts';
 import type { Color } from '../types.ts';
 import { holdForDecision } from './hold.ts';

@@ -1,8 +1,8 @@
 import { formatDuration } from '../../config/duration.ts';
-import type { OperationContext } from '../operations/operation-context.ts';
-import { PhaseFailure } from '../operations/operation-context.ts';
+import type { OperationContext } from '../engine/operation-context.ts';
+import { PhaseFailure } from '../engine/operation-context.ts';
 import type { Color } from '../types.ts';
-import { runHook } from '../operations/run-hook.ts';
+import { runHook } from '../engine/run-hook.ts';
 
 /**
  * Puts live traffic back on `back` (scaling it up first if it was retired), proves it, then

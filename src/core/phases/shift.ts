@@ -1,7 +1,7 @@
 import { formatDuration } from '../../config/duration.ts';
 import { CutoverError } from '../errors.ts';
-import type { OperationContext } from '../operations/operation-context.ts';
-import { PhaseFailure } from '../operations/operation-context.ts';
+import type { OperationContext } from '../engine/operation-context.ts';
+import { PhaseFailure } from '../engine/operation-context.ts';
 import type { ProgressiveSettings } from '../progressive/config-schema.ts';
 import { decideOnFailure } from '../rollback-policy.ts';
 import type { Color } from '../types.ts';

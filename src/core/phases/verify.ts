@@ -1,5 +1,5 @@
-import type { OperationContext } from '../operations/operation-context.ts';
-import { PhaseFailure } from '../operations/operation-context.ts';
+import type { OperationContext } from '../engine/operation-context.ts';
+import { PhaseFailure } from '../engine/operation-context.ts';
 import { phaseTimes } from '../guardrails/phase-times.ts';
 import { describeEvent, ReplicaEventWatch } from '../guardrails/replica-event-watch.ts';
 import type { Color } from '../types.ts';

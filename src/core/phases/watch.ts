@@ -4,7 +4,7 @@ import { DEFAULT_GUARDRAILS } from '../guardrails/config-schema.ts';
 import { describeEvent, ReplicaEventWatch } from '../guardrails/replica-event-watch.ts';
 import { describeTraffic, judgeTraffic, type TrafficBaseline } from '../guardrails/traffic-signals.ts';
 import { TrafficSeries } from '../guardrails/traffic-series.ts';
-import type { OperationContext } from '../operations/operation-context.ts';
+import type { OperationContext } from '../engine/operation-context.ts';
 import type { Color } from '../types.ts';
 
 /** Which signal ended a watch: a builtin guardrail, configured analysis, or a person. */
