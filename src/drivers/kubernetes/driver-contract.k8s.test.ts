@@ -8,8 +8,8 @@ import { loadConfig } from '../../config/load.ts';
 import { driverContract } from '../driver-contract.ts';
 import { createKubernetesPlatform } from './index.ts';
 import { openPodTunnel } from './pod-tunnel.ts';
-import { APP_PORT } from './testing/pod-backends.ts';
-import { K8sWorkspace, SERVICE } from './testing/k8s-workspace.ts';
+import { APP_PORT } from '../../../test/support/k8s-pod-backends.ts';
+import { K8sWorkspace, SERVICE } from '../../../test/support/k8s-workspace.ts';
 
 driverContract('kubernetes', async () => {
   const ws = await K8sWorkspace.create('contract', { replicas: 2 });
