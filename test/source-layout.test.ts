@@ -70,7 +70,9 @@ describe('source layout', () => {
   const files = shippedModules();
 
   test('no module under src/ imports from test/ or is a test helper', () => {
-    const offenders = files.filter((f) => /(^|\/)(test-[^/]*|testing)(\/|\.ts$)/.test(relative(src, f)) || valueImports(f).some((t) => t.startsWith(join(root, 'test'))));
+    const offenders = files.filter((f) => /(^|\/)(test-[^/]*|testing)(\/|\.ts$)/.test(relative(src, f))
+      || valueImports(f).some((t) => t.startsWith(join(root, 'test')))
+      || /from ['"]node:test['"]/.test(readFileSync(f, 'utf8')));
     assert.deepEqual(offenders.map((f) => relative(root, f)), []);
   });
 

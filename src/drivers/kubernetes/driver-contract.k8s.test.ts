@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '../../config/load.ts';
-import { driverContract } from '../driver-contract.ts';
+import { driverContract } from '../../../test/support/driver-contract.ts';
 import { createKubernetesPlatform } from './index.ts';
 import { openPodTunnel } from './pod-tunnel.ts';
 import { APP_PORT } from '../../../test/support/k8s-pod-backends.ts';

@@ -2,7 +2,7 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
-import { driverContract } from '../driver-contract.ts';
+import { driverContract } from '../../../test/support/driver-contract.ts';
 import { exampleServerSource } from '../../demo/example-app.ts';
 import { Daemon } from './daemon.ts';
 import { LocalDriver } from './local-driver.ts';

@@ -1,7 +1,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import type { PlatformDriver } from '../core/driver.ts';
-import { CutoverError } from '../core/errors.ts';
+import type { PlatformDriver } from '../../src/core/driver.ts';
+import { CutoverError } from '../../src/core/errors.ts';
 
 /** What a driver's test gives the contract suite. */
 export interface DriverFixture {
