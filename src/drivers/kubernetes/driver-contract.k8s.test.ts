@@ -28,23 +28,27 @@ driverContract('kubernetes', async () => {
     },
   });
   const { driver } = await createKubernetesPlatform(loadConfig(ws.configPath));
+  /** GET / on a ready pod behind the active Service (the pod backends answer like the example app). */
+  const askLivePod = async <T>(read: (res: Response) => Promise<T>): Promise<T | null> => {
+    const slices = await ws.cluster.discovery.listNamespacedEndpointSlice({ namespace: ws.namespace, labelSelector: `kubernetes.io/service-name=${SERVICE}` });
+    const pod = slices.items.flatMap((s) => s.endpoints ?? []).find((e) => e.conditions?.ready !== false)?.targetRef?.name;
+    if (!pod) return null;
+    const tunnel = await openPodTunnel(ws.cluster.kc, ws.namespace, pod, APP_PORT);
+    try {
+      return await read(await fetch(`${tunnel.url}/`, { signal: AbortSignal.timeout(5000) }));
+    } finally {
+      await tunnel.close();
+    }
+  };
   return {
     driver,
     goodVersion: 'c1',
     otherVersion: 'c2',
-    async liveVersion() {
-      const slices = await ws.cluster.discovery.listNamespacedEndpointSlice({ namespace: ws.namespace, labelSelector: `kubernetes.io/service-name=${SERVICE}` });
-      const pod = slices.items.flatMap((s) => s.endpoints ?? []).find((e) => e.conditions?.ready !== false)?.targetRef?.name;
-      if (!pod) return null;
-      const tunnel = await openPodTunnel(ws.cluster.kc, ws.namespace, pod, APP_PORT);
-      try {
-        const res = await fetch(`${tunnel.url}/`, { signal: AbortSignal.timeout(5000) });
-        await res.body?.cancel();
-        return res.headers.get('x-cutover-version');
-      } finally {
-        await tunnel.close();
-      }
-    },
+    liveVersion: () => askLivePod(async (res) => {
+      await res.body?.cancel();
+      return res.headers.get('x-cutover-version');
+    }),
+    liveFlags: () => askLivePod(async (res) => ((await res.json()) as { flags?: unknown }).flags ?? null),
     async cleanup() {
       await driver.close();
       await ws.cluster.custom.deleteClusterCustomObject({ group: 'kwok.x-k8s.io', version: 'v1alpha1', plural: 'clusterlogs', name: clusterLogs }).catch(() => {});

@@ -33,6 +33,11 @@ driverContract('local', async () => {
       await response.body.dump();
       return (response.headers['x-cutover-version'] as string | undefined) ?? null;
     },
+    async liveFlags() {
+      // The example app answers GET / with the FEATURE_FLAGS_JSON it was started with.
+      const response = await request(`${daemon.router.address.main}/`);
+      return ((await response.body.json()) as { flags?: unknown }).flags ?? null;
+    },
     async cleanup() {
       await driver.close();
       await daemon.shutdown();
