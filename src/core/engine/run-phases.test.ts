@@ -10,30 +10,8 @@ import { deploy } from '../operations/deploy.ts';
 import { resume } from '../operations/resume.ts';
 import { rollbackCommand } from '../operations/rollback-operation.ts';
 import { OperationContext } from './operation-context.ts';
-import { MemoryStateStore } from '../../../test/support/memory-store.ts';
-import { PodEventDriver, passingVerifier } from '../../../test/support/pod-event-driver.ts';
-
-const quiet = { phaseStarted() {}, progress() {}, phaseFinished() {}, info() {}, warn() {} };
-
-function platform(overrides: Partial<CoreDeps> = {}): { driver: PodEventDriver; store: MemoryStateStore; deps: CoreDeps } {
-  const driver = new PodEventDriver(2);
-  const store = new MemoryStateStore();
-  const deps: CoreDeps = {
-    driver,
-    store,
-    verifier: passingVerifier,
-    gate: { interactive: false, confirm: async () => true },
-    reporter: quiet,
-    settings: {
-      app: 'engine', provisionTimeoutMs: 1_000, gate: 'auto', requireHealthyLive: true,
-      monitor: { durationMs: 300, intervalMs: 100, failureThreshold: 3 },
-      scaleDown: { delayMs: 0, replicas: 0 },
-    },
-    holder: { pid: process.pid, host: 'test', command: 'test' },
-    ...overrides,
-  };
-  return { driver, store, deps };
-}
+import { memoryPlatform as platform } from '../../../test/support/memory-platform.ts';
+import { passingVerifier } from '../../../test/support/pod-event-driver.ts';
 
 const names = (r: { phases: Array<{ name: string }> }) => r.phases.map((p) => p.name);
 
