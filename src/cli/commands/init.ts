@@ -3,7 +3,7 @@ import { join, resolve, dirname } from 'node:path';
 import type { Command } from 'commander';
 import { CutoverError } from '../../core/errors.ts';
 import { exampleServerSource, exampleSmokeScript } from '../../demo/example-app.ts';
-import type { Globals } from '../program.ts';
+import type { Globals } from '../context.ts';
 
 /** The commented starting config `cutover init` writes: DESIGN.md's local example, explained. */
 export const INIT_CONFIG = `# cutover.yaml: one service, released blue/green on this machine.
