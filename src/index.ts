@@ -13,7 +13,7 @@ export { rollbackCommand as rollback } from './core/operations/rollback-operatio
 export { abortOperation as abort } from './core/operations/abort.ts';
 export { finalize } from './core/operations/finalize.ts';
 export { resume } from './core/operations/resume.ts';
-export type { OperationResult } from './core/operations/operation-result.ts';
+export type { OperationResult } from './core/engine/operation-result.ts';
 export type { CoreDeps, Reporter, Verifier, GatePrompt, LifecycleEvent } from './core/deps.ts';
 export type { PlatformDriver } from './core/driver.ts';
 export type { StateStore } from './core/store.ts';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { deploy } from '../src/core/operations/deploy.ts';
-import type { OperationResult } from '../src/core/operations/operation-result.ts';
+import type { OperationResult } from '../src/core/engine/operation-result.ts';
 import type { PhaseRecord } from '../src/core/types.ts';
 import { LoadGenerator } from '../src/loadgen/load-generator.ts';
 import type { LoadRecord } from '../src/loadgen/load-recorder.ts';

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { APP, explain, K8sWorkspace, SERVICE, type RunningCli } from '../src/drivers/kubernetes/testing/k8s-workspace.ts';
+import { APP, explain, K8sWorkspace, SERVICE, type RunningCli } from './support/k8s-workspace.ts';
 import { chromiumAvailable, launchChromium } from './support/browser.ts';
 
 const SCREENSHOTS = fileURLToPath(new URL('../docs/screenshots/', import.meta.url));

@@ -20,7 +20,7 @@ import { PatchStrategy, setHeaderOptions, Watch, type V1EndpointSlice } from '@k
 import { loadConfig } from '../../src/config/load.ts';
 import type { Color } from '../../src/core/types.ts';
 import { createKubernetesPlatform } from '../../src/drivers/kubernetes/index.ts';
-import { K8sWorkspace, SERVICE } from '../../src/drivers/kubernetes/testing/k8s-workspace.ts';
+import { K8sWorkspace, SERVICE } from '../../test/support/k8s-workspace.ts';
 
 const tiny = process.env.BENCH_TINY === '1';
 const SWITCHES = tiny ? 3 : 20;

@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runHttpCheck } from './http-check.ts';
-import { closedPort, json, startServer, type TestServer } from './testing.ts';
+import { closedPort, json, startServer, type TestServer } from '../../test/support/check-test-server.ts';
 import type { HttpCheckSpec } from './types.ts';
 
 function spec(path: string, overrides: Partial<HttpCheckSpec> = {}): HttpCheckSpec {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { normalizeSmoke } from './config-schema.ts';
 import { runSmokeTests } from './smoke-runner.ts';
-import { json, startServer, type TestServer } from './testing.ts';
+import { json, startServer, type TestServer } from '../../test/support/check-test-server.ts';
 
 /** Alive means running: a zombie nobody reaped (the container's PID 1 may not) is dead. */
 function isAlive(pid: number): boolean {

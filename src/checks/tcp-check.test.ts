@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runTcpCheck } from './tcp-check.ts';
-import { closedPort, startServer } from './testing.ts';
+import { closedPort, startServer } from '../../test/support/check-test-server.ts';
 import type { TcpCheckSpec } from './types.ts';
 
 const connect: TcpCheckSpec = { kind: 'tcp', name: 'TCP connect', port: null, timeoutMs: 1_000 };

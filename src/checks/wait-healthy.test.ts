@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { checkOnce } from './health-round.ts';
-import { json, startServer, type TestServer } from './testing.ts';
+import { json, startServer, type TestServer } from '../../test/support/check-test-server.ts';
 import type { HealthPolicy, HealthRound, HttpCheckSpec } from './types.ts';
 import { waitHealthy } from './wait-healthy.ts';
 

@@ -1,6 +1,6 @@
 import { appendFileSync } from 'node:fs';
 import { formatDuration } from '../config/duration.ts';
-import type { OperationResult } from '../core/operations/operation-result.ts';
+import type { OperationResult } from '../core/engine/operation-result.ts';
 import type { PhaseRecord } from '../core/types.ts';
 
 /** The commands whose result goes into a GitHub Actions job summary. */

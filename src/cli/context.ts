@@ -16,6 +16,9 @@ export interface GlobalOptions {
   yes?: boolean;
 }
 
+/** Reads the global options when a verb runs (commander parses them after registration). */
+export type Globals = () => GlobalOptions;
+
 export interface CommandContext {
   config: ResolvedConfig;
   platform: Platform;

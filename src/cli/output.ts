@@ -1,5 +1,5 @@
 import pc from 'picocolors';
-import type { OperationResult } from '../core/operations/operation-result.ts';
+import type { OperationResult } from '../core/engine/operation-result.ts';
 
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);

@@ -1,9 +1,7 @@
 import { Command, CommanderError, type Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { findVerb, VERBS, type VerbEntry } from './verbs.ts';
-import type { GlobalOptions } from './context.ts';
-
-export type Globals = () => GlobalOptions;
+import type { GlobalOptions, Globals } from './context.ts';
 
 declare module 'commander' {
   interface Command {

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { Globals } from './program.ts';
+import type { Globals } from './context.ts';
 
 /** Adds one or more commands (a verb and its subcommands) to the program. */
 export type RegisterVerb = (program: Command, globals: Globals) => void;
@@ -24,7 +24,11 @@ export const VERBS: readonly VerbEntry[] = [
   { verbs: ['up', 'down'], summary: { up: 'start the local daemon (router and process supervisor) in the background', down: 'stop the local daemon and every process it started' }, usage: { up: '[options]' }, load: async () => (await import('./commands/up-down.ts')).registerUpDown },
   { verbs: ['deploy'], summary: { deploy: 'start <version> on the idle color, verify it, switch traffic, monitor, retire the old color' }, usage: { deploy: '[options] <version>' }, load: async () => (await import('./commands/deploy.ts')).registerDeploy },
   { verbs: ['status'], summary: { status: 'show the live color, both colors, and any operation in progress' }, usage: { status: '[options]' }, load: async () => (await import('./commands/status.ts')).registerStatus },
-  { verbs: ['promote', 'rollback', 'abort', 'finalize', 'resume'], summary: { promote: 'release a deploy waiting at the gate', rollback: 'send traffic back to the previous color, scaling it up first if it was retired', abort: 'stop the current operation; the previously live color keeps serving', finalize: 'end the bake window now and retire the old color', resume: 'finish or roll back an operation that was interrupted; with none, rebuild a lost record from the platform' }, usage: { rollback: '[options]' }, load: async () => (await import('./commands/operations.ts')).registerOperations },
+  { verbs: ['promote'], summary: { promote: 'release a deploy waiting at the gate' }, load: async () => (await import('./commands/promote.ts')).registerPromote },
+  { verbs: ['rollback'], summary: { rollback: 'send traffic back to the previous color, scaling it up first if it was retired' }, usage: { rollback: '[options]' }, load: async () => (await import('./commands/rollback.ts')).registerRollback },
+  { verbs: ['abort'], summary: { abort: 'stop the current operation; the previously live color keeps serving' }, load: async () => (await import('./commands/abort.ts')).registerAbort },
+  { verbs: ['finalize'], summary: { finalize: 'end the bake window now and retire the old color' }, load: async () => (await import('./commands/finalize.ts')).registerFinalize },
+  { verbs: ['resume'], summary: { resume: 'finish or roll back an operation that was interrupted; with none, rebuild a lost record from the platform' }, load: async () => (await import('./commands/resume.ts')).registerResume },
   { verbs: ['history'], summary: { history: 'show past operations, phase by phase' }, usage: { history: '[options]' }, load: async () => (await import('./commands/history.ts')).registerHistory },
   { verbs: ['logs'], summary: { logs: "print a color's logs (default: the live color)" }, usage: { logs: '[options]' }, load: async () => (await import('./commands/logs.ts')).registerLogs },
   { verbs: ['maintenance'], summary: { maintenance: 'answer live traffic with 503 and a maintenance page, or stop doing so' }, usage: { maintenance: '[options] <on|off>' }, load: async () => (await import('./commands/maintenance.ts')).registerMaintenance },

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { configJsonSchemaText } from './json-schema.ts';
 import { parseConfig } from './load.ts';
 import { CutoverError } from '../core/errors.ts';
-import { DESIGN_KUBERNETES_EXAMPLE as DESIGN_K8S, DESIGN_LOCAL_EXAMPLE as DESIGN_LOCAL } from './design-examples.ts';
+import { DESIGN_KUBERNETES_EXAMPLE as DESIGN_K8S, DESIGN_LOCAL_EXAMPLE as DESIGN_LOCAL } from '../../test/support/design-examples.ts';
 
 function configError(text: string): string {
   try {

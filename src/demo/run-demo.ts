@@ -3,7 +3,7 @@ import Table from 'cli-table3';
 import pc from 'picocolors';
 import { deploy } from '../core/operations/deploy.ts';
 import type { Reporter } from '../core/deps.ts';
-import type { OperationResult } from '../core/operations/operation-result.ts';
+import type { OperationResult } from '../core/engine/operation-result.ts';
 import { openContext } from '../cli/context.ts';
 import { runDaemonInForeground } from '../cli/commands/up-down.ts';
 import { loadConfig } from '../config/load.ts';

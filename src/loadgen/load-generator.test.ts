@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { isCutoverError } from '../core/errors.ts';
-import { startTestBackend, type TestBackend } from '../router/test-backend.ts';
+import { startTestBackend, type TestBackend } from '../../test/support/test-backend.ts';
 import { LoadGenerator, runLoad, type LoadReport } from './load-generator.ts';
 import { percentile } from './load-recorder.ts';
 

@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import { rawExchange } from '../../test/support/raw-http.ts';
 import { WebSocket } from 'ws';
 import { Router, type RouterOptions } from './router.ts';
-import { startTestBackend, type TestBackend } from './test-backend.ts';
+import { startTestBackend, type TestBackend } from '../../test/support/test-backend.ts';
 
 const loopback = { host: '127.0.0.1', port: 0 };
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Router } from './router.ts';
-import { startTestBackend, type TestBackend } from './test-backend.ts';
-import { httpRequest } from './test-client.ts';
+import { startTestBackend, type TestBackend } from '../../test/support/test-backend.ts';
+import { httpRequest } from '../../test/support/test-client.ts';
 
 /** The value of one sample line, or undefined when the series is absent. */
 function sample(text: string, series: string): number | undefined {

@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { isCutoverError } from '../core/errors.ts';
 import { Router } from './router.ts';
-import { startTestBackend, type TestBackend } from './test-backend.ts';
-import { httpRequest } from './test-client.ts';
+import { startTestBackend, type TestBackend } from '../../test/support/test-backend.ts';
+import { httpRequest } from '../../test/support/test-client.ts';
 
 const loopback = { host: '127.0.0.1', port: 0 };
 

@@ -3,8 +3,8 @@ import { after, before, describe, test } from 'node:test';
 import { WebSocket } from 'ws';
 import { LoadGenerator } from '../loadgen/load-generator.ts';
 import { Router } from './router.ts';
-import { startTestBackend, type TestBackend } from './test-backend.ts';
-import { httpRequest } from './test-client.ts';
+import { startTestBackend, type TestBackend } from '../../test/support/test-backend.ts';
+import { httpRequest } from '../../test/support/test-client.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const loopback = { host: '127.0.0.1', port: 0 };

@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { Pool } from 'undici';
 import { isCutoverError } from '../core/errors.ts';
 import { Router } from './router.ts';
-import { startTestBackend, type TestBackend } from './test-backend.ts';
+import { startTestBackend, type TestBackend } from '../../test/support/test-backend.ts';
 import { readCookie } from './traffic-split.ts';
 
 describe('router: weighted split and cohorts', () => {

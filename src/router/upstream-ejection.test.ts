@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { LoadGenerator } from '../loadgen/load-generator.ts';
 import { Router } from './router.ts';
-import { startTestBackend, type TestBackend } from './test-backend.ts';
-import { httpRequest } from './test-client.ts';
+import { startTestBackend, type TestBackend } from '../../test/support/test-backend.ts';
+import { httpRequest } from '../../test/support/test-client.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { parse, stringify } from 'yaml';
-import { DESIGN_KUBERNETES_EXAMPLE, DESIGN_LOCAL_EXAMPLE } from '../../src/config/design-examples.ts';
+import { DESIGN_KUBERNETES_EXAMPLE, DESIGN_LOCAL_EXAMPLE } from './design-examples.ts';
 
 /**
  * Property-based mutations of cutover.yaml for the config fuzz: the DESIGN.md examples, plus

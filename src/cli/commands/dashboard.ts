@@ -5,7 +5,7 @@ import { AdminClient } from '../../drivers/local/admin-client.ts';
 import { localPaths } from '../../drivers/local/paths.ts';
 import { DEFAULT_DASHBOARD_LISTEN, type DashboardRequest } from '../../dashboard/daemon-dashboard.ts';
 import { printJson } from '../output.ts';
-import type { Globals } from '../program.ts';
+import type { Globals } from '../context.ts';
 
 interface DashboardOptions {
   open?: boolean;

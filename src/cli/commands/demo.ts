@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { printJson } from '../output.ts';
-import type { Globals } from '../program.ts';
+import type { Globals } from '../context.ts';
 
 export function registerDemo(program: Command, globals: Globals): void {
   program.command('demo').description('run a real blue/green release under load in a temporary directory (needs no setup)')

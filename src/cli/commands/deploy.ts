@@ -7,7 +7,7 @@ import type { FlagsSource } from '../../core/types.ts';
 import { openContext } from '../context.ts';
 import { noticeOnInterrupt } from '../interrupt-notice.ts';
 import { exitCodeFor, printOutcome } from '../output.ts';
-import type { Globals } from '../program.ts';
+import type { Globals } from '../context.ts';
 
 const FLAG_SOURCES: readonly FlagsSource[] = ['auto', 'live', 'idle', 'defaults'];
 

@@ -4,7 +4,7 @@ import { isCutoverError } from '../../core/errors.ts';
 import type { Diagnosis } from '../../core/driver.ts';
 import { openContext } from '../context.ts';
 import { printJson } from '../output.ts';
-import type { Globals } from '../program.ts';
+import type { Globals } from '../context.ts';
 import { rebuildRecord } from '../../core/operations/rebuild-record.ts';
 import { collectStatus } from './status.ts';
 

@@ -5,7 +5,7 @@ import { COLORS, otherColor, type Color } from '../../core/types.ts';
 import { openContext, type CommandContext } from '../context.ts';
 import { terminalGate } from '../gate-prompt.ts';
 import { printJson } from '../output.ts';
-import type { Globals } from '../program.ts';
+import type { Globals } from '../context.ts';
 
 /** `key=value`: the value is JSON when it parses (true, 3, {"a":1}), a string otherwise. */
 export function parseAssignment(text: string): [string, unknown] {

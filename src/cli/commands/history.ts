@@ -3,7 +3,7 @@ import pc from 'picocolors';
 import { formatDuration } from '../../config/duration.ts';
 import { openContext } from '../context.ts';
 import { printJson } from '../output.ts';
-import type { Globals } from '../program.ts';
+import type { Globals } from '../context.ts';
 
 export function registerHistory(program: Command, globals: Globals): void {
   program.command('history').description('show past operations, phase by phase')

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { CutoverError } from '../../core/errors.ts';
 import { exampleServerSource, exampleSmokeScript } from '../../demo/example-app.ts';
 import { kubernetesStarterFiles } from '../../drivers/kubernetes/starter-files.ts';
-import type { Globals } from '../program.ts';
+import type { Globals } from '../context.ts';
 
 /** The commented starting config `cutover init` writes: DESIGN.md's local example, explained. */
 export const INIT_CONFIG = `# cutover.yaml: one service, released blue/green on this machine.

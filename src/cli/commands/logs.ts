@@ -3,7 +3,7 @@ import pc from 'picocolors';
 import { CutoverError } from '../../core/errors.ts';
 import { otherColor, type Color } from '../../core/types.ts';
 import { openContext } from '../context.ts';
-import type { Globals } from '../program.ts';
+import type { Globals } from '../context.ts';
 
 export function registerLogs(program: Command, globals: Globals): void {
   program.command('logs').description("print a color's logs (default: the live color)")

@@ -3,7 +3,7 @@ import { setMaintenance } from '../../core/operations/maintenance.ts';
 import { CutoverError } from '../../core/errors.ts';
 import { openContext } from '../context.ts';
 import { printJson } from '../output.ts';
-import type { Globals } from '../program.ts';
+import type { Globals } from '../context.ts';
 
 export function registerMaintenance(program: Command, globals: Globals): void {
   program.command('maintenance <on|off>').description('answer live traffic with 503 and a maintenance page, or stop doing so')

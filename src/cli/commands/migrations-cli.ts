@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { Globals } from '../program.ts';
+import type { Globals } from '../context.ts';
 
 /**
  * `cutover migrations lint|status|expand|contract`. The work lives in `src/migrations/`; the

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../../config/load.ts';
 import { CutoverError } from '../../core/errors.ts';
 import { rbacManifests } from '../../drivers/kubernetes/rbac-rules.ts';
-import type { Globals } from '../program.ts';
+import type { Globals } from '../context.ts';
 
 /** `cutover rbac`: prints the Role and RoleBinding cutover needs (Kubernetes), for `kubectl apply -f -`. */
 export function registerRbac(program: Command, globals: Globals): void {

@@ -6,7 +6,7 @@ import { COLORS, emptyState, type AppState, type Color } from '../../core/types.
 import { recordDisagreement } from '../../core/operations/rebuild-record.ts';
 import { openContext, type CommandContext } from '../context.ts';
 import { printJson } from '../output.ts';
-import type { Globals } from '../program.ts';
+import type { Globals } from '../context.ts';
 
 export interface StatusReport {
   app: string;

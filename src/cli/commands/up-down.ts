@@ -22,7 +22,7 @@ import { localPaths } from '../../drivers/local/paths.ts';
 import { COLORS } from '../../core/types.ts';
 import { attachDashboard } from '../../dashboard/daemon-dashboard.ts';
 import { printJson } from '../output.ts';
-import type { Globals } from '../program.ts';
+import type { Globals } from '../context.ts';
 
 const START_TIMEOUT_MS = 15_000;
 import { findHaproxy } from '../../router/haproxy/haproxy-process.ts';

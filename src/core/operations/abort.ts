@@ -1,7 +1,7 @@
 import { CutoverError } from '../errors.ts';
 import type { CoreDeps } from '../deps.ts';
-import { resultFrom, type OperationResult } from './operation-result.ts';
-import { resume } from './resume.ts';
+import { resultFrom, type OperationResult } from '../engine/operation-result.ts';
+import { continueOperation } from '../engine/run-phases.ts';
 import { operationIsRunning, signalAndWait } from './wait-for-operation.ts';
 
 const WAIT_FOR_RUNNING_MS = 10 * 60_000;
@@ -22,7 +22,7 @@ export async function abortOperation(deps: CoreDeps): Promise<OperationResult> {
       return resultFrom(after, op, outcome, `the ${op.kind} of ${op.version} ended: ${outcome}`);
     }
   }
-  const result = await resume(deps, 'abort');
+  const result = await continueOperation(deps, 'abort');
   if (!result) throw new CutoverError('refused', 'no operation is in progress');
   return result;
 }

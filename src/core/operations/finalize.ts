@@ -1,6 +1,6 @@
 import type { CoreDeps } from '../deps.ts';
-import { OperationContext } from './operation-context.ts';
-import { resultFrom, type OperationResult } from './operation-result.ts';
+import { OperationContext } from '../engine/operation-context.ts';
+import { resultFrom, type OperationResult } from '../engine/operation-result.ts';
 import { retire } from '../phases/retire.ts';
 import { otherColor } from '../types.ts';
 import { operationIsRunning } from './wait-for-operation.ts';

@@ -1,6 +1,6 @@
 import type { CoreDeps } from '../deps.ts';
 import { CutoverError } from '../errors.ts';
-import { OperationContext } from './operation-context.ts';
+import { OperationContext } from '../engine/operation-context.ts';
 import type { Color } from '../types.ts';
 
 /**

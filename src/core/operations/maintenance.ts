@@ -1,5 +1,5 @@
 import type { CoreDeps } from '../deps.ts';
-import { OperationContext } from './operation-context.ts';
+import { OperationContext } from '../engine/operation-context.ts';
 import type { MaintenanceState } from '../types.ts';
 
 /** `cutover maintenance on|off`: under the lock, so it never interleaves with a switch. */

@@ -1,8 +1,8 @@
 import { CutoverError } from '../errors.ts';
 import type { CoreDeps } from '../deps.ts';
-import { driveDeploy } from './deploy.ts';
-import { OperationContext } from './operation-context.ts';
-import { resultFrom, type OperationResult } from './operation-result.ts';
+import { OperationContext } from '../engine/operation-context.ts';
+import { resultFrom, type OperationResult } from '../engine/operation-result.ts';
+import { runDeploy } from '../engine/run-phases.ts';
 import { operationIsRunning } from './wait-for-operation.ts';
 
 /**
@@ -24,7 +24,7 @@ export async function promote(deps: CoreDeps): Promise<OperationResult> {
   try {
     ctx.adopt();
     ctx.op.promoted = true;
-    return await driveDeploy(ctx, 'gate');
+    return await runDeploy(ctx, 'gate');
   } finally {
     await ctx.close();
   }

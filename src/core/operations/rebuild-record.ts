@@ -2,7 +2,7 @@ import { CutoverError } from '../errors.ts';
 import type { CoreDeps } from '../deps.ts';
 import type { PlatformStatus } from '../driver.ts';
 import { COLORS, type AppState, type ColorState } from '../types.ts';
-import { OperationContext } from './operation-context.ts';
+import { OperationContext } from '../engine/operation-context.ts';
 
 /**
  * Where cutover's record and the platform disagree about what serves live traffic, in one

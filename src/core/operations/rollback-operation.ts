@@ -1,12 +1,10 @@
 import { CutoverError } from '../errors.ts';
 import type { CoreDeps } from '../deps.ts';
-import { OperationContext, PhaseFailure } from './operation-context.ts';
-import { resultFrom, type OperationResult } from './operation-result.ts';
-import { rollback } from '../phases/rollback.ts';
+import { OperationContext } from '../engine/operation-context.ts';
+import { resultFrom, type OperationResult } from '../engine/operation-result.ts';
+import { continueOperation, runRollback } from '../engine/run-phases.ts';
 import { otherColor, type OperationOptions } from '../types.ts';
 import { operationIsRunning, signalAndWait } from './wait-for-operation.ts';
-import { resume } from './resume.ts';
-import { runHook } from './run-hook.ts';
 
 const WAIT_FOR_RUNNING_MS = 10 * 60_000;
 
@@ -26,7 +24,7 @@ export async function rollbackCommand(deps: CoreDeps, options: OperationOptions)
     }
   }
   if (existing) {
-    const result = await resume(deps, 'abort');
+    const result = await continueOperation(deps, 'abort');
     if (result) return result;
   }
   const ctx = await OperationContext.open(deps, 'rollback');
@@ -37,42 +35,8 @@ export async function rollbackCommand(deps: CoreDeps, options: OperationOptions)
     const version = ctx.state.colors[back].version;
     if (!version) throw new CutoverError('refused', `${back} never ran a release, so there is nothing to roll back to`);
     await ctx.begin('rollback', version, back, options);
-    return await driveRollback(ctx);
+    return await runRollback(ctx);
   } finally {
     await ctx.close();
   }
-}
-
-/** The phases of a standalone rollback: preflight (migration safety), then the rollback itself. */
-export async function driveRollback(ctx: OperationContext): Promise<OperationResult> {
-  const op = ctx.op;
-  const back = op.target;
-  const failed = otherColor(back);
-  try {
-    await ctx.beginPhase('preflight', `checking that ${op.version} may run again`);
-    const blocker = ctx.deps.migrations ? await ctx.deps.migrations.rollbackBlocker(op.version!, ctx.state.releases) : null;
-    if (blocker && !op.options.force) {
-      const restore = ctx.deps.lifecycle?.has('onContractRollback')
-        ? '; --force runs hooks.onContractRollback (your restore command) first'
-        : '; hooks.onContractRollback in cutover.yaml is the place for a point-in-time restore of the database, which --force runs first';
-      throw new PhaseFailure(`rollback to ${op.version} refused: ${blocker}; pass --force to roll back anyway${restore}`);
-    }
-    if (blocker) ctx.deps.reporter.warn(`--force: rolling back past a contract migration: ${blocker}. The old release may fail against the current schema.`);
-    if (blocker) await runHook(ctx, 'onContractRollback', back, blocker);
-    await ctx.endPhase('succeeded', blocker ? `forced past: ${blocker}` : 'no contract migration blocks it');
-  } catch (err) {
-    const message = (err as Error).message;
-    if (ctx.inPhase) await ctx.endPhase('failed', message);
-    await ctx.finish('failed', message);
-    throw new CutoverError('refused', message);
-  }
-  const ok = await rollback(ctx, back, failed, 'requested with `cutover rollback`', { manual: true });
-  if (!ok && ctx.stranded) {
-    const message = `rollback to ${back} could not move traffic: traffic stays on ${failed}`;
-    await ctx.finish('stranded', message);
-    return { ...resultFrom(ctx.state, op, 'stranded', message), next: ctx.stranded.next };
-  }
-  const message = ok ? `${op.version} is live again on ${back}` : `rollback to ${back} failed`;
-  await ctx.finish(ok ? 'rolled_back' : 'failed', message);
-  return resultFrom(ctx.state, op, ok ? 'rolled_back' : 'failed', message);
 }

@@ -1,4 +1,4 @@
-import type { OperationContext } from '../operations/operation-context.ts';
+import type { OperationContext } from '../engine/operation-context.ts';
 
 const HOLD_POLL_MS = 250;
 

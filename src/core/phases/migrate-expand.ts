@@ -1,5 +1,5 @@
-import type { OperationContext } from '../operations/operation-context.ts';
-import { PhaseFailure } from '../operations/operation-context.ts';
+import type { OperationContext } from '../engine/operation-context.ts';
+import { PhaseFailure } from '../engine/phase-outcome.ts';
 
 /** Applies expand migrations: additive changes the live version keeps working with. */
 export async function migrateExpand(ctx: OperationContext, version: string): Promise<void> {

@@ -1,7 +1,7 @@
 import { formatDuration } from '../../config/duration.ts';
 import { phaseTimes } from '../guardrails/phase-times.ts';
-import type { OperationContext } from '../operations/operation-context.ts';
-import { PhaseFailure } from '../operations/operation-context.ts';
+import type { OperationContext } from '../engine/operation-context.ts';
+import { declined, PhaseFailure } from '../engine/phase-outcome.ts';
 import { decideOnFailure } from '../rollback-policy.ts';
 import type { Color } from '../types.ts';
 import { holdForDecision } from './hold.ts';
@@ -41,13 +41,14 @@ export async function monitor(ctx: OperationContext, color: Color, version: stri
       if (answer === 'rollback') {
         const why = `${breach}; held (${decision.reason}), then rolled back on request`;
         await ctx.endPhase('failed', `${why} (${notes})`, { ...data, decision });
-        throw new PhaseFailure(why, { ...data, decision });
+        throw declined(why, { ...data, decision });
       }
       await ctx.endPhase('succeeded', `${breach}; held (${decision.reason}), then promoted with \`cutover promote\` (${notes})`, { ...data, decision });
       return;
     }
     const early = result.elapsedMs < durationMs ? `; bake window ended after ${formatDuration(result.elapsedMs)} of ${formatDuration(durationMs)}` : '';
-    throw new PhaseFailure(`${breach}${early} (${notes})`, { ...data, critical: result.critical, decision });
+    // A `cutover rollback` / `cutover abort` during the window is a person's decision, not a breach.
+    throw new PhaseFailure(`${breach}${early} (${notes})`, { ...data, critical: result.critical, decision }, result.signal === 'request' ? 'declined' : 'failed');
   }
   await ctx.endPhase('succeeded', `${result.finalized ? 'ended early by cutover finalize; ' : ''}${notes} over ${formatDuration(result.elapsedMs)}`, data);
 }

@@ -1,5 +1,5 @@
-import type { OperationContext } from '../operations/operation-context.ts';
-import { PhaseFailure } from '../operations/operation-context.ts';
+import type { OperationContext } from '../engine/operation-context.ts';
+import { PhaseFailure } from '../engine/phase-outcome.ts';
 
 /** Checks that nothing is wrong before anything changes: the platform answers, the live color is healthy, migrations lint clean. */
 export async function preflight(ctx: OperationContext, force: boolean): Promise<void> {

@@ -1,6 +1,6 @@
 import { formatDuration } from '../../config/duration.ts';
-import type { OperationContext } from '../operations/operation-context.ts';
-import { PhaseFailure } from '../operations/operation-context.ts';
+import type { OperationContext } from '../engine/operation-context.ts';
+import { PhaseFailure } from '../engine/phase-outcome.ts';
 import { DEFAULT_GUARDRAILS } from '../guardrails/config-schema.ts';
 import { TrafficBaselineRecorder } from '../guardrails/traffic-baseline.ts';
 import type { Color } from '../types.ts';

@@ -1,6 +1,6 @@
 import { formatDuration } from '../../config/duration.ts';
-import type { OperationContext } from '../operations/operation-context.ts';
-import { PhaseFailure } from '../operations/operation-context.ts';
+import type { OperationContext } from '../engine/operation-context.ts';
+import { declined } from '../engine/phase-outcome.ts';
 import type { Color } from '../types.ts';
 
 const SIGNAL_POLL_MS = 250;
@@ -17,7 +17,7 @@ export async function retire(ctx: OperationContext, color: Color | null, options
   const until = ctx.clock.now() + delayMs;
   while (ctx.clock.now() < until) {
     if (ctx.hasSignal('finalize')) break;
-    if (ctx.hasSignal('rollback') || ctx.abort.signal.aborted) throw new PhaseFailure('rollback requested during the scale-down delay');
+    if (ctx.hasSignal('rollback') || ctx.abort.signal.aborted) throw declined('rollback requested during the scale-down delay');
     await ctx.clock.sleep(Math.min(SIGNAL_POLL_MS, until - ctx.clock.now()), ctx.abort.signal);
   }
   await driver.retire(color, { replicas: settings.scaleDown.replicas });

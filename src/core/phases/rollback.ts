@@ -1,22 +1,26 @@
 import { formatDuration } from '../../config/duration.ts';
-import type { OperationContext } from '../operations/operation-context.ts';
-import { PhaseFailure } from '../operations/operation-context.ts';
+import type { OperationContext } from '../engine/operation-context.ts';
+import { PhaseFailure, type PhaseOutcome } from '../engine/phase-outcome.ts';
 import type { Color } from '../types.ts';
 import { CutoverError } from '../errors.ts';
-import { runHook } from '../operations/run-hook.ts';
+import { runHook } from '../engine/run-hook.ts';
 
 /**
  * Puts live traffic back on `back` (scaling it up first if it was retired), proves it, then
- * retires `failed`. Returns false when there is nothing verified to go back to, in which case
- * traffic stays where it is rather than moving to something unproven.
+ * retires `failed`: `rolled_back`. When there is nothing verified to go back to, traffic stays
+ * where it is rather than moving to something unproven: `failed` (no previous release) or
+ * `stranded` (one that would not become ready or healthy, with the command to run next).
+ * @throws PhaseFailure when traffic was moved but the move could not be proven: the operation
+ *   stays open (at its rollback phase) for `cutover resume` to try again.
  */
-export async function rollback(ctx: OperationContext, back: Color | null, failed: Color, reason: string, options: { manual?: boolean } = {}): Promise<boolean> {
+export async function rollback(ctx: OperationContext, back: Color | null, failed: Color, reason: string, options: { manual?: boolean } = {}): Promise<PhaseOutcome> {
   const { driver, verifier, settings } = ctx.deps;
   await ctx.beginPhase('rollback', `rolling back: ${reason}`);
   const version = back ? ctx.state.colors[back].version : null;
   if (!back || !version) {
-    await ctx.endPhase('failed', `no previous release to return to; ${failed} keeps serving (${reason})`);
-    return false;
+    const why = `no previous release to return to; ${failed} keeps serving (${reason})`;
+    await ctx.endPhase('failed', why);
+    return { status: 'failed', reason: why };
   }
   const started = ctx.clock.now();
   // A progressive step leaves part of the traffic on `failed` while `back` stays live: end the split first.
@@ -80,8 +84,9 @@ export async function rollback(ctx: OperationContext, back: Color | null, failed
   if (['live', 'verified', 'ready', 'provisioning'].includes(ctx.state.colors[failed].state)) ctx.setColor(failed, rolledAway);
   notes.push(`traffic back on ${back} (${version}) in ${formatDuration(backAt)}`, proof.detail, `${failed} ${rolledAway === 'failed' ? 'stopped' : 'retired'}`);
   await runHook(ctx, 'onRollback', back, reason);
-  await ctx.endPhase('succeeded', notes.join('; '), { backMs: backAt, proof });
-  return true;
+  const evidence = { backMs: backAt, proof };
+  await ctx.endPhase('succeeded', notes.join('; '), evidence);
+  return { status: 'rolled_back', reason, evidence };
 }
 
 /**
@@ -105,9 +110,9 @@ async function statusOrRestart(ctx: OperationContext, notes: string[]) {
  * Nothing healthier to go back to: traffic stays where it is (moving it to unready pods would
  * make things worse). Records why and the next command to run, and reports `stranded`.
  */
-async function strand(ctx: OperationContext, back: Color, failed: Color, live: Color | null, why: string): Promise<false> {
+async function strand(ctx: OperationContext, back: Color, failed: Color, live: Color | null, why: string): Promise<PhaseOutcome> {
   const next = `fix ${back} (kubectl describe / \`cutover logs --color ${back}\`) and run \`cutover rollback\` again, or \`cutover deploy <version>\` of a release that works`;
-  ctx.stranded = { next };
-  await ctx.endPhase('failed', `${why}; traffic stays on ${live ?? failed}; next: ${next}`);
-  return false;
+  const reason = `${why}; traffic stays on ${live ?? failed}`;
+  await ctx.endPhase('failed', `${reason}; next: ${next}`);
+  return { status: 'stranded', reason, next };
 }

@@ -1,7 +1,7 @@
 import { formatDuration } from '../../config/duration.ts';
 import { CutoverError } from '../errors.ts';
-import type { OperationContext } from '../operations/operation-context.ts';
-import { PhaseFailure } from '../operations/operation-context.ts';
+import type { OperationContext } from '../engine/operation-context.ts';
+import { declined, PhaseFailure } from '../engine/phase-outcome.ts';
 import type { ProgressiveSettings } from '../progressive/config-schema.ts';
 import { decideOnFailure } from '../rollback-policy.ts';
 import type { Color } from '../types.ts';
@@ -43,13 +43,13 @@ export async function progressiveShift(ctx: OperationContext, color: Color, vers
     }
     const decision = decideOnFailure({ trafficPercent: percent, critical: result.critical });
     if (decision.action !== 'hold') {
-      throw new PhaseFailure(`at ${percent}% on ${color}: ${breach}; ${decision.reason} (${notes})`, { ...data, decision });
+      throw new PhaseFailure(`at ${percent}% on ${color}: ${breach}; ${decision.reason} (${notes})`, { ...data, decision }, result.signal === 'request' ? 'declined' : 'failed');
     }
     const answer = await holdForDecision(ctx, `step ${percent}%`, `at ${percent}% on ${color}: ${breach}; ${decision.reason}`, { ...data, decision });
     if (answer === 'rollback') {
       const why = `at ${percent}% on ${color}: ${breach}; held (${decision.reason}), then rolled back on request`;
       await ctx.endPhase('failed', `${why} (${notes})`, { ...data, decision });
-      throw new PhaseFailure(why, { ...data, decision });
+      throw declined(why, { ...data, decision });
     }
     await ctx.endPhase('succeeded', `at ${percent}% on ${color}: ${breach}; held, then promoted with \`cutover promote\` (${notes})`, { ...data, decision });
   }

@@ -1,6 +1,6 @@
 import { formatDuration } from '../../config/duration.ts';
-import type { OperationContext } from '../operations/operation-context.ts';
-import { PhaseFailure } from '../operations/operation-context.ts';
+import type { OperationContext } from '../engine/operation-context.ts';
+import { PhaseFailure } from '../engine/phase-outcome.ts';
 import type { Color } from '../types.ts';
 import { provisionEvents, unstable } from './verify.ts';
 

@@ -1,5 +1,5 @@
-import type { OperationContext } from '../operations/operation-context.ts';
-import { PhaseFailure } from '../operations/operation-context.ts';
+import type { OperationContext } from '../engine/operation-context.ts';
+import { declined, PhaseFailure } from '../engine/phase-outcome.ts';
 import { phaseTimes } from '../guardrails/phase-times.ts';
 import { describeEvent, ReplicaEventWatch } from '../guardrails/replica-event-watch.ts';
 import type { Color } from '../types.ts';
@@ -38,7 +38,7 @@ export async function verify(ctx: OperationContext, color: Color, version: strin
   }
   const late = await unstable(events, ctx, color);
   if (late) return fail(ctx, color, late, evidence);
-  if (ctx.abort.signal.aborted) throw new PhaseFailure('aborted');
+  if (ctx.abort.signal.aborted) throw declined('aborted');
   ctx.setColor(color, 'verified');
   await ctx.endPhase('succeeded', notes.join('; '), evidence);
 }

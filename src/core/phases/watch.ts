@@ -4,7 +4,7 @@ import { DEFAULT_GUARDRAILS, type GuardrailSettings } from '../guardrails/config
 import { describeEvent, ReplicaEventWatch } from '../guardrails/replica-event-watch.ts';
 import { describeTraffic, judgeTraffic, type TrafficBaseline } from '../guardrails/traffic-signals.ts';
 import { TrafficSeries } from '../guardrails/traffic-series.ts';
-import type { OperationContext } from '../operations/operation-context.ts';
+import type { OperationContext } from '../engine/operation-context.ts';
 import type { Color } from '../types.ts';
 
 /** The longest a builtin traffic signal waits for a configured analysis' next reading. */

@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CheckTargetsProvider } from './check-targets.ts';
 import { connectCluster } from './kube-clients.ts';
-import { APP, explain, K8sWorkspace, SERVICE } from './testing/k8s-workspace.ts';
+import { APP, explain, K8sWorkspace, SERVICE } from '../../../test/support/k8s-workspace.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;

@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseConfig } from '../../config/load.ts';
 import { CutoverError } from '../../core/errors.ts';
-import { DESIGN_KUBERNETES_EXAMPLE as DESIGN_EXAMPLE } from '../../config/design-examples.ts';
+import { DESIGN_KUBERNETES_EXAMPLE as DESIGN_EXAMPLE } from '../../../test/support/design-examples.ts';
 
 
 describe('kubernetes platform config', () => {

@@ -4,7 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { APP, explain, K8sWorkspace, SERVICE } from './testing/k8s-workspace.ts';
+import { APP, explain, K8sWorkspace, SERVICE } from '../../../test/support/k8s-workspace.ts';
 import { until } from '../../../test/support/until.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

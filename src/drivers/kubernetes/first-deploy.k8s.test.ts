@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Watch, type V1Service } from '@kubernetes/client-node';
-import { APP, explain, K8sWorkspace, SERVICE } from './testing/k8s-workspace.ts';
+import { APP, explain, K8sWorkspace, SERVICE } from '../../../test/support/k8s-workspace.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;

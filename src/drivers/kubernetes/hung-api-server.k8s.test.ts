@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { APP, explain, K8sWorkspace, SERVICE } from './testing/k8s-workspace.ts';
+import { APP, explain, K8sWorkspace, SERVICE } from '../../../test/support/k8s-workspace.ts';
 
 describe('kubernetes: a hung API server', () => {
   let ws: K8sWorkspace;

@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { CliRunner, explain } from '../../../test/support/cli-runner.ts';
-import { PodBackends } from './testing/pod-backends.ts';
-import { connectTestCluster, type TestCluster } from './testing/test-cluster.ts';
+import { PodBackends } from '../../../test/support/k8s-pod-backends.ts';
+import { connectTestCluster, type TestCluster } from '../../../test/support/k8s-test-cluster.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;

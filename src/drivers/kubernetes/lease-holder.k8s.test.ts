@@ -5,8 +5,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { APP, explain, K8sWorkspace } from './testing/k8s-workspace.ts';
-import { waitFor } from './testing/test-cluster.ts';
+import { APP, explain, K8sWorkspace } from '../../../test/support/k8s-workspace.ts';
+import { waitFor } from '../../../test/support/k8s-test-cluster.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;

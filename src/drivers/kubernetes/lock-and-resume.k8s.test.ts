@@ -3,8 +3,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Watch, type V1Service } from '@kubernetes/client-node';
-import { APP, explain, K8sWorkspace, SERVICE, type RunningCli } from './testing/k8s-workspace.ts';
-import { waitFor } from './testing/test-cluster.ts';
+import { APP, explain, K8sWorkspace, SERVICE, type RunningCli } from '../../../test/support/k8s-workspace.ts';
+import { waitFor } from '../../../test/support/k8s-test-cluster.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;

@@ -6,7 +6,7 @@ import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { request } from 'undici';
 import { freePort } from '../local/free-port.ts';
 import { nginxBinary, startNginxConfD } from '../../../test/support/nginx-conf-d.ts';
-import { APP, APP_CONFIGMAP, explain, K8sWorkspace, SERVICE } from './testing/k8s-workspace.ts';
+import { APP, APP_CONFIGMAP, explain, K8sWorkspace, SERVICE } from '../../../test/support/k8s-workspace.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;

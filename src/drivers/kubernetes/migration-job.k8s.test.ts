@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { migrationJobName } from './migration-job.ts';
-import { APP, explain, K8sWorkspace, SERVICE } from './testing/k8s-workspace.ts';
+import { APP, explain, K8sWorkspace, SERVICE } from '../../../test/support/k8s-workspace.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PatchStrategy, setHeaderOptions, type V1EndpointSlice } from '@kubernetes/client-node';
 import { openPodTunnel } from './pod-tunnel.ts';
-import { APP, explain, K8sWorkspace, SERVICE, type CliResult } from './testing/k8s-workspace.ts';
+import { APP, explain, K8sWorkspace, SERVICE, type CliResult } from '../../../test/support/k8s-workspace.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { V1EndpointSlice } from '@kubernetes/client-node';
-import { connectTestCluster, isPodReady, waitFor, type TestCluster } from './testing/test-cluster.ts';
+import { connectTestCluster, isPodReady, waitFor, type TestCluster } from '../../../test/support/k8s-test-cluster.ts';
 import { openPodTunnel } from './pod-tunnel.ts';
 
 describe('k8s test environment', () => {

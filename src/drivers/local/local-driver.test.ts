@@ -2,7 +2,7 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
-import { driverContract } from '../driver-contract.ts';
+import { driverContract } from '../../../test/support/driver-contract.ts';
 import { exampleServerSource } from '../../demo/example-app.ts';
 import { Daemon } from './daemon.ts';
 import { LocalDriver } from './local-driver.ts';
@@ -36,6 +36,11 @@ for (const engine of (haproxySkip() ? ['node'] : ['node', 'haproxy']) as readonl
       const response = await request(`${daemon.router.address.main}/`);
       await response.body.dump();
       return (response.headers['x-cutover-version'] as string | undefined) ?? null;
+    },
+    async liveFlags() {
+      // The example app answers GET / with the FEATURE_FLAGS_JSON it was started with.
+      const response = await request(`${daemon.router.address.main}/`);
+      return ((await response.body.json()) as { flags?: unknown }).flags ?? null;
     },
     async cleanup() {
       await driver.close();

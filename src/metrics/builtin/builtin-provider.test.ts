@@ -5,7 +5,7 @@ import { request } from 'undici';
 import { refusedPort, startLoopbackServer } from '../../../test/support/loopback-server.ts';
 import { Router } from '../../router/router.ts';
 import type { MeasureContext } from '../provider.ts';
-import { providerContract } from '../provider-contract.ts';
+import { providerContract } from '../../../test/support/metric-provider-contract.ts';
 import { BuiltinProvider } from './builtin-provider.ts';
 import type { BuiltinQuery } from './builtin-query.ts';
 import { parsePrometheusText } from './prometheus-text.ts';

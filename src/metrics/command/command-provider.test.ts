@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import type { MeasureContext } from '../provider.ts';
-import { providerContract } from '../provider-contract.ts';
+import { providerContract } from '../../../test/support/metric-provider-contract.ts';
 import { CommandProvider } from './command-provider.ts';
 import type { CommandQuery } from './command-query.ts';
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { refusedPort, startLoopbackServer, type LoopbackServer } from '../../../test/support/loopback-server.ts';
 import type { MeasureContext } from '../provider.ts';
-import { providerContract } from '../provider-contract.ts';
+import { providerContract } from '../../../test/support/metric-provider-contract.ts';
 import { PrometheusProvider } from './prometheus-provider.ts';
 import type { PrometheusQuery } from './prometheus-query.ts';
 

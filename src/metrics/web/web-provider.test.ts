@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { refusedPort, startLoopbackServer } from '../../../test/support/loopback-server.ts';
 import { CutoverError } from '../../core/errors.ts';
 import type { MeasureContext } from '../provider.ts';
-import { providerContract } from '../provider-contract.ts';
+import { providerContract } from '../../../test/support/metric-provider-contract.ts';
 import { lookupJsonPath, parseJsonPath } from './json-path.ts';
 import { WebProvider } from './web-provider.ts';
 import type { WebQuery } from './web-query.ts';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { HaproxyDataPlane } from './haproxy-data-plane.ts';
-import { startTestBackend } from '../test-backend.ts';
+import { startTestBackend } from '../../../test/support/test-backend.ts';
 import { haproxySkip } from '../../../test/support/haproxy.ts';
 
 async function get(url: string, headers: Record<string, string> = {}) {

@@ -1,8 +1,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PatchStrategy, setHeaderOptions, type V1Pod } from '@kubernetes/client-node';
-import { openPodTunnel, type PodTunnel } from '../pod-tunnel.ts';
-import type { TestCluster } from './test-cluster.ts';
+import { openPodTunnel, type PodTunnel } from '../../src/drivers/kubernetes/pod-tunnel.ts';
+import type { TestCluster } from './k8s-test-cluster.ts';
 
 /** The container port every test template declares. */
 export const APP_PORT = 8080;

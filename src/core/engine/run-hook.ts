@@ -1,6 +1,7 @@
 import type { HookPointName } from '../lifecycle-hooks.ts';
 import { otherColor, type Color } from '../types.ts';
-import { OperationContext, PhaseFailure } from './operation-context.ts';
+import type { OperationContext } from './operation-context.ts';
+import { PhaseFailure } from './phase-outcome.ts';
 
 /**
  * Points whose failure changes the release: before the switch it stops like a failed check

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { Color } from '../core/types.ts';
-import type { MeasureContext, Measurement, MetricProvider } from './provider.ts';
+import type { Color } from '../../src/core/types.ts';
+import type { MeasureContext, Measurement, MetricProvider } from '../../src/metrics/provider.ts';
 
 /** The contract's cases that a provider may skip, with a reason. */
 export type ContractCase = 'unreachable' | 'hanging' | 'garbage' | 'empty';

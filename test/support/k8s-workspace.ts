@@ -1,9 +1,9 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { APP_PORT, BACKEND_GATE, PodBackends } from './pod-backends.ts';
-import { connectTestCluster, type TestCluster } from './test-cluster.ts';
-import { CliRunner, explain, type CliResult, type RunningCli } from '../../../../test/support/cli-runner.ts';
+import { APP_PORT, BACKEND_GATE, PodBackends } from './k8s-pod-backends.ts';
+import { connectTestCluster, type TestCluster } from './k8s-test-cluster.ts';
+import { CliRunner, explain, type CliResult, type RunningCli } from './cli-runner.ts';
 
 export { explain, type CliResult, type RunningCli };
 

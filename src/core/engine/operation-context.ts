@@ -22,15 +22,6 @@ function seededState(deps: CoreDeps): AppState {
   return state;
 }
 
-/** Thrown inside a phase to stop it with a readable reason; the runner records it, never shows a stack. */
-export class PhaseFailure extends Error {
-  readonly data?: unknown;
-  constructor(message: string, data?: unknown) {
-    super(message);
-    this.data = data;
-  }
-}
-
 /**
  * One operation's bookkeeping: the lock, the state record saved after every transition, the
  * history, and requests from other processes (abort, promote, finalize, rollback).
@@ -42,8 +33,6 @@ export class OperationContext {
   readonly lock: HeldLock;
   /** Aborted when someone runs `cutover abort` (or the process is interrupted). */
   readonly abort = new AbortController();
-  /** Set by a rollback that found nothing healthier to move traffic to: the next command to run. */
-  stranded: { next: string } | null = null;
   private readonly seen = new Set<OperationSignal>();
   private poller: NodeJS.Timeout | null = null;
   private current: PhaseRecord | null = null;

@@ -1,7 +1,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import type { PlatformDriver } from '../core/driver.ts';
-import { CutoverError } from '../core/errors.ts';
+import type { PlatformDriver } from '../../src/core/driver.ts';
+import { CutoverError } from '../../src/core/errors.ts';
 
 /** What a driver's test gives the contract suite. */
 export interface DriverFixture {
@@ -12,6 +12,8 @@ export interface DriverFixture {
   otherVersion: string;
   /** Reads the version that answers a request on the live (main) address, or null when none can be reached from the test. */
   liveVersion(): Promise<string | null>;
+  /** The flags (the parsed FEATURE_FLAGS_JSON) that the replica answering on the live address was started with, or null when none can be reached. */
+  liveFlags(): Promise<unknown>;
   /** Stops everything the fixture started. */
   cleanup(): Promise<void>;
 }
@@ -114,9 +116,11 @@ export function driverContract(name: string, makeFixture: () => Promise<DriverFi
     });
 
     test('setFlags restarts the color with FEATURE_FLAGS_JSON and it stays serving', { skip: skip.flags }, async () => {
-      await f.driver.setFlags('green', { contract: true }, { rolling: true });
+      const flags = { contract: true, rollout: { percent: 20 } };
+      await f.driver.setFlags('green', flags, { rolling: true });
       await f.driver.waitReady('green', { timeoutMs: 60_000 });
       assert.equal((await f.driver.verifyTraffic('green')).ok, true);
+      if (!skip['live-version']) assert.deepEqual(await f.liveFlags(), flags);
     });
 
     test('maintenance on and off', { skip: skip.maintenance }, async () => {
