@@ -16,14 +16,29 @@ const DESKTOP = { width: 1280, height: 720 };
 const PHONE = { width: 390, height: 844 };
 
 /** The phases the page has shown so far, collected by polling the DOM while a deploy runs. */
-async function watchTimeline(page: Page, until: () => boolean): Promise<Map<string, Set<string>>> {
+/**
+ * Every status the page's timeline showed for each phase, sampled every 100 ms until `until()`.
+ * The deploy's process can exit before the page has received the stream's last view (the end
+ * of monitor, the end of the operation), so sampling goes on after that until the page shows
+ * every phase in `settled` as succeeded, for at most `settleMs`: the page must still show it.
+ */
+async function watchTimeline(page: Page, until: () => boolean, settled: string[] = [], settleMs = 5_000): Promise<Map<string, Set<string>>> {
   const seen = new Map<string, Set<string>>();
-  while (!until()) {
+  const sample = async () => {
     const items = await page.$$eval('#timeline > li', (lis) => lis.map((li) => [li.getAttribute('data-phase') ?? '', li.getAttribute('data-status') ?? '']));
     for (const [phase, status] of items) {
       if (!seen.has(phase!)) seen.set(phase!, new Set());
       seen.get(phase!)!.add(status!);
     }
+  };
+  while (!until()) {
+    await sample();
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const deadline = Date.now() + settleMs;
+  for (;;) {
+    await sample();
+    if (settled.every((phase) => seen.get(phase)?.has('succeeded')) || Date.now() > deadline) break;
     await new Promise((r) => setTimeout(r, 100));
   }
   return seen;
@@ -108,7 +123,7 @@ describe('dashboard in Chromium against a real local deploy', { skip: chromiumAv
       const deploy = ws.start(['deploy', 'v2'], { config: analysisConfig() });
       void deploy.done.then(() => { finished = true; });
       let shot = false;
-      const seen = watchTimeline(page, () => finished);
+      const seen = watchTimeline(page, () => finished, ['provision', 'verify', 'gate', 'switch', 'monitor']);
       // The monitor phase lasts 4s: photograph the page mid-release.
       while (!finished && !shot) {
         if (await page.$('#timeline > li[data-phase="monitor"][data-status="running"]')) {
