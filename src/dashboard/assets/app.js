@@ -320,7 +320,7 @@
           h('thead', null, h('tr', null, h('th', null, 'metric'), h('th', null, 'verdict'), h('th', null, 'reason'), h('th', null, 'readings'))),
           h('tbody', null, metrics.map((m) => h('tr', null, h('td', null, m.metric), h('td', null, m.verdict), h('td', null, m.reason),
             h('td', null, m.counts ? `${m.counts.successful} ok, ${m.counts.failed} failed, ${m.counts.inconclusive} inconclusive, ${m.counts.error} error` : '')))))) : null,
-        measurements.length ? h('details', { open: live }, h('summary', null, `${measurements.length} measurements${live ? ' so far' : ''}`), h('div', { class: 'table-wrap' }, h('table', { class: 'measurements' },
+        measurements.length ? h('details', { open: live }, h('summary', null, `${measurements.length} measurement${measurements.length === 1 ? '' : 's'}${live ? ' so far' : ''}`), h('div', { class: 'table-wrap' }, h('table', { class: 'measurements' },
           h('thead', null, h('tr', null, h('th', null, 'time'), h('th', null, 'metric'), h('th', null, '#'), h('th', null, 'verdict'), h('th', null, 'value'), h('th', null, 'baseline'), h('th', null, 'reason'))),
           h('tbody', null, rows.map((m) => h('tr', null, h('td', null, typeof m.finishedAt === 'number' ? fmtTime(m.finishedAt) : ''), h('td', null, m.metric), h('td', null, m.index), h('td', null, `${m.phase}${m.warmup ? ' (warm-up)' : ''}`),
             h('td', null, m.value ?? '-'), h('td', null, m.baselineValue ?? '-'),
