@@ -15,7 +15,6 @@ const SCREENSHOTS = fileURLToPath(new URL('../docs/screenshots/', import.meta.ur
 const DESKTOP = { width: 1280, height: 720 };
 const PHONE = { width: 390, height: 844 };
 
-/** The phases the page has shown so far, collected by polling the DOM while a deploy runs. */
 /**
  * Every status the page's timeline showed for each phase, sampled every 100 ms until `until()`.
  * The deploy's process can exit before the page has received the stream's last view (the end
@@ -42,6 +41,24 @@ async function watchTimeline(page: Page, until: () => boolean, settled: string[]
     await new Promise((r) => setTimeout(r, 100));
   }
   return seen;
+}
+
+/** What the analysis panel showed live (a running analysis's rows) while `until` is false: each distinct row count, and the last text. */
+async function watchLiveAnalysis(page: Page, until: () => boolean): Promise<{ counts: Set<number>; text: string }> {
+  const counts = new Set<number>();
+  let text = '';
+  while (!until()) {
+    // One round trip per look, and fewer looks than the timeline's: this must not slow that watch down.
+    const live = await page.evaluate(() => document.querySelector('#timeline > li[data-phase="monitor"][data-status="running"]')
+      ? [...document.querySelectorAll('#analysis .analysis-run[data-live="true"] table.measurements tbody tr')].map((r) => r.textContent ?? '')
+      : []);
+    if (live.length > 0) {
+      counts.add(live.length);
+      text = live.join('\n');
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return { counts, text };
 }
 
 async function chartPoints(page: Page, id = 'rps'): Promise<{ points: number; latest: number[]; markers: number }> {
@@ -124,6 +141,7 @@ describe('dashboard in Chromium against a real local deploy', { skip: chromiumAv
       void deploy.done.then(() => { finished = true; });
       let shot = false;
       const seen = watchTimeline(page, () => finished, ['provision', 'verify', 'gate', 'switch', 'monitor']);
+      const liveAnalysis = watchLiveAnalysis(page, () => finished);
       // The monitor phase lasts 4s: photograph the page mid-release.
       while (!finished && !shot) {
         if (await page.$('#timeline > li[data-phase="monitor"][data-status="running"]')) {
@@ -141,6 +159,9 @@ describe('dashboard in Chromium against a real local deploy', { skip: chromiumAv
         assert.ok(phases.get(phase)?.has('succeeded'), `the page showed ${phase} succeeded (saw ${JSON.stringify([...phases].map(([p, s]) => [p, [...s]]))})`);
       }
       assert.ok(phases.get('monitor')?.has('running'), 'the page showed monitor while it ran');
+      const { counts, text } = await liveAnalysis;
+      assert.ok(counts.size > 0, 'the page showed analysis measurements while the monitor phase ran');
+      assert.match(text, /error-rate\s*\d+\s*successful/, `a live row names the metric, its reading number and verdict: ${text}`);
       assert.ok(shot, 'a screenshot was taken during the monitor phase');
       await page.waitForSelector('.color-card[data-color="green"][data-role="live"]');
       assert.equal(await page.textContent('.color-card[data-color="green"] .version'), 'v2');

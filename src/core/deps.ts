@@ -56,6 +56,11 @@ export interface AnalysisContext {
   /** The color being replaced and its version, for baseline comparison. */
   baseline: { color: Color; version: string } | null;
   targets: CheckTargets;
+  /**
+   * Told the analysis so far (same shape as the report's `data`, with verdict `running`) after
+   * each measurement, so it is shown while it runs. Must not throw.
+   */
+  onProgress?: (analysisSoFar: unknown) => void;
 }
 
 /** Cumulative counters of live traffic (the main listener) to one color, as the data plane counts them. */

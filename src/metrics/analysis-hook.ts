@@ -1,4 +1,4 @@
-import type { AnalysisDeps, AnalysisResult } from '../core/analysis/analysis-types.ts';
+import type { AnalysisDeps, AnalysisMeasurement, AnalysisResult, MetricVerdict } from '../core/analysis/analysis-types.ts';
 import { runAnalysis } from '../core/analysis/run-analysis.ts';
 import type { AnalysisContext, AnalysisHook, AnalysisReport, Clock } from '../core/deps.ts';
 import type { AnalysisConfig } from './config-schema.ts';
@@ -18,14 +18,32 @@ export interface AnalysisHookOptions {
  * AnalysisResult as `data`. Never throws; absent lists leave the hook's method undefined.
  */
 export function createAnalysisHook(config: AnalysisConfig, options: AnalysisHookOptions): AnalysisHook {
-  const deps: AnalysisDeps = {
-    providers: options.providers as unknown as AnalysisDeps['providers'],
-    clock: options.clock,
-    onMeasurement: options.onMeasurement,
-    onVerdict: options.onVerdict,
-  };
   const run = async (name: string, context: AnalysisContext, metrics: AnalysisConfig['pre'], bakeMs: number | undefined, signal: AbortSignal) => {
     const stage = bakeMs === undefined ? 'pre' : 'post';
+    const soFar = { measurements: [] as AnalysisMeasurement[], metrics: [] as MetricVerdict[], startedAt: options.clock.now() };
+    const show = () => context.onProgress?.({
+      name,
+      verdict: 'running',
+      reason: `${name}: ${soFar.measurements.length} measurement${soFar.measurements.length === 1 ? '' : 's'} so far`,
+      live: true,
+      metrics: [...soFar.metrics],
+      measurements: [...soFar.measurements],
+      startedAt: soFar.startedAt,
+    });
+    const deps: AnalysisDeps = {
+      providers: options.providers as unknown as AnalysisDeps['providers'],
+      clock: options.clock,
+      onMeasurement: (m) => {
+        soFar.measurements.push(m);
+        show();
+        options.onMeasurement?.(m);
+      },
+      onVerdict: (v) => {
+        soFar.metrics.push(v);
+        show();
+        options.onVerdict?.(v);
+      },
+    };
     const result = await runAnalysis(
       {
         name,

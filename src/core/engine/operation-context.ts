@@ -7,6 +7,7 @@ import type { TrafficBaseline } from '../guardrails/traffic-signals.ts';
 import type { OperationSignal } from '../signals.ts';
 import type { HeldLock } from '../store.ts';
 import type { HookReport } from '../lifecycle-hooks.ts';
+import { LivePhaseEvidence } from './live-phase-evidence.ts';
 import { assertColorMove, assertPhaseMove } from '../transitions.ts';
 import { emptyState, type AppState, type Color, type ColorState, type Operation, type OperationKind, type OperationOptions, type Outcome, type PhaseName, type PhaseRecord, type PhaseStatus } from '../types.ts';
 
@@ -45,12 +46,16 @@ export class OperationContext {
   baselineRecorder: TrafficBaselineRecorder | null = null;
   /** What the old color's traffic did just before the switch, for the bake window's comparison. */
   trafficBaseline: TrafficBaseline | null = null;
+  /** Saves run one after another, so a live-evidence save never lands after a later save. */
+  private saving: Promise<void> = Promise.resolve();
+  private readonly live: LivePhaseEvidence;
 
   private constructor(deps: CoreDeps, state: AppState, lock: HeldLock) {
     this.deps = deps;
     this.clock = deps.clock ?? systemClock;
     this.state = state;
     this.lock = lock;
+    this.live = new LivePhaseEvidence(() => this.save(), this.clock);
   }
 
   get op(): Operation {
@@ -133,8 +138,24 @@ export class OperationContext {
   }
 
   async save(): Promise<void> {
-    this.state.updatedAt = new Date(this.clock.now()).toISOString();
-    await this.deps.store.save(this.state);
+    const next = this.saving.catch(() => {}).then(() => {
+      this.state.updatedAt = new Date(this.clock.now()).toISOString();
+      return this.deps.store.save(this.state);
+    });
+    this.saving = next;
+    await next;
+  }
+
+  /**
+   * A callback that shows evidence gathered so far (e.g. analysis measurements) as `data[key]`
+   * of the running phase's record, saved through the store at most about once a second, so
+   * `status` and the dashboard see it before the phase ends. Calls after the phase ended are ignored.
+   */
+  liveEvidence(key: string): (value: unknown) => void {
+    const record = this.current;
+    return (value) => {
+      if (record && this.current === record && record.status === 'running') this.live.set(record, key, value);
+    };
   }
 
   async history(entry: { event: 'started' | 'phase' | 'finished'; phase?: PhaseRecord; outcome?: Outcome; message?: string; kind?: OperationKind }): Promise<void> {
@@ -170,6 +191,7 @@ export class OperationContext {
     record.status = status;
     record.detail = detail;
     record.durationMs = this.clock.now() - this.currentStarted;
+    this.live.settle(record);
     if (data !== undefined) record.data = data;
     if (this.hookReports.length > 0) {
       record.data = { ...(isRecord(record.data) ? record.data : record.data === undefined ? {} : { result: record.data }), hooks: this.hookReports };
@@ -237,6 +259,7 @@ export class OperationContext {
   }
 
   async close(): Promise<void> {
+    this.live.cancel();
     if (this.baselineRecorder) await this.baselineRecorder.stop().catch(() => null);
     this.baselineRecorder = null;
     if (this.poller) clearTimeout(this.poller);

@@ -30,7 +30,7 @@ export async function verify(ctx: OperationContext, color: Color, version: strin
   if (analysis?.pre) {
     const from = ctx.op.from;
     const baseline = from && ctx.state.colors[from].version ? { color: from, version: ctx.state.colors[from].version! } : null;
-    const report = await analysis.pre({ app: ctx.state.app, color, version, baseline, targets }, ctx.abort.signal);
+    const report = await analysis.pre({ app: ctx.state.app, color, version, baseline, targets, onProgress: ctx.liveEvidence('analysis') }, ctx.abort.signal);
     evidence.analysis = report.data ?? report.summary;
     ctx.notifyVerdict('pre-promotion', report.verdict, report.summary);
     if (report.verdict === 'failed') return fail(ctx, color, `pre-promotion analysis failed: ${report.summary}`, evidence);

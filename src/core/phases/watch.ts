@@ -101,7 +101,7 @@ export async function watchColor(ctx: OperationContext, color: Color, version: s
   const baselineRelease = from && from !== color && ctx.state.colors[from].version ? { color: from, version: ctx.state.colors[from].version! } : null;
   const firstTargets = await driver.targets(color);
   const post = analysis?.post
-    ? analysis.post({ app: ctx.state.app, color, version, baseline: baselineRelease, targets: firstTargets, durationMs }, stop.signal)
+    ? analysis.post({ app: ctx.state.app, color, version, baseline: baselineRelease, targets: firstTargets, durationMs, onProgress: ctx.liveEvidence('analysis') }, stop.signal)
       .then((r) => { postResult = r; if (r.verdict === 'failed') stop.abort(); })
       .catch((err: Error) => { postResult = { verdict: 'error', summary: err.message }; })
     : Promise.resolve();

@@ -304,22 +304,25 @@
   function renderAnalysis() {
     const list = latestAnalysis();
     if (list.length === 0) {
-      replace($('analysis'), h('p', { class: 'muted' }, 'No analysis results yet: they appear when an analysis phase ends (configure analysis: to measure a release before and after the switch).'));
+      replace($('analysis'), h('p', { class: 'muted' }, 'No analysis yet: each measurement appears here as it is taken (configure analysis: to measure a release before and after the switch).'));
       return;
     }
     replace($('analysis'), list.map(({ phase, version, analysis }) => {
       const metrics = Array.isArray(analysis.metrics) ? analysis.metrics : [];
       const measurements = Array.isArray(analysis.measurements) ? analysis.measurements : [];
-      return h('div', { class: 'analysis-run' },
-        h('h3', null, `${analysis.name ?? phase} of ${version ?? '-'}: `, h('span', { class: `verdict ${analysis.verdict}` }, analysis.verdict ?? '?')),
+      // A running analysis (written by the deploy after each measurement) shows its readings open, newest first.
+      const live = analysis.live === true;
+      const rows = live ? [...measurements].reverse() : measurements;
+      return h('div', { class: 'analysis-run', 'data-live': live ? 'true' : null },
+        h('h3', null, `${analysis.name ?? phase} of ${version ?? '-'}: `, h('span', { class: `verdict ${analysis.verdict}` }, live ? 'running (live)' : analysis.verdict ?? '?')),
         analysis.reason ? h('p', { class: 'detail' }, analysis.reason) : null,
         metrics.length ? h('div', { class: 'table-wrap' }, h('table', null,
           h('thead', null, h('tr', null, h('th', null, 'metric'), h('th', null, 'verdict'), h('th', null, 'reason'), h('th', null, 'readings'))),
           h('tbody', null, metrics.map((m) => h('tr', null, h('td', null, m.metric), h('td', null, m.verdict), h('td', null, m.reason),
             h('td', null, m.counts ? `${m.counts.successful} ok, ${m.counts.failed} failed, ${m.counts.inconclusive} inconclusive, ${m.counts.error} error` : '')))))) : null,
-        measurements.length ? h('details', null, h('summary', null, `${measurements.length} measurements`), h('div', { class: 'table-wrap' }, h('table', null,
-          h('thead', null, h('tr', null, h('th', null, 'metric'), h('th', null, '#'), h('th', null, 'verdict'), h('th', null, 'value'), h('th', null, 'baseline'), h('th', null, 'reason'))),
-          h('tbody', null, measurements.map((m) => h('tr', null, h('td', null, m.metric), h('td', null, m.index), h('td', null, `${m.phase}${m.warmup ? ' (warm-up)' : ''}`),
+        measurements.length ? h('details', { open: live }, h('summary', null, `${measurements.length} measurement${measurements.length === 1 ? '' : 's'}${live ? ' so far' : ''}`), h('div', { class: 'table-wrap' }, h('table', { class: 'measurements' },
+          h('thead', null, h('tr', null, h('th', null, 'time'), h('th', null, 'metric'), h('th', null, '#'), h('th', null, 'verdict'), h('th', null, 'value'), h('th', null, 'baseline'), h('th', null, 'reason'))),
+          h('tbody', null, rows.map((m) => h('tr', null, h('td', null, typeof m.finishedAt === 'number' ? fmtTime(m.finishedAt) : ''), h('td', null, m.metric), h('td', null, m.index), h('td', null, `${m.phase}${m.warmup ? ' (warm-up)' : ''}`),
             h('td', null, m.value ?? '-'), h('td', null, m.baselineValue ?? '-'),
             h('td', null, m.reason, m.comparison ? h('details', null, h('summary', null, 'baseline comparison'), h('pre', null, pretty(m.comparison))) : null))))))) : null,
         !metrics.length && !measurements.length ? h('pre', null, pretty(analysis)) : null);
