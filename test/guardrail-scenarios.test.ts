@@ -48,6 +48,8 @@ interface Expectation {
   mode: ZooMode;
   signal: string;
   evidence: RegExp;
+  /** Another signal that is also a true reading of this release on this engine, with its evidence. */
+  or?: { signal: string; evidence: RegExp };
 }
 
 const AFTER_THE_SWITCH: Expectation[] = [
@@ -69,7 +71,12 @@ const AFTER_THE_SWITCH: Expectation[] = [
 const DATA_PLANE_SIGNALS = new Set(['5xx', 'upstream-errors', 'stuck-requests', 'latency']);
 
 for (const engine of ['node', 'haproxy'] as const) describe(`guardrails by default (router.engine ${engine}): a release that goes bad after its checks is rolled back within seconds`, { concurrency: 1, skip: engine === 'haproxy' && haproxySkip() }, () => {
-  const scenarios = engine === 'node' ? AFTER_THE_SWITCH : AFTER_THE_SWITCH.filter((e) => DATA_PLANE_SIGNALS.has(e.signal));
+  const scenarios = engine === 'node' ? AFTER_THE_SWITCH : AFTER_THE_SWITCH.filter((e) => DATA_PLANE_SIGNALS.has(e.signal)).map((e) => e.mode !== 'slow' ? e : {
+    // HAProxy's latency comes from its request log, a beat behind the requests it times, while
+    // `show sess` sees the slow release's queued requests pass 1 s in flight: both are true
+    // readings of a slower release, and whichever is read first may end the bake window.
+    ...e, or: { signal: 'stuck-requests', evidence: AFTER_THE_SWITCH.find((h) => h.mode === 'hang')!.evidence },
+  });
   const versions = ['v1-good', 'v2-crash-after-ready', ...scenarios.map((e) => `v2-${e.mode}`)];
   let ws: ZooWorkspace;
   let main: string;
@@ -120,8 +127,9 @@ for (const engine of ['node', 'haproxy'] as const) describe(`guardrails by defau
       assert.deepEqual(r.json.live, { color: 'blue', version: 'v1-good' });
       const monitor = monitorPhase(r);
       assert.equal(monitor.status, 'failed');
-      assert.equal(monitor.data.verdict.signal, expected.signal, monitor.detail);
-      assert.match(monitor.data.verdict.evidence, expected.evidence);
+      const named = expected.or && expected.or.signal === monitor.data.verdict.signal ? expected.or : expected;
+      assert.equal(monitor.data.verdict.signal, named.signal, monitor.detail);
+      assert.match(monitor.data.verdict.evidence, named.evidence);
       assert.match(monitor.detail, /; bake window ended after [\d.]+m?s of 20s/);
       assert.equal(monitor.data.verdict.endedEarly, true);
       assert.ok(monitor.durationMs < WINDOW_MS / 2, `the monitor phase took ${monitor.durationMs}ms of a ${WINDOW_MS}ms window`);

@@ -16,6 +16,13 @@ import { haproxySkip } from './support/haproxy.ts';
 const CYCLES = 10; // each cycle is a deploy and a rollback: 20 switches
 
 /**
+ * The load generator's records are times on the monotonic clock (performance.timeOrigin +
+ * performance.now()); the events here must be on the same clock, or a wall-clock adjustment
+ * during the run shifts every comparison between them.
+ */
+const now = () => performance.timeOrigin + performance.now();
+
+/**
  * Given steady keep-alive load with 1 s requests in flight, when cutover alternates 20 deploys
  * and rollbacks, then no request fails, no color answers after it was stopped, and the slow
  * requests in flight at each switch complete.
@@ -29,12 +36,12 @@ for (const engine of ['node', 'haproxy'] as const) test(`20 alternating deploys 
   const events: Array<{ kind: 'stopped' | 'started'; color: Color; at: number }> = [];
   const switches: number[] = [];
   const driver: PlatformDriver = Object.assign(Object.create(ctx.deps.driver), {
-    retire: async (color: Color) => { await ctx.deps.driver.retire(color); events.push({ kind: 'stopped', color, at: Date.now() }); },
+    retire: async (color: Color) => { await ctx.deps.driver.retire(color); events.push({ kind: 'stopped', color, at: now() }); },
     provision: async (color: Color, release: { version: string }, flags: Record<string, unknown>) => {
-      events.push({ kind: 'started', color, at: Date.now() });
+      events.push({ kind: 'started', color, at: now() });
       await ctx.deps.driver.provision(color, release, flags);
     },
-    switchTraffic: async (to: Color) => { const r = await ctx.deps.driver.switchTraffic(to); switches.push(Date.now()); return r; },
+    switchTraffic: async (to: Color) => { const r = await ctx.deps.driver.switchTraffic(to); switches.push(now()); return r; },
   });
   const quiet = { phaseStarted() {}, progress() {}, phaseFinished() {}, info() {}, warn() {} };
   const deps: CoreDeps = { ...ctx.deps, driver, reporter: quiet };
