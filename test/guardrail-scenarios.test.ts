@@ -60,7 +60,8 @@ const AFTER_THE_SWITCH: Expectation[] = [
   { mode: 'hang', signal: 'stuck-requests', evidence: /^green has \d+ requests in flight, the oldest for [\d.]+m?s \(blue p99 was \d+ms before the switch; stuck after 1\.0s\)/ },
   // Judged on requests as they complete (the median over at least 1 s), not on 3 one-second p99 readings.
   { mode: 'slow', signal: 'latency', evidence: /^green median \d+ms over \d+ requests in the last [\d.]+s vs blue p99 \d+ms before the switch \(slow after \d+ms; Mann-Whitney p=[\d.e-]+\)/ },
-  { mode: 'memory', signal: 'replica-events', evidence: /^green-\d used \d+Mi of memory, past its 200Mi limit \(platform\.memoryLimit\); killed at \+\d+\.\ds after the switch/ },
+  // The memory grows with real traffic, so on a slow machine the kill can land while the switch is still being proven.
+  { mode: 'memory', signal: 'replica-events', evidence: /^green-\d used \d+Mi of memory, past its 200Mi limit \(platform\.memoryLimit\); killed (at \+\d+\.\ds after the switch|during the switch \(real traffic had reached it\))/ },
 ];
 
 /**
