@@ -117,7 +117,9 @@ export async function watchColor(ctx: OperationContext, color: Color, version: s
   stop.signal.addEventListener('abort', () => trafficStop.abort(), { once: true });
   // Refused and reset connections are how a crash looks from the router: before they name the
   // verdict, the replica events get one traffic beat to report the exit behind them.
-  const explainUpstreamErrors = guard.replicaEvents ? () => events.settle(guard.traffic.intervalMs).then(() => {}, () => {}) : async () => {};
+  // The same holds for a ready count that drops or a crash loop in the platform's status: the pod
+  // or replica event behind it (which container, what exit code) names the verdict when it is there.
+  const letEventsExplain = guard.replicaEvents ? () => events.settle(guard.traffic.intervalMs).then(() => {}, () => {}) : async () => {};
   // Which signal names the verdict must not depend on which was read first. A configured
   // post-promotion analysis is the user's own rule, in their own terms, so when a builtin traffic
   // signal fires and the analysis reads again soon (within ANALYSIS_GRACE_MS), the builtin waits
@@ -130,7 +132,7 @@ export async function watchColor(ctx: OperationContext, color: Color, version: s
   const letAnalysisRead = graceMs > 0
     ? () => Promise.race([post, ctx.clock.sleep(graceMs, trafficStop.signal)]).then(analysisFailed)
     : async () => analysisFailed();
-  const trafficWatch = traffic ? watchTraffic(ctx, traffic, reference.baseline, guard.traffic, trafficStop.signal, fail, explainUpstreamErrors, letAnalysisRead) : Promise.resolve();
+  const trafficWatch = traffic ? watchTraffic(ctx, traffic, reference.baseline, guard.traffic, trafficStop.signal, fail, letEventsExplain, letAnalysisRead) : Promise.resolve();
 
   let rounds = 0;
   let failures = 0;
@@ -151,6 +153,10 @@ export async function watchColor(ctx: OperationContext, color: Color, version: s
 
       if (round.status && guard.readyCount.enabled) {
         const s = round.status;
+        if (s.crashLooping || (s.ready < s.desired && readyShort + 1 >= guard.readyCount.readings)) {
+          await letEventsExplain();
+          if (breach) break;
+        }
         if (s.crashLooping) { fail('ready-count', `${color} is crash-looping (${s.ready}/${s.desired} ready${s.detail ? `: ${s.detail}` : ''})`); break; }
         if (s.ready < s.desired) {
           const replaced = events.events.filter((e) => e.kind === 'replaced' && ctx.clock.now() - e.at < settings.provisionTimeoutMs);

@@ -42,7 +42,8 @@ const FAILURES: Array<{ name: string; signal: RegExp; evidence: (pod: string) =>
   },
   {
     name: 'a container waiting in CrashLoopBackOff',
-    signal: /^(replica-events|ready-count)$/,
+    // The platform's status says crash-looping too, but the pod event (which container, what exit) names it.
+    signal: /^replica-events$/,
     evidence: (pod) => new RegExp(`pod ${pod} container api (is in CrashLoopBackOff|exited with code 1)`),
     status: (pod) => ({
       conditions: [{ type: 'Ready', status: 'False', reason: 'ContainersNotReady', message: 'containers with unready status: [api]' }],

@@ -146,7 +146,8 @@ export class KubernetesDriver implements PlatformDriver {
     if (isLive && desired > 0 && ready === 0) {
       detail = `LIVE COLOR HAS NO READY PODS (0/${desired}); cutover will not switch to pods it has not verified: ${unready.slice(0, 2).map(describePod).join('; ') || 'no pods exist'}`;
     } else if (unready.length > 0) {
-      detail = `${ready}/${desired} ready: ${unready.slice(0, 2).map(describePod).join('; ')}`;
+      // The counts are in `ready`/`desired`; the detail says which pods and why, as the local driver's does.
+      detail = unready.slice(0, 2).map(describePod).join('; ');
     } else if (progress.deadlineExceeded) {
       detail = `rollout exceeded its progress deadline (${progress.summary})`;
     } else if (!progress.complete && desired > 0) {
