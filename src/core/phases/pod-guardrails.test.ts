@@ -46,6 +46,21 @@ function afterSwitchToGreen(driver: PodEventDriver, delayMs: number, action: () 
   };
 }
 
+/**
+ * The status and the event stream are two reads: the worst interleaving is the status showing a
+ * failure whose event only arrives just after that read. The event follows the first status read
+ * that shows it by 100 ms.
+ */
+function eventLagsStatus(driver: PodEventDriver, event: Parameters<PodEventDriver['emit']>[0]): void {
+  const status = driver.status.bind(driver);
+  let sent = false;
+  driver.status = async () => {
+    const s = await status();
+    if (!sent) { sent = true; setTimeout(() => driver.emit(event), 100); }
+    return s;
+  };
+}
+
 const monitorOf = (r: { phases: Array<{ name: string; status: string; detail: string; durationMs: number; data?: unknown }> }) => r.phases.find((p) => p.name === 'monitor')!;
 
 describe('pod guardrails in the core', { concurrency: 1 }, () => {
@@ -113,6 +128,39 @@ describe('pod guardrails in the core', { concurrency: 1 }, () => {
       assert.equal(r.outcome, 'failed');
       assert.match(r.message, /pod pods-green-7d9f-b2 container app exited with code 1 \(restart 1\) at \+\d\.\ds after it became ready; a replica must not exit or restart between provision and the switch/);
       assert.deepEqual(driver.switches, ['blue']);
+    });
+  });
+
+  test('when the status shows an exit before its event arrives, verify still names the replica and its exit', async () => {
+    await withPlatform(async (driver, deps) => {
+      await deploy(deps, 'v1', {});
+      const provision = driver.provision.bind(driver);
+      driver.provision = async (color, release) => {
+        await provision(color, release);
+        setTimeout(() => {
+          driver.colors[color].ready = 2;
+          eventLagsStatus(driver, { kind: 'exited', color, replica: 'pods-green-7d9f-c3', restarts: 1, exitCode: 1, detail: 'pod pods-green-7d9f-c3 container app exited with code 1 (restart 1)' });
+        }, 20);
+      };
+      const r = await deploy({ ...deps, settings: { ...deps.settings, stableForMs: 300 } }, 'v2', {});
+      assert.equal(r.outcome, 'failed');
+      assert.match(r.message, /pod pods-green-7d9f-c3 container app exited with code 1 \(restart 1\) at \+\d\.\ds after it became ready; a replica must not exit/);
+      assert.deepEqual(driver.switches, ['blue']);
+    });
+  });
+
+  test('a crash loop in the status names the pod event behind it, when that event follows a moment later', async () => {
+    await withPlatform(async (driver, deps) => {
+      await deploy(deps, 'v1', {});
+      afterSwitchToGreen(driver, 300, () => {
+        driver.colors.green.crashLooping = true;
+        driver.colors.green.ready = 2;
+        eventLagsStatus(driver, { kind: 'crash-loop', color: 'green', replica: 'pods-green-7d9f-d4', restarts: 3, detail: 'pod pods-green-7d9f-d4 container app is in CrashLoopBackOff after 3 restarts' });
+      });
+      const r = await deploy(deps, 'v2', {});
+      assert.equal(r.outcome, 'rolled_back');
+      assert.equal((monitorOf(r).data as { verdict: { signal: string } }).verdict.signal, 'replica-events', monitorOf(r).detail);
+      assert.match(monitorOf(r).detail, /^pod pods-green-7d9f-d4 container app is in CrashLoopBackOff after 3 restarts/);
     });
   });
 });

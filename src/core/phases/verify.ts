@@ -57,14 +57,21 @@ export function provisionEvents(ctx: OperationContext, color: Color): { watch: R
  */
 export async function unstable(events: ReturnType<typeof provisionEvents>, ctx: OperationContext, color: Color): Promise<string | null> {
   await events.watch.catchUp();
-  const failure = events.watch.failures[0];
-  if (failure) {
+  const fromEvents = () => {
+    const failure = events.watch.failures[0];
+    if (!failure) return null;
     const more = events.watch.failures.length - 1;
     return `${describeEvent(failure, events.reference)}${more > 0 ? ` (and ${more} more replica event${more > 1 ? 's' : ''})` : ''}; a replica must not exit or restart between provision and the switch`;
-  }
+  };
+  const seen = fromEvents();
+  if (seen) return seen;
   const s = (await ctx.deps.driver.status()).colors[color];
-  if (s.crashLooping || s.ready < s.desired) return `${color} is not stable: ${s.ready}/${s.desired} ready${s.crashLooping ? ', crash-looping' : ''}${s.detail ? ` (${s.detail})` : ''}`;
-  return null;
+  if (!s.crashLooping && s.ready >= s.desired) return null;
+  // The status can show an exit the event read just before it missed (two requests, and the
+  // replica died between them): give the event a moment to arrive, so that the verdict names the
+  // replica and its exit rather than only the ready count.
+  await events.watch.settle(STABILITY_EVENT_GRACE_MS).catch(() => []);
+  return fromEvents() ?? `${color} is not stable: ${s.ready}/${s.desired} ready${s.crashLooping ? ', crash-looping' : ''}${s.detail ? ` (${s.detail})` : ''}`;
 }
 
 /** How long a failed stability probe waits for the platform to report the exit behind it. */
