@@ -23,8 +23,11 @@ class Counters implements TrafficSource {
   }
 }
 
-/** blue before the switch: 30 one-second readings of 100 requests at 2-5 ms (p99 5 ms). */
-async function blueBaseline(): Promise<TrafficBaseline> {
+/**
+ * blue before the switch: 30 one-second readings of 100 requests at 2-5 ms (p99 5 ms).
+ * `slowPathMs` adds a rare slow path, caught in flight by the readings at 700 ms at most.
+ */
+async function blueBaseline(options: { slowPathMs?: number } = {}): Promise<TrafficBaseline> {
   const blue = new Counters();
   const series = new TrafficSeries(blue, 'blue', 5, 1_000);
   await series.sample(0);
@@ -32,6 +35,32 @@ async function blueBaseline(): Promise<TrafficBaseline> {
     blue.complete(60, 2);
     blue.complete(39, 4);
     blue.complete(1, 5);
+    if (options.slowPathMs) {
+      blue.complete(1, options.slowPathMs);
+      blue.inFlight = 4;
+      blue.oldestInFlightMs = s % 4 === 3 ? 700 : 200;
+    }
+    await series.sample(s * 1_000);
+  }
+  return { color: 'blue', totals: series.totals() };
+}
+
+/**
+ * blue before the switch on an overloaded machine: 30 one-second readings of 100 requests, median
+ * about 17 ms but p99 450 ms (a starved core delays a few requests by hundreds of ms); the longest
+ * request the readings caught in flight was 450 ms old.
+ */
+async function loadedBlueBaseline(): Promise<TrafficBaseline> {
+  const blue = new Counters();
+  const series = new TrafficSeries(blue, 'blue', 5, 1_000);
+  await series.sample(0);
+  for (let s = 1; s <= 30; s++) {
+    blue.complete(60, 20);
+    blue.complete(30, 40);
+    blue.complete(8, 200);
+    blue.complete(2, 450);
+    blue.inFlight = 6;
+    blue.oldestInFlightMs = s % 5 === 0 ? 450 : 60;
     await series.sample(s * 1_000);
   }
   return { color: 'blue', totals: series.totals() };
@@ -98,8 +127,36 @@ describe('latency judged on requests as they complete', () => {
   });
 });
 
+describe('latency on an overloaded machine (the old p99 inflated by load, its median far less)', () => {
+  test('a release that adds 400 ms to every answer is caught on the median, though its answers are faster than blue\'s p99 x 2', async () => {
+    const baseline = await loadedBlueBaseline();
+    assert.equal(Math.round(baseline.totals.p99Ms!), 450);
+    const { series, now } = await greenAfterSwitch(6, (g, i) => { if (i >= 2) g.complete(20, 430); });
+    const breach = judge(baseline, series, now);
+    assert.equal(breach?.signal, 'latency');
+    assert.match(breach!.evidence, /^green median 4\d\dms over 100 requests in the last 1\.5s vs blue median 1\dms \(p99 450ms\) before the switch \(slow after 21\dms; Mann-Whitney p=/);
+  });
+
+  test('healthy answers several times slower than blue\'s median in a busy moment, but less than 200 ms above it, do not fire it', async () => {
+    const baseline = await loadedBlueBaseline();
+    const { series, now } = await greenAfterSwitch(20, (g) => g.complete(25, 150));
+    assert.equal(judge(baseline, series, now), null);
+  });
+
+  test('a release that never answers is stuck after 1 s, not after 10 x the inflated p99 (4.5 s)', async () => {
+    const baseline = await loadedBlueBaseline();
+    const { series, green, now } = await greenAfterSwitch(4, () => {});
+    green.inFlight = 40;
+    green.oldestInFlightMs = 1_050;
+    await series.sample(now + 250);
+    const breach = judge(baseline, series, now + 250);
+    assert.equal(breach?.signal, 'stuck-requests');
+    assert.match(breach!.evidence, /^green has 40 requests in flight, the oldest for 1\.1s \(blue before the switch: median 1\dms, p99 450ms, longest in flight 450ms; stuck after 1\.0s\)$/);
+  });
+});
+
 describe('stuck requests', () => {
-  test('requests in flight past max(1s, 10 x the old p99) fire it from the latest reading', async () => {
+  test('requests in flight past max(1s, 10 x the old median, 2 x the old p99 and longest in flight) fire it from the latest reading', async () => {
     const baseline = await blueBaseline();
     const { series, green, now } = await greenAfterSwitch(4, () => {});
     green.inFlight = 3;
@@ -107,6 +164,22 @@ describe('stuck requests', () => {
     await series.sample(now + 250);
     const breach = judge(baseline, series, now + 250);
     assert.equal(breach?.signal, 'stuck-requests');
-    assert.match(breach!.evidence, /^green has 3 requests in flight, the oldest for 1\.1s \(blue p99 was \dms before the switch; stuck after 1\.0s\)$/);
+    assert.match(breach!.evidence, /^green has 3 requests in flight, the oldest for 1\.1s \(blue before the switch: median \dms, p99 \dms, longest in flight 0ms; stuck after 1\.0s\)$/);
+  });
+
+  test('an app with a rare slow path the old color also had in flight is not stuck at 1 s (twice the longest request blue had in flight)', async () => {
+    // blue served a 950 ms path now and then; the readings caught it in flight at 700 ms at most
+    const baseline = await blueBaseline({ slowPathMs: 950 });
+    const { series, green, now } = await greenAfterSwitch(4, (g) => g.complete(25, 3));
+    green.inFlight = 4;
+    // the same path on green, a little slower on a busy machine
+    green.oldestInFlightMs = 1_150;
+    await series.sample(now + 250);
+    assert.equal(judge(baseline, series, now + 250), null);
+    green.oldestInFlightMs = 1_450;
+    await series.sample(now + 500);
+    const breach = judge(baseline, series, now + 500);
+    assert.equal(breach?.signal, 'stuck-requests', 'past twice the longest request blue had in flight, it is stuck');
+    assert.match(breach!.evidence, /longest in flight 700ms; stuck after 1\.4s\)$/);
   });
 });
