@@ -75,7 +75,7 @@ try {
       await new Promise((r) => setTimeout(r, 1_500));
       const records = load.records().filter((r) => r.start >= started);
       const monitor = result.phases.find((p) => p.name === 'monitor');
-      const verdict = (monitor?.data as { verdict?: { signal: string | null }; replicaEvents?: Array<{ at: number; kind: string }> } | undefined);
+      const verdict = (monitor?.data as { verdict?: { signal: string | null; evidence?: string | null }; replicaEvents?: Array<{ at: number; kind: string }> } | undefined);
       const candidates: number[] = records.filter(failed).map((r) => r.start);
       if (EVERY_ANSWER_BAD.has(mode)) candidates.push(...records.filter((r) => r.version === version || (r.version === null && r.error)).map((r) => r.start));
       if (CRASH_MODES.has(mode)) candidates.push(...(verdict?.replicaEvents ?? []).filter((e) => e.kind !== 'replaced').map((e) => e.at));
@@ -84,7 +84,7 @@ try {
       const window = records.filter((r) => r.start >= firstBad && r.start <= switchedBackAt);
       results.push({ mode, backMs: Math.round(switchedBackAt - firstBad), failed: window.filter(failed).length, sent: window.length, signal: verdict?.verdict?.signal ?? '-', outcome: result.outcome });
       const r = results.at(-1)!;
-      console.log(`${mode} run ${i + 1}/${runs}: ${r.outcome} on ${r.signal}; first bad -> traffic back on blue: ${r.backMs} ms; ${r.failed}/${r.sent} requests failed`);
+      console.log(`${mode} run ${i + 1}/${runs}: ${r.outcome} on ${r.signal}; first bad -> traffic back on blue: ${r.backMs} ms; ${r.failed}/${r.sent} requests failed (${verdict?.verdict?.evidence ?? result.message})`);
     }
   }
 } finally {
