@@ -24,47 +24,38 @@ class Counters implements TrafficSource {
 }
 
 /**
- * blue before the switch: 30 one-second readings of 100 requests at 2-5 ms (p99 5 ms).
- * `slowPathMs` adds a rare slow path, caught in flight by the readings at 700 ms at most.
+ * blue before the switch: 30 one-second readings, each completing `mix` ([count, latency ms]
+ * pairs), with `inFlight(s)` giving the requests in flight at reading s and the oldest one's age.
  */
-async function blueBaseline(options: { slowPathMs?: number } = {}): Promise<TrafficBaseline> {
+async function baselineOf(mix: ReadonlyArray<readonly [number, number]>, inFlight: (s: number) => readonly [number, number] = () => [0, 0]): Promise<TrafficBaseline> {
   const blue = new Counters();
   const series = new TrafficSeries(blue, 'blue', 5, 1_000);
   await series.sample(0);
   for (let s = 1; s <= 30; s++) {
-    blue.complete(60, 2);
-    blue.complete(39, 4);
-    blue.complete(1, 5);
-    if (options.slowPathMs) {
-      blue.complete(1, options.slowPathMs);
-      blue.inFlight = 4;
-      blue.oldestInFlightMs = s % 4 === 3 ? 700 : 200;
-    }
+    for (const [count, latencyMs] of mix) blue.complete(count, latencyMs);
+    [blue.inFlight, blue.oldestInFlightMs] = inFlight(s);
     await series.sample(s * 1_000);
   }
   return { color: 'blue', totals: series.totals() };
 }
 
+/** 100 requests a second at 2-5 ms (p99 5 ms). */
+const QUIET: ReadonlyArray<readonly [number, number]> = [[60, 2], [39, 4], [1, 5]];
+
+/** blue on a quiet machine. */
+const blueBaseline = () => baselineOf(QUIET);
+
 /**
- * blue before the switch on an overloaded machine: 30 one-second readings of 100 requests, median
- * about 17 ms but p99 450 ms (a starved core delays a few requests by hundreds of ms); the longest
- * request the readings caught in flight was 450 ms old.
+ * blue on a quiet machine with a rare slow path of `slowPathMs`, which the readings caught in
+ * flight at 700 ms at most.
  */
-async function loadedBlueBaseline(): Promise<TrafficBaseline> {
-  const blue = new Counters();
-  const series = new TrafficSeries(blue, 'blue', 5, 1_000);
-  await series.sample(0);
-  for (let s = 1; s <= 30; s++) {
-    blue.complete(60, 20);
-    blue.complete(30, 40);
-    blue.complete(8, 200);
-    blue.complete(2, 450);
-    blue.inFlight = 6;
-    blue.oldestInFlightMs = s % 5 === 0 ? 450 : 60;
-    await series.sample(s * 1_000);
-  }
-  return { color: 'blue', totals: series.totals() };
-}
+const blueWithSlowPath = (slowPathMs: number) => baselineOf([...QUIET, [1, slowPathMs]], (s) => [4, s % 4 === 3 ? 700 : 200]);
+
+/**
+ * blue on an overloaded machine: median about 17 ms but p99 450 ms (a starved core delays a few
+ * requests by hundreds of ms); the longest request the readings caught in flight was 450 ms old.
+ */
+const loadedBlueBaseline = () => baselineOf([[60, 20], [30, 40], [8, 200], [2, 450]], (s) => [6, s % 5 === 0 ? 450 : 60]);
 
 /** green after the switch, read every 250 ms; `each(i)` completes reading i's requests. */
 async function greenAfterSwitch(readings: number, each: (green: Counters, i: number) => void) {
@@ -89,6 +80,14 @@ function judge(baseline: TrafficBaseline, series: TrafficSeries, now: number) {
     baseline,
     settings: DEFAULT_GUARDRAILS.traffic,
   });
+}
+
+/** Takes one more reading of green with `inFlight` requests in flight, the oldest `oldestMs` old, and judges it. */
+async function judgeInFlight(baseline: TrafficBaseline, green: { series: TrafficSeries; green: Counters; now: number }, at: number, inFlight: number, oldestMs: number) {
+  green.green.inFlight = inFlight;
+  green.green.oldestInFlightMs = oldestMs;
+  await green.series.sample(green.now + at);
+  return judge(baseline, green.series, green.now + at);
 }
 
 describe('latency judged on requests as they complete', () => {
@@ -145,11 +144,7 @@ describe('latency on an overloaded machine (the old p99 inflated by load, its me
 
   test('a release that never answers is stuck after 1 s, not after 10 x the inflated p99 (4.5 s)', async () => {
     const baseline = await loadedBlueBaseline();
-    const { series, green, now } = await greenAfterSwitch(4, () => {});
-    green.inFlight = 40;
-    green.oldestInFlightMs = 1_050;
-    await series.sample(now + 250);
-    const breach = judge(baseline, series, now + 250);
+    const breach = await judgeInFlight(baseline, await greenAfterSwitch(4, () => {}), 250, 40, 1_050);
     assert.equal(breach?.signal, 'stuck-requests');
     assert.match(breach!.evidence, /^green has 40 requests in flight, the oldest for 1\.1s \(blue before the switch: median 1\dms, p99 450ms, longest in flight 450ms; stuck after 1\.0s\)$/);
   });
@@ -158,27 +153,18 @@ describe('latency on an overloaded machine (the old p99 inflated by load, its me
 describe('stuck requests', () => {
   test('requests in flight past max(1s, 10 x the old median, 2 x the old p99 and longest in flight) fire it from the latest reading', async () => {
     const baseline = await blueBaseline();
-    const { series, green, now } = await greenAfterSwitch(4, () => {});
-    green.inFlight = 3;
-    green.oldestInFlightMs = 1_050;
-    await series.sample(now + 250);
-    const breach = judge(baseline, series, now + 250);
+    const breach = await judgeInFlight(baseline, await greenAfterSwitch(4, () => {}), 250, 3, 1_050);
     assert.equal(breach?.signal, 'stuck-requests');
     assert.match(breach!.evidence, /^green has 3 requests in flight, the oldest for 1\.1s \(blue before the switch: median \dms, p99 \dms, longest in flight 0ms; stuck after 1\.0s\)$/);
   });
 
   test('an app with a rare slow path the old color also had in flight is not stuck at 1 s (twice the longest request blue had in flight)', async () => {
     // blue served a 950 ms path now and then; the readings caught it in flight at 700 ms at most
-    const baseline = await blueBaseline({ slowPathMs: 950 });
-    const { series, green, now } = await greenAfterSwitch(4, (g) => g.complete(25, 3));
-    green.inFlight = 4;
+    const baseline = await blueWithSlowPath(950);
+    const green = await greenAfterSwitch(4, (g) => g.complete(25, 3));
     // the same path on green, a little slower on a busy machine
-    green.oldestInFlightMs = 1_150;
-    await series.sample(now + 250);
-    assert.equal(judge(baseline, series, now + 250), null);
-    green.oldestInFlightMs = 1_450;
-    await series.sample(now + 500);
-    const breach = judge(baseline, series, now + 500);
+    assert.equal(await judgeInFlight(baseline, green, 250, 4, 1_150), null);
+    const breach = await judgeInFlight(baseline, green, 500, 4, 1_450);
     assert.equal(breach?.signal, 'stuck-requests', 'past twice the longest request blue had in flight, it is stuck');
     assert.match(breach!.evidence, /longest in flight 700ms; stuck after 1\.4s\)$/);
   });
