@@ -140,7 +140,7 @@ for (const engine of ['node', 'haproxy'] as const) describe(`guardrails by defau
       // and traffic is back on blue: the main listener serves v1 only
       for (let i = 0; i < 5; i++) assert.equal((await get(main, '/api/items')).version, 'v1-good');
       const view = clientView(traffic.records());
-      t.diagnostic(`failed requests: ${view.failures} of ${traffic.records().length}; back on v1 ${view.backAfterMs.toFixed(0)}ms after the first bad answer`);
+      t.diagnostic(`failed requests: ${view.failures} of ${traffic.records().length}; back on v1 ${view.backAfterMs.toFixed(0)}ms after the first bad answer; ${monitor.detail}`);
       assert.ok(view.firstBad !== null, 'the bad release did receive traffic');
       assert.ok(view.backAfterMs <= MAX_DETECT_AND_ROLLBACK_MS, `traffic was back on v1 only ${view.backAfterMs}ms after the first bad answer`);
 
