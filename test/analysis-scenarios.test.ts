@@ -75,6 +75,34 @@ describe('analysis scenarios under load', { concurrency: 1 }, () => {
     }
   });
 
+  test('1b. when a builtin guardrail and the configured analysis see the same errors, the analysis names the verdict', { timeout: 90_000 }, async () => {
+    // Given v1 live on blue, and v2 that answers every request 500 from 2 s after its first real
+    // request: the builtin 5xx rule, which reads every 250 ms, is ready to fire within a quarter
+    // second of that, up to 2 s before the analysis' next reading (every 2 s, the longest the
+    // builtin waits for). Without that wait (ANALYSIS_GRACE_MS in watch.ts) the builtin names the
+    // verdict in most runs, so three runs all named by the analysis show the wait works.
+    const ws = await AnalysisWorkspace.create({ v1: {}, v2: { failEvery: 1, failAfterMs: 2_000 } }, baseConfig());
+    let load: LoadGenerator | null = null;
+    try {
+      assert.equal((await deploy(await ws.deps(), 'v1', { yes: true })).outcome, 'promoted');
+      load = apiLoad(ws.mainUrl);
+      await sleep(500);
+      const verdicts: string[] = [];
+      // When v2 is deployed three times with an error-rate check every 2 s (each time rolled back)
+      for (let i = 0; i < 3; i++) {
+        const result = await deploy(await ws.deps(baseConfig({ monitor: '30s' }) + `analysis:\n  post:\n${ERROR_RATE.replace('interval: 1s', 'interval: 2s')}`), 'v2', { yes: true });
+        assert.equal(result.outcome, 'rolled_back', result.message);
+        const monitor = phases(result, 'monitor')[0]!;
+        verdicts.push(`${(monitor.data as { verdict: { signal: string } }).verdict.signal}: ${monitor.detail}`);
+      }
+      // Then the analysis, the user's own rule, names the verdict every time
+      assert.deepEqual(verdicts.map((v) => v.split(':')[0]), ['analysis', 'analysis', 'analysis'], verdicts.join('\n'));
+    } finally {
+      if (load) await load.stop().catch(() => {});
+      await ws.close();
+    }
+  });
+
   test('2. a release 3x slower at p99 is rolled back by the baseline comparison, where a fixed threshold passes it', { timeout: 120_000 }, async () => {
     // Given v1 (about 10 ms per request) live on blue, and v2 that takes about 30 ms
     const ws = await AnalysisWorkspace.create({ v1: { delayMs: 10 }, v2: { delayMs: 30 } }, baseConfig());

@@ -45,3 +45,39 @@ describe('no false alarms from the builtin guardrails', () => {
     assert.equal(failures, 0, 'healthy switches drop nothing');
   });
 });
+
+describe('no false alarm from an app with a rare slow path', () => {
+  const versions = ['v0-good', 'v1-good', 'v2-good', 'v3-good'];
+  let ws: ZooWorkspace;
+  let main: string;
+  before(async () => {
+    ws = ZooWorkspace.create(versions, zooConfig({ monitor: '10s', stableFor: '1s' }));
+    main = await ws.up();
+  });
+  after(() => ws.dispose());
+
+  test('healthy releases whose app answers 1% of requests in 1 s (as the demo\'s load does) are promoted: a 1 s request the old color also served is not stuck', { timeout: 300_000 }, async (t) => {
+    // Given v0 live on blue, under load of which 1% asks for a path that takes 1 s
+    const first = await ws.cli(['deploy', versions[0]!]);
+    assert.equal(first.code, 0, explain(first));
+    const traffic = new LoadGenerator({ url: main, model: 'closed', connections: 8, durationMs: 300_000, path: '/api/items', slowPath: '/api/slow?ms=1000', slowFraction: 0.01 }).start();
+    await new Promise((r) => setTimeout(r, 2_000));
+    try {
+      // When healthy releases of the same app are deployed, each with a 10 s bake window
+      for (const version of versions.slice(1)) {
+        const r = await ws.cli(['deploy', version]);
+        // Then each is promoted, its bake window ran to its end with no verdict
+        assert.equal(r.code, 0, `deploy ${version}: ${explain(r)}`);
+        const monitor = r.json.phases.find((p: { name: string }) => p.name === 'monitor');
+        assert.equal(monitor.data.verdict.signal, null, monitor.detail);
+        assert.ok(monitor.durationMs >= 10_000, `the bake window of ${version} ended after ${monitor.durationMs}ms`);
+      }
+    } finally {
+      await traffic.stop();
+    }
+    const records = traffic.records();
+    const slow = records.filter((r) => r.end - r.start >= 1_000).length;
+    t.diagnostic(`${records.length} requests, ${slow} of them took 1 s or more`);
+    assert.ok(slow > 0, 'the load did take the slow path');
+  });
+});

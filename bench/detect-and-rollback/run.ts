@@ -45,11 +45,12 @@ while (!(await admin.isUp())) await new Promise((r) => setTimeout(r, 100));
 const main = (await admin.call<{ addresses: { main: string } }>('GET', '/status')).addresses.main;
 const quiet = { phaseStarted() {}, progress() {}, phaseFinished() {}, info() {}, warn() {} };
 
-async function depsFor(onSwitch: (to: Color) => void): Promise<{ deps: CoreDeps; close: () => Promise<void> }> {
+/** `onSwitch` hears when each switch was asked for and when it returned. */
+async function depsFor(onSwitch: (to: Color, calledAt: number, returnedAt: number) => void): Promise<{ deps: CoreDeps; close: () => Promise<void> }> {
   const ctx = await openContext({ config: configPath, yes: true }, 'bench');
   ctx.reporter.close();
   const driver = Object.assign(Object.create(ctx.deps.driver), {
-    switchTraffic: async (to: Color) => { const r = await ctx.deps.driver.switchTraffic(to); onSwitch(to); return r; },
+    switchTraffic: async (to: Color) => { const calledAt = Date.now(); const r = await ctx.deps.driver.switchTraffic(to); onSwitch(to, calledAt, Date.now()); return r; },
   });
   return { deps: { ...ctx.deps, driver, reporter: quiet }, close: () => ctx.close() };
 }
@@ -68,23 +69,27 @@ try {
     for (let i = 0; i < runs; i++) {
       const version = `b${i}-${mode}`;
       let switchedBackAt = 0;
-      const session = await depsFor((to) => { if (to === 'blue') switchedBackAt = Date.now(); });
+      let switchedToBadAt = 0;
+      const session = await depsFor((to, calledAt, returnedAt) => { if (to === 'blue') switchedBackAt = returnedAt; else switchedToBadAt = calledAt; });
       const started = Date.now();
       const result = await deploy(session.deps, version, { yes: true });
       await session.close();
       await new Promise((r) => setTimeout(r, 1_500));
       const records = load.records().filter((r) => r.start >= started);
       const monitor = result.phases.find((p) => p.name === 'monitor');
-      const verdict = (monitor?.data as { verdict?: { signal: string | null }; replicaEvents?: Array<{ at: number; kind: string }> } | undefined);
+      const verdict = (monitor?.data as { verdict?: { signal: string | null; evidence?: string | null }; replicaEvents?: Array<{ at: number; kind: string }> } | undefined);
       const candidates: number[] = records.filter(failed).map((r) => r.start);
       if (EVERY_ANSWER_BAD.has(mode)) candidates.push(...records.filter((r) => r.version === version || (r.version === null && r.error)).map((r) => r.start));
       if (CRASH_MODES.has(mode)) candidates.push(...(verdict?.replicaEvents ?? []).filter((e) => e.kind !== 'replaced').map((e) => e.at));
-      if (!candidates.length || !switchedBackAt) throw new Error(`${version}: no bad response or no switch back (${result.outcome}: ${result.message})`);
-      const firstBad = Math.min(...candidates);
+      // Before the switch the bad release has no real traffic: a request that failed earlier (one
+      // timed out on an overloaded machine while the bad release was being provisioned) is not its doing.
+      const afterTheSwitch = candidates.filter((at) => at >= switchedToBadAt);
+      if (!afterTheSwitch.length || !switchedBackAt) throw new Error(`${version}: no bad response or no switch back (${result.outcome}: ${result.message})`);
+      const firstBad = Math.min(...afterTheSwitch);
       const window = records.filter((r) => r.start >= firstBad && r.start <= switchedBackAt);
       results.push({ mode, backMs: Math.round(switchedBackAt - firstBad), failed: window.filter(failed).length, sent: window.length, signal: verdict?.verdict?.signal ?? '-', outcome: result.outcome });
       const r = results.at(-1)!;
-      console.log(`${mode} run ${i + 1}/${runs}: ${r.outcome} on ${r.signal}; first bad -> traffic back on blue: ${r.backMs} ms; ${r.failed}/${r.sent} requests failed`);
+      console.log(`${mode} run ${i + 1}/${runs}: ${r.outcome} on ${r.signal}; first bad -> traffic back on blue: ${r.backMs} ms; ${r.failed}/${r.sent} requests failed (${verdict?.verdict?.evidence ?? result.message})`);
     }
   }
 } finally {

@@ -33,10 +33,6 @@ monitor:
   interval: 500ms
 scaleDown:
   delay: 1s
-guardrails:
-  traffic:
-    stuckRequests:
-      minAge: 3s                   # the demo's load sends 1 s requests to /slow; a request is stuck only well past that
 `;
 
 /**

@@ -4,7 +4,8 @@
 // "Real traffic" is any other path: only the load in a scenario sends it (checks never do).
 //
 // modes:
-//   good               healthy
+//   good               healthy; /api/slow?ms=N is a rare slow path (a report, an export) that
+//                      answers after N ms (default 1000), as the demo's /slow does
 //   crash-after-ready  exits 1 shortly after it starts listening (verify must catch it)
 //   crash-later        exits 1 ZOO_CRASH_AFTER_MS (default 1500) after its first real request
 //   crash-on-traffic   exits 1 on its first real request, before answering
@@ -57,6 +58,10 @@ const server = http.createServer((req, res) => {
       if (req.url.startsWith('/api/checkout')) return void setTimeout(() => answer(200), slowMs);
       return answer(500);
     default:
+      if (req.url.startsWith('/api/slow')) {
+        const ms = Number(new URL(req.url, 'http://zoo').searchParams.get('ms') ?? 1000);
+        return void setTimeout(() => answer(200), ms);
+      }
       return answer(200);
   }
 });

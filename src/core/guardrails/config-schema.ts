@@ -34,18 +34,20 @@ export const guardrailsSchema = z.object({
       minErrors: z.number().int().min(1).default(3).describe('Upstream errors needed in the window (default 3).'),
     }).strict().prefault({}),
     latency: z.object({
-      enabled: enabled('p99 latency, by the baseline comparison (Mann-Whitney U test with an effect floor)'),
+      enabled: enabled('latency: the median of requests as they complete and one-second p99 readings, against the old color before the switch (Mann-Whitney U test with effect floors)'),
       minSamples: z.number().int().min(2).default(3).describe('One-second p99 readings of the new color needed before its p99 is judged (default 3).'),
       minRequestsPerReading: z.number().int().min(1).default(5).describe('A one-second reading counts as a p99 sample only with this many requests (default 5; a slow release under closed-loop load serves few).'),
       minRequests: z.number().int().min(1).default(10).describe('Without waiting for p99 readings, the new color is also judged on its requests as they complete: its median over the window, once the window has this many completed requests (default 10) ...'),
-      minSpan: durationField('... and covers at least this much time since the switch (default 1s), so a pause of the machine shorter than half of it cannot move the median. The median must be above the old color\'s p99 by `minIncrease` and `minRatio`, and the Mann-Whitney test must agree.', DURATION_LIMITS.span).default('1s'),
+      minSpan: durationField('... and covers at least this much time since the switch (default 1s), so a pause of the machine shorter than half of it cannot move the median. The median must be above the old color\'s p99 by `minIncrease` and `minRatio`, or above its median by `minMedianIncrease` and `minMedianRatio`, and the Mann-Whitney test must agree.', DURATION_LIMITS.span).default('1s'),
       minIncrease: durationField('The p99 must be at least this much above the old color\'s (default 100ms) ...').default('100ms'),
       minRatio: z.number().min(1).default(2).describe('... and at least this many times it (default 2).'),
+      minMedianIncrease: durationField('The median judged on requests as they complete is also slow once this much above the old color\'s median (default 200ms) ...').default('200ms'),
+      minMedianRatio: z.number().min(1).default(2).describe('... and at least this many times it (default 2). Load on the machine inflates the old color\'s p99 far more than its median, so this floor still catches a release that answers much more slowly than the one it replaces when the old p99 is hundreds of ms.'),
     }).strict().prefault({}),
     stuckRequests: z.object({
       enabled: enabled('requests in flight far longer than the old color\'s p99'),
-      factor: z.number().min(1).default(10).describe('A request is stuck once in flight for this many times the old color\'s p99 (default 10) ...'),
-      minAge: durationField('... and at least this long (default 1s).').default('1s'),
+      factor: z.number().min(1).default(10).describe('A request is stuck once in flight for this many times the old color\'s median before the switch (default 10; the median, since load inflates the p99 far more) ...'),
+      minAge: durationField('... twice its p99, twice the longest request it was seen to have in flight (so an app\'s own rare slow paths are not stuck), and at least this long (default 1s). When the old color had requests in flight for max(minAge, factor x its p99), as streams and long polls do, this signal is left to the others.').default('1s'),
       minInFlight: z.number().int().min(1).default(2).describe('Requests in flight needed, the oldest of them stuck (default 2).'),
     }).strict().prefault({}),
   }).strict().prefault({}),
@@ -65,6 +67,7 @@ export interface GuardrailSettings {
     readonly latency: {
       readonly enabled: boolean; readonly minSamples: number; readonly minRequestsPerReading: number;
       readonly minRequests: number; readonly minSpanMs: number; readonly minIncreaseMs: number; readonly minRatio: number;
+      readonly minMedianIncreaseMs: number; readonly minMedianRatio: number;
     };
     readonly stuckRequests: { readonly enabled: boolean; readonly factor: number; readonly minAgeMs: number; readonly minInFlight: number };
   };
@@ -95,7 +98,8 @@ export function resolveGuardrails(raw: unknown): GuardrailSettings {
       errorRate: t.errorRate,
       upstreamErrors: t.upstreamErrors,
       latency: { enabled: t.latency.enabled, minSamples: t.latency.minSamples, minRequestsPerReading: t.latency.minRequestsPerReading,
-        minRequests: t.latency.minRequests, minSpanMs: parseDuration(t.latency.minSpan), minIncreaseMs: parseDuration(t.latency.minIncrease), minRatio: t.latency.minRatio },
+        minRequests: t.latency.minRequests, minSpanMs: parseDuration(t.latency.minSpan), minIncreaseMs: parseDuration(t.latency.minIncrease), minRatio: t.latency.minRatio,
+        minMedianIncreaseMs: parseDuration(t.latency.minMedianIncrease), minMedianRatio: t.latency.minMedianRatio },
       stuckRequests: { enabled: t.stuckRequests.enabled, factor: t.stuckRequests.factor, minAgeMs: parseDuration(t.stuckRequests.minAge), minInFlight: t.stuckRequests.minInFlight },
     },
   };

@@ -23,19 +23,39 @@ class Counters implements TrafficSource {
   }
 }
 
-/** blue before the switch: 30 one-second readings of 100 requests at 2-5 ms (p99 5 ms). */
-async function blueBaseline(): Promise<TrafficBaseline> {
+/**
+ * blue before the switch: 30 one-second readings, each completing `mix` ([count, latency ms]
+ * pairs), with `inFlight(s)` giving the requests in flight at reading s and the oldest one's age.
+ */
+async function baselineOf(mix: ReadonlyArray<readonly [number, number]>, inFlight: (s: number) => readonly [number, number] = () => [0, 0]): Promise<TrafficBaseline> {
   const blue = new Counters();
   const series = new TrafficSeries(blue, 'blue', 5, 1_000);
   await series.sample(0);
   for (let s = 1; s <= 30; s++) {
-    blue.complete(60, 2);
-    blue.complete(39, 4);
-    blue.complete(1, 5);
+    for (const [count, latencyMs] of mix) blue.complete(count, latencyMs);
+    [blue.inFlight, blue.oldestInFlightMs] = inFlight(s);
     await series.sample(s * 1_000);
   }
   return { color: 'blue', totals: series.totals() };
 }
+
+/** 100 requests a second at 2-5 ms (p99 5 ms). */
+const QUIET: ReadonlyArray<readonly [number, number]> = [[60, 2], [39, 4], [1, 5]];
+
+/** blue on a quiet machine. */
+const blueBaseline = () => baselineOf(QUIET);
+
+/**
+ * blue on a quiet machine with a rare slow path of `slowPathMs`, which the readings caught in
+ * flight at 700 ms at most.
+ */
+const blueWithSlowPath = (slowPathMs: number) => baselineOf([...QUIET, [1, slowPathMs]], (s) => [4, s % 4 === 3 ? 700 : 200]);
+
+/**
+ * blue on an overloaded machine: median about 17 ms but p99 450 ms (a starved core delays a few
+ * requests by hundreds of ms); the longest request the readings caught in flight was 450 ms old.
+ */
+const loadedBlueBaseline = () => baselineOf([[60, 20], [30, 40], [8, 200], [2, 450]], (s) => [6, s % 5 === 0 ? 450 : 60]);
 
 /** green after the switch, read every 250 ms; `each(i)` completes reading i's requests. */
 async function greenAfterSwitch(readings: number, each: (green: Counters, i: number) => void) {
@@ -60,6 +80,14 @@ function judge(baseline: TrafficBaseline, series: TrafficSeries, now: number) {
     baseline,
     settings: DEFAULT_GUARDRAILS.traffic,
   });
+}
+
+/** Takes one more reading of green with `inFlight` requests in flight, the oldest `oldestMs` old, and judges it. */
+async function judgeInFlight(baseline: TrafficBaseline, green: { series: TrafficSeries; green: Counters; now: number }, at: number, inFlight: number, oldestMs: number) {
+  green.green.inFlight = inFlight;
+  green.green.oldestInFlightMs = oldestMs;
+  await green.series.sample(green.now + at);
+  return judge(baseline, green.series, green.now + at);
 }
 
 describe('latency judged on requests as they complete', () => {
@@ -98,15 +126,46 @@ describe('latency judged on requests as they complete', () => {
   });
 });
 
-describe('stuck requests', () => {
-  test('requests in flight past max(1s, 10 x the old p99) fire it from the latest reading', async () => {
-    const baseline = await blueBaseline();
-    const { series, green, now } = await greenAfterSwitch(4, () => {});
-    green.inFlight = 3;
-    green.oldestInFlightMs = 1_050;
-    await series.sample(now + 250);
-    const breach = judge(baseline, series, now + 250);
+describe('latency on an overloaded machine (the old p99 inflated by load, its median far less)', () => {
+  test('a release that adds 400 ms to every answer is caught on the median, though its answers are faster than blue\'s p99 x 2', async () => {
+    const baseline = await loadedBlueBaseline();
+    assert.equal(Math.round(baseline.totals.p99Ms!), 450);
+    const { series, now } = await greenAfterSwitch(6, (g, i) => { if (i >= 2) g.complete(20, 430); });
+    const breach = judge(baseline, series, now);
+    assert.equal(breach?.signal, 'latency');
+    assert.match(breach!.evidence, /^green median 4\d\dms over 100 requests in the last 1\.5s vs blue median 1\dms \(p99 450ms\) before the switch \(slow after 21\dms; Mann-Whitney p=/);
+  });
+
+  test('healthy answers several times slower than blue\'s median in a busy moment, but less than 200 ms above it, do not fire it', async () => {
+    const baseline = await loadedBlueBaseline();
+    const { series, now } = await greenAfterSwitch(20, (g) => g.complete(25, 150));
+    assert.equal(judge(baseline, series, now), null);
+  });
+
+  test('a release that never answers is stuck after 1 s, not after 10 x the inflated p99 (4.5 s)', async () => {
+    const baseline = await loadedBlueBaseline();
+    const breach = await judgeInFlight(baseline, await greenAfterSwitch(4, () => {}), 250, 40, 1_050);
     assert.equal(breach?.signal, 'stuck-requests');
-    assert.match(breach!.evidence, /^green has 3 requests in flight, the oldest for 1\.1s \(blue p99 was \dms before the switch; stuck after 1\.0s\)$/);
+    assert.match(breach!.evidence, /^green has 40 requests in flight, the oldest for 1\.1s \(blue before the switch: median 1\dms, p99 450ms, longest in flight 450ms; stuck after 1\.0s\)$/);
+  });
+});
+
+describe('stuck requests', () => {
+  test('requests in flight past max(1s, 10 x the old median, 2 x the old p99 and longest in flight) fire it from the latest reading', async () => {
+    const baseline = await blueBaseline();
+    const breach = await judgeInFlight(baseline, await greenAfterSwitch(4, () => {}), 250, 3, 1_050);
+    assert.equal(breach?.signal, 'stuck-requests');
+    assert.match(breach!.evidence, /^green has 3 requests in flight, the oldest for 1\.1s \(blue before the switch: median \dms, p99 \dms, longest in flight 0ms; stuck after 1\.0s\)$/);
+  });
+
+  test('an app with a rare slow path the old color also had in flight is not stuck at 1 s (twice the longest request blue had in flight)', async () => {
+    // blue served a 950 ms path now and then; the readings caught it in flight at 700 ms at most
+    const baseline = await blueWithSlowPath(950);
+    const green = await greenAfterSwitch(4, (g) => g.complete(25, 3));
+    // the same path on green, a little slower on a busy machine
+    assert.equal(await judgeInFlight(baseline, green, 250, 4, 1_150), null);
+    const breach = await judgeInFlight(baseline, green, 500, 4, 1_450);
+    assert.equal(breach?.signal, 'stuck-requests', 'past twice the longest request blue had in flight, it is stuck');
+    assert.match(breach!.evidence, /longest in flight 700ms; stuck after 1\.4s\)$/);
   });
 });

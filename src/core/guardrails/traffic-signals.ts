@@ -19,8 +19,14 @@ export interface TrafficBaseline {
   totals: TrafficTotals;
 }
 
-/** Without a baseline p99 there is nothing to be "far longer" than; this stands in, times the factor. */
+/** Without a baseline there is nothing to be "far longer" than; this stands in, times the factor. */
 const STUCK_WITHOUT_BASELINE_MS = 1_000;
+/**
+ * A request is stuck only once in flight for this many times the old color's p99 and the longest
+ * request it was seen to have in flight before the switch: an app's own rare slow paths (a report,
+ * an export, the demo's 1 s `/slow`) run on the new color too, a little slower on a busy machine.
+ */
+const STUCK_TAIL_FACTOR = 2;
 /** Baseline p99 samples needed before latency is compared at all. */
 const MIN_BASELINE_SAMPLES = 3;
 
@@ -73,17 +79,13 @@ export function judgeTraffic(input: {
   }
 
   const stuck = settings.stuckRequests;
-  // An app whose requests were already long-lived before the switch (streams, long polls) makes
-  // "in flight for a long time" normal: that signal is then left to the others.
   if (stuck.enabled && latest && latest.inFlight >= stuck.minInFlight) {
-    const baseP99 = base?.p99Ms ?? null;
-    const threshold = Math.max(stuck.minAgeMs, stuck.factor * (baseP99 ?? STUCK_WITHOUT_BASELINE_MS));
-    const longLivedBefore = (base?.maxOldestInFlightMs ?? 0) >= threshold;
-    if (!longLivedBefore && latest.oldestInFlightMs >= threshold) {
+    const rule = stuckThreshold(base ?? null, stuck);
+    if (rule.threshold !== null && latest.oldestInFlightMs >= rule.threshold) {
       return {
         signal: 'stuck-requests',
-        evidence: `${color} has ${latest.inFlight} requests in flight, the oldest for ${ms(latest.oldestInFlightMs)}` +
-          (baseP99 !== null ? ` (${baseline!.color} p99 was ${ms(baseP99)} before the switch; stuck after ${ms(threshold)})` : ` (stuck after ${ms(threshold)})`),
+        evidence: `${color} has ${latest.inFlight} requests in flight, the oldest for ${ms(latest.oldestInFlightMs)} (` +
+          (rule.before !== null ? `${baseline!.color} before the switch: ${rule.before}; ` : '') + `stuck after ${ms(rule.threshold)})`,
       };
     }
   }
@@ -110,32 +112,68 @@ export function judgeTraffic(input: {
   return null;
 }
 
+/**
+ * When a request in flight on the new color counts as stuck: in flight for `factor` times the old
+ * color's median, twice its p99 and twice the longest request it had in flight, and at least
+ * `minAge`. The median carries the factor, not the p99: on an overloaded machine the old p99 grows
+ * to hundreds of ms while the median stays near the app's own speed, and a factor on the p99 would
+ * then let a release that never answers hold its requests for seconds before it counts.
+ * `threshold` is null when the signal is left to the others: the old color already had requests in
+ * flight for max(minAge, factor x its p99) (streams, long polls), so "in flight for a long time" is
+ * normal for this app.
+ */
+function stuckThreshold(base: TrafficTotals | null, stuck: GuardrailSettings['traffic']['stuckRequests']): { threshold: number | null; before: string | null } {
+  const baseP99 = base?.p99Ms ?? null;
+  const longest = base?.maxOldestInFlightMs ?? 0;
+  if (longest >= Math.max(stuck.minAgeMs, stuck.factor * (baseP99 ?? STUCK_WITHOUT_BASELINE_MS))) return { threshold: null, before: null };
+  const baseMedian = base ? medianMs(base) : null;
+  if (baseP99 === null || baseMedian === null) return { threshold: Math.max(stuck.minAgeMs, stuck.factor * STUCK_WITHOUT_BASELINE_MS), before: null };
+  return {
+    threshold: Math.max(stuck.minAgeMs, stuck.factor * baseMedian, STUCK_TAIL_FACTOR * baseP99, STUCK_TAIL_FACTOR * longest),
+    before: `median ${ms(baseMedian)}, p99 ${ms(baseP99)}, longest in flight ${ms(longest)}`,
+  };
+}
+
+/** The median of a span's requests in ms; null with none. */
+function medianMs(totals: TrafficTotals): number | null {
+  const q = histogramQuantile(0.5, totals.latency);
+  return q === undefined ? null : q * 1000;
+}
+
 /** Per-request samples drawn from a histogram for the rank test: at most this many per side. */
 const MAX_RANK_SAMPLES = 400;
 
 /**
  * Latency judged on requests as they complete, without waiting for p99 readings: the new color's
- * median over the window against the old color's p99 before the switch. A release that answers
- * slowly answers most requests slowly, so its median moves at once; a pause of the machine
+ * median over the window against the old color's p99 and median before the switch. A release that
+ * answers slowly answers most requests slowly, so its median moves at once; a pause of the machine
  * (GC, a starved core) delays only the requests caught in it, which moves the median of a window
- * at least `minSpan` long only when the pause lasts half of it. The rank test on top keeps a
- * handful of requests from deciding. Requests close in time are not independent, so its p-value
- * is optimistic: the effect floor (above the old p99, by `minIncrease` and `minRatio`) is what
- * carries the "no false alarms" promise.
+ * at least `minSpan` long only when the pause lasts half of it. Two floors, the lower one decides:
+ * - above the old p99 (by `minIncrease` and `minRatio`): on a quiet machine, the tighter one;
+ * - above the old median (by `minMedianIncrease` and `minMedianRatio`): on an overloaded machine
+ *   the old p99 grows to hundreds of ms while the median stays near the app's own speed, so a
+ *   release that adds 400 ms to every answer would pass a floor on the p99 alone.
+ * The rank test on top keeps a handful of requests from deciding. Requests close in time are not
+ * independent, so its p-value is optimistic: the effect floors are what carry the "no false
+ * alarms" promise.
  */
 function judgeMedianLatency(color: Color, window: TrafficTotals, baseline: TrafficBaseline, settings: GuardrailSettings['traffic']): TrafficBreach | null {
-  const { minRequests, minSpanMs, minIncreaseMs, minRatio } = settings.latency;
+  const { minRequests, minSpanMs, minIncreaseMs, minRatio, minMedianIncreaseMs, minMedianRatio } = settings.latency;
   const base = baseline.totals;
   const completed = window.latency.at(-1)?.count ?? 0;
-  if (base.p99Ms === null || completed < minRequests || window.coveredMs < minSpanMs) return null;
-  const medianMs = (histogramQuantile(0.5, window.latency) ?? 0) * 1000;
-  const floorMs = Math.max(base.p99Ms + minIncreaseMs, base.p99Ms * minRatio);
-  if (medianMs < floorMs) return null;
+  const baseMedian = medianMs(base);
+  if (base.p99Ms === null || baseMedian === null || completed < minRequests || window.coveredMs < minSpanMs) return null;
+  const median = medianMs(window) ?? 0;
+  const overP99 = Math.max(base.p99Ms + minIncreaseMs, base.p99Ms * minRatio);
+  const overMedian = Math.max(baseMedian + minMedianIncreaseMs, baseMedian * minMedianRatio);
+  const floorMs = Math.min(overP99, overMedian);
+  if (median < floorMs) return null;
   const test = mannWhitney(rankSamples(window.latency), rankSamples(base.latency), 'greater');
   if (test.pValue >= 0.05) return null;
+  const versus = overP99 <= overMedian ? `p99 ${ms(base.p99Ms)}` : `median ${ms(baseMedian)} (p99 ${ms(base.p99Ms)})`;
   return {
     signal: 'latency',
-    evidence: `${color} median ${ms(medianMs)} over ${completed} requests in the last ${ms(window.coveredMs)} vs ${baseline.color} p99 ${ms(base.p99Ms)} before the switch (slow after ${ms(floorMs)}; Mann-Whitney p=${test.pValue.toPrecision(2)})`,
+    evidence: `${color} median ${ms(median)} over ${completed} requests in the last ${ms(window.coveredMs)} vs ${baseline.color} ${versus} before the switch (slow after ${ms(floorMs)}; Mann-Whitney p=${test.pValue.toPrecision(2)})`,
   };
 }
 

@@ -29,8 +29,12 @@ interface DaemonTraffic {
 }
 
 const VERIFY_PROBES = 20;
-/** A switch probe waits this long for an answer; routing is proven by the router's counts, not the answer. */
-const PROBE_TIMEOUT_MS = 2_000;
+/**
+ * A switch probe waits this long for an answer; routing is proven by the router's counts, not the
+ * answer. The bake window (and its stuck-requests signal) starts only once the proof returns, so
+ * for a release that never answers this wait is part of the time to roll it back.
+ */
+const PROBE_TIMEOUT_MS = 1_000;
 const SPLIT_PROBES = 5;
 /** The router keeps a client's bucket (0..9999) in the sticky cookie; the canary gets the lowest buckets. */
 const FIRST_BUCKET = 0;
