@@ -123,6 +123,8 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
   #abort: ((err?: Error) => void) | null = null;
   #resume: (() => void) | null = null;
   #status = 0;
+  /** The response head sent to the client (flat list), kept to tell an event stream at a drain. */
+  #responseHeaders: string[] | null = null;
   #clientGone = false;
   #done = false;
 
@@ -198,11 +200,30 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
     const abort = this.#abort;
     if (!this.res.headersSent) {
       this.#answer(504, `gateway timeout: ${this.color} was switched away from and did not answer within the ${drainTimeoutMs} ms drain timeout`);
+    } else if (this.#isChunkedEventStream()) {
+      // The event-stream counterpart of a WebSocket's 1001: a clean end makes the client's
+      // EventSource reconnect (to the live color) as it would after any end of stream, and an
+      // event cut short is dropped by the client, whereas a cut connection reads as an error.
+      this.#finish(this.#status);
+      this.res.end();
     } else {
       this.res.destroy();
       this.#finish(504);
     }
     abort?.(new Error('drain timeout'));
+  }
+
+  /** True when the response under way is `text/event-stream` without a Content-Length. */
+  #isChunkedEventStream(): boolean {
+    const headers = this.#responseHeaders;
+    if (headers === null) return false;
+    let eventStream = false;
+    for (let i = 0; i < headers.length; i += 2) {
+      const name = headers[i]!.toLowerCase();
+      if (name === 'content-length') return false;
+      if (name === 'content-type') eventStream = headers[i + 1]!.trimStart().toLowerCase().startsWith('text/event-stream');
+    }
+    return eventStream;
   }
 
   #attempt(): void {
@@ -276,6 +297,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
     // probes rather than every request (user traffic included) that reached the color.
     if (this.req.headers[PROBE_HEADER] !== undefined) headers.push(SERVED_BY_HEADER, this.color);
     this.#status = statusCode;
+    this.#responseHeaders = headers;
     this.#resume = resume;
     if (statusText) this.res.writeHead(statusCode, statusText, headers);
     else this.res.writeHead(statusCode, headers);
