@@ -34,6 +34,8 @@ export interface EdgePolicy {
 
 export const OPEN_EDGE: EdgePolicy = { isTrustedPeer: () => false };
 
+const NO_HEAD: UpstreamRequestHead = Object.freeze({ headers: [], hasBody: false, probe: false });
+
 class BodyTooLarge extends Error {
   readonly code = 'CUTOVER_BODY_TOO_LARGE';
 }
@@ -96,8 +98,7 @@ export function sendRouterAnswer(res: ServerResponse, status: number, text: stri
  * safe. This object is the undici dispatch handler itself, so a request allocates no
  * intermediate streams.
  */
-/** Request header that marks cutover's own traffic probes. */
-export const PROBE_HEADER = 'x-cutover-probe';
+export { PROBE_HEADER } from './hop-by-hop.ts';
 /** Response header, on probes only, naming the color that served. */
 export const SERVED_BY_HEADER = 'x-cutover-served-by';
 
@@ -114,7 +115,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
   readonly #pool: UpstreamPool;
   readonly #owner: ExchangeOwner;
   readonly #edge: EdgePolicy;
-  #head: UpstreamRequestHead = { headers: [], hasBody: false };
+  #head: UpstreamRequestHead = NO_HEAD;
   #path = '/';
   #body: IncomingMessage | BodyLimit | null = null;
   readonly #setCookie: string | null;
@@ -295,7 +296,8 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
     if (this.#setCookie !== null) headers.push('set-cookie', this.#setCookie);
     // cutover's own switch probes learn which color answered them, so the proof counts its
     // probes rather than every request (user traffic included) that reached the color.
-    if (this.req.headers[PROBE_HEADER] !== undefined) headers.push(SERVED_BY_HEADER, this.color);
+    // (Read from the head already scanned: `req.headers` would build a header object per request.)
+    if (this.#head.probe) headers.push(SERVED_BY_HEADER, this.color);
     this.#status = statusCode;
     this.#responseHeaders = headers;
     this.#resume = resume;
