@@ -53,7 +53,7 @@ interface Target {
   proxyPids: number[];
 }
 interface MaxRun { rps: number; requests: number; proxyCpuS: number; backendCpuS: number }
-interface LatencyRun { rate: number; achievedRps: number; p50Ms: number | null; p99Ms: number | null; errors: number; tool: string }
+interface LatencyRun { rate: number; achievedRps: number; p50Ms: number | null; p99Ms: number | null; errors: number; tool: string; proxyCpuPer10k?: number }
 
 const children: ChildProcess[] = [];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -282,8 +282,12 @@ async function main(): Promise<void> {
     }
     for (const t of targets) {
       const rate = Math.floor(median(results[t.name]!.max.map((m) => m.rps)) / 2);
-      results[t.name]!.latency = await paced(wrk, t.url, rate, plan.latencyS, dir);
-      const l = results[t.name]!.latency!;
+      // CPU per request at half load too: unlike the saturated runs it does not depend on how
+      // much CPU the other work on the machine leaves the proxy.
+      const cpu0 = sumCpu(t.proxyPids);
+      const l = await paced(wrk, t.url, rate, plan.latencyS, dir);
+      l.proxyCpuPer10k = ((sumCpu(t.proxyPids) - cpu0) / Math.max(1, l.achievedRps * plan.latencyS)) * 10_000;
+      results[t.name]!.latency = l;
       process.stderr.write(`${t.name} at ${l.achievedRps.toFixed(0)} req/s (aim ${rate}): p50 ${l.p50Ms} ms, p99 ${l.p99Ms} ms\n`);
     }
 
@@ -322,11 +326,12 @@ async function main(): Promise<void> {
   const lines: string[] = [];
   lines.push(`mode: ${tiny ? 'tiny' : 'full'} · ${plan.rounds} round(s) · max load ${plan.maxS}s each with ${wrk ? 'wrk -t1' : 'loadgen closed'} -c${plan.connections} after ${plan.warmS}s warm-up · latency ${plan.latencyS}s at 50% of each max · ${new Date().toISOString()}`);
   lines.push('');
-  lines.push('| path | max req/s | p50 @50% (ms) | p99 @50% (ms) | proxy CPU s / 10k req | backend CPU s / 10k req |');
-  lines.push('|---|---:|---:|---:|---:|---:|');
+  lines.push('| path | max req/s | p50 @50% (ms) | p99 @50% (ms) | proxy CPU s / 10k req | same, at 50% load | backend CPU s / 10k req |');
+  lines.push('|---|---:|---:|---:|---:|---:|---:|');
   for (const r of [direct, router, baselineRow, bareRow, ngx]) {
     if (!r) continue;
-    lines.push(`| ${r.name} | ${fmt(r.maxRps, 0)} | ${fmt(r.latency.p50Ms, 3)} | ${fmt(r.latency.p99Ms, 3)} | ${r.name === 'direct' ? '-' : fmt(r.proxyCpuPer10k, 3)} | ${fmt(r.backendCpuPer10k, 3)} |`);
+    const proxied = r.name !== 'direct';
+    lines.push(`| ${r.name} | ${fmt(r.maxRps, 0)} | ${fmt(r.latency.p50Ms, 3)} | ${fmt(r.latency.p99Ms, 3)} | ${proxied ? fmt(r.proxyCpuPer10k, 3) : '-'} | ${proxied ? fmt(r.latency.proxyCpuPer10k, 3) : '-'} | ${fmt(r.backendCpuPer10k, 3)} |`);
   }
   lines.push('');
   const addedP99 = (r: typeof router) => (r.latency.p99Ms ?? NaN) - (direct.latency.p99Ms ?? NaN);
@@ -339,7 +344,7 @@ async function main(): Promise<void> {
     if (bareRow) lines.push(`- bare undici proxy (floor for node:http + undici) / nginx throughput: ${fmt(bareRow.maxRps / ngx.maxRps)}x; router / bare: ${fmt(router.maxRps / bareRow.maxRps)}x`);
   }
   if (baselineRow) {
-    lines.push(`- router / router-baseline (${args.baseline}): throughput ${fmt(router.maxRps / baselineRow.maxRps)}x, CPU per request ${fmt(router.proxyCpuPer10k / baselineRow.proxyCpuPer10k)}x`);
+    lines.push(`- router / router-baseline (${args.baseline}): throughput ${fmt(router.maxRps / baselineRow.maxRps)}x, CPU per request ${fmt(router.proxyCpuPer10k / baselineRow.proxyCpuPer10k)}x (at 50% load ${fmt(router.latency.proxyCpuPer10k! / baselineRow.latency.proxyCpuPer10k!)}x)`);
     if (bareRow) lines.push(`- router-baseline / bare: throughput ${fmt(baselineRow.maxRps / bareRow.maxRps)}x, CPU per request ${fmt(baselineRow.proxyCpuPer10k / bareRow.proxyCpuPer10k)}x`);
   }
   if (bareRow) {
