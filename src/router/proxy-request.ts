@@ -90,6 +90,10 @@ export function sendRouterAnswer(res: ServerResponse, status: number, text: stri
   res.end(body);
 }
 
+export { PROBE_HEADER } from './hop-by-hop.ts';
+/** Response header, on probes only, naming the color that served. */
+export const SERVED_BY_HEADER = 'x-cutover-served-by';
+
 /**
  * One client request proxied to one color: picks a replica, streams the request body up
  * and the response body down with backpressure both ways (undici pauses reading from the
@@ -98,9 +102,6 @@ export function sendRouterAnswer(res: ServerResponse, status: number, text: stri
  * safe. This object is the undici dispatch handler itself, so a request allocates no
  * intermediate streams.
  */
-export { PROBE_HEADER } from './hop-by-hop.ts';
-/** Response header, on probes only, naming the color that served. */
-export const SERVED_BY_HEADER = 'x-cutover-served-by';
 
 export class ProxyExchange implements Dispatcher.DispatchHandler {
   readonly req: IncomingMessage;
