@@ -133,8 +133,9 @@ export class WebSocketTunnel {
     if (frames !== null && start < end) {
       end = this.#goingAway && frames.atBoundary ? start : frames.advance(chunk, start, this.#goingAway);
     }
-    if (end > 0 && !this.#client.write(end === chunk.length ? chunk : chunk.subarray(0, end))) {
-      this.#upstream!.pause();
+    const upstream = this.#upstream!;
+    if (end > 0 && !this.#client.write(end === chunk.length ? chunk : chunk.subarray(0, end)) && !upstream.isPaused()) {
+      upstream.pause();
       this.#client.once('drain', this.#resumeUpstream);
     }
     if (this.#goingAway && frames?.atBoundary) this.#sendClientClose();
@@ -148,7 +149,7 @@ export class WebSocketTunnel {
     if (this.#goingAway) end = frames.atBoundary ? 0 : frames.advance(chunk, 0, true);
     else frames.advance(chunk, 0, false);
     const upstream = this.#upstream!;
-    if (end > 0 && !upstream.write(end === chunk.length ? chunk : chunk.subarray(0, end))) {
+    if (end > 0 && !upstream.write(end === chunk.length ? chunk : chunk.subarray(0, end)) && !this.#client.isPaused()) {
       this.#client.pause();
       upstream.once('drain', this.#resumeClient);
     }
