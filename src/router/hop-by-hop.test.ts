@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { downstreamResponseHeaders, upstreamRequestHead } from './hop-by-hop.ts';
+import fc from 'fast-check';
+import { downstreamResponseHeaders, mayBeSpecial, upstreamRequestHead } from './hop-by-hop.ts';
 
 function pairs(flat: string[]): [string, string][] {
   const out: [string, string][] = [];
@@ -111,5 +112,22 @@ describe('downstreamResponseHeaders', () => {
       ['set-cookie', 'a=1'],
       ['set-cookie', 'b=2'],
     ]);
+  });
+});
+
+describe('the fast path for ordinary header names', () => {
+  test('every name the rewriting treats specially is let through to it, in any letter case', () => {
+    const special = ['connection', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-authorization', 'proxy-', 'proxy-connection',
+      'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-real-ip', 'x-cutover-probe', 'forwarded', 'expect', 'host', 'content-length'];
+    fc.assert(fc.property(fc.constantFrom(...special), fc.array(fc.boolean(), { minLength: 20, maxLength: 20 }), (name, upper) => {
+      const cased = [...name].map((c, i) => (upper[i] ? c.toUpperCase() : c)).join('');
+      assert.ok(mayBeSpecial(cased.charCodeAt(0), cased.length), cased);
+      assert.ok(mayBeSpecial(Buffer.from(cased)[0]!, cased.length), cased);
+    }));
+  });
+
+  test('a probe is noticed without building a header object', () => {
+    assert.equal(upstreamRequestHead(['Host', 'a', 'X-Cutover-Probe', '1'], '127.0.0.1', false).probe, true);
+    assert.equal(upstreamRequestHead(['Host', 'a'], '127.0.0.1', false).probe, false);
   });
 });

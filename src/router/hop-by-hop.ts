@@ -10,6 +10,31 @@ export interface UpstreamRequestHead {
   headers: string[];
   /** True when the client announced a body (Content-Length > 0 or Transfer-Encoding). */
   hasBody: boolean;
+  /** True when the request carries `x-cutover-probe` (cutover's own switch probes). */
+  probe: boolean;
+}
+
+/** Request header that marks cutover's own traffic probes. */
+export const PROBE_HEADER = 'x-cutover-probe';
+
+/**
+ * False for a header name (first character code and length) that this module never treats
+ * specially, so that the common case skips lower-casing (an allocation for `Host`,
+ * `Content-Type` ...). Covers every name in `isHopByHop` and in upstreamRequestHead's switch.
+ */
+export function mayBeSpecial(first: number, length: number): boolean {
+  switch (first | 0x20) {
+    case 0x63: return length === 10 || length === 14; // connection, content-length
+    case 0x6b: return length === 10; // keep-alive
+    case 0x74: return length === 2 || length === 7 || length === 17; // te, trailer, transfer-encoding
+    case 0x75: return length === 7; // upgrade
+    case 0x70: return length >= 6; // proxy-*
+    case 0x78: return length >= 9 && length <= 17; // x-forwarded-*, x-real-ip, x-cutover-probe
+    case 0x66: return length === 9; // forwarded
+    case 0x65: return length === 6; // expect
+    case 0x68: return length === 4; // host
+    default: return false;
+  }
 }
 
 /** True for a lower-cased header name that only concerns one connection. */
@@ -69,6 +94,19 @@ function forwardedValue(value: string): string {
   return /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(value) ? value : `"${value.replace(/["\\]/g, '\\$&')}"`;
 }
 
+/**
+ * The router's own `Forwarded` element. The last one is remembered: a keep-alive connection
+ * sends the same client and Host again and again, and this spares the regular expression and
+ * the string building per request.
+ */
+let lastHop = { client: '', host: undefined as string | undefined, value: '' };
+function forwardedHop(client: string, host: string | undefined): string {
+  if (lastHop.client === client && lastHop.host === host && lastHop.value !== '') return lastHop.value;
+  const value = `for=${forwardedNode(client)}${host !== undefined ? `;host=${forwardedValue(host)}` : ''};proto=http`;
+  lastHop = { client, host, value };
+  return value;
+}
+
 /** How to rewrite one request head; every field is optional. */
 export interface UpstreamHeadOptions {
   /**
@@ -114,10 +152,15 @@ export function upstreamRequestHead(
   let upgrade: string | undefined;
   let named: string[] | null = null;
   let hasBody = false;
+  let probe = false;
 
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
     const value = raw[i + 1]!;
+    if (!mayBeSpecial(name.charCodeAt(0), name.length)) {
+      headers.push(name, value);
+      continue;
+    }
     const lower = name.toLowerCase();
     if (isHopByHop(lower)) {
       if (lower === 'transfer-encoding') hasBody = true;
@@ -145,6 +188,9 @@ export function upstreamRequestHead(
         continue;
       case 'expect':
         continue;
+      case PROBE_HEADER:
+        probe = true;
+        break;
       case 'host':
         if (options.hostOverride !== undefined) continue;
         host = value;
@@ -168,7 +214,7 @@ export function upstreamRequestHead(
     headers.unshift('host', host);
   }
   const client = clientAddress(remoteAddress);
-  const hop = `for=${forwardedNode(client)}${host !== undefined ? `;host=${forwardedValue(host)}` : ''};proto=http`;
+  const hop = forwardedHop(client, host);
   headers.push(
     'x-forwarded-for', forwardedFor === undefined ? client : `${forwardedFor}, ${client}`,
     'x-forwarded-proto', forwardedProto ?? 'http',
@@ -177,7 +223,7 @@ export function upstreamRequestHead(
   if (publicHost !== undefined) headers.push('x-forwarded-host', publicHost);
   headers.push('x-real-ip', realIp ?? client, 'forwarded', forwarded === undefined ? hop : `${forwarded}, ${hop}`);
   if (keepUpgrade && upgrade !== undefined) headers.push('connection', 'Upgrade', 'upgrade', upgrade);
-  return { headers, hasBody };
+  return { headers, hasBody, probe };
 }
 
 /**
@@ -189,7 +235,12 @@ export function downstreamResponseHeaders(raw: readonly Buffer[]): string[] {
   let headers: string[] = [];
   let named: string[] | null = null;
   for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!.toString('latin1');
+    const buffer = raw[i]!;
+    const name = buffer.toString('latin1');
+    if (!mayBeSpecial(buffer[0]!, buffer.length)) {
+      headers.push(name, raw[i + 1]!.toString('latin1'));
+      continue;
+    }
     const lower = name.toLowerCase();
     if (isHopByHop(lower)) {
       if (lower === 'connection') {

@@ -34,6 +34,8 @@ export interface EdgePolicy {
 
 export const OPEN_EDGE: EdgePolicy = { isTrustedPeer: () => false };
 
+const NO_HEAD: UpstreamRequestHead = Object.freeze({ headers: [], hasBody: false, probe: false });
+
 class BodyTooLarge extends Error {
   readonly code = 'CUTOVER_BODY_TOO_LARGE';
 }
@@ -88,6 +90,10 @@ export function sendRouterAnswer(res: ServerResponse, status: number, text: stri
   res.end(body);
 }
 
+export { PROBE_HEADER } from './hop-by-hop.ts';
+/** Response header, on probes only, naming the color that served. */
+export const SERVED_BY_HEADER = 'x-cutover-served-by';
+
 /**
  * One client request proxied to one color: picks a replica, streams the request body up
  * and the response body down with backpressure both ways (undici pauses reading from the
@@ -96,10 +102,6 @@ export function sendRouterAnswer(res: ServerResponse, status: number, text: stri
  * safe. This object is the undici dispatch handler itself, so a request allocates no
  * intermediate streams.
  */
-/** Request header that marks cutover's own traffic probes. */
-export const PROBE_HEADER = 'x-cutover-probe';
-/** Response header, on probes only, naming the color that served. */
-export const SERVED_BY_HEADER = 'x-cutover-served-by';
 
 export class ProxyExchange implements Dispatcher.DispatchHandler {
   readonly req: IncomingMessage;
@@ -114,7 +116,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
   readonly #pool: UpstreamPool;
   readonly #owner: ExchangeOwner;
   readonly #edge: EdgePolicy;
-  #head: UpstreamRequestHead = { headers: [], hasBody: false };
+  #head: UpstreamRequestHead = NO_HEAD;
   #path = '/';
   #body: IncomingMessage | BodyLimit | null = null;
   readonly #setCookie: string | null;
@@ -123,6 +125,8 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
   #abort: ((err?: Error) => void) | null = null;
   #resume: (() => void) | null = null;
   #status = 0;
+  /** The response head sent to the client (flat list), kept to tell an event stream at a drain. */
+  #responseHeaders: string[] | null = null;
   #clientGone = false;
   #done = false;
 
@@ -198,11 +202,30 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
     const abort = this.#abort;
     if (!this.res.headersSent) {
       this.#answer(504, `gateway timeout: ${this.color} was switched away from and did not answer within the ${drainTimeoutMs} ms drain timeout`);
+    } else if (this.#isChunkedEventStream()) {
+      // The event-stream counterpart of a WebSocket's 1001: a clean end makes the client's
+      // EventSource reconnect (to the live color) as it would after any end of stream, and an
+      // event cut short is dropped by the client, whereas a cut connection reads as an error.
+      this.#finish(this.#status);
+      this.res.end();
     } else {
       this.res.destroy();
       this.#finish(504);
     }
     abort?.(new Error('drain timeout'));
+  }
+
+  /** True when the response under way is `text/event-stream` without a Content-Length. */
+  #isChunkedEventStream(): boolean {
+    const headers = this.#responseHeaders;
+    if (headers === null) return false;
+    let eventStream = false;
+    for (let i = 0; i < headers.length; i += 2) {
+      const name = headers[i]!.toLowerCase();
+      if (name === 'content-length') return false;
+      if (name === 'content-type') eventStream = headers[i + 1]!.trimStart().toLowerCase().startsWith('text/event-stream');
+    }
+    return eventStream;
   }
 
   #attempt(): void {
@@ -274,8 +297,10 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
     if (this.#setCookie !== null) headers.push('set-cookie', this.#setCookie);
     // cutover's own switch probes learn which color answered them, so the proof counts its
     // probes rather than every request (user traffic included) that reached the color.
-    if (this.req.headers[PROBE_HEADER] !== undefined) headers.push(SERVED_BY_HEADER, this.color);
+    // (Read from the head already scanned: `req.headers` would build a header object per request.)
+    if (this.#head.probe) headers.push(SERVED_BY_HEADER, this.color);
     this.#status = statusCode;
+    this.#responseHeaders = headers;
     this.#resume = resume;
     if (statusText) this.res.writeHead(statusCode, statusText, headers);
     else this.res.writeHead(statusCode, headers);

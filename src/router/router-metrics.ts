@@ -1,4 +1,5 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
+import { LatencyHistogram } from './latency-histogram.ts';
 import type { Color } from '../core/types.ts';
 
 export type ListenerName = 'main' | 'preview';
@@ -23,10 +24,13 @@ function classIndex(status: number): number {
   return 3;
 }
 
+const LATENCY_NAME = 'cutover_router_request_duration_seconds';
+const LATENCY_HELP = 'Time from receiving a request to sending the last byte of its response, per color and listener.';
+
 /**
  * Plain counters for one (color, listener) pair. The hot path touches only these numbers
- * and one pre-bound histogram child; prom-client's counters and gauges are brought up to
- * date when scraped, because prom-client hashes the label set on every `inc()`.
+ * and its latency histogram; prom-client's counters and gauges are brought up to date when
+ * scraped, because prom-client hashes the label set on every `inc()`.
  */
 export class TrafficCounters {
   inFlight = 0;
@@ -42,18 +46,17 @@ export class TrafficCounters {
   readonly reported: number[] = [0, 0, 0, 0];
   readonly color: MetricColor;
   readonly listener: ListenerName;
-  readonly #latency: { observe(value: number): void };
+  readonly latency = new LatencyHistogram(LATENCY_BUCKETS_SECONDS);
 
-  constructor(color: MetricColor, listener: ListenerName, latency: { observe(value: number): void }) {
+  constructor(color: MetricColor, listener: ListenerName) {
     this.color = color;
     this.listener = listener;
-    this.#latency = latency;
   }
 
   /** Records one finished request: its status as the client saw it and its duration. */
   record(status: number, seconds: number): void {
     this.byClass[classIndex(status)]!++;
-    this.#latency.observe(seconds);
+    this.latency.observe(seconds);
   }
 
   get requests(): number {
@@ -75,16 +78,9 @@ export class RouterMetrics {
    */
   constructor(liveColor: () => Color | null, oldestInFlightSeconds: (color: Color) => number = () => 0) {
     const slots = this.#slots;
-    const latency = new Histogram({
-      name: 'cutover_router_request_duration_seconds',
-      help: 'Time from receiving a request to sending the last byte of its response, per color and listener.',
-      labelNames: ['color', 'listener'],
-      buckets: [...LATENCY_BUCKETS_SECONDS],
-      registers: [this.registry],
-    });
     for (const color of METRIC_COLORS) {
       for (const listener of LISTENERS) {
-        slots.set(`${color}/${listener}`, new TrafficCounters(color, listener, latency.labels(color, listener)));
+        slots.set(`${color}/${listener}`, new TrafficCounters(color, listener));
       }
     }
 
@@ -158,8 +154,13 @@ export class RouterMetrics {
   }
 
   /** Prometheus text exposition of every router metric. */
-  text(): Promise<string> {
-    return this.registry.metrics();
+  async text(): Promise<string> {
+    const lines = [`# HELP ${LATENCY_NAME} ${LATENCY_HELP}`, `# TYPE ${LATENCY_NAME} histogram`];
+    // Like prom-client, a series appears once it has an observation.
+    for (const slot of this.#slots.values()) {
+      if (slot.latency.count > 0) lines.push(...slot.latency.lines(LATENCY_NAME, `color="${slot.color}",listener="${slot.listener}"`));
+    }
+    return `${lines.join('\n')}\n\n${await this.registry.metrics()}`;
   }
 
   get contentType(): string {

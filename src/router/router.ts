@@ -313,8 +313,9 @@ export class Router implements ExchangeOwner {
   /**
    * Makes `color` live in one synchronous step and clears any traffic split. Every request
    * the router reads after this returns goes to `color`; requests already running on the
-   * other color drain for up to `drainTimeoutMs` and then get a 504; WebSockets on the other
-   * color are closed now. Switching to the live color is allowed (it ends a split).
+   * other color drain for up to `drainTimeoutMs` and then get a 504 (an event stream already
+   * under way is ended instead); WebSockets on the other color keep working until then and are
+   * closed with a 1001 close frame. Switching to the live color is allowed (it ends a split).
    * @throws CutoverError('refused') when `color` has no upstreams.
    */
   switchTo(color: Color): SwitchReport {
@@ -328,18 +329,17 @@ export class Router implements ExchangeOwner {
     this.#split = null;
     const switchedAt = performance.timeOrigin + performance.now();
     const old = otherColor(color);
-    const drain = new DrainWatch(old, this.#inFlight[old], this.#options.drainTimeoutMs);
+    const leavingTunnels = [...this.#tunnels].filter((t) => t.listener === 'main' && t.color === old);
+    const drain = new DrainWatch(old, this.#inFlight[old], leavingTunnels, this.#options.drainTimeoutMs);
     this.#drains.add(drain);
     void drain.done.then(() => this.#drains.delete(drain));
-    for (const tunnel of [...this.#tunnels]) {
-      if (tunnel.listener === 'main' && tunnel.color === old) tunnel.close();
-    }
     return { from, to: color, switchedAt, drained: drain.done };
   }
 
   /**
-   * Settles once every drain of `color` under way (requests that were running on it when traffic
-   * switched away) has ended: each request finished, or got its 504 at `drainTimeoutMs`. At once
+   * Settles once every drain of `color` under way (requests and WebSockets that were open on it
+   * when traffic switched away) has ended: each request finished, or got its 504 at
+   * `drainTimeoutMs`, and each WebSocket closed, at the latest by its 1001 close frame. At once
    * when there is none. Stopping a color's processes before this would cut those requests.
    */
   async drained(color: Color): Promise<void> {

@@ -6,6 +6,7 @@ import { upstreamRequestHead } from './hop-by-hop.ts';
 import type { ListenerName } from './router-metrics.ts';
 import type { UpstreamPool } from './upstream-pool.ts';
 import { isConnectFailure, type UpstreamReplica } from './upstream-replica.ts';
+import { CLOSE_GOING_AWAY, closeFrame, FrameBoundaries } from './websocket-frames.ts';
 
 /** Writes a minimal HTTP error on a socket that asked for an upgrade, then closes it. */
 export function refuseUpgrade(socket: Duplex, status: number, reason: string, text: string, extraHeaders = ''): void {
@@ -17,18 +18,42 @@ export function refuseUpgrade(socket: Duplex, status: number, reason: string, te
   );
 }
 
+/** How long a tunnel told to go away may take to reach a frame boundary and finish closing before it is cut. */
+const GOING_AWAY_GRACE_MS = 2_000;
+/** An answer to an upgrade whose head is longer than this is relayed without looking at it further. */
+const MAX_RESPONSE_HEAD_BYTES = 16 * 1024;
+const SWITCHING_PROTOCOLS = /^HTTP\/1\.[01] 101[ \r]/;
+
 /**
- * An upgraded connection (normally a WebSocket) piped byte for byte between a client and
- * one replica. The router does not parse frames: after the upstream's `101` everything is
- * opaque, which keeps the hot path a pair of pipes.
+ * An upgraded connection (normally a WebSocket) relayed between a client and one replica.
+ * The router does not decode messages: after the upstream's `101` it only follows where each
+ * frame ends (see websocket-frames.ts), so that when its color is drained away it can stop
+ * both directions between frames and close each side with a 1001 close frame instead of
+ * cutting the TCP connection, which clients report as 1006.
  */
 export class WebSocketTunnel {
   readonly color: Color;
   readonly listener: ListenerName;
+  /** The drain that waits for this tunnel, if a switch moved traffic away from its color. */
+  drain: { settle(tunnel: WebSocketTunnel): void } | null = null;
   readonly #client: Duplex;
   #upstream: Socket | null = null;
   #closed = false;
   readonly #onClosed: (tunnel: WebSocketTunnel) => void;
+  #isWebSocketRequest = false;
+  /** The upstream's answer to the upgrade, gathered until its head ends; null once it has. */
+  #responseHead: Buffer | null = Buffer.alloc(0);
+  /** Frames towards the client, once the upstream answered 101 to a WebSocket upgrade. */
+  #toClient: FrameBoundaries | null = null;
+  readonly #toUpstream = new FrameBoundaries();
+  #goingAway = false;
+  #clientCloseSent = false;
+  #upstreamCloseSent = false;
+  #clientGone = false;
+  #upstreamGone = false;
+  #graceTimer: NodeJS.Timeout | null = null;
+  readonly #resumeUpstream = () => this.#upstream?.resume();
+  readonly #resumeClient = () => this.#client.resume();
 
   constructor(color: Color, listener: ListenerName, client: Duplex, onClosed: (tunnel: WebSocketTunnel) => void) {
     this.color = color;
@@ -36,7 +61,12 @@ export class WebSocketTunnel {
     this.#client = client;
     this.#onClosed = onClosed;
     client.on('error', () => this.close());
-    client.on('close', () => this.close());
+    client.on('close', () => this.#clientClosed());
+  }
+
+  /** True once both sides are closed. */
+  get done(): boolean {
+    return this.#closed;
   }
 
   /**
@@ -46,6 +76,7 @@ export class WebSocketTunnel {
    * appended to, exactly as for a plain request.
    */
   open(req: IncomingMessage, head: Buffer, pool: UpstreamPool, trustedPeer = false): void {
+    this.#isWebSocketRequest = /\bwebsocket\b/i.test(String(req.headers.upgrade ?? ''));
     const { headers } = upstreamRequestHead(req.rawHeaders, req.socket.remoteAddress, true, { trustedPeer });
     let requestHead = `${req.method} ${req.url} HTTP/1.1\r\n`;
     for (let i = 0; i < headers.length; i += 2) requestHead += `${headers[i]}: ${headers[i + 1]}\r\n`;
@@ -84,20 +115,120 @@ export class WebSocketTunnel {
         return;
       }
       upstream.on('error', () => this.close());
-      upstream.on('close', () => this.close());
+      upstream.on('close', () => this.#upstreamClosed());
       upstream.write(requestHead);
-      if (head.length > 0) upstream.write(head);
-      upstream.pipe(this.#client);
-      this.#client.pipe(upstream);
+      if (head.length > 0) this.#fromClient(head);
+      upstream.on('data', (chunk: Buffer) => this.#fromUpstream(chunk));
+      this.#client.on('data', (chunk: Buffer) => this.#fromClient(chunk));
     });
+  }
+
+  #fromUpstream(chunk: Buffer): void {
+    // After our close frame nothing more may reach the client.
+    if (this.#clientCloseSent) return;
+    let start = 0;
+    if (this.#responseHead !== null) start = this.#readResponseHead(chunk);
+    let end = chunk.length;
+    const frames = this.#toClient;
+    if (frames !== null && start < end) {
+      end = this.#goingAway && frames.atBoundary ? start : frames.advance(chunk, start, this.#goingAway);
+    }
+    const upstream = this.#upstream!;
+    if (end > 0 && !this.#client.write(end === chunk.length ? chunk : chunk.subarray(0, end)) && !upstream.isPaused()) {
+      upstream.pause();
+      this.#client.once('drain', this.#resumeUpstream);
+    }
+    if (this.#goingAway && frames?.atBoundary) this.#sendClientClose();
+  }
+
+  #fromClient(chunk: Buffer): void {
+    if (this.#upstreamCloseSent) return;
+    // Followed from the first byte even before the upstream's 101: the client's frames start there.
+    const frames = this.#toUpstream;
+    let end = chunk.length;
+    if (this.#goingAway) end = frames.atBoundary ? 0 : frames.advance(chunk, 0, true);
+    else frames.advance(chunk, 0, false);
+    const upstream = this.#upstream!;
+    if (end > 0 && !upstream.write(end === chunk.length ? chunk : chunk.subarray(0, end)) && !this.#client.isPaused()) {
+      this.#client.pause();
+      upstream.once('drain', this.#resumeClient);
+    }
+    if (this.#goingAway && frames.atBoundary) this.#sendUpstreamClose();
+  }
+
+  /** Follows the upstream's answer head; returns where in `chunk` the bytes after it begin. */
+  #readResponseHead(chunk: Buffer): number {
+    const before = this.#responseHead!;
+    const seen = before.length === 0 ? chunk : Buffer.concat([before, chunk]);
+    const end = seen.indexOf('\r\n\r\n');
+    if (end === -1) {
+      this.#responseHead = seen.length > MAX_RESPONSE_HEAD_BYTES ? null : seen;
+      return chunk.length;
+    }
+    this.#responseHead = null;
+    if (this.#isWebSocketRequest && SWITCHING_PROTOCOLS.test(seen.toString('latin1', 0, Math.min(end + 2, 64)))) {
+      this.#toClient = new FrameBoundaries();
+    }
+    return end + 4 - before.length;
+  }
+
+  /**
+   * The drain timeout of this tunnel's color passed: each direction is stopped at its next
+   * frame boundary and given a 1001 close frame, the client's so that it reconnects (to the
+   * live color) and the app's so that it sees a clean close. Anything that is not an
+   * established WebSocket is cut. Whatever has not finished closing after a short grace is
+   * cut too. Idempotent.
+   */
+  goAway(): void {
+    if (this.#closed || this.#goingAway) return;
+    if (this.#toClient === null || this.#upstream === null) {
+      this.close();
+      return;
+    }
+    this.#goingAway = true;
+    this.#graceTimer = setTimeout(() => this.close(), GOING_AWAY_GRACE_MS);
+    if (this.#toClient.atBoundary) this.#sendClientClose();
+    if (this.#toUpstream.atBoundary) this.#sendUpstreamClose();
+  }
+
+  #sendClientClose(): void {
+    if (this.#clientCloseSent) return;
+    this.#clientCloseSent = true;
+    // Ended right after the frame: the client answers with its own close frame and closes, and
+    // that answer is read and dropped (the app was told separately).
+    this.#client.end(closeFrame(CLOSE_GOING_AWAY, 'going away', false));
+    this.#client.resume();
+  }
+
+  #sendUpstreamClose(): void {
+    if (this.#upstreamCloseSent) return;
+    this.#upstreamCloseSent = true;
+    const upstream = this.#upstream!;
+    upstream.end(closeFrame(CLOSE_GOING_AWAY, 'going away', true));
+    upstream.resume();
+  }
+
+  #clientClosed(): void {
+    this.#clientGone = true;
+    // While going away, the app's side may still be finishing its closing handshake.
+    if (this.#goingAway && !this.#upstreamGone && this.#upstreamCloseSent) return;
+    this.close();
+  }
+
+  #upstreamClosed(): void {
+    this.#upstreamGone = true;
+    if (this.#goingAway && !this.#clientGone && this.#clientCloseSent) return;
+    this.close();
   }
 
   /** Closes both sides at once. Idempotent. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    if (this.#graceTimer !== null) clearTimeout(this.#graceTimer);
     this.#upstream?.destroy();
     this.#client.destroy();
     this.#onClosed(this);
+    this.drain?.settle(this);
   }
 }

@@ -67,7 +67,7 @@ export interface LastSwitch {
   at: number;
   /** Requests the old color had accepted on the main listener at the moment of the switch. */
   oldAcceptedAtSwitch: number;
-  drain?: { completed: number; timedOut: number; durationMs: number };
+  drain?: { completed: number; timedOut: number; durationMs: number; websockets?: { completed: number; goingAway: number } };
 }
 
 /**
@@ -425,7 +425,7 @@ export class Daemon {
     this.split = undefined;
     const record: LastSwitch = { from, to: target, at: report.switchedAt, oldAcceptedAtSwitch };
     this.lastSwitch = record;
-    void report.drained.then((d) => { record.drain = { completed: d.completed, timedOut: d.timedOut, durationMs: d.durationMs }; });
+    void report.drained.then((d) => { record.drain = { completed: d.completed, timedOut: d.timedOut, durationMs: d.durationMs, websockets: d.websockets }; });
     this.updatePreview();
     // A background write queued while ours was in flight carried the old color: write again.
     this.persistQuietly();
