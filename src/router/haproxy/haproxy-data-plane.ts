@@ -17,6 +17,13 @@ import { RequestLogHistogram } from './request-log-histogram.ts';
 import { parseShowStat, runtimeCommand, type StatRow } from './runtime-api.ts';
 
 const DRAIN_POLL_MS = 50;
+
+/** One drain of an old color under way: its report settles when it ends; `expire` ends it now (at close). */
+interface Drain {
+  readonly color: Color;
+  readonly report: Promise<DrainReport>;
+  expire(): void;
+}
 const RESTART_BACKOFF_MS = 250;
 /** How long a daemon taking over waits for its predecessor to free the metrics port. */
 const METRICS_TAKEOVER_MS = 60_000;
@@ -64,9 +71,8 @@ export class HaproxyDataPlane implements DataPlane {
   #metricsServer: Server | null = null;
   #latency: RequestLogHistogram | null = null;
   #closed = false;
-  readonly #drains = new Set<{ expire(): void }>();
-  /** The drains under way per color, for `drained(color)`. */
-  readonly #drainsOf: Record<Color, Set<Promise<DrainReport>>> = { blue: new Set(), green: new Set() };
+  /** The drains under way: `drained(color)` waits for a color's, `close()` ends them all. */
+  readonly #drains = new Set<Drain>();
 
   private constructor(options: DataPlaneOptions, master: HaproxyMaster, dir: string, listen: EngineState['main'], preview: EngineState['preview']) {
     this.#options = options;
@@ -176,8 +182,6 @@ export class HaproxyDataPlane implements DataPlane {
       const row = backendRow(rows, `main_${old}`);
       const stats = listenerStatsOf(row);
       const drained = this.#drain(old, stats.inFlight);
-      this.#drainsOf[old].add(drained);
-      void drained.then(() => this.#drainsOf[old].delete(drained));
       return { from, to: color, switchedAt, drained, acceptedBefore: stats.requests + stats.inFlight };
     });
   }
@@ -274,7 +278,7 @@ export class HaproxyDataPlane implements DataPlane {
 
   /** Settles once every drain of `color` under way has ended (sessions gone, or cut at drainTimeout). */
   async drained(color: Color): Promise<void> {
-    await Promise.all([...this.#drainsOf[color]]);
+    await Promise.all([...this.#drains].filter((d) => d.color === color).map((d) => d.report));
   }
 
   /**
@@ -407,26 +411,30 @@ export class HaproxyDataPlane implements DataPlane {
     const started = performance.now();
     const report = (completed: number, timedOut: number): DrainReport => ({ color, completed, timedOut, durationMs: Math.round(performance.now() - started) });
     if (inFlight === 0) return Promise.resolve(report(0, 0));
-    return new Promise((resolve) => {
-      let finished = false;
-      const finish = (r: DrainReport) => { if (!finished) { finished = true; this.#drains.delete(entry); clearInterval(timer); resolve(r); } };
-      const entry = { expire: () => finish(report(0, inFlight)) };
-      this.#drains.add(entry);
-      const deadline = started + this.#options.drainTimeoutMs;
-      const timer = setInterval(() => {
-        void this.#serial(async () => {
-          if (finished) return;
-          const left = Number(backendRow(parseShowStat(await this.#command(`show stat main_${color} 2 -1`)), `main_${color}`)?.['scur'] ?? 0);
-          // Switched back meanwhile: the color serves again, nothing is cut.
-          if (left === 0 || this.live === color) return finish(report(inFlight - Math.min(left, inFlight), 0));
-          if (performance.now() < deadline) return;
-          await this.#commitMap({ ...this.#map, [`expired_${color}`]: '1' });
-          const cut = Array.from({ length: SERVER_SLOTS }, (_, i) => `shutdown sessions server main_${color}/r${i + 1}`);
-          await this.#command(cut.join('; '));
-          finish(report(Math.max(0, inFlight - left), Math.min(left, inFlight)));
-        }).catch(() => {});
-      }, DRAIN_POLL_MS);
-    });
+    let settle!: (r: DrainReport) => void;
+    const drain: Drain = {
+      color,
+      report: new Promise<DrainReport>((resolve) => { settle = resolve; }),
+      expire: () => end(report(0, inFlight)),
+    };
+    let finished = false;
+    const end = (r: DrainReport) => { if (!finished) { finished = true; this.#drains.delete(drain); clearInterval(timer); settle(r); } };
+    this.#drains.add(drain);
+    const deadline = started + this.#options.drainTimeoutMs;
+    const timer = setInterval(() => {
+      void this.#serial(async () => {
+        if (finished) return;
+        const left = Number(backendRow(parseShowStat(await this.#command(`show stat main_${color} 2 -1`)), `main_${color}`)?.['scur'] ?? 0);
+        // Switched back meanwhile: the color serves again, nothing is cut.
+        if (left === 0 || this.live === color) return end(report(inFlight - Math.min(left, inFlight), 0));
+        if (performance.now() < deadline) return;
+        await this.#commitMap({ ...this.#map, [`expired_${color}`]: '1' });
+        const cut = Array.from({ length: SERVER_SLOTS }, (_, i) => `shutdown sessions server main_${color}/r${i + 1}`);
+        await this.#command(cut.join('; '));
+        end(report(Math.max(0, inFlight - left), Math.min(left, inFlight)));
+      }).catch(() => {});
+    }, DRAIN_POLL_MS);
+    return drain.report;
   }
 
   #restartAfterExit(code: number | null): void {
