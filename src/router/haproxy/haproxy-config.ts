@@ -1,5 +1,6 @@
 import type { Color } from '../../core/types.ts';
 import { COLORS } from '../../core/types.ts';
+import { splitFrontendRules, type SplitNames } from './split-rules.ts';
 
 /** Server slots per backend: HAProxy cannot add servers to a backend without a reload in 2.6 without `add server`, and slots keep names stable across reloads. */
 export const SERVER_SLOTS = 80;
@@ -21,6 +22,8 @@ export interface HaproxyConfigInput {
   logPort?: number;
   /** Per color, slot index -> `host:port` (slots not listed are disabled). */
   servers: Record<Color, ReadonlyMap<number, string>>;
+  /** The header and cookie names a traffic split reads (the split itself is in the map). */
+  split: SplitNames;
 }
 
 function bind(at: { host: string; port: number }): string {
@@ -51,7 +54,8 @@ function backend(name: string, color: Color, input: HaproxyConfigInput): string 
 
 /**
  * The whole HAProxy config for one app. Everything that changes at runtime (the live and
- * preview colors, maintenance and its page, the drain-expired flags) is read per request
+ * preview colors, maintenance and its page, the drain-expired flags, a traffic split's
+ * canary, threshold and cohort values) is read per request
  * from one map file, so a switch is one map commit through the Runtime API and never a
  * reload; the map file on disk is kept equal to the committed map, so a restart or reload
  * comes back with the same state.
@@ -78,12 +82,17 @@ export function haproxyConfig(input: HaproxyConfigInput): string {
   if (input.maxRequestBodyBytes !== undefined) {
     edge.push(`  http-request deny deny_status 413 if { req.hdr_val(content-length) gt ${input.maxRequestBodyBytes} }`);
   }
+  const split = splitFrontendRules(input.split, m);
   const frontends = [
     'frontend main',
     `  bind ${bind(input.main)}`,
     ...(input.maxConnections !== undefined ? [`  maxconn ${input.maxConnections}`] : []),
     ...edge,
     `  http-request return status 503 content-type "text/html; charset=utf-8" hdr retry-after "%[str(retry),map(${m},30)]" hdr cache-control no-store lf-string "%[str(page),map(${m}),b64dec]" if { str(maintenance),map(${m},0) -m str 1 }`,
+    // A weighted step or cohort sends some requests to the canary; the rest follow `live`.
+    ...split.request,
+    ...split.response,
+    `  use_backend main_%[str(canary),map(${m},none)] if ${split.useCanaryIf}`,
     `  use_backend main_%[str(live),map(${m},none)]`,
   ];
   if (input.preview) {

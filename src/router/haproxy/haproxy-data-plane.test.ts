@@ -85,3 +85,92 @@ test('haproxy engine: latency histogram per color from the request log', { timeo
     if (!process.env.KEEP) rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('haproxy engine: weighted steps with a sticky cookie or header and cohorts, a step is a map commit (no reload)', { timeout: 60_000, skip: haproxySkip() }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cutover-hx-'));
+  const blue = await startTestBackend('blue');
+  const green = await startTestBackend('green');
+  const plane = await HaproxyDataPlane.start({ engine: 'haproxy', workDir: dir, drainTimeoutMs: 500, listen: { host: '127.0.0.1', port: 0 } });
+  const colorOf = async (headers: Record<string, string> = {}) => {
+    const r = await get(plane.address.main, headers);
+    assert.equal(r.status, 200);
+    return { color: r.headers['x-cutover-color'], setCookie: r.headers['set-cookie'] as string | undefined };
+  };
+  try {
+    await plane.setUpstreams('blue', [blue.url]);
+    await plane.setUpstreams('green', [green.url]);
+    await plane.switchTo('blue');
+
+    // New names (a cohort header) are one seamless reload; the steps after it are map commits.
+    await plane.setSplit({ weights: { blue: 70, green: 30 }, cohort: { header: { name: 'X-Tester', values: ['yes please', 'qa'] } } });
+    const worker = (await plane.processIds()).worker;
+    assert.deepEqual(plane.stats().split, { weights: { blue: 70, green: 30 }, canary: 'green', canaryShare: 0.3 });
+    assert.equal((await colorOf({ cookie: 'cutover_split=0' })).color, 'green', 'bucket 0 is below the threshold');
+    assert.equal((await colorOf({ cookie: 'a=b; cutover_split=2999' })).color, 'green');
+    assert.equal((await colorOf({ cookie: 'cutover_split=3000' })).color, 'blue');
+    assert.equal((await colorOf({ cookie: 'cutover_split=9999' })).color, 'blue');
+    assert.equal((await colorOf({ cookie: 'cutover_split=9999', 'x-tester': 'yes please' })).color, 'green', 'a cohort value beats the bucket');
+    assert.equal((await colorOf({ cookie: 'cutover_split=9999', 'x-tester': 'no' })).color, 'blue');
+    // A new client draws a bucket, gets it as a cookie, and stays where the bucket says.
+    let canary = 0;
+    for (let i = 0; i < 200; i++) {
+      const first = await colorOf();
+      const bucket = Number(/^cutover_split=(\d+); Path=\/; Max-Age=2592000; HttpOnly; SameSite=Lax$/.exec(first.setCookie ?? '')?.[1]);
+      assert.ok(bucket >= 0 && bucket < 10_000, `a bucket cookie: ${first.setCookie}`);
+      assert.equal(first.color, bucket < 3000 ? 'green' : 'blue');
+      if (i < 5) {
+        const again = await colorOf({ cookie: `cutover_split=${bucket}` });
+        assert.deepEqual(again, { color: first.color, setCookie: undefined }, 'sticky, and no new cookie');
+      }
+      if (first.color === 'green') canary++;
+    }
+    assert.ok(canary > 30 && canary < 95, `about 30% of 200 new clients reached the canary: ${canary}`);
+    assert.equal((await colorOf({ cookie: 'cutover_split=abc' })).setCookie !== undefined, true, 'a bad cookie is replaced');
+
+    // The next step: the threshold moves in the map, HAProxy is not reloaded.
+    await plane.setSplit({ weights: { blue: 40, green: 60 }, cohort: { header: { name: 'X-Tester', values: ['qa'] } } });
+    assert.equal((await colorOf({ cookie: 'cutover_split=5999' })).color, 'green');
+    assert.equal((await colorOf({ cookie: 'cutover_split=6000' })).color, 'blue');
+    assert.equal((await colorOf({ cookie: 'cutover_split=9999', 'x-tester': 'yes please' })).color, 'blue', 'a value no longer listed');
+    assert.equal((await plane.processIds()).worker, worker, 'no reload for a step');
+
+    // A sticky header and a cohort cookie: new names, one seamless reload, then map commits again.
+    await plane.setSplit({ weights: { blue: 50, green: 50 }, stickyHeader: 'X-User', cohort: { cookie: { name: 'beta', values: ['1'] } } });
+    const seen = new Map<string, string>();
+    for (let u = 0; u < 40; u++) {
+      for (let i = 0; i < 3; i++) {
+        const r = await colorOf({ 'x-user': `user-${u}` });
+        assert.equal(r.setCookie, undefined, 'a sticky header alone sets no cookie');
+        if (seen.has(`user-${u}`)) assert.equal(r.color, seen.get(`user-${u}`), 'the same header value, the same color');
+        seen.set(`user-${u}`, r.color as string);
+      }
+    }
+    const greens = [...seen.values()].filter((c) => c === 'green').length;
+    assert.ok(greens > 5 && greens < 35, `users spread over both colors: ${greens}/40 green`);
+    assert.equal((await colorOf({ cookie: 'beta=1', 'x-user': [...seen].find(([, c]) => c === 'blue')![0] })).color, 'green', 'the cohort cookie beats the header bucket');
+    const worker2 = (await plane.processIds()).worker;
+    await plane.setSplit({ weights: { blue: 100, green: 0 }, stickyHeader: 'X-User', cohort: { cookie: { name: 'beta', values: ['1'] } } });
+    assert.equal((await plane.processIds()).worker, worker2, 'no reload for a step with the same names');
+    for (let u = 0; u < 10; u++) assert.equal((await colorOf({ 'x-user': `user-${u}` })).color, 'blue', '0% canary');
+    assert.equal((await colorOf({ cookie: 'beta=1' })).color, 'green', 'cohorts still reach a 0% canary');
+
+    await plane.clearSplit();
+    assert.equal(plane.stats().split, null);
+    assert.equal((await colorOf({ cookie: 'beta=1' })).color, 'blue');
+    assert.equal((await colorOf({ cookie: 'cutover_split=0' })).setCookie, undefined, 'no split, no cookie');
+
+    // A switch ends a split, as on the Node router.
+    await plane.setSplit({ weights: { blue: 0, green: 100 } });
+    assert.equal((await colorOf({ cookie: 'cutover_split=9999' })).color, 'green');
+    await plane.switchTo('blue');
+    assert.equal(plane.stats().split, null);
+    assert.equal((await colorOf({ cookie: 'cutover_split=0' })).color, 'blue');
+
+    await assert.rejects(plane.setSplit({ weights: { blue: 1, green: 1 }, stickyHeader: 'x#user' }), /router\.engine haproxy takes header and cookie names/);
+  } finally {
+    await plane.close();
+    await blue.close();
+    await green.close();
+    if (!process.env.KEEP) rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -12,11 +12,15 @@ import type { RetireReport, SplitConfig, SwitchReport } from '../router.ts';
 import { TrafficSplit } from '../traffic-split.ts';
 import { haproxyConfig, SERVER_SLOTS } from './haproxy-config.ts';
 import { backendRow, listenerStatsOf, oldestSessions, prometheusText } from './haproxy-metrics.ts';
-import { findHaproxy, HaproxyMaster } from './haproxy-process.ts';
+import { findHaproxy, HaproxyMaster, workerPid } from './haproxy-process.ts';
 import { RequestLogHistogram } from './request-log-histogram.ts';
 import { parseShowStat, runtimeCommand, type StatRow } from './runtime-api.ts';
+import { assertConfigSafeNames, NO_SPLIT_NAMES, sameSplitNames, splitMapEntries, splitNamesOf, withoutSplit, type SplitNames } from './split-rules.ts';
 
 const DRAIN_POLL_MS = 50;
+const RESTART_BACKOFF_MS = 250;
+/** How long a daemon taking over waits for its predecessor to free the metrics port. */
+const METRICS_TAKEOVER_MS = 60_000;
 
 /** One drain of an old color under way: its report settles when it ends; `expire` ends it now (at close). */
 interface Drain {
@@ -24,9 +28,6 @@ interface Drain {
   readonly report: Promise<DrainReport>;
   expire(): void;
 }
-const RESTART_BACKOFF_MS = 250;
-/** How long a daemon taking over waits for its predecessor to free the metrics port. */
-const METRICS_TAKEOVER_MS = 60_000;
 
 /** What a restarted daemon needs to regenerate exactly the config the running HAProxy has. */
 interface EngineState {
@@ -35,6 +36,8 @@ interface EngineState {
   slots: Record<Color, Array<[number, string]>>;
   map: Record<string, string>;
   logPort?: number;
+  /** The header and cookie names the config's split rules read (absent: the defaults). */
+  splitNames?: SplitNames;
 }
 
 function hostPort(url: string): string {
@@ -67,6 +70,7 @@ export class HaproxyDataPlane implements DataPlane {
   #map: Record<string, string> = {};
   #maintenance = false;
   #split: TrafficSplit | null = null;
+  #splitNames: SplitNames = NO_SPLIT_NAMES;
   #queue: Promise<unknown> = Promise.resolve();
   #metricsServer: Server | null = null;
   #latency: RequestLogHistogram | null = null;
@@ -115,6 +119,7 @@ export class HaproxyDataPlane implements DataPlane {
     plane.#latency = await RequestLogHistogram.listen(previous?.logPort);
     if (previous) {
       plane.#map = previous.map;
+      plane.#splitNames = previous.splitNames ?? NO_SPLIT_NAMES;
       for (const color of COLORS) for (const [slot, at] of previous.slots[color] ?? []) plane.#slots[color].set(slot, at);
     }
     let running: string | null = null;
@@ -172,10 +177,8 @@ export class HaproxyDataPlane implements DataPlane {
       if (this.#slots[color].size === 0) throw new CutoverError('refused', `cannot switch traffic to ${color}: it has no upstreams`, { details: { color } });
       const from = this.live;
       const old = otherColor(color);
-      const next: Record<string, string> = { ...this.#map, live: color };
+      const next: Record<string, string> = { ...withoutSplit(this.#map), live: color };
       delete next[`expired_${color}`];
-      delete next['canary'];
-      delete next['threshold'];
       this.#split = null;
       const rows = await this.#commitMap(next, `show stat main_${old} 2 -1`);
       const switchedAt = performance.timeOrigin + performance.now();
@@ -214,6 +217,7 @@ export class HaproxyDataPlane implements DataPlane {
     });
   }
 
+  /** Why not: HAProxy 2.6 has no way to hold a request and release it later without a Lua hold loop; no cutover verb pauses yet. */
   async pause(): Promise<void> {
     throw new CutoverError('refused', 'router.engine haproxy cannot hold requests (pause); use the node engine for pause');
   }
@@ -224,21 +228,41 @@ export class HaproxyDataPlane implements DataPlane {
     this.#validSplit(split);
   }
 
+  /**
+   * A weighted step (or cohort) is one map commit: the canary, its bucket threshold and the
+   * cohort values. Only new header or cookie names (another `progressive:` config) change the
+   * generated config, and then HAProxy reloads seamlessly first.
+   */
   setSplit(split: SplitConfig): Promise<void> {
-    const valid = this.#validSplit(split);
-    if (valid.config.stickyHeader !== undefined || valid.config.cohort || (valid.config.stickyCookie !== undefined && valid.config.stickyCookie !== 'cutover_split')) {
-      return Promise.reject(new CutoverError('refused', 'router.engine haproxy splits traffic by weight with the cutover_split cookie only; sticky headers and cohorts need the node engine'));
-    }
-    return Promise.reject(new CutoverError('refused', 'router.engine haproxy does not split traffic yet; use the node engine for weighted steps'));
+    let valid: TrafficSplit;
+    try { valid = this.#validSplit(split); } catch (err) { return Promise.reject(err); }
+    return this.#serial(async () => {
+      this.#assertOpen();
+      const rule = valid.rule;
+      if (rule.live !== this.live) throw new CutoverError('refused', `cannot split traffic: ${rule.live} is no longer live`);
+      const names = splitNamesOf(rule);
+      if (!sameSplitNames(names, this.#splitNames)) {
+        const previous = this.#splitNames;
+        this.#splitNames = names;
+        try {
+          await this.#writeFiles();
+          await this.#master.check();
+          await this.#master.reload();
+        } catch (err) {
+          this.#splitNames = previous;
+          await this.#writeFiles().catch(() => {});
+          throw err;
+        }
+      }
+      await this.#commitMap({ ...withoutSplit(this.#map), ...splitMapEntries(rule) });
+      this.#split = valid;
+    });
   }
 
   clearSplit(): Promise<void> {
     return this.#serial(async () => {
       this.#split = null;
-      const next = { ...this.#map };
-      delete next['canary'];
-      delete next['threshold'];
-      await this.#commitMap(next);
+      await this.#commitMap(withoutSplit(this.#map));
     });
   }
 
@@ -271,6 +295,11 @@ export class HaproxyDataPlane implements DataPlane {
     const busy = COLORS.some((c) => Number(backendRow(rows, `main_${c}`)?.['scur'] ?? 0) > 0);
     const oldest = busy ? oldestSessions(await this.#command('show sess')) : { blue: 0, green: 0 };
     return prometheusText(rows, this.live, oldest) + (this.#latency?.text() ?? '');
+  }
+
+  /** HAProxy's master and the worker that serves now, for CPU accounting (benchmarks, soak runs). */
+  async processIds(): Promise<{ master: number | null; worker: number | null }> {
+    return { master: await this.#master.masterPid(), worker: await workerPid(this.#master.runtimeSocket) };
   }
 
   /** The data plane binds its own listeners (HAProxy does): nothing to start accepting on. */
@@ -319,6 +348,7 @@ export class HaproxyDataPlane implements DataPlane {
     const live = this.live;
     if (live === null) throw new CutoverError('refused', 'cannot split traffic: no color is live yet');
     const next = new TrafficSplit(split, live);
+    assertConfigSafeNames(splitNamesOf(next.rule));
     if (next.usesCanary && this.#slots[next.canary].size === 0) {
       throw new CutoverError('refused', `cannot split traffic: ${next.canary} has no upstreams`, { details: { color: next.canary } });
     }
@@ -384,6 +414,7 @@ export class HaproxyDataPlane implements DataPlane {
       slots: { blue: [...this.#slots.blue], green: [...this.#slots.green] },
       map: this.#map,
       logPort: this.#latency?.port,
+      splitNames: this.#splitNames,
     };
     await writeFileAtomic(this.#stateFile, `${JSON.stringify(state)}\n`);
     await writeFileAtomic(this.#master.configFile, haproxyConfig({
@@ -399,6 +430,7 @@ export class HaproxyDataPlane implements DataPlane {
       maxConnections: this.#options.maxConnections,
       servers: this.#slots,
       logPort: this.#latency?.port,
+      split: this.#splitNames,
     }));
   }
 
