@@ -3,12 +3,13 @@
 // listeners handed to the new worker), so clients never see a refused connection.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LoadGenerator } from '../src/loadgen/load-generator.ts';
 import { explain } from './support/cli-runner.ts';
 import { until } from './support/until.ts';
 import { haproxySkip } from './support/haproxy.ts';
+import { workerPid } from '../src/router/haproxy/haproxy-process.ts';
 import { ZooWorkspace, zooConfig } from './support/zoo-workspace.ts';
 
 const RESTARTS = 10;
@@ -44,6 +45,58 @@ test('haproxy engine: 10 daemon crashes and restarts under load refuse no connec
     const report = await load.stop();
     load = null;
     t.diagnostic(`${report.total.requests} requests across ${RESTARTS} daemon restarts`);
+    assert.ok(report.total.requests > 1_000, `only ${report.total.requests} requests were sent`);
+    assert.deepEqual({ non2xx: report.total.non2xx, socketErrors: report.total.socketErrors, errors: report.total.byError },
+      { non2xx: 0, socketErrors: 0, errors: {} }, 'no refused connection, no failed request');
+    const status = await ws.cli(['status']);
+    assert.deepEqual(status.json.live, { color: 'blue', version: 'v1-good' });
+  } finally {
+    if (load) await load.stop().catch(() => {});
+    await ws.dispose();
+  }
+});
+
+// The test above restarts the daemon with an unchanged config, so HAProxy is adopted as it is
+// and never reloaded. Here every restart changes what the generated HAProxy config says
+// (drainTimeout sets hard-stop-after), so each one is a real seamless reload: a new worker
+// takes the listening sockets over while the old one finishes its requests. Half the restarts
+// are crashes followed by `cutover up`, half are `cutover up` against the running daemon.
+test('haproxy engine: 10 daemon restarts that each reload HAProxy under load refuse no connection and fail no request', { timeout: 300_000, skip: haproxySkip() }, async (t) => {
+  const config = (drainTimeout: string) => zooConfig({ monitor: '1s', engine: 'haproxy' }).replace('drainTimeout: 1s', `drainTimeout: ${drainTimeout}`);
+  const ws = ZooWorkspace.create(['v1-good'], config('1s'));
+  const runtimeSocket = join(ws.dir, '.cutover', 'engine', 'runtime.sock');
+  let load: LoadGenerator | null = null;
+  try {
+    const main = await ws.up();
+    const first = await ws.cli(['deploy', 'v1-good']);
+    assert.equal(first.code, 0, explain(first));
+    load = new LoadGenerator({ url: main, model: 'closed', connections: 16, durationMs: 180_000, path: '/api/items', slowPath: '/api/checkout', slowFraction: 0.1, requestTimeoutMs: 15_000 }).start();
+    await new Promise((r) => setTimeout(r, 500));
+    const pidFile = join(ws.dir, '.cutover', 'daemon.pid');
+    const workers = new Set<number>();
+    for (let i = 0; i < RESTARTS; i++) {
+      const before = await workerPid(runtimeSocket);
+      assert.ok(before !== null, 'a HAProxy worker answers');
+      workers.add(before);
+      writeFileSync(ws.configPath, config(i % 2 === 0 ? '2s' : '1s'));
+      const crash = i % 2 === 0;
+      if (crash) {
+        const pid = Number(readFileSync(pidFile, 'utf8'));
+        process.kill(pid, 'SIGKILL');
+        await until(`daemon ${pid} to exit`, async () => alive(pid), (a) => !a, 5_000);
+      }
+      const up = await ws.cli(['up']);
+      assert.equal(up.code, 0, explain(up));
+      assert.equal(up.json.addresses.main, main, `restart ${i}: the main listener stays where it was`);
+      const after = await until(`restart ${i}: a new HAProxy worker`, () => workerPid(runtimeSocket), (w) => w !== null && w !== before, 10_000);
+      t.diagnostic(`restart ${i} (${crash ? 'crash + up' : 'up against the running daemon'}): HAProxy worker ${before} -> ${after}`);
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    await new Promise((r) => setTimeout(r, 500));
+    const report = await load.stop();
+    load = null;
+    t.diagnostic(`${report.total.requests} requests across ${RESTARTS} HAProxy reloads (${workers.size} workers seen)`);
+    assert.equal(workers.size, RESTARTS, 'every restart reloaded HAProxy');
     assert.ok(report.total.requests > 1_000, `only ${report.total.requests} requests were sent`);
     assert.deepEqual({ non2xx: report.total.non2xx, socketErrors: report.total.socketErrors, errors: report.total.byError },
       { non2xx: 0, socketErrors: 0, errors: {} }, 'no refused connection, no failed request');

@@ -1,6 +1,7 @@
 import type { Color } from '../../core/types.ts';
 import { COLORS } from '../../core/types.ts';
 import { splitFrontendRules, type SplitNames } from './split-rules.ts';
+import { PAUSE_ACTION } from './pause-hold.ts';
 
 /** Server slots per backend: HAProxy cannot add servers to a backend without a reload in 2.6 without `add server`, and slots keep names stable across reloads. */
 export const SERVER_SLOTS = 80;
@@ -24,6 +25,8 @@ export interface HaproxyConfigInput {
   servers: Record<Color, ReadonlyMap<number, string>>;
   /** The header and cookie names a traffic split reads (the split itself is in the map). */
   split: SplitNames;
+  /** The Lua file (pause-hold.ts) that holds requests while the map says `paused`. */
+  pauseLuaFile: string;
 }
 
 function bind(at: { host: string; port: number }): string {
@@ -89,6 +92,8 @@ export function haproxyConfig(input: HaproxyConfigInput): string {
     ...(input.maxConnections !== undefined ? [`  maxconn ${input.maxConnections}`] : []),
     ...edge,
     `  http-request return status 503 content-type "text/html; charset=utf-8" hdr retry-after "%[str(retry),map(${m},30)]" hdr cache-control no-store lf-string "%[str(page),map(${m}),b64dec]" if { str(maintenance),map(${m},0) -m str 1 }`,
+    // Paused: held here (maintenance answers first), then routed by the map as it is on release.
+    `  http-request lua.${PAUSE_ACTION} if { str(paused),map(${m},0) -m str 1 }`,
     // A weighted step or cohort sends some requests to the canary; the rest follow `live`.
     ...split.request,
     ...split.response,
@@ -126,6 +131,7 @@ global
   # An old worker after a reload finishes its requests for as long as a drain would.
   hard-stop-after ${ms(input.drainTimeoutMs + 5_000)}
   tune.bufsize 32768
+  lua-load ${input.pauseLuaFile}
 ${input.logPort ? `  log 127.0.0.1:${input.logPort} len 256 format rfc3164 local0 info\n` : ''}
 defaults
   mode http
@@ -140,6 +146,10 @@ defaults
   retries 2
   option redispatch 1
   http-reuse safe
+  # At a reload the old worker would close its idle keep-alive connections at once, racing a
+  # client that is just sending on one (a socket error, seen under load). Instead it answers
+  # that connection's next request with "Connection: close", as the Node router's retire does.
+  option idle-close-on-response
 ${input.logPort ? '  log global\n  log-format "%b %Ta"\n' : ''}
 ${frontends.join('\n')}
 

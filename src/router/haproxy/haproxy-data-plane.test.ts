@@ -174,3 +174,64 @@ test('haproxy engine: weighted steps with a sticky cookie or header and cohorts,
     if (!process.env.KEEP) rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('haproxy engine: pause holds new main-listener requests until unpause or maxPauseMs, then routes them to the color live by then', { timeout: 60_000, skip: haproxySkip() }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cutover-hx-'));
+  const blue = await startTestBackend('blue');
+  const green = await startTestBackend('green');
+  const plane = await HaproxyDataPlane.start({
+    engine: 'haproxy', workDir: dir, drainTimeoutMs: 500, maxPauseMs: 1_500,
+    listen: { host: '127.0.0.1', port: 0 }, preview: { host: '127.0.0.1', port: 0 },
+  });
+  const timed = async (url: string) => {
+    const started = performance.now();
+    const r = await get(url);
+    return { status: r.status, color: r.headers['x-cutover-color'], ms: performance.now() - started };
+  };
+  try {
+    await plane.setUpstreams('blue', [blue.url]);
+    await plane.setUpstreams('green', [green.url]);
+    await plane.switchTo('blue');
+    await plane.setPreview('green');
+
+    await plane.pause();
+    await plane.pause();
+    assert.equal(plane.stats().paused, true);
+    const held = [timed(plane.address.main), timed(plane.address.main)];
+    const preview = await timed(plane.address.preview!);
+    assert.equal(preview.color, 'green', 'the preview listener is not held');
+    await new Promise((r) => setTimeout(r, 300));
+    // Switch while they wait: released, they go to the new live color.
+    await plane.switchTo('green');
+    const releasedAt = performance.now();
+    await plane.unpause();
+    const answers = await Promise.all(held);
+    for (const a of answers) {
+      assert.equal(a.status, 200);
+      assert.equal(a.color, 'green', 'a held request is routed at its release');
+      assert.ok(a.ms >= 250, `held until unpause: answered after ${a.ms.toFixed(0)} ms`);
+    }
+    assert.ok(performance.now() - releasedAt < 1_000, 'released at unpause, not at maxPauseMs');
+    assert.equal(plane.stats().paused, false);
+    assert.ok((await timed(plane.address.main)).ms < 1_000, 'not held once unpaused');
+
+    // Nobody unpauses: each request still goes on after maxPauseMs.
+    await plane.pause();
+    const late = await timed(plane.address.main);
+    assert.equal(late.status, 200);
+    assert.ok(late.ms >= 1_400 && late.ms < 5_000, `released at maxPauseMs (1.5 s): ${late.ms.toFixed(0)} ms`);
+    // Maintenance answers at once, even while paused.
+    await plane.setMaintenance({ on: true });
+    const m = await timed(plane.address.main);
+    assert.equal(m.status, 503);
+    assert.ok(m.ms < 1_000, `maintenance is not held: ${m.ms.toFixed(0)} ms`);
+    await plane.setMaintenance({ on: false });
+    await plane.unpause();
+    await plane.unpause();
+  } finally {
+    await plane.close();
+    await blue.close();
+    await green.close();
+    if (!process.env.KEEP) rmSync(dir, { recursive: true, force: true });
+  }
+});

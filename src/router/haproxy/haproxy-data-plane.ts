@@ -15,10 +15,13 @@ import { backendRow, listenerStatsOf, oldestSessions, prometheusText } from './h
 import { findHaproxy, HaproxyMaster, workerPid } from './haproxy-process.ts';
 import { RequestLogHistogram } from './request-log-histogram.ts';
 import { parseShowStat, runtimeCommand, type StatRow } from './runtime-api.ts';
+import { pauseHoldLua } from './pause-hold.ts';
 import { assertConfigSafeNames, NO_SPLIT_NAMES, sameSplitNames, splitMapEntries, splitNamesOf, withoutSplit, type SplitNames } from './split-rules.ts';
 
 const DRAIN_POLL_MS = 50;
 const RESTART_BACKOFF_MS = 250;
+/** As the Node router's default. */
+const DEFAULT_MAX_PAUSE_MS = 10_000;
 /** How long a daemon taking over waits for its predecessor to free the metrics port. */
 const METRICS_TAKEOVER_MS = 60_000;
 
@@ -99,6 +102,8 @@ export class HaproxyDataPlane implements DataPlane {
   static async start(options: DataPlaneOptions): Promise<HaproxyDataPlane> {
     const binary = findHaproxy(options.haproxyBinary);
     if (!options.workDir) throw new CutoverError('internal', 'the haproxy engine needs a work directory');
+    const maxPause = options.maxPauseMs ?? DEFAULT_MAX_PAUSE_MS;
+    if (!Number.isFinite(maxPause) || maxPause < 0) throw new CutoverError('config', `router maxPauseMs must be >= 0, got ${maxPause}`);
     const dir = options.workDir;
     mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
     const master = new HaproxyMaster(binary, dir);
@@ -118,7 +123,9 @@ export class HaproxyDataPlane implements DataPlane {
     const plane = new HaproxyDataPlane(options, master, dir, listen, preview);
     plane.#latency = await RequestLogHistogram.listen(previous?.logPort);
     if (previous) {
-      plane.#map = previous.map;
+      // A pause belongs to the daemon that asked for it: a new one starts unpaused, as the Node router does.
+      const { paused: _paused, ...map } = previous.map;
+      plane.#map = map;
       plane.#splitNames = previous.splitNames ?? NO_SPLIT_NAMES;
       for (const color of COLORS) for (const [slot, at] of previous.slots[color] ?? []) plane.#slots[color].set(slot, at);
     }
@@ -217,12 +224,22 @@ export class HaproxyDataPlane implements DataPlane {
     });
   }
 
-  /** Why not: HAProxy 2.6 has no way to hold a request and release it later without a Lua hold loop; no cutover verb pauses yet. */
-  async pause(): Promise<void> {
-    throw new CutoverError('refused', 'router.engine haproxy cannot hold requests (pause); use the node engine for pause');
+  /** Holds new main-listener requests (pause-hold.ts) until `unpause()` or maxPauseMs. Idempotent. */
+  pause(): Promise<void> {
+    return this.#serial(async () => {
+      this.#assertOpen();
+      if (this.#map['paused'] !== '1') await this.#commitMap({ ...this.#map, paused: '1' });
+    });
   }
 
-  async unpause(): Promise<void> {}
+  /** Releases every held request (each one routed as the map says now). Idempotent. */
+  unpause(): Promise<void> {
+    return this.#serial(async () => {
+      if (this.#map['paused'] === undefined) return;
+      const { paused: _paused, ...next } = this.#map;
+      await this.#commitMap(next);
+    });
+  }
 
   validateSplit(split: SplitConfig): void {
     this.#validSplit(split);
@@ -272,7 +289,7 @@ export class HaproxyDataPlane implements DataPlane {
       live: this.live,
       preview: this.preview,
       maintenance: this.#maintenance,
-      paused: false,
+      paused: this.#map['paused'] === '1',
       split: split === null ? null : { weights: { ...split.config.weights }, canary: split.canary, canaryShare: split.canaryShare },
     };
   }
@@ -417,6 +434,8 @@ export class HaproxyDataPlane implements DataPlane {
       splitNames: this.#splitNames,
     };
     await writeFileAtomic(this.#stateFile, `${JSON.stringify(state)}\n`);
+    const pauseLuaFile = join(this.#dir, 'pause-hold.lua');
+    await writeFileAtomic(pauseLuaFile, pauseHoldLua(this.#mapFile, this.#options.maxPauseMs ?? DEFAULT_MAX_PAUSE_MS));
     await writeFileAtomic(this.#master.configFile, haproxyConfig({
       dir: this.#dir,
       mapFile: this.#mapFile,
@@ -431,6 +450,7 @@ export class HaproxyDataPlane implements DataPlane {
       servers: this.#slots,
       logPort: this.#latency?.port,
       split: this.#splitNames,
+      pauseLuaFile,
     }));
   }
 
