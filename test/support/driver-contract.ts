@@ -108,10 +108,9 @@ export function driverContract(name: string, makeFixture: () => Promise<DriverFi
       // Green is live, blue still runs: blue is the canary.
       const byCookie = { sticky: { cookie: 'cutover_split' }, cohort: { header: { name: 'x-contract-cohort', values: ['testers'] } } };
       for (const percent of [10, 50]) {
-        const step = await d.shiftTraffic('blue', percent, byCookie);
-        assert.equal(step.to, 'blue');
-        const proof = await d.verifySplit('blue', percent, byCookie);
-        assert.equal(proof.ok, true, proof.detail);
+        assert.equal((await d.shiftTraffic('blue', percent, byCookie)).to, 'blue');
+        const stepProof = await d.verifySplit('blue', percent, byCookie);
+        assert.equal(stepProof.ok, true, stepProof.detail);
       }
       assert.equal((await d.verifySplit('blue', 25, byCookie)).ok, false, 'a share that is not in force is not proven');
       const byHeader = { sticky: { header: 'x-contract-user' }, cohort: { cookie: { name: 'contract_beta', values: ['1'] } } };
