@@ -19,7 +19,7 @@ export interface HaproxyConfigInput {
   trustedProxies: readonly string[];
   maxRequestBodyBytes?: number;
   maxConnections?: number;
-  /** UDP port on 127.0.0.1 receiving one `%b %Ta` line per request, for latency histograms. */
+  /** TCP port on 127.0.0.1 receiving one `%b %Ta` line per request (via a log ring), for latency histograms. */
   logPort?: number;
   /** Per color, slot index -> `host:port` (slots not listed are disabled). */
   servers: Record<Color, ReadonlyMap<number, string>>;
@@ -132,7 +132,17 @@ global
   hard-stop-after ${ms(input.drainTimeoutMs + 5_000)}
   tune.bufsize 32768
   lua-load ${input.pauseLuaFile}
-${input.logPort ? `  log 127.0.0.1:${input.logPort} len 256 format rfc3164 local0 info\n` : ''}
+${input.logPort ? `  log ring@request_log len 256 format raw local0 info\n` : ''}
+${input.logPort ? `ring request_log
+  # The request log for latency histograms (request-log-histogram.ts): written to memory per
+  # request, forwarded in batches over one TCP connection.
+  format raw
+  maxlen 256
+  size 1048576
+  timeout connect 1s
+  timeout server 24d
+  server control_plane 127.0.0.1:${input.logPort}
+` : ''}
 defaults
   mode http
   maxconn 8000

@@ -3,13 +3,15 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { request } from 'undici';
+import { Agent, request, type Dispatcher } from 'undici';
+import { connect } from 'node:net';
+import { once } from 'node:events';
 import { HaproxyDataPlane } from './haproxy-data-plane.ts';
 import { startTestBackend } from '../../../test/support/test-backend.ts';
 import { haproxySkip } from '../../../test/support/haproxy.ts';
 
-async function get(url: string, headers: Record<string, string> = {}) {
-  const r = await request(url, { headers });
+async function get(url: string, headers: Record<string, string> = {}, dispatcher?: Dispatcher) {
+  const r = await request(url, { headers, ...(dispatcher ? { dispatcher } : {}) });
   return { status: r.statusCode, headers: r.headers, body: await r.body.text() };
 }
 
@@ -91,8 +93,11 @@ test('haproxy engine: weighted steps with a sticky cookie or header and cohorts,
   const blue = await startTestBackend('blue');
   const green = await startTestBackend('green');
   const plane = await HaproxyDataPlane.start({ engine: 'haproxy', workDir: dir, drainTimeoutMs: 500, listen: { host: '127.0.0.1', port: 0 } });
+  // Fresh connections after each reload: the old worker answers one more request per
+  // keep-alive connection it holds with its own (old) header and cookie names.
+  let agent = new Agent();
   const colorOf = async (headers: Record<string, string> = {}) => {
-    const r = await get(plane.address.main, headers);
+    const r = await get(plane.address.main, headers, agent);
     assert.equal(r.status, 200);
     return { color: r.headers['x-cutover-color'], setCookie: r.headers['set-cookie'] as string | undefined };
   };
@@ -103,6 +108,8 @@ test('haproxy engine: weighted steps with a sticky cookie or header and cohorts,
 
     // New names (a cohort header) are one seamless reload; the steps after it are map commits.
     await plane.setSplit({ weights: { blue: 70, green: 30 }, cohort: { header: { name: 'X-Tester', values: ['yes please', 'qa'] } } });
+    await agent.close();
+    agent = new Agent();
     const worker = (await plane.processIds()).worker;
     assert.deepEqual(plane.stats().split, { weights: { blue: 70, green: 30 }, canary: 'green', canaryShare: 0.3 });
     assert.equal((await colorOf({ cookie: 'cutover_split=0' })).color, 'green', 'bucket 0 is below the threshold');
@@ -136,6 +143,8 @@ test('haproxy engine: weighted steps with a sticky cookie or header and cohorts,
 
     // A sticky header and a cohort cookie: new names, one seamless reload, then map commits again.
     await plane.setSplit({ weights: { blue: 50, green: 50 }, stickyHeader: 'X-User', cohort: { cookie: { name: 'beta', values: ['1'] } } });
+    await agent.close();
+    agent = new Agent();
     const seen = new Map<string, string>();
     for (let u = 0; u < 40; u++) {
       for (let i = 0; i < 3; i++) {
@@ -161,6 +170,8 @@ test('haproxy engine: weighted steps with a sticky cookie or header and cohorts,
 
     // A switch ends a split, as on the Node router.
     await plane.setSplit({ weights: { blue: 0, green: 100 } });
+    await agent.close();
+    agent = new Agent();
     assert.equal((await colorOf({ cookie: 'cutover_split=9999' })).color, 'green');
     await plane.switchTo('blue');
     assert.equal(plane.stats().split, null);
@@ -168,6 +179,7 @@ test('haproxy engine: weighted steps with a sticky cookie or header and cohorts,
 
     await assert.rejects(plane.setSplit({ weights: { blue: 1, green: 1 }, stickyHeader: 'x#user' }), /router\.engine haproxy takes header and cookie names/);
   } finally {
+    await agent.close();
     await plane.close();
     await blue.close();
     await green.close();
@@ -229,6 +241,42 @@ test('haproxy engine: pause holds new main-listener requests until unpause or ma
     await plane.unpause();
     await plane.unpause();
   } finally {
+    await plane.close();
+    await blue.close();
+    await green.close();
+    if (!process.env.KEEP) rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('haproxy engine: after a reload, the old worker\'s keep-alive connections follow a switch made meanwhile', { timeout: 60_000, skip: haproxySkip() }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cutover-hx-'));
+  const blue = await startTestBackend('blue');
+  const green = await startTestBackend('green');
+  const plane = await HaproxyDataPlane.start({ engine: 'haproxy', workDir: dir, drainTimeoutMs: 5_000, listen: { host: '127.0.0.1', port: 0 } });
+  const main = new URL(plane.address.main);
+  const socket = connect(Number(main.port), main.hostname);
+  const onSocket = async () => {
+    const answer = new Promise<string>((resolve) => socket.once('data', (d) => resolve(d.toString('latin1'))));
+    socket.write(`GET / HTTP/1.1\r\nHost: ${main.host}\r\n\r\n`);
+    const head = await answer;
+    return { color: /x-cutover-color: (\w+)/i.exec(head)?.[1], close: /^connection: close/im.test(head) };
+  };
+  try {
+    await once(socket, 'connect');
+    await plane.setUpstreams('blue', [blue.url]);
+    await plane.setUpstreams('green', [green.url]);
+    await plane.switchTo('blue');
+    assert.equal((await onSocket()).color, 'blue');
+    const oldWorker = (await plane.processIds()).worker;
+    // New header names: a seamless reload. This connection stays with the old worker.
+    await plane.setSplit({ weights: { blue: 100, green: 0 }, stickyHeader: 'x-user' });
+    assert.notEqual((await plane.processIds()).worker, oldWorker, 'reloaded');
+    await plane.switchTo('green');
+    const next = await onSocket();
+    assert.equal(next.color, 'green', 'a request after the switch goes to green, even on the old worker');
+    assert.equal(next.close, true, 'and the old worker closes that connection after it');
+  } finally {
+    socket.destroy();
     await plane.close();
     await blue.close();
     await green.close();

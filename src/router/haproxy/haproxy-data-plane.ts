@@ -410,17 +410,28 @@ export class HaproxyDataPlane implements DataPlane {
     this.#map = next;
     try {
       await this.#writeFiles();
-      const prepared = await this.#command(`prepare map ${this.#mapFile}`);
-      const version = /New version created: (\d+)/.exec(prepared)?.[1];
-      if (!version) throw new CutoverError('internal', `HAProxy did not prepare a map version: ${prepared.trim()}`);
-      const adds = Object.entries(next).map(([k, v]) => `add map @${version} ${this.#mapFile} ${k} ${v}`);
-      const out = await this.#command([...adds, `commit map @${version} ${this.#mapFile}`, ...(andThen ? [andThen] : [])].join('; '));
+      // Old workers of a recent reload still answer the next request of each keep-alive
+      // connection they hold (option idle-close-on-response): they get the same map first, so
+      // no request they route after this resolves follows the old state (an old color).
+      for (const pid of await this.#master.oldWorkers()) {
+        await this.#commitMapVia((line) => this.#master.commandOnWorker(pid, line), next).catch(() => { /* it exited meanwhile */ });
+      }
+      const out = await this.#commitMapVia((line) => this.#command(line), next, andThen);
       return andThen ? parseShowStat(out) : [];
     } catch (err) {
       this.#map = previous;
       await this.#writeFiles().catch(() => {});
       throw err;
     }
+  }
+
+  /** `prepare map`, every entry, `commit map` (then `andThen` on the same line) through `send`; returns the last reply. */
+  async #commitMapVia(send: (line: string) => Promise<string>, next: Record<string, string>, andThen?: string): Promise<string> {
+    const prepared = await send(`prepare map ${this.#mapFile}`);
+    const version = /New version created: (\d+)/.exec(prepared)?.[1];
+    if (!version) throw new CutoverError('internal', `HAProxy did not prepare a map version: ${prepared.trim()}`);
+    const adds = Object.entries(next).map(([k, v]) => `add map @${version} ${this.#mapFile} ${k} ${v}`);
+    return send([...adds, `commit map @${version} ${this.#mapFile}`, ...(andThen ? [andThen] : [])].join('; '));
   }
 
   async #writeFiles(): Promise<void> {
