@@ -191,10 +191,12 @@ test('haproxy engine: pause holds new main-listener requests until unpause or ma
   const dir = mkdtempSync(join(tmpdir(), 'cutover-hx-'));
   const blue = await startTestBackend('blue');
   const green = await startTestBackend('green');
-  const plane = await HaproxyDataPlane.start({
-    engine: 'haproxy', workDir: dir, drainTimeoutMs: 500, maxPauseMs: 1_500,
+  const options = {
+    engine: 'haproxy' as const, workDir: dir, drainTimeoutMs: 500, maxPauseMs: 1_500,
     listen: { host: '127.0.0.1', port: 0 }, preview: { host: '127.0.0.1', port: 0 },
-  });
+  };
+  const plane = await HaproxyDataPlane.start(options);
+  let successor: HaproxyDataPlane | null = null;
   const timed = async (url: string) => {
     const started = performance.now();
     const r = await get(url);
@@ -240,7 +242,16 @@ test('haproxy engine: pause holds new main-listener requests until unpause or ma
     await plane.setMaintenance({ on: false });
     await plane.unpause();
     await plane.unpause();
+
+    // A pause is the daemon's: one that takes over the running HAProxy (a restart) starts unpaused.
+    await plane.pause();
+    await plane.retire();
+    successor = await HaproxyDataPlane.start(options);
+    assert.equal(successor.stats().paused, false);
+    const after = await timed(successor.address.main);
+    assert.ok(after.status === 200 && after.ms < 1_000, `not held after a daemon restart: ${after.ms.toFixed(0)} ms`);
   } finally {
+    await successor?.close();
     await plane.close();
     await blue.close();
     await green.close();

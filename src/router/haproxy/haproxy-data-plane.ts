@@ -137,6 +137,8 @@ export class HaproxyDataPlane implements DataPlane {
     // not even a keep-alive connection is closed. A changed config reloads seamlessly.
     if (adopting && readFileSync(master.configFile, 'utf8') !== running) await master.reload();
     else if (!adopting) await master.start();
+    // Adopted without a reload, HAProxy still holds the earlier daemon's pause in memory.
+    if (adopting && previous?.map['paused'] !== undefined) await plane.#commitMap(plane.#map);
     master.onExit((code) => plane.#restartAfterExit(code));
     if (options.metrics && !adopting) await plane.#serveMetrics(options.metrics);
     // Taking over from a daemon that still runs (a restart under the keeper): that daemon holds
