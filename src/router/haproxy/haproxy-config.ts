@@ -156,10 +156,6 @@ defaults
   retries 2
   option redispatch 1
   http-reuse safe
-  # At a reload the old worker would close its idle keep-alive connections at once, racing a
-  # client that is just sending on one (a socket error, seen under load). Instead it answers
-  # that connection's next request with "Connection: close", as the Node router's retire does.
-  option idle-close-on-response
 ${input.logPort ? '  log global\n  log-format "%b %Ta"\n' : ''}
 ${frontends.join('\n')}
 

@@ -412,12 +412,6 @@ export class HaproxyDataPlane implements DataPlane {
     this.#map = next;
     try {
       await this.#writeFiles();
-      // Old workers of a recent reload still answer the next request of each keep-alive
-      // connection they hold (option idle-close-on-response): they get the same map first, so
-      // no request they route after this resolves follows the old state (an old color).
-      for (const pid of await this.#master.oldWorkers()) {
-        await this.#commitMapVia((line) => this.#master.commandOnWorker(pid, line), next).catch(() => { /* it exited meanwhile */ });
-      }
       const out = await this.#commitMapVia((line) => this.#command(line), next, andThen);
       return andThen ? parseShowStat(out) : [];
     } catch (err) {
