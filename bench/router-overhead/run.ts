@@ -1,7 +1,9 @@
 /**
- * Router overhead benchmark: one node:http backend reached three ways, side by side in one
- * run: directly, through the cutover router, and through nginx (1 worker, keep-alive
- * upstream), plus a bare node:http + undici proxy as a floor reference. Each one gets
+ * Router overhead benchmark: one node:http backend reached four ways, side by side in one
+ * run: directly, through the cutover router (`router.engine: node`), through the
+ * `router.engine: haproxy` data plane (HAProxy driven by cutover's control plane, as the daemon
+ * runs it) and through nginx (1 worker, keep-alive upstream), plus a bare node:http + undici
+ * proxy as a floor reference. Each one gets
  *   1. max throughput: wrk, 1 thread, 64 keep-alive connections (the project's load
  *      generator in its own process when wrk is missing);
  *   2. latency at 50% of its own max: wrk again, each connection pacing itself with a fixed
@@ -18,8 +20,9 @@
  *            --baseline <checkout> (also run that checkout's router as a row, `router-baseline`,
  *            interleaved with this one: before/after figures from the same run)
  *
- * Needs the Debian packages `wrk` and `nginx` (nginx-light is enough); installs nothing.
- * Without nginx the nginx row is skipped; without wrk the load generator measures max load.
+ * Needs the Debian packages `wrk`, `nginx` (nginx-light is enough) and `haproxy`; installs
+ * nothing. Without nginx or haproxy that row is skipped; without wrk the load generator
+ * measures max load.
  */
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -45,14 +48,16 @@ const plan = tiny
   ? { rounds: 1, warmS: 2, maxS: 2, latencyS: 2, connections: 64, profileS: 3 }
   : { rounds: 3, warmS: 2, maxS: 10, latencyS: 10, connections: 64, profileS: 10 };
 
-type TargetName = 'direct' | 'router' | 'router-baseline' | 'bare-undici' | 'nginx';
+type TargetName = 'direct' | 'router' | 'router-baseline' | 'haproxy-engine' | 'bare-undici' | 'nginx';
 interface Target {
   name: TargetName;
   url: string;
   /** Processes whose CPU is the proxy's cost (empty for direct). */
   proxyPids: number[];
+  /** Of those, the control plane's (the haproxy engine's Node process, which reads the request log), reported apart too. */
+  controlPids?: number[];
 }
-interface MaxRun { rps: number; requests: number; proxyCpuS: number; backendCpuS: number }
+interface MaxRun { rps: number; requests: number; proxyCpuS: number; controlCpuS: number; backendCpuS: number }
 interface LatencyRun { rate: number; achievedRps: number; p50Ms: number | null; p99Ms: number | null; errors: number; tool: string; proxyCpuPer10k?: number }
 
 const children: ChildProcess[] = [];
@@ -99,19 +104,19 @@ async function freePort(): Promise<number> {
 }
 
 /** Spawns a node process that prints `READY <port>` and waits for that line. */
-async function startNode(script: string, argv: string[], nodeFlags: string[] = []): Promise<{ child: ChildProcess; port: number }> {
+async function startNode(script: string, argv: string[], nodeFlags: string[] = []): Promise<{ child: ChildProcess; port: number; banner: string }> {
   const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', script, ...argv], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
   children.push(child);
+  let banner = '';
   const port = await new Promise<number>((resolve, reject) => {
-    let out = '';
     child.stdout!.on('data', (c: Buffer) => {
-      out += c.toString();
-      const m = /READY (\d+)/.exec(out);
+      banner += c.toString();
+      const m = /READY (\d+)/.exec(banner);
       if (m) resolve(Number(m[1]));
     });
     child.once('exit', (code) => reject(new Error(`${script} exited with ${code} before it was ready`)));
   });
-  return { child, port };
+  return { child, port, banner };
 }
 
 async function waitForPort(port: number, timeoutMs = 5000): Promise<void> {
@@ -232,7 +237,9 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 async function main(): Promise<void> {
   const wrk = findBinary('wrk');
   const nginx = findBinary('nginx');
+  const haproxy = findBinary('haproxy');
   const notes: string[] = [];
+  if (haproxy === null) notes.push('haproxy not found: the haproxy-engine row is skipped.');
   if (wrk === null) notes.push('wrk not found: max throughput measured with the project load generator (closed model, 64 connections).');
   if (nginx === null) notes.push('nginx not found: the nginx row is skipped.');
   const dir = mkdtempSync(join(tmpdir(), 'cutover-bench-'));
@@ -250,6 +257,12 @@ async function main(): Promise<void> {
     if (args.baseline !== undefined) {
       const baseline = await startNode(join(args.baseline, 'bench', 'router-overhead', 'router-process.ts'), [backendUrl]);
       targets.push({ name: 'router-baseline', url: `http://127.0.0.1:${baseline.port}/`, proxyPids: [baseline.child.pid!] });
+    }
+    if (haproxy !== null) {
+      const engine = await startNode(join(here, 'haproxy-engine-process.ts'), [backendUrl]);
+      const pids = /PIDS ([\d,]+)/.exec(engine.banner)?.[1]?.split(',').map(Number).filter((p) => p > 0) ?? [];
+      if (pids.length !== 3) throw new Error(`the haproxy engine did not report its pids: ${engine.banner}`);
+      targets.push({ name: 'haproxy-engine', url: `http://127.0.0.1:${engine.port}/`, proxyPids: pids, controlPids: [pids[0]!] });
     }
     targets.push(
       { name: 'bare-undici', url: `http://127.0.0.1:${bare.port}/`, proxyPids: [bare.child.pid!] },
@@ -269,12 +282,14 @@ async function main(): Promise<void> {
       for (const t of targets) {
         await saturate(wrk, t.url, plan.warmS);
         const proxy0 = sumCpu(t.proxyPids);
+        const control0 = sumCpu(t.controlPids ?? []);
         const backend0 = cpuSeconds(backend.child.pid!);
         const { rps, requests } = await saturate(wrk, t.url, plan.maxS);
         results[t.name]!.max.push({
           rps,
           requests,
           proxyCpuS: sumCpu(t.proxyPids) - proxy0,
+          controlCpuS: sumCpu(t.controlPids ?? []) - control0,
           backendCpuS: cpuSeconds(backend.child.pid!) - backend0,
         });
         process.stderr.write(`round ${round + 1} ${t.name}: ${rps.toFixed(0)} req/s\n`);
@@ -315,20 +330,22 @@ async function main(): Promise<void> {
     const maxRps = median(r.max.map((m) => m.rps));
     const proxyCpuPer10k = median(r.max.map((m) => (m.proxyCpuS / m.requests) * 10_000));
     const backendCpuPer10k = median(r.max.map((m) => (m.backendCpuS / m.requests) * 10_000));
-    return { name, maxRps, proxyCpuPer10k, backendCpuPer10k, latency: r.latency! };
+    const controlCpuPer10k = median(r.max.map((m) => (m.controlCpuS / m.requests) * 10_000));
+    return { name, maxRps, proxyCpuPer10k, controlCpuPer10k, backendCpuPer10k, latency: r.latency! };
   };
   const direct = row('direct')!;
   const router = row('router')!;
   const ngx = row('nginx');
   const bareRow = row('bare-undici');
   const baselineRow = row('router-baseline');
+  const hx = row('haproxy-engine');
   const fmt = (n: number | null | undefined, d = 2) => (n === null || n === undefined ? 'n/a' : n.toFixed(d));
   const lines: string[] = [];
   lines.push(`mode: ${tiny ? 'tiny' : 'full'} · ${plan.rounds} round(s) · max load ${plan.maxS}s each with ${wrk ? 'wrk -t1' : 'loadgen closed'} -c${plan.connections} after ${plan.warmS}s warm-up · latency ${plan.latencyS}s at 50% of each max · ${new Date().toISOString()}`);
   lines.push('');
   lines.push('| path | max req/s | p50 @50% (ms) | p99 @50% (ms) | proxy CPU s / 10k req | same, at 50% load | backend CPU s / 10k req |');
   lines.push('|---|---:|---:|---:|---:|---:|---:|');
-  for (const r of [direct, router, baselineRow, bareRow, ngx]) {
+  for (const r of [direct, router, baselineRow, hx, bareRow, ngx]) {
     if (!r) continue;
     const proxied = r.name !== 'direct';
     lines.push(`| ${r.name} | ${fmt(r.maxRps, 0)} | ${fmt(r.latency.p50Ms, 3)} | ${fmt(r.latency.p99Ms, 3)} | ${proxied ? fmt(r.proxyCpuPer10k, 3) : '-'} | ${proxied ? fmt(r.latency.proxyCpuPer10k, 3) : '-'} | ${fmt(r.backendCpuPer10k, 3)} |`);
@@ -341,6 +358,13 @@ async function main(): Promise<void> {
     lines.push(`- router / nginx throughput: ${fmt(ratio, 3)}x (target >= 0.45x: ${ratio >= 0.45 ? 'met' : 'NOT met'})`);
     lines.push(`- router / nginx CPU per request: ${fmt(router.proxyCpuPer10k / ngx.proxyCpuPer10k)}x`);
     lines.push(`- nginx added p99 at 50% load: ${fmt(addedP99(ngx), 3)} ms`);
+    if (hx) {
+      const throughput = hx.maxRps / ngx.maxRps;
+      const cpu = hx.proxyCpuPer10k / ngx.proxyCpuPer10k;
+      lines.push(`- haproxy-engine / nginx throughput: ${fmt(throughput)}x (target >= 1x: ${throughput >= 1 ? 'met' : 'NOT met'})`);
+      lines.push(`- haproxy-engine / nginx CPU per request: ${fmt(cpu)}x (target <= 1.2x: ${cpu <= 1.2 ? 'met' : 'NOT met'}); of the engine's ${fmt(hx.proxyCpuPer10k, 3)} s / 10k req, the control plane (request log for latency histograms) took ${fmt(hx.controlCpuPer10k, 3)}, HAProxy ${fmt(hx.proxyCpuPer10k - hx.controlCpuPer10k, 3)} (${fmt((hx.proxyCpuPer10k - hx.controlCpuPer10k) / ngx.proxyCpuPer10k)}x nginx)`);
+      lines.push(`- haproxy-engine / router throughput: ${fmt(hx.maxRps / router.maxRps)}x`);
+    }
     if (bareRow) lines.push(`- bare undici proxy (floor for node:http + undici) / nginx throughput: ${fmt(bareRow.maxRps / ngx.maxRps)}x; router / bare: ${fmt(router.maxRps / bareRow.maxRps)}x`);
   }
   if (baselineRow) {
@@ -355,7 +379,7 @@ async function main(): Promise<void> {
   lines.push(`- load average at the end (uptime): ${readFileSync('/proc/loadavg', 'utf8').trim()}`);
   const added = addedP99(router);
   lines.push(`- router added p99 at 50% load: ${fmt(added, 3)} ms (target <= 1 ms: ${added <= 1 ? 'met' : 'NOT met'})`);
-  const all = [direct, router, baselineRow, bareRow, ngx].filter(Boolean);
+  const all = [direct, router, baselineRow, hx, bareRow, ngx].filter(Boolean);
   lines.push(`- 50% load runs (${router.latency.tool}): achieved ${all.map((r) => `${r!.name} ${fmt(r!.latency.achievedRps, 0)}`).join(', ')} req/s; errors ${all.map((r) => `${r!.name} ${r!.latency.errors}`).join(', ')}`);
   for (const note of notes) lines.push(`- note: ${note}`);
   if (profile) {

@@ -28,6 +28,18 @@ export interface SplitConfig {
   cohort?: { header?: CohortMatch; cookie?: CohortMatch };
 }
 
+/** What a split routes by, resolved (defaults applied, header names lowercased): for an engine that decides outside this process. */
+export interface SplitRule {
+  live: Color;
+  canary: Color;
+  /** Buckets below this (of BUCKETS) go to the canary. */
+  threshold: number;
+  stickyHeader: string | null;
+  stickyCookie: string | null;
+  cohortHeader: { name: string; values: string[] } | null;
+  cohortCookie: { name: string; values: string[] } | null;
+}
+
 /** Where one request goes, and the cookie to set when the client has no bucket yet. */
 export interface SplitDecision {
   color: Color;
@@ -35,8 +47,9 @@ export interface SplitDecision {
 }
 
 export const DEFAULT_SPLIT_COOKIE = 'cutover_split';
-const BUCKETS = 10_000;
-const COOKIE_MAX_AGE_SEC = 30 * 24 * 3600;
+/** Clients are divided into this many buckets; a bucket cookie carries one of 0..BUCKETS-1 (the same on every engine). */
+export const BUCKETS = 10_000;
+export const COOKIE_MAX_AGE_SEC = 30 * 24 * 3600;
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 /** Value of cookie `name` in a Cookie header, or undefined. */
@@ -138,6 +151,20 @@ export class TrafficSplit {
   /** True when some request can be sent to the canary. */
   get usesCanary(): boolean {
     return this.#threshold > 0 || this.#cohortHeader !== null || this.#cohortCookie !== null;
+  }
+
+  /** The rule `choose` applies, as data, so another engine can apply the same one. */
+  get rule(): SplitRule {
+    const list = (m: { name: string; values: Set<string> } | null) => (m === null ? null : { name: m.name, values: [...m.values] });
+    return {
+      live: this.live,
+      canary: this.canary,
+      threshold: this.#threshold,
+      stickyHeader: this.#header,
+      stickyCookie: this.#cookie,
+      cohortHeader: list(this.#cohortHeader),
+      cohortCookie: list(this.#cohortCookie),
+    };
   }
 
   /** Decides one request's color. Pure apart from drawing a random bucket for new clients. */

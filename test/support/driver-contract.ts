@@ -28,8 +28,8 @@ export type ContractCase = 'logs' | 'flags' | 'maintenance' | 'live-version';
 
 /**
  * The behaviour every platform driver promises, run against a real platform: idempotent
- * provisioning, readiness, check targets, an idempotent switch with proof, retire, flags,
- * maintenance and logs. Cases run in order and build on each other, like a release does.
+ * provisioning, readiness, check targets, an idempotent switch with proof, progressive steps
+ * (where the driver has them), retire, flags, maintenance and logs. Cases run in order and build on each other, like a release does.
  */
 export function driverContract(name: string, makeFixture: () => Promise<DriverFixture>, options: ContractOptions = {}): void {
   const timeout = options.timeoutMs ?? 120_000;
@@ -100,6 +100,28 @@ export function driverContract(name: string, makeFixture: () => Promise<DriverFi
       const proof = await f.driver.verifyTraffic('green');
       assert.equal(proof.ok, true, proof.detail);
       if (!skip['live-version']) assert.equal(await f.liveVersion(), f.otherVersion);
+    });
+
+    test('progressive steps: shiftTraffic with a sticky cookie or header and a cohort, verifySplit proves each, endSplit ends it', async (t) => {
+      const d = f.driver;
+      if (!d.shiftTraffic || !d.verifySplit || !d.endSplit) return t.skip('this driver has no progressive steps');
+      // Green is live, blue still runs: blue is the canary.
+      const byCookie = { sticky: { cookie: 'cutover_split' }, cohort: { header: { name: 'x-contract-cohort', values: ['testers'] } } };
+      for (const percent of [10, 50]) {
+        assert.equal((await d.shiftTraffic('blue', percent, byCookie)).to, 'blue');
+        const stepProof = await d.verifySplit('blue', percent, byCookie);
+        assert.equal(stepProof.ok, true, stepProof.detail);
+      }
+      assert.equal((await d.verifySplit('blue', 25, byCookie)).ok, false, 'a share that is not in force is not proven');
+      const byHeader = { sticky: { header: 'x-contract-user' }, cohort: { cookie: { name: 'contract_beta', values: ['1'] } } };
+      await d.shiftTraffic('blue', 20, byHeader);
+      const proof = await d.verifySplit('blue', 20, byHeader);
+      assert.equal(proof.ok, true, proof.detail);
+      await d.endSplit();
+      await d.endSplit();
+      const back = await d.verifyTraffic('green');
+      assert.equal(back.ok, true, back.detail);
+      assert.equal((await d.status()).live, 'green');
     });
 
     test('retire scales the old color down and is idempotent', async () => {

@@ -1,5 +1,7 @@
 import type { Color } from '../../core/types.ts';
 import { COLORS } from '../../core/types.ts';
+import { splitFrontendRules, type SplitNames } from './split-rules.ts';
+import { PAUSE_ACTION } from './pause-hold.ts';
 
 /** Server slots per backend: HAProxy cannot add servers to a backend without a reload in 2.6 without `add server`, and slots keep names stable across reloads. */
 export const SERVER_SLOTS = 80;
@@ -17,10 +19,14 @@ export interface HaproxyConfigInput {
   trustedProxies: readonly string[];
   maxRequestBodyBytes?: number;
   maxConnections?: number;
-  /** UDP port on 127.0.0.1 receiving one `%b %Ta` line per request, for latency histograms. */
+  /** TCP port on 127.0.0.1 receiving one `%b %Ta` line per request (via a log ring), for latency histograms. */
   logPort?: number;
   /** Per color, slot index -> `host:port` (slots not listed are disabled). */
   servers: Record<Color, ReadonlyMap<number, string>>;
+  /** The header and cookie names a traffic split reads (the split itself is in the map). */
+  split: SplitNames;
+  /** The Lua file (pause-hold.ts) that holds requests while the map says `paused`. */
+  pauseLuaFile: string;
 }
 
 function bind(at: { host: string; port: number }): string {
@@ -51,7 +57,8 @@ function backend(name: string, color: Color, input: HaproxyConfigInput): string 
 
 /**
  * The whole HAProxy config for one app. Everything that changes at runtime (the live and
- * preview colors, maintenance and its page, the drain-expired flags) is read per request
+ * preview colors, maintenance and its page, the drain-expired flags, a traffic split's
+ * canary, threshold and cohort values) is read per request
  * from one map file, so a switch is one map commit through the Runtime API and never a
  * reload; the map file on disk is kept equal to the committed map, so a restart or reload
  * comes back with the same state.
@@ -78,12 +85,19 @@ export function haproxyConfig(input: HaproxyConfigInput): string {
   if (input.maxRequestBodyBytes !== undefined) {
     edge.push(`  http-request deny deny_status 413 if { req.hdr_val(content-length) gt ${input.maxRequestBodyBytes} }`);
   }
+  const split = splitFrontendRules(input.split, m);
   const frontends = [
     'frontend main',
     `  bind ${bind(input.main)}`,
     ...(input.maxConnections !== undefined ? [`  maxconn ${input.maxConnections}`] : []),
     ...edge,
     `  http-request return status 503 content-type "text/html; charset=utf-8" hdr retry-after "%[str(retry),map(${m},30)]" hdr cache-control no-store lf-string "%[str(page),map(${m}),b64dec]" if { str(maintenance),map(${m},0) -m str 1 }`,
+    // Paused: held here (maintenance answers first), then routed by the map as it is on release.
+    `  http-request lua.${PAUSE_ACTION} if { str(paused),map(${m},0) -m str 1 }`,
+    // A weighted step or cohort sends some requests to the canary; the rest follow `live`.
+    ...split.request,
+    ...split.response,
+    `  use_backend main_%[str(canary),map(${m},none)] if ${split.useCanaryIf}`,
     `  use_backend main_%[str(live),map(${m},none)]`,
   ];
   if (input.preview) {
@@ -117,7 +131,18 @@ global
   # An old worker after a reload finishes its requests for as long as a drain would.
   hard-stop-after ${ms(input.drainTimeoutMs + 5_000)}
   tune.bufsize 32768
-${input.logPort ? `  log 127.0.0.1:${input.logPort} len 256 format rfc3164 local0 info\n` : ''}
+  lua-load ${input.pauseLuaFile}
+${input.logPort ? `  log ring@request_log len 256 format raw local0 info\n` : ''}
+${input.logPort ? `ring request_log
+  # The request log for latency histograms (request-log-histogram.ts): written to memory per
+  # request, forwarded in batches over one TCP connection.
+  format raw
+  maxlen 256
+  size 1048576
+  timeout connect 1s
+  timeout server 24d
+  server control_plane 127.0.0.1:${input.logPort}
+` : ''}
 defaults
   mode http
   maxconn 8000

@@ -3,13 +3,13 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { request } from 'undici';
+import { Agent, request, type Dispatcher } from 'undici';
 import { HaproxyDataPlane } from './haproxy-data-plane.ts';
 import { startTestBackend } from '../../../test/support/test-backend.ts';
 import { haproxySkip } from '../../../test/support/haproxy.ts';
 
-async function get(url: string, headers: Record<string, string> = {}) {
-  const r = await request(url, { headers });
+async function get(url: string, headers: Record<string, string> = {}, dispatcher?: Dispatcher) {
+  const r = await request(url, { headers, ...(dispatcher ? { dispatcher } : {}) });
   return { status: r.statusCode, headers: r.headers, body: await r.body.text() };
 }
 
@@ -82,6 +82,176 @@ test('haproxy engine: latency histogram per color from the request log', { timeo
   } finally {
     await plane.close();
     await blue.close();
+    if (!process.env.KEEP) rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('haproxy engine: weighted steps with a sticky cookie or header and cohorts, a step is a map commit (no reload)', { timeout: 60_000, skip: haproxySkip() }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cutover-hx-'));
+  const blue = await startTestBackend('blue');
+  const green = await startTestBackend('green');
+  const plane = await HaproxyDataPlane.start({ engine: 'haproxy', workDir: dir, drainTimeoutMs: 500, listen: { host: '127.0.0.1', port: 0 } });
+  // Fresh connections after each reload: the old worker closes the idle ones it holds.
+  let agent = new Agent();
+  const colorOf = async (headers: Record<string, string> = {}) => {
+    const r = await get(plane.address.main, headers, agent);
+    assert.equal(r.status, 200);
+    return { color: r.headers['x-cutover-color'], setCookie: r.headers['set-cookie'] as string | undefined };
+  };
+  try {
+    await plane.setUpstreams('blue', [blue.url]);
+    await plane.setUpstreams('green', [green.url]);
+    await plane.switchTo('blue');
+
+    // New names (a cohort header) are one seamless reload; the steps after it are map commits.
+    await plane.setSplit({ weights: { blue: 70, green: 30 }, cohort: { header: { name: 'X-Tester', values: ['yes please', 'qa'] } } });
+    await agent.close();
+    agent = new Agent();
+    const worker = (await plane.processIds()).worker;
+    assert.deepEqual(plane.stats().split, { weights: { blue: 70, green: 30 }, canary: 'green', canaryShare: 0.3 });
+    assert.equal((await colorOf({ cookie: 'cutover_split=0' })).color, 'green', 'bucket 0 is below the threshold');
+    assert.equal((await colorOf({ cookie: 'a=b; cutover_split=2999' })).color, 'green');
+    assert.equal((await colorOf({ cookie: 'cutover_split=3000' })).color, 'blue');
+    assert.equal((await colorOf({ cookie: 'cutover_split=9999' })).color, 'blue');
+    assert.equal((await colorOf({ cookie: 'cutover_split=9999', 'x-tester': 'yes please' })).color, 'green', 'a cohort value beats the bucket');
+    assert.equal((await colorOf({ cookie: 'cutover_split=9999', 'x-tester': 'no' })).color, 'blue');
+    // A new client draws a bucket, gets it as a cookie, and stays where the bucket says.
+    let canary = 0;
+    for (let i = 0; i < 200; i++) {
+      const first = await colorOf();
+      const bucket = Number(/^cutover_split=(\d+); Path=\/; Max-Age=2592000; HttpOnly; SameSite=Lax$/.exec(first.setCookie ?? '')?.[1]);
+      assert.ok(bucket >= 0 && bucket < 10_000, `a bucket cookie: ${first.setCookie}`);
+      assert.equal(first.color, bucket < 3000 ? 'green' : 'blue');
+      if (i < 5) {
+        const again = await colorOf({ cookie: `cutover_split=${bucket}` });
+        assert.deepEqual(again, { color: first.color, setCookie: undefined }, 'sticky, and no new cookie');
+      }
+      if (first.color === 'green') canary++;
+    }
+    assert.ok(canary > 30 && canary < 95, `about 30% of 200 new clients reached the canary: ${canary}`);
+    assert.equal((await colorOf({ cookie: 'cutover_split=abc' })).setCookie !== undefined, true, 'a bad cookie is replaced');
+
+    // The next step: the threshold moves in the map, HAProxy is not reloaded.
+    await plane.setSplit({ weights: { blue: 40, green: 60 }, cohort: { header: { name: 'X-Tester', values: ['qa'] } } });
+    assert.equal((await colorOf({ cookie: 'cutover_split=5999' })).color, 'green');
+    assert.equal((await colorOf({ cookie: 'cutover_split=6000' })).color, 'blue');
+    assert.equal((await colorOf({ cookie: 'cutover_split=9999', 'x-tester': 'yes please' })).color, 'blue', 'a value no longer listed');
+    assert.equal((await plane.processIds()).worker, worker, 'no reload for a step');
+
+    // A sticky header and a cohort cookie: new names, one seamless reload, then map commits again.
+    await plane.setSplit({ weights: { blue: 50, green: 50 }, stickyHeader: 'X-User', cohort: { cookie: { name: 'beta', values: ['1'] } } });
+    await agent.close();
+    agent = new Agent();
+    const seen = new Map<string, string>();
+    for (let u = 0; u < 40; u++) {
+      for (let i = 0; i < 3; i++) {
+        const r = await colorOf({ 'x-user': `user-${u}` });
+        assert.equal(r.setCookie, undefined, 'a sticky header alone sets no cookie');
+        if (seen.has(`user-${u}`)) assert.equal(r.color, seen.get(`user-${u}`), 'the same header value, the same color');
+        seen.set(`user-${u}`, r.color as string);
+      }
+    }
+    const greens = [...seen.values()].filter((c) => c === 'green').length;
+    assert.ok(greens > 5 && greens < 35, `users spread over both colors: ${greens}/40 green`);
+    assert.equal((await colorOf({ cookie: 'beta=1', 'x-user': [...seen].find(([, c]) => c === 'blue')![0] })).color, 'green', 'the cohort cookie beats the header bucket');
+    const worker2 = (await plane.processIds()).worker;
+    await plane.setSplit({ weights: { blue: 100, green: 0 }, stickyHeader: 'X-User', cohort: { cookie: { name: 'beta', values: ['1'] } } });
+    assert.equal((await plane.processIds()).worker, worker2, 'no reload for a step with the same names');
+    for (let u = 0; u < 10; u++) assert.equal((await colorOf({ 'x-user': `user-${u}` })).color, 'blue', '0% canary');
+    assert.equal((await colorOf({ cookie: 'beta=1' })).color, 'green', 'cohorts still reach a 0% canary');
+
+    await plane.clearSplit();
+    assert.equal(plane.stats().split, null);
+    assert.equal((await colorOf({ cookie: 'beta=1' })).color, 'blue');
+    assert.equal((await colorOf({ cookie: 'cutover_split=0' })).setCookie, undefined, 'no split, no cookie');
+
+    // A switch ends a split, as on the Node router.
+    await plane.setSplit({ weights: { blue: 0, green: 100 } });
+    await agent.close();
+    agent = new Agent();
+    assert.equal((await colorOf({ cookie: 'cutover_split=9999' })).color, 'green');
+    await plane.switchTo('blue');
+    assert.equal(plane.stats().split, null);
+    assert.equal((await colorOf({ cookie: 'cutover_split=0' })).color, 'blue');
+
+    await assert.rejects(plane.setSplit({ weights: { blue: 1, green: 1 }, stickyHeader: 'x#user' }), /router\.engine haproxy takes header and cookie names/);
+  } finally {
+    await agent.close();
+    await plane.close();
+    await blue.close();
+    await green.close();
+    if (!process.env.KEEP) rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('haproxy engine: pause holds new main-listener requests until unpause or maxPauseMs, then routes them to the color live by then', { timeout: 60_000, skip: haproxySkip() }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cutover-hx-'));
+  const blue = await startTestBackend('blue');
+  const green = await startTestBackend('green');
+  const options = {
+    engine: 'haproxy' as const, workDir: dir, drainTimeoutMs: 500, maxPauseMs: 1_500,
+    listen: { host: '127.0.0.1', port: 0 }, preview: { host: '127.0.0.1', port: 0 },
+  };
+  const plane = await HaproxyDataPlane.start(options);
+  let successor: HaproxyDataPlane | null = null;
+  const timed = async (url: string) => {
+    const started = performance.now();
+    const r = await get(url);
+    return { status: r.status, color: r.headers['x-cutover-color'], ms: performance.now() - started };
+  };
+  try {
+    await plane.setUpstreams('blue', [blue.url]);
+    await plane.setUpstreams('green', [green.url]);
+    await plane.switchTo('blue');
+    await plane.setPreview('green');
+
+    await plane.pause();
+    await plane.pause();
+    assert.equal(plane.stats().paused, true);
+    const held = [timed(plane.address.main), timed(plane.address.main)];
+    const preview = await timed(plane.address.preview!);
+    assert.equal(preview.color, 'green', 'the preview listener is not held');
+    await new Promise((r) => setTimeout(r, 300));
+    // Switch while they wait: released, they go to the new live color.
+    await plane.switchTo('green');
+    const releasedAt = performance.now();
+    await plane.unpause();
+    const answers = await Promise.all(held);
+    for (const a of answers) {
+      assert.equal(a.status, 200);
+      assert.equal(a.color, 'green', 'a held request is routed at its release');
+      assert.ok(a.ms >= 250, `held until unpause: answered after ${a.ms.toFixed(0)} ms`);
+    }
+    assert.ok(performance.now() - releasedAt < 1_000, 'released at unpause, not at maxPauseMs');
+    assert.equal(plane.stats().paused, false);
+    assert.ok((await timed(plane.address.main)).ms < 1_000, 'not held once unpaused');
+
+    // Nobody unpauses: each request still goes on after maxPauseMs.
+    await plane.pause();
+    const late = await timed(plane.address.main);
+    assert.equal(late.status, 200);
+    assert.ok(late.ms >= 1_400 && late.ms < 5_000, `released at maxPauseMs (1.5 s): ${late.ms.toFixed(0)} ms`);
+    // Maintenance answers at once, even while paused.
+    await plane.setMaintenance({ on: true });
+    const m = await timed(plane.address.main);
+    assert.equal(m.status, 503);
+    assert.ok(m.ms < 1_000, `maintenance is not held: ${m.ms.toFixed(0)} ms`);
+    await plane.setMaintenance({ on: false });
+    await plane.unpause();
+    await plane.unpause();
+
+    // A pause is the daemon's: one that takes over the running HAProxy (a restart) starts unpaused.
+    await plane.pause();
+    await plane.retire();
+    successor = await HaproxyDataPlane.start(options);
+    assert.equal(successor.stats().paused, false);
+    const after = await timed(successor.address.main);
+    assert.ok(after.status === 200 && after.ms < 1_000, `not held after a daemon restart: ${after.ms.toFixed(0)} ms`);
+  } finally {
+    await successor?.close();
+    await plane.close();
+    await blue.close();
+    await green.close();
     if (!process.env.KEEP) rmSync(dir, { recursive: true, force: true });
   }
 });

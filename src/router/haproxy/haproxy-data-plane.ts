@@ -12,14 +12,25 @@ import type { RetireReport, SplitConfig, SwitchReport } from '../router.ts';
 import { TrafficSplit } from '../traffic-split.ts';
 import { haproxyConfig, SERVER_SLOTS } from './haproxy-config.ts';
 import { backendRow, listenerStatsOf, oldestSessions, prometheusText } from './haproxy-metrics.ts';
-import { findHaproxy, HaproxyMaster } from './haproxy-process.ts';
+import { findHaproxy, HaproxyMaster, workerPid } from './haproxy-process.ts';
 import { RequestLogHistogram } from './request-log-histogram.ts';
 import { parseShowStat, runtimeCommand, type StatRow } from './runtime-api.ts';
+import { pauseHoldLua } from './pause-hold.ts';
+import { assertConfigSafeNames, NO_SPLIT_NAMES, sameSplitNames, splitMapEntries, splitNamesOf, withoutSplit, type SplitNames } from './split-rules.ts';
 
 const DRAIN_POLL_MS = 50;
 const RESTART_BACKOFF_MS = 250;
+/** As the Node router's default. */
+const DEFAULT_MAX_PAUSE_MS = 10_000;
 /** How long a daemon taking over waits for its predecessor to free the metrics port. */
 const METRICS_TAKEOVER_MS = 60_000;
+
+/** One drain of an old color under way: its report settles when it ends; `expire` ends it now (at close). */
+interface Drain {
+  readonly color: Color;
+  readonly report: Promise<DrainReport>;
+  expire(): void;
+}
 
 /** What a restarted daemon needs to regenerate exactly the config the running HAProxy has. */
 interface EngineState {
@@ -28,6 +39,8 @@ interface EngineState {
   slots: Record<Color, Array<[number, string]>>;
   map: Record<string, string>;
   logPort?: number;
+  /** The header and cookie names the config's split rules read (absent: the defaults). */
+  splitNames?: SplitNames;
 }
 
 function hostPort(url: string): string {
@@ -60,13 +73,13 @@ export class HaproxyDataPlane implements DataPlane {
   #map: Record<string, string> = {};
   #maintenance = false;
   #split: TrafficSplit | null = null;
+  #splitNames: SplitNames = NO_SPLIT_NAMES;
   #queue: Promise<unknown> = Promise.resolve();
   #metricsServer: Server | null = null;
   #latency: RequestLogHistogram | null = null;
   #closed = false;
-  readonly #drains = new Set<{ expire(): void }>();
-  /** The drains under way per color, for `drained(color)`. */
-  readonly #drainsOf: Record<Color, Set<Promise<DrainReport>>> = { blue: new Set(), green: new Set() };
+  /** The drains under way: `drained(color)` waits for a color's, `close()` ends them all. */
+  readonly #drains = new Set<Drain>();
 
   private constructor(options: DataPlaneOptions, master: HaproxyMaster, dir: string, listen: EngineState['main'], preview: EngineState['preview']) {
     this.#options = options;
@@ -89,6 +102,8 @@ export class HaproxyDataPlane implements DataPlane {
   static async start(options: DataPlaneOptions): Promise<HaproxyDataPlane> {
     const binary = findHaproxy(options.haproxyBinary);
     if (!options.workDir) throw new CutoverError('internal', 'the haproxy engine needs a work directory');
+    const maxPause = options.maxPauseMs ?? DEFAULT_MAX_PAUSE_MS;
+    if (!Number.isFinite(maxPause) || maxPause < 0) throw new CutoverError('config', `router maxPauseMs must be >= 0, got ${maxPause}`);
     const dir = options.workDir;
     mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
     const master = new HaproxyMaster(binary, dir);
@@ -108,7 +123,10 @@ export class HaproxyDataPlane implements DataPlane {
     const plane = new HaproxyDataPlane(options, master, dir, listen, preview);
     plane.#latency = await RequestLogHistogram.listen(previous?.logPort);
     if (previous) {
-      plane.#map = previous.map;
+      // A pause belongs to the daemon that asked for it: a new one starts unpaused, as the Node router does.
+      const { paused: _paused, ...map } = previous.map;
+      plane.#map = map;
+      plane.#splitNames = previous.splitNames ?? NO_SPLIT_NAMES;
       for (const color of COLORS) for (const [slot, at] of previous.slots[color] ?? []) plane.#slots[color].set(slot, at);
     }
     let running: string | null = null;
@@ -119,6 +137,8 @@ export class HaproxyDataPlane implements DataPlane {
     // not even a keep-alive connection is closed. A changed config reloads seamlessly.
     if (adopting && readFileSync(master.configFile, 'utf8') !== running) await master.reload();
     else if (!adopting) await master.start();
+    // Adopted without a reload, HAProxy still holds the earlier daemon's pause in memory.
+    if (adopting && previous?.map['paused'] !== undefined) await plane.#commitMap(plane.#map);
     master.onExit((code) => plane.#restartAfterExit(code));
     if (options.metrics && !adopting) await plane.#serveMetrics(options.metrics);
     // Taking over from a daemon that still runs (a restart under the keeper): that daemon holds
@@ -166,18 +186,14 @@ export class HaproxyDataPlane implements DataPlane {
       if (this.#slots[color].size === 0) throw new CutoverError('refused', `cannot switch traffic to ${color}: it has no upstreams`, { details: { color } });
       const from = this.live;
       const old = otherColor(color);
-      const next: Record<string, string> = { ...this.#map, live: color };
+      const next: Record<string, string> = { ...withoutSplit(this.#map), live: color };
       delete next[`expired_${color}`];
-      delete next['canary'];
-      delete next['threshold'];
       this.#split = null;
       const rows = await this.#commitMap(next, `show stat main_${old} 2 -1`);
       const switchedAt = performance.timeOrigin + performance.now();
       const row = backendRow(rows, `main_${old}`);
       const stats = listenerStatsOf(row);
       const drained = this.#drain(old, stats.inFlight);
-      this.#drainsOf[old].add(drained);
-      void drained.then(() => this.#drainsOf[old].delete(drained));
       return { from, to: color, switchedAt, drained, acceptedBefore: stats.requests + stats.inFlight };
     });
   }
@@ -210,31 +226,62 @@ export class HaproxyDataPlane implements DataPlane {
     });
   }
 
-  async pause(): Promise<void> {
-    throw new CutoverError('refused', 'router.engine haproxy cannot hold requests (pause); use the node engine for pause');
+  /** Holds new main-listener requests (pause-hold.ts) until `unpause()` or maxPauseMs. Idempotent. */
+  pause(): Promise<void> {
+    return this.#serial(async () => {
+      this.#assertOpen();
+      if (this.#map['paused'] !== '1') await this.#commitMap({ ...this.#map, paused: '1' });
+    });
   }
 
-  async unpause(): Promise<void> {}
+  /** Releases every held request (each one routed as the map says now). Idempotent. */
+  unpause(): Promise<void> {
+    return this.#serial(async () => {
+      if (this.#map['paused'] === undefined) return;
+      const { paused: _paused, ...next } = this.#map;
+      await this.#commitMap(next);
+    });
+  }
 
   validateSplit(split: SplitConfig): void {
     this.#validSplit(split);
   }
 
+  /**
+   * A weighted step (or cohort) is one map commit: the canary, its bucket threshold and the
+   * cohort values. Only new header or cookie names (another `progressive:` config) change the
+   * generated config, and then HAProxy reloads seamlessly first.
+   */
   setSplit(split: SplitConfig): Promise<void> {
-    const valid = this.#validSplit(split);
-    if (valid.config.stickyHeader !== undefined || valid.config.cohort || (valid.config.stickyCookie !== undefined && valid.config.stickyCookie !== 'cutover_split')) {
-      return Promise.reject(new CutoverError('refused', 'router.engine haproxy splits traffic by weight with the cutover_split cookie only; sticky headers and cohorts need the node engine'));
-    }
-    return Promise.reject(new CutoverError('refused', 'router.engine haproxy does not split traffic yet; use the node engine for weighted steps'));
+    let valid: TrafficSplit;
+    try { valid = this.#validSplit(split); } catch (err) { return Promise.reject(err); }
+    return this.#serial(async () => {
+      this.#assertOpen();
+      const rule = valid.rule;
+      if (rule.live !== this.live) throw new CutoverError('refused', `cannot split traffic: ${rule.live} is no longer live`);
+      const names = splitNamesOf(rule);
+      if (!sameSplitNames(names, this.#splitNames)) {
+        const previous = this.#splitNames;
+        this.#splitNames = names;
+        try {
+          await this.#writeFiles();
+          await this.#master.check();
+          await this.#master.reload();
+        } catch (err) {
+          this.#splitNames = previous;
+          await this.#writeFiles().catch(() => {});
+          throw err;
+        }
+      }
+      await this.#commitMap({ ...withoutSplit(this.#map), ...splitMapEntries(rule) });
+      this.#split = valid;
+    });
   }
 
   clearSplit(): Promise<void> {
     return this.#serial(async () => {
       this.#split = null;
-      const next = { ...this.#map };
-      delete next['canary'];
-      delete next['threshold'];
-      await this.#commitMap(next);
+      await this.#commitMap(withoutSplit(this.#map));
     });
   }
 
@@ -244,7 +291,7 @@ export class HaproxyDataPlane implements DataPlane {
       live: this.live,
       preview: this.preview,
       maintenance: this.#maintenance,
-      paused: false,
+      paused: this.#map['paused'] === '1',
       split: split === null ? null : { weights: { ...split.config.weights }, canary: split.canary, canaryShare: split.canaryShare },
     };
   }
@@ -269,12 +316,17 @@ export class HaproxyDataPlane implements DataPlane {
     return prometheusText(rows, this.live, oldest) + (this.#latency?.text() ?? '');
   }
 
+  /** HAProxy's master and the worker that serves now, for CPU accounting (benchmarks, soak runs). */
+  async processIds(): Promise<{ master: number | null; worker: number | null }> {
+    return { master: await this.#master.masterPid(), worker: await workerPid(this.#master.runtimeSocket) };
+  }
+
   /** The data plane binds its own listeners (HAProxy does): nothing to start accepting on. */
   async startAccepting(): Promise<void> {}
 
   /** Settles once every drain of `color` under way has ended (sessions gone, or cut at drainTimeout). */
   async drained(color: Color): Promise<void> {
-    await Promise.all([...this.#drainsOf[color]]);
+    await Promise.all([...this.#drains].filter((d) => d.color === color).map((d) => d.report));
   }
 
   /**
@@ -315,6 +367,7 @@ export class HaproxyDataPlane implements DataPlane {
     const live = this.live;
     if (live === null) throw new CutoverError('refused', 'cannot split traffic: no color is live yet');
     const next = new TrafficSplit(split, live);
+    assertConfigSafeNames(splitNamesOf(next.rule));
     if (next.usesCanary && this.#slots[next.canary].size === 0) {
       throw new CutoverError('refused', `cannot split traffic: ${next.canary} has no upstreams`, { details: { color: next.canary } });
     }
@@ -359,17 +412,22 @@ export class HaproxyDataPlane implements DataPlane {
     this.#map = next;
     try {
       await this.#writeFiles();
-      const prepared = await this.#command(`prepare map ${this.#mapFile}`);
-      const version = /New version created: (\d+)/.exec(prepared)?.[1];
-      if (!version) throw new CutoverError('internal', `HAProxy did not prepare a map version: ${prepared.trim()}`);
-      const adds = Object.entries(next).map(([k, v]) => `add map @${version} ${this.#mapFile} ${k} ${v}`);
-      const out = await this.#command([...adds, `commit map @${version} ${this.#mapFile}`, ...(andThen ? [andThen] : [])].join('; '));
+      const out = await this.#commitMapVia((line) => this.#command(line), next, andThen);
       return andThen ? parseShowStat(out) : [];
     } catch (err) {
       this.#map = previous;
       await this.#writeFiles().catch(() => {});
       throw err;
     }
+  }
+
+  /** `prepare map`, every entry, `commit map` (then `andThen` on the same line) through `send`; returns the last reply. */
+  async #commitMapVia(send: (line: string) => Promise<string>, next: Record<string, string>, andThen?: string): Promise<string> {
+    const prepared = await send(`prepare map ${this.#mapFile}`);
+    const version = /New version created: (\d+)/.exec(prepared)?.[1];
+    if (!version) throw new CutoverError('internal', `HAProxy did not prepare a map version: ${prepared.trim()}`);
+    const adds = Object.entries(next).map(([k, v]) => `add map @${version} ${this.#mapFile} ${k} ${v}`);
+    return send([...adds, `commit map @${version} ${this.#mapFile}`, ...(andThen ? [andThen] : [])].join('; '));
   }
 
   async #writeFiles(): Promise<void> {
@@ -380,8 +438,11 @@ export class HaproxyDataPlane implements DataPlane {
       slots: { blue: [...this.#slots.blue], green: [...this.#slots.green] },
       map: this.#map,
       logPort: this.#latency?.port,
+      splitNames: this.#splitNames,
     };
     await writeFileAtomic(this.#stateFile, `${JSON.stringify(state)}\n`);
+    const pauseLuaFile = join(this.#dir, 'pause-hold.lua');
+    await writeFileAtomic(pauseLuaFile, pauseHoldLua(this.#mapFile, this.#options.maxPauseMs ?? DEFAULT_MAX_PAUSE_MS));
     await writeFileAtomic(this.#master.configFile, haproxyConfig({
       dir: this.#dir,
       mapFile: this.#mapFile,
@@ -395,6 +456,8 @@ export class HaproxyDataPlane implements DataPlane {
       maxConnections: this.#options.maxConnections,
       servers: this.#slots,
       logPort: this.#latency?.port,
+      split: this.#splitNames,
+      pauseLuaFile,
     }));
   }
 
@@ -407,26 +470,30 @@ export class HaproxyDataPlane implements DataPlane {
     const started = performance.now();
     const report = (completed: number, timedOut: number): DrainReport => ({ color, completed, timedOut, durationMs: Math.round(performance.now() - started) });
     if (inFlight === 0) return Promise.resolve(report(0, 0));
-    return new Promise((resolve) => {
-      let finished = false;
-      const finish = (r: DrainReport) => { if (!finished) { finished = true; this.#drains.delete(entry); clearInterval(timer); resolve(r); } };
-      const entry = { expire: () => finish(report(0, inFlight)) };
-      this.#drains.add(entry);
-      const deadline = started + this.#options.drainTimeoutMs;
-      const timer = setInterval(() => {
-        void this.#serial(async () => {
-          if (finished) return;
-          const left = Number(backendRow(parseShowStat(await this.#command(`show stat main_${color} 2 -1`)), `main_${color}`)?.['scur'] ?? 0);
-          // Switched back meanwhile: the color serves again, nothing is cut.
-          if (left === 0 || this.live === color) return finish(report(inFlight - Math.min(left, inFlight), 0));
-          if (performance.now() < deadline) return;
-          await this.#commitMap({ ...this.#map, [`expired_${color}`]: '1' });
-          const cut = Array.from({ length: SERVER_SLOTS }, (_, i) => `shutdown sessions server main_${color}/r${i + 1}`);
-          await this.#command(cut.join('; '));
-          finish(report(Math.max(0, inFlight - left), Math.min(left, inFlight)));
-        }).catch(() => {});
-      }, DRAIN_POLL_MS);
-    });
+    let settle!: (r: DrainReport) => void;
+    const drain: Drain = {
+      color,
+      report: new Promise<DrainReport>((resolve) => { settle = resolve; }),
+      expire: () => end(report(0, inFlight)),
+    };
+    let finished = false;
+    const end = (r: DrainReport) => { if (!finished) { finished = true; this.#drains.delete(drain); clearInterval(timer); settle(r); } };
+    this.#drains.add(drain);
+    const deadline = started + this.#options.drainTimeoutMs;
+    const timer = setInterval(() => {
+      void this.#serial(async () => {
+        if (finished) return;
+        const left = Number(backendRow(parseShowStat(await this.#command(`show stat main_${color} 2 -1`)), `main_${color}`)?.['scur'] ?? 0);
+        // Switched back meanwhile: the color serves again, nothing is cut.
+        if (left === 0 || this.live === color) return end(report(inFlight - Math.min(left, inFlight), 0));
+        if (performance.now() < deadline) return;
+        await this.#commitMap({ ...this.#map, [`expired_${color}`]: '1' });
+        const cut = Array.from({ length: SERVER_SLOTS }, (_, i) => `shutdown sessions server main_${color}/r${i + 1}`);
+        await this.#command(cut.join('; '));
+        end(report(Math.max(0, inFlight - left), Math.min(left, inFlight)));
+      }).catch(() => {});
+    }, DRAIN_POLL_MS);
+    return drain.report;
   }
 
   #restartAfterExit(code: number | null): void {
