@@ -11,6 +11,7 @@ import { HISTORY_ENTRIES, trafficMarkers, type AppView } from './app-view.ts';
 import type { DashboardAction } from './dashboard-actions.ts';
 import { ConfiguredApp, type DashboardApp } from './dashboard-app.ts';
 import { DashboardServer } from './dashboard-server.ts';
+import type { NoTrafficFeed } from './traffic-feed.ts';
 
 const STATE_SUFFIX = '-cutover';
 
@@ -22,6 +23,7 @@ class NamespaceApp implements DashboardApp {
   readonly name: string;
   readonly platform = 'kubernetes';
   readonly actionable = false;
+  readonly traffic: NoTrafficFeed;
   private readonly clients: KubeClients;
   private readonly namespace: string;
   private readonly store: ConfigMapStateStore;
@@ -30,6 +32,7 @@ class NamespaceApp implements DashboardApp {
     this.clients = clients;
     this.namespace = namespace;
     this.name = app;
+    this.traffic = { source: { kind: 'none', hint: `No traffic source: ${app} is watched through its state ConfigMap only. Run \`cutover dashboard --config <its cutover.yaml>\` with dashboard.traffic.prometheus set there to chart its traffic.` } };
     const name = stateObjectName(app);
     const lock = new LeaseLock({ clients, namespace, name, durationMs: leaseDurationMs, local: thisHostProcesses() });
     this.store = new ConfigMapStateStore({ clients, namespace, name, lock });

@@ -45,6 +45,8 @@
   let currentApp = params.get('app');
   let view = null;
   let source = null;
+  /** Where the current app's charts come from (`traffic-source` events): router, prometheus or none. */
+  let trafficSource = null;
   const traffic = { blue: [], green: [] };
   const charts = [];
   const MAX_POINTS = 600;
@@ -77,6 +79,7 @@
     currentApp = name;
     history.replaceState(null, '', `?app=${encodeURIComponent(name)}`);
     for (const c of COLORS) traffic[c] = [];
+    trafficSource = null;
     void loadApps();
     connect();
   }
@@ -92,6 +95,7 @@
     source.onopen = () => { connection.textContent = 'live'; connection.classList.remove('down'); };
     source.onerror = () => { connection.textContent = 'reconnecting…'; connection.classList.add('down'); };
     source.addEventListener('view', (event) => { view = JSON.parse(event.data); render(); });
+    source.addEventListener('traffic-source', (event) => { trafficSource = JSON.parse(event.data); drawCharts(); });
     source.addEventListener('traffic-history', (event) => {
       const history = JSON.parse(event.data);
       for (const c of COLORS) traffic[c] = history[c] ?? [];
@@ -414,14 +418,33 @@
     }))];
   }
 
+  /**
+   * The line above the charts: what to configure when there is no traffic source, what went
+   * wrong reading it, or that the first points are on their way. Never an empty chart area.
+   */
+  function renderTrafficNote(empty) {
+    const note = $('traffic-note');
+    const src = trafficSource;
+    const from = src?.kind === 'prometheus' ? `Prometheus at ${src.address}` : 'the router\'s metrics';
+    let state = 'ok';
+    let text = '';
+    if (!src) state = 'unknown';
+    else if (src.kind === 'none') [state, text] = ['missing', src.hint];
+    else if (src.problem) [state, text] = ['problem', `Cannot read the charts' source: ${src.problem}`];
+    else if (empty) [state, text] = ['waiting', `Waiting for the first samples from ${from}…`];
+    else if (src.kind === 'prometheus') text = `From ${from}.`;
+    note.dataset.state = state;
+    note.dataset.source = src?.kind ?? '';
+    note.className = state === 'missing' || state === 'problem' ? 'traffic-note warning' : 'traffic-note muted';
+    note.textContent = text;
+    note.hidden = text === '';
+  }
+
   function drawCharts() {
     const container = $('charts');
     const empty = traffic.blue.length === 0 && traffic.green.length === 0;
-    const note = $('traffic-note');
-    note.hidden = !empty || !view;
-    if (view) note.textContent = view.platform === 'local'
-      ? 'Waiting for the first samples of the router\'s metrics…'
-      : `The ${view.platform} platform has no cutover router, so there are no request charts here; analysis: with a prometheus provider measures its traffic.`;
+    renderTrafficNote(empty);
+    container.hidden = trafficSource?.kind === 'none';
     if (typeof uPlot === 'undefined') return;
     const width = Math.max(260, Math.floor((container.clientWidth || 600) / (container.clientWidth > 1000 ? 3 : container.clientWidth > 660 ? 2 : 1)) - 16);
     if (charts.length === 0) {
