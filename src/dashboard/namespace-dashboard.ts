@@ -51,7 +51,7 @@ class NamespaceApp implements DashboardApp {
         app: this.name,
         live: { color: view.state?.live ?? null, version: view.state?.live ? view.state.colors[view.state.live].version : null },
         colors,
-        operation: op ? { id: op.id, kind: op.kind, version: op.version, phase: op.phase, holder: `${op.holder.command} (pid ${op.holder.pid} on ${op.holder.host})`, holderGone: false, waiting: op.phases.at(-1)?.status === 'waiting' } : null,
+        operation: op ? { id: op.id, kind: op.kind, version: op.version, phase: op.phase, holder: `${op.holder.command} (pid ${op.holder.pid} on ${op.holder.host})`, holderGone: await this.store.isHolderGone(op.holder), waiting: op.phases.at(-1)?.status === 'waiting' } : null,
         maintenance: view.state?.maintenance ?? { on: false },
         platform: { reachable: true, live: view.state?.live ?? null },
         lastOutcome: view.state?.lastOutcome ?? null,

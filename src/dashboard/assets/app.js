@@ -159,13 +159,28 @@
     }));
   }
 
-  function phaseItem(phase) {
+  /**
+   * True when the operation in the record is not running any more: the process that ran it is
+   * gone (killed, crashed, the machine rebooted), as `status` reports it. A deploy waiting at
+   * its gate is not interrupted: it waits for `promote`.
+   */
+  function operationInterrupted() {
+    const op = view?.state?.operation;
+    const reported = view?.status?.operation;
+    if (!op || !reported || reported.id !== op.id || !reported.holderGone) return false;
+    const last = op.phases.at(-1);
+    return !(last && (last.status === 'waiting' || (last.name === 'gate' && last.status === 'running')));
+  }
+
+  function phaseItem(phase, interrupted = false) {
     const evidence = phase.data === undefined ? null : h('details', null, h('summary', null, 'evidence'), h('pre', null, pretty(phase.data)));
-    return h('li', { 'data-phase': phase.name, 'data-status': phase.status },
+    // A phase whose process died stays `running` in the record; it is shown as what it is.
+    const status = interrupted && phase.status === 'running' ? 'interrupted' : phase.status;
+    return h('li', { 'data-phase': phase.name, 'data-status': status },
       h('div', { class: 'phase-head' },
         h('span', { class: 'phase-name' }, phase.name),
-        h('span', { class: `badge ${phase.status}` }, phase.status),
-        h('span', { class: 'muted' }, phase.status === 'running' ? `since ${fmtDate(phase.startedAt)}` : fmtDuration(phase.durationMs))),
+        h('span', { class: `badge ${status}` }, status),
+        h('span', { class: 'muted' }, phase.status === 'running' ? `${interrupted ? 'started' : 'since'} ${fmtDate(phase.startedAt)}` : fmtDuration(phase.durationMs))),
       h('div', { class: 'detail' }, phase.detail),
       evidence);
   }
@@ -188,11 +203,16 @@
         entries.length ? h('ol', { class: 'timeline', id: 'timeline', 'aria-label': 'Phases of the last operation', 'data-operation': outcome.operationId, 'data-outcome': outcome.outcome },
           entries.filter((e) => e.event === 'phase' && e.phase).map((e) => phaseItem(e.phase))) : null);
     } else {
+      const interrupted = operationInterrupted();
       replace($('operation'),
         h('p', null, h('strong', null, `${op.kind} ${op.version ?? ''}`), ` to ${op.target}`,
           h('span', { class: 'muted' }, ` · started ${fmtDate(op.startedAt)} · by ${op.holder?.command ?? '?'} (pid ${op.holder?.pid ?? '?'})`)),
-        h('ol', { class: 'timeline', id: 'timeline', 'aria-label': 'Phases' }, op.phases.map(phaseItem)));
+        interrupted ? h('p', { class: 'warning', id: 'interrupted' },
+          `The ${op.kind} of ${op.version ?? '-'} was interrupted at ${op.phase}: its process, ${view.status.operation.holder}, is gone. `,
+          'Run `cutover resume` to finish it, or `cutover abort` to undo it.') : null,
+        h('ol', { class: 'timeline', id: 'timeline', 'aria-label': 'Phases' }, op.phases.map((p) => phaseItem(p, interrupted))));
     }
+    $('operation').dataset.interrupted = String(Boolean(op) && operationInterrupted());
     renderActions(op, waiting);
   }
 
@@ -316,15 +336,17 @@
       const measurements = Array.isArray(analysis.measurements) ? analysis.measurements : [];
       // A running analysis (written by the deploy after each measurement) shows its readings open, newest first.
       const live = analysis.live === true;
+      // Only a deploy that is still running takes more readings; one whose process died does not.
+      const stopped = live && operationInterrupted();
       const rows = live ? [...measurements].reverse() : measurements;
       return h('div', { class: 'analysis-run', 'data-live': live ? 'true' : null },
-        h('h3', null, `${analysis.name ?? phase} of ${version ?? '-'}: `, h('span', { class: `verdict ${analysis.verdict}` }, live ? 'running (live)' : analysis.verdict ?? '?')),
+        h('h3', null, `${analysis.name ?? phase} of ${version ?? '-'}: `, h('span', { class: `verdict ${stopped ? 'interrupted' : analysis.verdict}` }, stopped ? 'interrupted (its process is gone)' : live ? 'running (live)' : analysis.verdict ?? '?')),
         analysis.reason ? h('p', { class: 'detail' }, analysis.reason) : null,
         metrics.length ? h('div', { class: 'table-wrap' }, h('table', null,
           h('thead', null, h('tr', null, h('th', null, 'metric'), h('th', null, 'verdict'), h('th', null, 'reason'), h('th', null, 'readings'))),
           h('tbody', null, metrics.map((m) => h('tr', null, h('td', null, m.metric), h('td', null, m.verdict), h('td', null, m.reason),
             h('td', null, m.counts ? `${m.counts.successful} ok, ${m.counts.failed} failed, ${m.counts.inconclusive} inconclusive, ${m.counts.error} error` : '')))))) : null,
-        measurements.length ? h('details', { open: live }, h('summary', null, `${measurements.length} measurement${measurements.length === 1 ? '' : 's'}${live ? ' so far' : ''}`), h('div', { class: 'table-wrap' }, h('table', { class: 'measurements' },
+        measurements.length ? h('details', { open: live }, h('summary', null, `${measurements.length} measurement${measurements.length === 1 ? '' : 's'}${stopped ? ' before it stopped' : live ? ' so far' : ''}`), h('div', { class: 'table-wrap' }, h('table', { class: 'measurements' },
           h('thead', null, h('tr', null, h('th', null, 'time'), h('th', null, 'metric'), h('th', null, '#'), h('th', null, 'verdict'), h('th', null, 'value'), h('th', null, 'baseline'), h('th', null, 'reason'))),
           h('tbody', null, rows.map((m) => h('tr', null, h('td', null, typeof m.finishedAt === 'number' ? fmtTime(m.finishedAt) : ''), h('td', null, m.metric), h('td', null, m.index), h('td', null, `${m.phase}${m.warmup ? ' (warm-up)' : ''}`),
             h('td', null, m.value ?? '-'), h('td', null, m.baselineValue ?? '-'),
