@@ -149,4 +149,22 @@ describe('dashboard on Kubernetes: served in the foreground from the ConfigMap s
     // Blue's pods take the load again, and the rollback is marked beside the switch.
     await chartUntil(page, 'rps', 'blue taking the traffic back after a rollback mark', (c) => c.markers >= 2 && c.latest[0]! > 5);
   });
+
+  it('without dashboard.traffic the configured app\'s chart source is none, and says what to set', async () => {
+    const plain = ws.writeConfig('no-traffic-source.yaml', { replicas: 2 });
+    const other = ws.start(['dashboard'], { config: plain, timeoutMs: 120_000 });
+    try {
+      const signIn = await fetch(await urlFrom(other), { redirect: 'manual' });
+      assert.equal(signIn.status, 303);
+      const cookie = signIn.headers.get('set-cookie')!.split(';')[0]!;
+      const res = await fetch(new URL(`/api/apps/${APP}`, signIn.url), { headers: { cookie } });
+      const body = await res.json() as { trafficSource: { kind: string; hint?: string }; traffic: Record<string, unknown[]> };
+      assert.equal(body.trafficSource.kind, 'none');
+      assert.match(body.trafficSource.hint!, /^No traffic source: the kubernetes platform has no cutover router to count requests\. Set dashboard\.traffic\.prometheus\.address in .*no-traffic-source\.yaml/);
+      assert.deepEqual(body.traffic, { blue: [], green: [] });
+    } finally {
+      other.child.kill('SIGTERM');
+      await other.done;
+    }
+  });
 });
