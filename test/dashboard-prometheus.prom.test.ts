@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createServer, type AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { request } from 'undici';
@@ -85,6 +86,20 @@ test('charts from a real Prometheus: each color\'s req/s, error rate and latency
     const switchAt = switchMoment(after)!;
     assert.ok(after.traffic.blue.some((p) => p.at < switchAt && p.rps > 20), 'the same window shows blue\'s traffic before the switch');
     assert.equal(after.trafficSource.problem, null);
+
+    // A requests query that names no metric gives no chart of zeros but says what to check.
+    const misnamed = join(ws.dir, 'misnamed.yaml');
+    writeFileSync(misnamed, config.replace(REQUESTS, REQUESTS.replace('cutover_router_requests_total', 'http_requests_total')));
+    const other = new DashboardServer({ catalog: new CachedCatalog([await ConfiguredApp.open(misnamed)], async () => []), listen: '127.0.0.1:0' });
+    try {
+      await other.start();
+      const otherCookie = await signIn(other);
+      const seen = await until('the missing series named', () => readApp(other, otherCookie, 'analysis-scenario'), (r) => r.trafficSource.problem !== null, 20_000);
+      assert.match(seen.trafficSource.problem!, /has no series for either color from dashboard\.traffic\.prometheus\.requests \(sum\(rate\(http_requests_total/);
+      assert.deepEqual(seen.traffic, { blue: [], green: [] });
+    } finally {
+      await other.close();
+    }
   } finally {
     if (load) await load.stop().catch(() => {});
     await server?.close();

@@ -36,6 +36,7 @@ export class PrometheusTrafficFeed implements TrafficFeed {
     const problems: string[] = [];
     const points = {} as Record<Color, TrafficPoint>;
     let answered = 0;
+    let requestSeries = 0;
     await Promise.all(COLORS.map(async (color) => {
       const read = async (series: Series): Promise<number | null> => {
         const m = await this.measure(queries[series], color);
@@ -48,6 +49,7 @@ export class PrometheusTrafficFeed implements TrafficFeed {
         return m.phase === 'successful' ? m.value! : null;
       };
       const [requests, errors, p50, p99] = await Promise.all((['requests', 'errors', 'p50', 'p99'] as const).map(read));
+      if (requests !== null) requestSeries++;
       const rps = requests ?? 0;
       points[color] = {
         at,
@@ -57,8 +59,14 @@ export class PrometheusTrafficFeed implements TrafficFeed {
         p99Ms: p99 === null ? null : p99 * 1000,
       };
     }));
-    const problem = problems.length === 0 ? null : `Prometheus at ${this.settings.address}: ${problems.sort()[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}`;
-    return { points: answered > 0 ? points : null, problem };
+    if (problems.length > 0) {
+      return { points: answered > 0 ? points : null, problem: `Prometheus at ${this.settings.address}: ${problems.sort()[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}` };
+    }
+    if (requestSeries === 0) {
+      // Flat zero lines would claim "no traffic" when the query most likely names no metric at all.
+      return { points: null, problem: `Prometheus at ${this.settings.address} has no series for either color from dashboard.traffic.prometheus.requests (${this.settings.requests}): check the metric name and its app and color labels` };
+    }
+    return { points, problem: null };
   }
 
   private measure(query: string, color: Color): Promise<Measurement> {
