@@ -87,6 +87,20 @@ test('charts from a real Prometheus: each color\'s req/s, error rate and latency
     assert.ok(after.traffic.blue.some((p) => p.at < switchAt && p.rps > 20), 'the same window shows blue\'s traffic before the switch');
     assert.equal(after.trafficSource.problem, null);
 
+    // A dashboard started after the switch charts it too: Prometheus kept the points.
+    const late = new DashboardServer({ catalog: new CachedCatalog([await ConfiguredApp.open(ws.configPath)], async () => []), listen: '127.0.0.1:0' });
+    try {
+      await late.start();
+      const lateCookie = await signIn(late);
+      const backfilled = await until('the history from Prometheus', () => readApp(late, lateCookie, 'analysis-scenario'), (r) => r.traffic.blue.length > 10, 20_000);
+      assert.ok(backfilled.traffic.blue.some((p) => p.at < switchAt && p.rps > 20), 'blue before the switch, from before this dashboard started');
+      assert.ok(backfilled.traffic.green.some((p) => p.at > switchAt && p.rps > 20), 'green after it');
+      const times = backfilled.traffic.blue.map((p) => p.at);
+      assert.deepEqual(times, [...times].sort((a, b) => a - b), 'oldest first, history before the live points');
+    } finally {
+      await late.close();
+    }
+
     // A requests query that names no metric gives no chart of zeros but says what to check.
     const misnamed = join(ws.dir, 'misnamed.yaml');
     writeFileSync(misnamed, config.replace(REQUESTS, REQUESTS.replace('cutover_router_requests_total', 'http_requests_total')));

@@ -9,7 +9,7 @@ import { parseAction } from './dashboard-actions.ts';
 import type { DashboardApp } from './dashboard-app.ts';
 import { CSRF_HEADER, csrfMatches, isSameOrigin, SessionAuth, type Session } from './session-auth.ts';
 import { isTrafficFeed, type TrafficSourceInfo } from './traffic-feed.ts';
-import { TrafficSeries, type TrafficPoint } from './traffic-series.ts';
+import { CHART_POINTS, CHART_SPAN_MS, TrafficSeries, type TrafficPoint } from './traffic-series.ts';
 
 export interface DashboardServerOptions {
   catalog: AppCatalog;
@@ -240,11 +240,13 @@ export class DashboardServer {
     return w;
   }
 
-  private sample(w: Watcher): void {
+  private sample(w: Watcher, first = true): void {
     const feed = w.app.traffic;
     if (!this.server || !isTrafficFeed(feed)) return;
-    const at = Date.now();
-    void feed.sample(at).catch((err: unknown) => ({ points: null, problem: (err as Error)?.message ?? String(err) })).then(({ points, problem }) => {
+    // A source that keeps history (Prometheus) fills the window first, so the page charts what
+    // happened before the dashboard started, in order, ahead of the first live point.
+    const before = first && feed.history ? feed.history(Date.now(), CHART_SPAN_MS, CHART_POINTS).then((points) => { for (const p of points) w.series.push(p); }, () => {}) : Promise.resolve();
+    void before.then(() => feed.sample(Date.now())).catch((err: unknown) => ({ points: null, problem: (err as Error)?.message ?? String(err) })).then(({ points, problem }) => {
       if (points) {
         w.series.push(points);
         for (const res of w.subscribers.keys()) sendEvent(res, 'traffic', points satisfies Record<Color, TrafficPoint>);
@@ -254,7 +256,7 @@ export class DashboardServer {
         for (const res of w.subscribers.keys()) sendEvent(res, 'traffic-source', w.traffic);
       }
     }).finally(() => {
-      if (this.server && this.watchers.get(w.app.name) === w) w.sampleTimer = setTimeout(() => this.sample(w), feed.intervalMs);
+      if (this.server && this.watchers.get(w.app.name) === w) w.sampleTimer = setTimeout(() => this.sample(w, false), feed.intervalMs);
     });
   }
 

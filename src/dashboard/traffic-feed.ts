@@ -22,6 +22,8 @@ export interface TrafficFeed {
   readonly intervalMs: number;
   /** Never rejects: a source that cannot be read reports it as `problem`. */
   sample(at: number): Promise<TrafficSample>;
+  /** Points the source already kept from before the dashboard started, oldest first (a metrics store has them; the router does not). Never rejects. */
+  history?(end: number, spanMs: number, maxPoints: number): Promise<Array<Record<Color, TrafficPoint>>>;
 }
 
 /** An app without a traffic source: the page shows `source.hint` where the charts would be. */

@@ -11,14 +11,16 @@ export interface TrafficPoint {
 }
 
 /** The default chart window: ten minutes of one-second points. */
-const DEFAULT_CAPACITY = 600;
+export const CHART_POINTS = 600;
+/** How far back the charts look. */
+export const CHART_SPAN_MS = 10 * 60_000;
 
 /** The bounded window of chart points per color that a page gets when it connects. */
 export class TrafficSeries {
   private readonly points: Record<Color, TrafficPoint[]> = { blue: [], green: [] };
   private readonly capacity: number;
 
-  constructor(capacity = DEFAULT_CAPACITY) {
+  constructor(capacity = CHART_POINTS) {
     this.capacity = capacity;
   }
 
