@@ -102,10 +102,11 @@ describe('dashboard on Kubernetes: served in the foreground from the ConfigMap s
     assert.ok(latency.latest[0]! > 0 && latency.latest[0]! <= latency.latest[1]!, `blue p50 ${latency.latest[0]} ms <= p99 ${latency.latest[1]} ms`);
     assert.equal((await chart(page, 'errors')).latest[0], 0, 'blue answers no 5xx');
 
+    const marked = (await chart(page, 'rps')).markers;
     const r = await ws.cli(['deploy', 'v2']);
     assert.equal(r.code, 0, explain(r));
     // The Service now selects green: its pods take the load, and the chart marks the moment.
-    await chartUntil(page, 'rps', 'green taking the traffic after a switch mark', (c) => c.markers >= 1 && c.latest[1]! > 5);
+    await chartUntil(page, 'rps', 'green taking the traffic after a new switch mark', (c) => c.markers > marked && c.latest[1]! > 5);
     const api = await page.evaluate(async (app) => (await fetch(`/api/apps/${app}`)).json(), APP) as { view: { markers: Array<{ at: number; kind: string; to: string }> }; traffic: Record<'blue' | 'green', TrafficPoint[]>; trafficSource: { kind: string; problem: string | null } };
     assert.deepEqual([api.trafficSource.kind, api.trafficSource.problem], ['prometheus', null]);
     const switchAt = api.view.markers.find((m) => m.kind === 'switch' && m.to === 'green')!.at;
@@ -138,6 +139,7 @@ describe('dashboard on Kubernetes: served in the foreground from the ConfigMap s
   });
 
   it('rolls back from the page: the Service selects blue again', async () => {
+    const marked = (await chart(page, 'rps')).markers;
     await page.click('#actions button[data-action="rollback"]');
     await page.waitForSelector('#confirm[open]');
     await page.click('#confirm-ok');
@@ -147,7 +149,9 @@ describe('dashboard on Kubernetes: served in the foreground from the ConfigMap s
     await page.waitForSelector('.color-card[data-color="blue"][data-role="live"]');
     assert.equal(await page.textContent('.color-card[data-color="blue"] .version'), 'v1');
     // Blue's pods take the load again, and the rollback is marked beside the switch.
-    await chartUntil(page, 'rps', 'blue taking the traffic back after a rollback mark', (c) => c.markers >= 2 && c.latest[0]! > 5);
+    await chartUntil(page, 'rps', 'blue taking the traffic back after a rollback mark', (c) => c.markers > marked && c.latest[0]! > 5);
+    const api = await page.evaluate(async (app) => (await fetch(`/api/apps/${app}`)).json(), APP) as { view: { markers: Array<{ kind: string; to: string }> } };
+    assert.ok(api.view.markers.some((m) => m.kind === 'rollback' && m.to === 'blue'), 'the rollback is among the marked moments');
   });
 
   it('without dashboard.traffic the configured app\'s chart source is none, and says what to set', async () => {
