@@ -281,6 +281,32 @@ describe('dashboard in Chromium against a real local deploy', { skip: chromiumAv
     }
   });
 
+  it('shows a deploy whose process died mid-phase as interrupted (holder gone), as `status` does, not as running', async () => {
+    const longBake = join(ws.dir, 'long-bake.yaml');
+    writeFileSync(longBake, readFileSync(analysisConfig(), 'utf8').replace(/^(monitor:\n  duration: )\S+/m, '$1120s'));
+    const state = ws.readState();
+    const version = ['v2', 'v3'].find((v) => v !== state.colors[state.live].version)!;
+    const deploy = ws.start(['deploy', version], { config: longBake });
+    await page.waitForSelector('#timeline > li[data-phase="monitor"][data-status="running"]', { timeout: 60_000 });
+    await page.waitForSelector('#analysis .analysis-run[data-live="true"]', { timeout: 15_000 });
+    deploy.child.kill('SIGKILL');
+    await deploy.done;
+    const status = await ws.cli(['status']);
+    assert.equal(status.json.operation.holderGone, true, explain(status));
+
+    await page.waitForSelector('#operation[data-interrupted="true"]', { timeout: 15_000 });
+    assert.match((await page.textContent('#operation'))!, new RegExp(`deploy of ${version} was interrupted at monitor: its process, deploy ${version} \\(pid ${deploy.pid} on .+\\), is gone\\. Run \`cutover resume\` to finish it, or \`cutover abort\` to undo it`));
+    assert.equal(await page.textContent('#timeline > li[data-phase="monitor"] .badge'), 'interrupted');
+    const analysis = (await page.textContent('#analysis'))!;
+    assert.doesNotMatch(analysis, /running \(live\)/, 'a dead deploy\'s analysis is not running');
+    assert.match(analysis, /interrupted/);
+
+    const abort = await ws.cli(['abort']);
+    assert.equal(abort.code, 0, explain(abort));
+    await page.waitForSelector('#no-operation', { timeout: 15_000 });
+    assert.equal(await page.$('#operation[data-interrupted="true"]'), null);
+  });
+
   it('renders untrusted text as text: a <script> version and an app\'s log line', async () => {
     const hostile = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">';
     const state = ws.readState();

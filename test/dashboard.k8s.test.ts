@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { APP, explain, K8sWorkspace, SERVICE, type RunningCli } from './support/k8s-workspace.ts';
 import { chromiumAvailable, launchChromium } from './support/browser.ts';
+import { ServiceLoad } from './support/k8s-service-load.ts';
+import { prometheusAvailable, startPrometheus, type RunningPrometheus } from './support/prometheus.ts';
 
 const SCREENSHOTS = fileURLToPath(new URL('../docs/screenshots/', import.meta.url));
 
@@ -25,18 +27,47 @@ function urlFrom(run: RunningCli): Promise<string> {
   });
 }
 
-describe('dashboard on Kubernetes: served in the foreground from the ConfigMap state and the cluster', { skip: chromiumAvailable() ? false : 'needs Debian chromium (/usr/bin/chromium)' }, () => {
+/** What the page's chart of `id` shows: how many points, the latest value per series, how many switch/rollback marks fall in its range. */
+async function chart(page: Page, id: string): Promise<{ points: number; latest: number[]; markers: number }> {
+  return page.$eval(`#chart-${id}`, (el) => {
+    const d = (el as HTMLElement).dataset;
+    return { points: Number(d.points), latest: (d.latest ?? '').split(',').map((v) => (v === '' ? NaN : Number(v))), markers: Number(d.markers ?? 0) };
+  });
+}
+
+/** Waits until the chart of `id` passes `ok`, sampling it every 200 ms. */
+async function chartUntil(page: Page, id: string, what: string, ok: (c: Awaited<ReturnType<typeof chart>>) => boolean, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  let last = await chart(page, id);
+  while (!ok(last)) {
+    if (Date.now() > deadline) throw new Error(`the ${id} chart never showed ${what}; last: ${JSON.stringify(last)}`);
+    await new Promise((r) => setTimeout(r, 200));
+    last = await chart(page, id);
+  }
+  return last;
+}
+
+interface TrafficPoint { at: number; rps: number; errorRate: number | null; p50Ms: number | null; p99Ms: number | null }
+
+const needs = !chromiumAvailable() ? 'needs Debian chromium (/usr/bin/chromium)' : !prometheusAvailable() ? 'needs the Debian prometheus package (scripts/prometheus-testenv.sh)' : false;
+
+describe('dashboard on Kubernetes: served in the foreground from the ConfigMap state and the cluster', { skip: needs }, () => {
   let ws: K8sWorkspace;
   let browser: Browser;
   let page: Page;
   let dashboard: RunningCli;
+  let prometheus: RunningPrometheus;
+  let load: ServiceLoad;
 
   before(async () => {
     ws = await K8sWorkspace.create('dash', { replicas: 2 });
-    for (const version of ['v1', 'v2']) {
-      const r = await ws.cli(['deploy', version]);
-      assert.equal(r.code, 0, explain(r));
-    }
+    // A real Prometheus scrapes what the pods' servers count; the charts come from it, with the
+    // default queries (http_requests_total and http_request_duration_seconds by app and color).
+    prometheus = await startPrometheus({ scrapeTargets: [await ws.backends.serveMetrics()] });
+    ws.writeConfig('cutover.yaml', { replicas: 2, extra: `dashboard:\n  traffic:\n    prometheus:\n      address: ${prometheus.url}\n      window: 2s\n      interval: 500ms\n` });
+    const r = await ws.cli(['deploy', 'v1']);
+    assert.equal(r.code, 0, explain(r));
+    load = new ServiceLoad({ cluster: ws.cluster, backends: ws.backends, namespace: ws.namespace, service: SERVICE, ratePerSec: 20, maxDurationMs: 280_000 }).start();
     // Another app of the namespace, known only by its state ConfigMap.
     const state = await ws.readState();
     await ws.cluster.core.createNamespacedConfigMap({
@@ -52,6 +83,8 @@ describe('dashboard on Kubernetes: served in the foreground from the ConfigMap s
   });
 
   after(async () => {
+    await load?.stop();
+    await prometheus?.stop();
     await browser?.close();
     dashboard?.child.kill('SIGTERM');
     if (dashboard) {
@@ -59,6 +92,26 @@ describe('dashboard on Kubernetes: served in the foreground from the ConfigMap s
       assert.equal(r.code, 0, `Ctrl-C ends the foreground dashboard cleanly: ${explain(r)}`);
     }
     await ws?.dispose();
+  });
+
+  it('charts each color\'s traffic from Prometheus while a deploy runs, and marks the switch', async () => {
+    await chartUntil(page, 'rps', 'blue\'s live traffic', (c) => c.points >= 3 && c.latest[0]! > 5);
+    assert.equal(await page.getAttribute('#traffic-note', 'data-source'), 'prometheus');
+    assert.equal(await page.textContent('#traffic-note'), `From Prometheus at ${prometheus.url}.`);
+    const latency = await chart(page, 'latency');
+    assert.ok(latency.latest[0]! > 0 && latency.latest[0]! <= latency.latest[1]!, `blue p50 ${latency.latest[0]} ms <= p99 ${latency.latest[1]} ms`);
+    assert.equal((await chart(page, 'errors')).latest[0], 0, 'blue answers no 5xx');
+
+    const marked = (await chart(page, 'rps')).markers;
+    const r = await ws.cli(['deploy', 'v2']);
+    assert.equal(r.code, 0, explain(r));
+    // The Service now selects green: its pods take the load, and the chart marks the moment.
+    await chartUntil(page, 'rps', 'green taking the traffic after a new switch mark', (c) => c.markers > marked && c.latest[1]! > 5);
+    const api = await page.evaluate(async (app) => (await fetch(`/api/apps/${app}`)).json(), APP) as { view: { markers: Array<{ at: number; kind: string; to: string }> }; traffic: Record<'blue' | 'green', TrafficPoint[]>; trafficSource: { kind: string; problem: string | null } };
+    assert.deepEqual([api.trafficSource.kind, api.trafficSource.problem], ['prometheus', null]);
+    const switchAt = api.view.markers.find((m) => m.kind === 'switch' && m.to === 'green')!.at;
+    assert.ok(api.traffic.blue.some((p) => p.at < switchAt && p.rps > 5), 'blue served before the switch');
+    assert.ok(api.traffic.green.some((p) => p.at > switchAt && p.rps > 5), 'green serves after it');
   });
 
   it('shows both colors, the last operation and its switch as the cluster has them', async () => {
@@ -77,11 +130,16 @@ describe('dashboard on Kubernetes: served in the foreground from the ConfigMap s
     await page.click('#apps a:has-text("billing")');
     await page.waitForFunction(() => document.getElementById('app-title')?.textContent?.startsWith('billing'));
     assert.equal((await page.$$('button[data-action]')).length, 0, 'no actions for an app seen without its config');
+    // Its charts have no source: the chart area says so and what to configure, instead of empty axes.
+    await page.waitForSelector('#traffic-note[data-state="missing"]');
+    assert.match((await page.textContent('#traffic-note'))!, /^No traffic source: billing is watched through its state ConfigMap only\..*dashboard\.traffic\.prometheus/);
+    assert.equal(await page.isVisible('#charts'), false);
     await page.click(`#apps a:has-text("${APP}")`);
     await page.waitForSelector('#actions button[data-action="rollback"]');
   });
 
   it('rolls back from the page: the Service selects blue again', async () => {
+    const marked = (await chart(page, 'rps')).markers;
     await page.click('#actions button[data-action="rollback"]');
     await page.waitForSelector('#confirm[open]');
     await page.click('#confirm-ok');
@@ -90,5 +148,27 @@ describe('dashboard on Kubernetes: served in the foreground from the ConfigMap s
     assert.equal(svc.spec.selector.color, 'blue');
     await page.waitForSelector('.color-card[data-color="blue"][data-role="live"]');
     assert.equal(await page.textContent('.color-card[data-color="blue"] .version'), 'v1');
+    // Blue's pods take the load again, and the rollback is marked beside the switch.
+    await chartUntil(page, 'rps', 'blue taking the traffic back after a rollback mark', (c) => c.markers > marked && c.latest[0]! > 5);
+    const api = await page.evaluate(async (app) => (await fetch(`/api/apps/${app}`)).json(), APP) as { view: { markers: Array<{ kind: string; to: string }> } };
+    assert.ok(api.view.markers.some((m) => m.kind === 'rollback' && m.to === 'blue'), 'the rollback is among the marked moments');
+  });
+
+  it('without dashboard.traffic the configured app\'s chart source is none, and says what to set', async () => {
+    const plain = ws.writeConfig('no-traffic-source.yaml', { replicas: 2 });
+    const other = ws.start(['dashboard'], { config: plain, timeoutMs: 120_000 });
+    try {
+      const signIn = await fetch(await urlFrom(other), { redirect: 'manual' });
+      assert.equal(signIn.status, 303);
+      const cookie = signIn.headers.get('set-cookie')!.split(';')[0]!;
+      const res = await fetch(new URL(`/api/apps/${APP}`, signIn.url), { headers: { cookie } });
+      const body = await res.json() as { trafficSource: { kind: string; hint?: string }; traffic: Record<string, unknown[]> };
+      assert.equal(body.trafficSource.kind, 'none');
+      assert.match(body.trafficSource.hint!, /^No traffic source: the kubernetes platform has no cutover router to count requests\. Set dashboard\.traffic\.prometheus\.address in .*no-traffic-source\.yaml/);
+      assert.deepEqual(body.traffic, { blue: [], green: [] });
+    } finally {
+      other.child.kill('SIGTERM');
+      await other.done;
+    }
   });
 });

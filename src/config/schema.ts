@@ -7,6 +7,7 @@ import { analysisSchema, notificationsSchema } from '../metrics/config-schema.ts
 import { hooksSchema } from '../hooks/config-schema.ts';
 import { progressiveSchema } from '../core/progressive/config-schema.ts';
 import { guardrailsSchema } from '../core/guardrails/config-schema.ts';
+import { dashboardConfigSchema } from '../dashboard/config-schema.ts';
 import { DURATION_LIMITS, durationField } from './fields.ts';
 
 /**
@@ -46,6 +47,7 @@ export const configSchema = z.object({
   hooks: hooksSchema.optional(),
   progressive: progressiveSchema.optional(),
   guardrails: guardrailsSchema.optional(),
+  dashboard: dashboardConfigSchema.optional(),
   preflight: z.object({
     requireHealthyLive: z.boolean().default(true).describe('Refuse to deploy while the live color fails its health probe (--force overrides).'),
   }).strict().default({ requireHealthyLive: true }),

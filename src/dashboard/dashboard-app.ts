@@ -5,6 +5,10 @@ import { openContext, type CommandContext } from '../cli/context.ts';
 import { collectStatus } from '../cli/commands/status.ts';
 import { HISTORY_ENTRIES, LOG_TAIL_LINES, tailLines, trafficMarkers, type AppView } from './app-view.ts';
 import { runAction, type DashboardAction } from './dashboard-actions.ts';
+import { resolveDashboardSettings } from './config-schema.ts';
+import { PrometheusTrafficFeed } from './prometheus-traffic-feed.ts';
+import { RouterTrafficFeed } from './router-traffic-feed.ts';
+import type { NoTrafficFeed, TrafficFeed } from './traffic-feed.ts';
 
 /**
  * One app the dashboard shows. `view` reads cutover's record and the platform as `status`
@@ -17,8 +21,8 @@ export interface DashboardApp {
   /** False when this dashboard can only watch the app (e.g. a namespace's other apps, seen without their config). */
   readonly actionable: boolean;
   view(): Promise<AppView>;
-  /** The router's Prometheus text, when the platform has cutover's router. */
-  metricsText?(): Promise<string>;
+  /** Where its charts come from: the router, the configured Prometheus, or nothing (and what to configure). */
+  readonly traffic: TrafficFeed | NoTrafficFeed;
   /** Runs `action` through the core. @throws CutoverError as the CLI verb would. */
   act(action: DashboardAction): Promise<unknown>;
   close(): Promise<void>;
@@ -32,6 +36,7 @@ export class ConfiguredApp implements DashboardApp {
   readonly name: string;
   readonly platform: string;
   readonly actionable = true;
+  readonly traffic: TrafficFeed | NoTrafficFeed;
   private readonly configPath: string;
   private readonly reader: CommandContext;
 
@@ -40,6 +45,7 @@ export class ConfiguredApp implements DashboardApp {
     this.reader = reader;
     this.name = reader.config.app;
     this.platform = reader.config.platform.kind;
+    this.traffic = chartSource(reader);
   }
 
   /** @throws CutoverError('config') for a config that does not load. */
@@ -74,12 +80,6 @@ export class ConfiguredApp implements DashboardApp {
     return view;
   }
 
-  async metricsText(): Promise<string> {
-    const driver = this.reader.platform.driver as { metricsText?: () => Promise<string> };
-    if (!driver.metricsText) return '';
-    return driver.metricsText();
-  }
-
   async act(action: DashboardAction): Promise<unknown> {
     const ctx = await openContext({ config: this.configPath, yes: true }, `dashboard ${action.action}`);
     try {
@@ -92,4 +92,24 @@ export class ConfiguredApp implements DashboardApp {
   close(): Promise<void> {
     return this.reader.close();
   }
+}
+
+/**
+ * The charts' source for an app: `dashboard.traffic.prometheus` when configured, else the
+ * router's own metrics when the platform has the router, else none, saying what to configure.
+ */
+function chartSource(reader: CommandContext): TrafficFeed | NoTrafficFeed {
+  const { prometheus } = resolveDashboardSettings(reader.config.raw.dashboard);
+  if (prometheus) return new PrometheusTrafficFeed(reader.config.app, prometheus);
+  const driver = reader.platform.driver as { metricsText?: () => Promise<string> };
+  if (driver.metricsText) return new RouterTrafficFeed(() => driver.metricsText!());
+  return {
+    source: {
+      kind: 'none',
+      hint: `No traffic source: the ${reader.config.platform.kind} platform has no cutover router to count requests. `
+        + `Set dashboard.traffic.prometheus.address in ${reader.config.configPath} to the Prometheus that scrapes ${reader.config.app} `
+        + '(and dashboard.traffic.prometheus.requests, errors and latency if its metrics are not http_requests_total and http_request_duration_seconds with app and color labels) '
+        + 'to chart requests per second, error rate and p50/p99 per color.',
+    },
+  };
 }

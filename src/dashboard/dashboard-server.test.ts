@@ -12,6 +12,7 @@ class RecordingApp implements DashboardApp {
   readonly name = 'shop';
   readonly platform = 'local';
   readonly actionable = true;
+  readonly traffic = { source: { kind: 'none' as const, hint: 'no traffic source in this test' } };
   readonly acted: DashboardAction[] = [];
   async view(): Promise<AppView> {
     return { app: 'shop', platform: 'local', generatedAt: Date.now(), actions: true, status: null, state: null, history: [], logs: { blue: [], green: [] }, markers: [] };

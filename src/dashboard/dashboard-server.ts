@@ -8,14 +8,13 @@ import { readAsset, renderIndex } from './dashboard-assets.ts';
 import { parseAction } from './dashboard-actions.ts';
 import type { DashboardApp } from './dashboard-app.ts';
 import { CSRF_HEADER, csrfMatches, isSameOrigin, SessionAuth, type Session } from './session-auth.ts';
-import { TrafficSeries, type TrafficPoint } from './traffic-series.ts';
+import { isTrafficFeed, type TrafficSourceInfo } from './traffic-feed.ts';
+import { CHART_POINTS, CHART_SPAN_MS, TrafficSeries, type TrafficPoint } from './traffic-series.ts';
 
 export interface DashboardServerOptions {
   catalog: AppCatalog;
   /** `host:port`; port 0 picks a free one. Loopback unless the user asks otherwise. */
   listen: string;
-  /** How often the router's metrics are sampled for the charts. */
-  sampleIntervalMs?: number;
   /** How often a watched app's view is re-read. */
   viewIntervalMs?: number;
 }
@@ -32,9 +31,13 @@ const SECURITY_HEADERS = {
   'cache-control': 'no-store',
 } as const;
 
+/** What the page says about an app's charts: their source, and the last problem reading it. */
+export type TrafficStatus = TrafficSourceInfo & { problem: string | null };
+
 interface Watcher {
   app: DashboardApp;
   series: TrafficSeries;
+  traffic: TrafficStatus;
   /** Open event streams, each with the session it belongs to (read-only is per session). */
   subscribers: Map<ServerResponse, Session>;
   /** A view read is in flight. */
@@ -61,7 +64,7 @@ export class DashboardServer {
   private host = '';
 
   constructor(options: DashboardServerOptions) {
-    this.options = { sampleIntervalMs: 1_000, viewIntervalMs: 1_000, ...options };
+    this.options = { viewIntervalMs: 1_000, ...options };
   }
 
   /** Listens; idempotent. @throws CutoverError('usage') for a bad address, ('unreachable') when it cannot bind. */
@@ -156,7 +159,7 @@ export class DashboardServer {
     const sub = match[2];
     if (req.method === 'GET' && !sub) {
       const w = this.watcher(app);
-      return sendJson(res, 200, { view: this.present(await app.view(), session), traffic: w.series.snapshot() });
+      return sendJson(res, 200, { view: this.present(await app.view(), session), traffic: w.series.snapshot(), trafficSource: w.traffic });
     }
     if (req.method === 'GET' && sub === '/events') return this.subscribe(app, session, req, res);
     if (req.method === 'POST' && sub === '/actions') return this.act(app, session, req, res);
@@ -216,6 +219,7 @@ export class DashboardServer {
     res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': 'text/event-stream; charset=utf-8', connection: 'keep-alive' });
     res.write('retry: 2000\n\n');
     w.subscribers.set(res, session);
+    sendEvent(res, 'traffic-source', w.traffic);
     sendEvent(res, 'traffic-history', w.series.snapshot());
     if (w.lastView) sendEvent(res, 'view', this.present(JSON.parse(w.lastView) as AppView, session));
     w.stale = true;
@@ -230,22 +234,29 @@ export class DashboardServer {
   private watcher(app: DashboardApp): Watcher {
     let w = this.watchers.get(app.name);
     if (w && w.app === app) return w;
-    w = { app, series: new TrafficSeries(), subscribers: new Map(), reading: false, lastView: null, viewTimer: null, sampleTimer: null, stale: true };
+    w = { app, series: new TrafficSeries(), traffic: { ...app.traffic.source, problem: null }, subscribers: new Map(), reading: false, lastView: null, viewTimer: null, sampleTimer: null, stale: true };
     this.watchers.set(app.name, w);
-    if (app.metricsText) this.sample(w);
+    this.sample(w);
     return w;
   }
 
-  private sample(w: Watcher): void {
-    if (!this.server) return;
-    void w.app.metricsText!().then((text) => {
-      if (!text) return;
-      const points = w.series.add(text, Date.now());
-      if (points) for (const res of w.subscribers.keys()) sendEvent(res, 'traffic', points satisfies Record<Color, TrafficPoint>);
-    }).catch(() => {
-      // No router right now (daemon restarting): the chart shows a gap.
+  private sample(w: Watcher, first = true): void {
+    const feed = w.app.traffic;
+    if (!this.server || !isTrafficFeed(feed)) return;
+    // A source that keeps history (Prometheus) fills the window first, so the page charts what
+    // happened before the dashboard started, in order, ahead of the first live point.
+    const before = first && feed.history ? feed.history(Date.now(), CHART_SPAN_MS, CHART_POINTS).then((points) => { for (const p of points) w.series.push(p); }, () => {}) : Promise.resolve();
+    void before.then(() => feed.sample(Date.now())).catch((err: unknown) => ({ points: null, problem: (err as Error)?.message ?? String(err) })).then(({ points, problem }) => {
+      if (points) {
+        w.series.push(points);
+        for (const res of w.subscribers.keys()) sendEvent(res, 'traffic', points satisfies Record<Color, TrafficPoint>);
+      }
+      if (problem !== w.traffic.problem) {
+        w.traffic = { ...w.traffic, problem };
+        for (const res of w.subscribers.keys()) sendEvent(res, 'traffic-source', w.traffic);
+      }
     }).finally(() => {
-      if (this.server && this.watchers.get(w.app.name) === w) w.sampleTimer = setTimeout(() => this.sample(w), this.options.sampleIntervalMs);
+      if (this.server && this.watchers.get(w.app.name) === w) w.sampleTimer = setTimeout(() => this.sample(w, false), feed.intervalMs);
     });
   }
 

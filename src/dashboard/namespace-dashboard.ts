@@ -11,6 +11,7 @@ import { HISTORY_ENTRIES, trafficMarkers, type AppView } from './app-view.ts';
 import type { DashboardAction } from './dashboard-actions.ts';
 import { ConfiguredApp, type DashboardApp } from './dashboard-app.ts';
 import { DashboardServer } from './dashboard-server.ts';
+import type { NoTrafficFeed } from './traffic-feed.ts';
 
 const STATE_SUFFIX = '-cutover';
 
@@ -22,6 +23,7 @@ class NamespaceApp implements DashboardApp {
   readonly name: string;
   readonly platform = 'kubernetes';
   readonly actionable = false;
+  readonly traffic: NoTrafficFeed;
   private readonly clients: KubeClients;
   private readonly namespace: string;
   private readonly store: ConfigMapStateStore;
@@ -30,6 +32,7 @@ class NamespaceApp implements DashboardApp {
     this.clients = clients;
     this.namespace = namespace;
     this.name = app;
+    this.traffic = { source: { kind: 'none', hint: `No traffic source: ${app} is watched through its state ConfigMap only. Run \`cutover dashboard --config <its cutover.yaml>\` with dashboard.traffic.prometheus set there to chart its traffic.` } };
     const name = stateObjectName(app);
     const lock = new LeaseLock({ clients, namespace, name, durationMs: leaseDurationMs, local: thisHostProcesses() });
     this.store = new ConfigMapStateStore({ clients, namespace, name, lock });
@@ -48,7 +51,7 @@ class NamespaceApp implements DashboardApp {
         app: this.name,
         live: { color: view.state?.live ?? null, version: view.state?.live ? view.state.colors[view.state.live].version : null },
         colors,
-        operation: op ? { id: op.id, kind: op.kind, version: op.version, phase: op.phase, holder: `${op.holder.command} (pid ${op.holder.pid} on ${op.holder.host})`, holderGone: false, waiting: op.phases.at(-1)?.status === 'waiting' } : null,
+        operation: op ? { id: op.id, kind: op.kind, version: op.version, phase: op.phase, holder: `${op.holder.command} (pid ${op.holder.pid} on ${op.holder.host})`, holderGone: await this.store.isHolderGone(op.holder), waiting: op.phases.at(-1)?.status === 'waiting' } : null,
         maintenance: view.state?.maintenance ?? { on: false },
         platform: { reachable: true, live: view.state?.live ?? null },
         lastOutcome: view.state?.lastOutcome ?? null,

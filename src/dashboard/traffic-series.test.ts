@@ -2,17 +2,20 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { RouterMetrics } from '../router/router-metrics.ts';
 import { trafficMarkers } from './app-view.ts';
+import { RouterTrafficFeed } from './router-traffic-feed.ts';
 import { TrafficSeries } from './traffic-series.ts';
 
 describe('traffic series from the router metrics', () => {
   it('turns two scrapes into req/s, 5xx share and latency quantiles per color', async () => {
     const metrics = new RouterMetrics(() => 'blue');
+    const feed = new RouterTrafficFeed(() => metrics.registry.metrics());
     const series = new TrafficSeries();
-    assert.equal(series.add(await metrics.registry.metrics(), 1_000), null);
+    assert.equal(feed.add(await metrics.registry.metrics(), 1_000), null);
     const blue = metrics.counters('blue', 'main');
     for (let i = 0; i < 90; i++) blue.record(200, 0.004);
     for (let i = 0; i < 10; i++) blue.record(503, 0.2);
-    const point = series.add(await metrics.registry.metrics(), 3_000)!;
+    const point = feed.add(await metrics.registry.metrics(), 3_000)!;
+    series.push(point);
     assert.equal(point.blue.rps, 50);
     assert.equal(point.blue.errorRate, 0.1);
     assert.ok(point.blue.p50Ms! > 3 && point.blue.p50Ms! <= 4, `p50 ${point.blue.p50Ms}`);
@@ -24,8 +27,12 @@ describe('traffic series from the router metrics', () => {
 
   it('keeps a bounded window', async () => {
     const metrics = new RouterMetrics(() => 'blue');
+    const feed = new RouterTrafficFeed(() => metrics.registry.metrics());
     const series = new TrafficSeries(3);
-    for (let t = 0; t < 10; t++) series.add(await metrics.registry.metrics(), t * 1000);
+    for (let t = 0; t < 10; t++) {
+      const points = feed.add(await metrics.registry.metrics(), t * 1000);
+      if (points) series.push(points);
+    }
     assert.deepEqual(series.snapshot().blue.map((p) => p.at), [7000, 8000, 9000]);
   });
 

@@ -7,10 +7,9 @@ export type TemplateVariable = (typeof TEMPLATE_VARIABLES)[number];
 
 const PLACEHOLDER = /\$\{([^}]*)\}/g;
 
-/** The placeholder names used in `text` that cutover does not know, e.g. `['colour']`. */
-export function unknownPlaceholders(text: string): string[] {
-  const known: readonly string[] = TEMPLATE_VARIABLES;
-  return [...text.matchAll(PLACEHOLDER)].map((m) => m[1]).filter((name) => !known.includes(name));
+/** The placeholder names used in `text` that are not `known` (default: every variable cutover has), e.g. `['colour']`. */
+export function unknownPlaceholders(text: string, known: readonly string[] = TEMPLATE_VARIABLES): string[] {
+  return [...text.matchAll(PLACEHOLDER)].map((m) => m[1]!).filter((name) => !known.includes(name));
 }
 
 /**

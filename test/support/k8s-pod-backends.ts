@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PatchStrategy, setHeaderOptions, type V1Pod } from '@kubernetes/client-node';
+import { Counter, Histogram, Registry } from 'prom-client';
 import { openPodTunnel, type PodTunnel } from '../../src/drivers/kubernetes/pod-tunnel.ts';
 import type { TestCluster } from './k8s-test-cluster.ts';
 
@@ -38,6 +39,13 @@ export class PodBackends {
   private readonly requests = new Map<string, number>();
   private timer: NodeJS.Timeout | null = null;
   private polling: Promise<void> = Promise.resolve();
+  // What each pod's app counts about the requests it answers, in the names most HTTP
+  // instrumentation uses. In a cluster Prometheus scrapes every pod and its scrape config copies
+  // the pod labels app and color onto the series; here the labels are set where they are counted.
+  private readonly registry = new Registry();
+  private readonly requestsTotal = new Counter({ name: 'http_requests_total', help: 'Requests answered by the pod.', labelNames: ['app', 'color', 'pod', 'code'], registers: [this.registry] });
+  private readonly requestSeconds = new Histogram({ name: 'http_request_duration_seconds', help: 'Time to answer, per pod.', labelNames: ['app', 'color', 'pod'], buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: [this.registry] });
+  private metricsServer: http.Server | null = null;
 
   constructor(cluster: TestCluster, namespace: string) {
     this.cluster = cluster;
@@ -52,6 +60,27 @@ export class PodBackends {
       });
     };
     this.timer = setTimeout(tick, 0);
+  }
+
+  /**
+   * Serves every pod's request metrics (Prometheus text) on one loopback address, for a real
+   * Prometheus to scrape; returns its `/metrics` URL. Idempotent.
+   */
+  async serveMetrics(): Promise<string> {
+    if (!this.metricsServer) {
+      const server = http.createServer((_req, res) => {
+        void this.registry.metrics().then((text) => res.writeHead(200, { 'content-type': this.registry.contentType }).end(text));
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      this.metricsServer = server;
+    }
+    return `http://127.0.0.1:${(this.metricsServer.address() as AddressInfo).port}/metrics`;
+  }
+
+  /** The loopback URL of a pod's server, or null when it has none (yet). */
+  urlOf(pod: string): string | null {
+    const backend = this.backends.get(pod);
+    return backend ? `http://127.0.0.1:${backend.port}` : null;
   }
 
   /** Requests each pod's server answered (readiness probes included), by pod name. */
@@ -106,6 +135,12 @@ export class PodBackends {
     const degraded = version.includes(DEGRADED_MARKER);
     const server = http.createServer((req, res) => {
       this.requests.set(name, (this.requests.get(name) ?? 0) + 1);
+      const started = performance.now();
+      const app = labels.app ?? 'none';
+      res.on('finish', () => {
+        this.requestsTotal.inc({ app, color, pod: name, code: String(res.statusCode) });
+        this.requestSeconds.observe({ app, color, pod: name }, (performance.now() - started) / 1000);
+      });
       const headers = { 'content-type': 'application/json', 'x-cutover-color': color, 'x-cutover-version': version, 'x-pod': name };
       const send = (status: number, body: unknown) => {
         res.writeHead(status, headers);
@@ -135,5 +170,11 @@ export class PodBackends {
       });
     }));
     this.backends.clear();
+    const metrics = this.metricsServer;
+    this.metricsServer = null;
+    if (metrics) {
+      metrics.closeAllConnections();
+      await new Promise<void>((resolve) => metrics.close(() => resolve()));
+    }
   }
 }

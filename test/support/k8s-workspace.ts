@@ -34,6 +34,8 @@ export interface K8sConfigOptions {
   maintenancePort?: number;
   /** maintenance.retryAfter, top level (default: cutover's own). */
   retryAfter?: string;
+  /** More top-level sections, as YAML appended to the config (e.g. `dashboard:`). */
+  extra?: string;
 }
 
 const DEPLOYMENT_TEMPLATE = `apiVersion: apps/v1
@@ -114,7 +116,7 @@ monitor:
 scaleDown:
   delay: ${o.scaleDownDelay ?? '200ms'}
   replicas: ${o.scaleDownReplicas ?? 0}
-${o.retryAfter ? `maintenance:\n  retryAfter: ${o.retryAfter}\n` : ''}`;
+${o.retryAfter ? `maintenance:\n  retryAfter: ${o.retryAfter}\n` : ''}${o.extra ?? ''}`;
 }
 
 /**

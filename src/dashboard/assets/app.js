@@ -45,6 +45,8 @@
   let currentApp = params.get('app');
   let view = null;
   let source = null;
+  /** Where the current app's charts come from (`traffic-source` events): router, prometheus or none. */
+  let trafficSource = null;
   const traffic = { blue: [], green: [] };
   const charts = [];
   const MAX_POINTS = 600;
@@ -77,6 +79,7 @@
     currentApp = name;
     history.replaceState(null, '', `?app=${encodeURIComponent(name)}`);
     for (const c of COLORS) traffic[c] = [];
+    trafficSource = null;
     void loadApps();
     connect();
   }
@@ -92,6 +95,7 @@
     source.onopen = () => { connection.textContent = 'live'; connection.classList.remove('down'); };
     source.onerror = () => { connection.textContent = 'reconnecting…'; connection.classList.add('down'); };
     source.addEventListener('view', (event) => { view = JSON.parse(event.data); render(); });
+    source.addEventListener('traffic-source', (event) => { trafficSource = JSON.parse(event.data); drawCharts(); });
     source.addEventListener('traffic-history', (event) => {
       const history = JSON.parse(event.data);
       for (const c of COLORS) traffic[c] = history[c] ?? [];
@@ -155,13 +159,28 @@
     }));
   }
 
-  function phaseItem(phase) {
+  /**
+   * True when the operation in the record is not running any more: the process that ran it is
+   * gone (killed, crashed, the machine rebooted), as `status` reports it. A deploy waiting at
+   * its gate is not interrupted: it waits for `promote`.
+   */
+  function operationInterrupted() {
+    const op = view?.state?.operation;
+    const reported = view?.status?.operation;
+    if (!op || !reported || reported.id !== op.id || !reported.holderGone) return false;
+    const last = op.phases.at(-1);
+    return !(last && (last.status === 'waiting' || (last.name === 'gate' && last.status === 'running')));
+  }
+
+  function phaseItem(phase, interrupted = false) {
     const evidence = phase.data === undefined ? null : h('details', null, h('summary', null, 'evidence'), h('pre', null, pretty(phase.data)));
-    return h('li', { 'data-phase': phase.name, 'data-status': phase.status },
+    // A phase whose process died stays `running` in the record; it is shown as what it is.
+    const status = interrupted && phase.status === 'running' ? 'interrupted' : phase.status;
+    return h('li', { 'data-phase': phase.name, 'data-status': status },
       h('div', { class: 'phase-head' },
         h('span', { class: 'phase-name' }, phase.name),
-        h('span', { class: `badge ${phase.status}` }, phase.status),
-        h('span', { class: 'muted' }, phase.status === 'running' ? `since ${fmtDate(phase.startedAt)}` : fmtDuration(phase.durationMs))),
+        h('span', { class: `badge ${status}` }, status),
+        h('span', { class: 'muted' }, phase.status === 'running' ? `${interrupted ? 'started' : 'since'} ${fmtDate(phase.startedAt)}` : fmtDuration(phase.durationMs))),
       h('div', { class: 'detail' }, phase.detail),
       evidence);
   }
@@ -184,11 +203,16 @@
         entries.length ? h('ol', { class: 'timeline', id: 'timeline', 'aria-label': 'Phases of the last operation', 'data-operation': outcome.operationId, 'data-outcome': outcome.outcome },
           entries.filter((e) => e.event === 'phase' && e.phase).map((e) => phaseItem(e.phase))) : null);
     } else {
+      const interrupted = operationInterrupted();
       replace($('operation'),
         h('p', null, h('strong', null, `${op.kind} ${op.version ?? ''}`), ` to ${op.target}`,
           h('span', { class: 'muted' }, ` · started ${fmtDate(op.startedAt)} · by ${op.holder?.command ?? '?'} (pid ${op.holder?.pid ?? '?'})`)),
-        h('ol', { class: 'timeline', id: 'timeline', 'aria-label': 'Phases' }, op.phases.map(phaseItem)));
+        interrupted ? h('p', { class: 'warning', id: 'interrupted' },
+          `The ${op.kind} of ${op.version ?? '-'} was interrupted at ${op.phase}: its process, ${view.status.operation.holder}, is gone. `,
+          'Run `cutover resume` to finish it, or `cutover abort` to undo it.') : null,
+        h('ol', { class: 'timeline', id: 'timeline', 'aria-label': 'Phases' }, op.phases.map((p) => phaseItem(p, interrupted))));
     }
+    $('operation').dataset.interrupted = String(Boolean(op) && operationInterrupted());
     renderActions(op, waiting);
   }
 
@@ -312,15 +336,17 @@
       const measurements = Array.isArray(analysis.measurements) ? analysis.measurements : [];
       // A running analysis (written by the deploy after each measurement) shows its readings open, newest first.
       const live = analysis.live === true;
+      // Only a deploy that is still running takes more readings; one whose process died does not.
+      const stopped = live && operationInterrupted();
       const rows = live ? [...measurements].reverse() : measurements;
       return h('div', { class: 'analysis-run', 'data-live': live ? 'true' : null },
-        h('h3', null, `${analysis.name ?? phase} of ${version ?? '-'}: `, h('span', { class: `verdict ${analysis.verdict}` }, live ? 'running (live)' : analysis.verdict ?? '?')),
+        h('h3', null, `${analysis.name ?? phase} of ${version ?? '-'}: `, h('span', { class: `verdict ${stopped ? 'interrupted' : analysis.verdict}` }, stopped ? 'interrupted (its process is gone)' : live ? 'running (live)' : analysis.verdict ?? '?')),
         analysis.reason ? h('p', { class: 'detail' }, analysis.reason) : null,
         metrics.length ? h('div', { class: 'table-wrap' }, h('table', null,
           h('thead', null, h('tr', null, h('th', null, 'metric'), h('th', null, 'verdict'), h('th', null, 'reason'), h('th', null, 'readings'))),
           h('tbody', null, metrics.map((m) => h('tr', null, h('td', null, m.metric), h('td', null, m.verdict), h('td', null, m.reason),
             h('td', null, m.counts ? `${m.counts.successful} ok, ${m.counts.failed} failed, ${m.counts.inconclusive} inconclusive, ${m.counts.error} error` : '')))))) : null,
-        measurements.length ? h('details', { open: live }, h('summary', null, `${measurements.length} measurement${measurements.length === 1 ? '' : 's'}${live ? ' so far' : ''}`), h('div', { class: 'table-wrap' }, h('table', { class: 'measurements' },
+        measurements.length ? h('details', { open: live }, h('summary', null, `${measurements.length} measurement${measurements.length === 1 ? '' : 's'}${stopped ? ' before it stopped' : live ? ' so far' : ''}`), h('div', { class: 'table-wrap' }, h('table', { class: 'measurements' },
           h('thead', null, h('tr', null, h('th', null, 'time'), h('th', null, 'metric'), h('th', null, '#'), h('th', null, 'verdict'), h('th', null, 'value'), h('th', null, 'baseline'), h('th', null, 'reason'))),
           h('tbody', null, rows.map((m) => h('tr', null, h('td', null, typeof m.finishedAt === 'number' ? fmtTime(m.finishedAt) : ''), h('td', null, m.metric), h('td', null, m.index), h('td', null, `${m.phase}${m.warmup ? ' (warm-up)' : ''}`),
             h('td', null, m.value ?? '-'), h('td', null, m.baselineValue ?? '-'),
@@ -414,14 +440,33 @@
     }))];
   }
 
+  /**
+   * The line above the charts: what to configure when there is no traffic source, what went
+   * wrong reading it, or that the first points are on their way. Never an empty chart area.
+   */
+  function renderTrafficNote(empty) {
+    const note = $('traffic-note');
+    const src = trafficSource;
+    const from = src?.kind === 'prometheus' ? `Prometheus at ${src.address}` : 'the router\'s metrics';
+    let state = 'ok';
+    let text = '';
+    if (!src) state = 'unknown';
+    else if (src.kind === 'none') [state, text] = ['missing', src.hint];
+    else if (src.problem) [state, text] = ['problem', `Cannot read the charts' source: ${src.problem}`];
+    else if (empty) [state, text] = ['waiting', `Waiting for the first samples from ${from}…`];
+    else if (src.kind === 'prometheus') text = `From ${from}.`;
+    note.dataset.state = state;
+    note.dataset.source = src?.kind ?? '';
+    note.className = state === 'missing' || state === 'problem' ? 'traffic-note warning' : 'traffic-note muted';
+    note.textContent = text;
+    note.hidden = text === '';
+  }
+
   function drawCharts() {
     const container = $('charts');
     const empty = traffic.blue.length === 0 && traffic.green.length === 0;
-    const note = $('traffic-note');
-    note.hidden = !empty || !view;
-    if (view) note.textContent = view.platform === 'local'
-      ? 'Waiting for the first samples of the router\'s metrics…'
-      : `The ${view.platform} platform has no cutover router, so there are no request charts here; analysis: with a prometheus provider measures its traffic.`;
+    renderTrafficNote(empty);
+    container.hidden = trafficSource?.kind === 'none';
     if (typeof uPlot === 'undefined') return;
     const width = Math.max(260, Math.floor((container.clientWidth || 600) / (container.clientWidth > 1000 ? 3 : container.clientWidth > 660 ? 2 : 1)) - 16);
     if (charts.length === 0) {

@@ -19,7 +19,7 @@ interface PromResponse {
 }
 
 /** PromQL string literals are double-quoted; a version like `1.0"x` must not end one early. */
-const escapePromQL = (value: string) => value.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
+export const escapePromQL = (value: string) => value.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
 
 /**
  * Asks a Prometheus server through `/api/v1/query` (instant) or `/api/v1/query_range`.
