@@ -232,13 +232,18 @@ describe('router: the HTTP edge on a WebSocket upgrade', () => {
     }
   });
 
-  test('an upgrade whose target is neither a path nor an absolute http URL gets 400', async () => {
+  test('an upgrade naming its ws:// URL is rewritten too; one whose target is neither a path nor such a URL gets 400', async () => {
     const router = await routerTo(backend.url);
+    const upgrade = (target: string) => rawExchange(router.address.main,
+      `GET ${target} HTTP/1.1\r\nHost: other.example\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+      'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n', 1_000);
     try {
-      const raw = await rawExchange(router.address.main,
-        'GET shop.example:80 HTTP/1.1\r\nHost: shop.example\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
-        'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n');
-      assert.match(raw, /^HTTP\/1\.1 400/, raw);
+      const path = `/ws-${Math.random().toString(36).slice(2)}`;
+      assert.match(await upgrade(`ws://shop.example${path}`), /^HTTP\/1\.1 101/);
+      assert.equal(backend.arrivals.filter((a) => a.path.includes(path)).at(-1)?.path, path);
+      const refused = await upgrade('ftp://shop.example/ws');
+      assert.match(refused, /^HTTP\/1\.1 400/, refused);
+      assert.match(refused, /the request target must be a path/);
     } finally {
       await router.close();
     }

@@ -45,10 +45,11 @@ export class WebSocketTunnel {
    * when one refuses the connection. Answers 502 on the client socket when none accepts.
    * `trustedPeer`: the client is a proxy of router.trustedProxies, whose forwarded headers are
    * appended to, exactly as for a plain request. An absolute-form target is rewritten as for a
-   * plain request (its path is sent, its authority replaces Host); any other non-path gets 400.
+   * plain request (its path is sent, its authority replaces Host), a `ws://` one too; any
+   * other non-path gets 400.
    */
   open(req: IncomingMessage, head: Buffer, pool: UpstreamPool, trustedPeer = false): void {
-    const target = requestTarget(req.url);
+    const target = requestTarget(req.url, true);
     if (target === null) {
       refuseUpgrade(this.#client, 400, 'Bad Request', BAD_TARGET_MESSAGE);
       this.close();
