@@ -31,8 +31,22 @@ function replicaPids(ws: ScenarioWorkspace): number[] {
   return ['blue', 'green'].flatMap((c) => snapshot?.colors?.[c]?.replicas ?? []).map((r: Json) => r.pid).filter((p: unknown) => typeof p === 'number');
 }
 
+/** Temp files anywhere under `dir` (logs/ included), named relative to it. */
 function tempFiles(dir: string): string[] {
-  return readdirSync(dir).filter((n) => n.endsWith('.tmp'));
+  return (readdirSync(dir, { recursive: true }) as string[]).filter((n) => n.endsWith('.tmp'));
+}
+
+/** Writes into `dir` until the kernel says the disk is full. */
+function fillDisk(dir: string): void {
+  const fd = openSync(join(dir, 'filler'), 'w');
+  const block = Buffer.alloc(64 * 1024, 1);
+  try {
+    for (;;) writeSync(fd, block);
+  } catch (err) {
+    assert.equal((err as NodeJS.ErrnoException).code, 'ENOSPC');
+  } finally {
+    closeSync(fd);
+  }
 }
 
 const isRoot = process.getuid?.() === 0;
@@ -40,8 +54,9 @@ const isRoot = process.getuid?.() === 0;
 /**
  * Given the state directory on a 2 MiB tmpfs, with v1 live,
  * when the disk fills up,
- * then a maintenance change and a switch are refused with a message naming the mount point,
- * traffic and maintenance stay as they were, no .tmp file is left, and nothing is exit 70.
+ * then a maintenance change and a deploy are refused with a message naming the mount point,
+ * traffic and maintenance stay as they were, no .tmp file is left anywhere under the state
+ * directory (logs included), nothing is exit 70, and once space is back the next deploy works.
  */
 describe('a disk that fills', { skip: isRoot ? false : 'needs root to mount a tmpfs (CI runs as root)' }, () => {
   let ws: ScenarioWorkspace;
@@ -72,16 +87,7 @@ describe('a disk that fills', { skip: isRoot ? false : 'needs root to mount a tm
 
   test('changes are refused with the disk named, and nothing is half-done', { timeout: 120_000 }, async () => {
     const { main } = await ws.up(); // already running: prints its addresses
-    // Fill the disk: write until the kernel says no.
-    const fd = openSync(join(stateDir, 'filler'), 'w');
-    const block = Buffer.alloc(64 * 1024, 1);
-    try {
-      for (;;) writeSync(fd, block);
-    } catch (err) {
-      assert.equal((err as NodeJS.ErrnoException).code, 'ENOSPC');
-    } finally {
-      closeSync(fd);
-    }
+    fillDisk(stateDir);
     const socket = localPaths(stateDir).socket;
 
     const maintenance = await adminRaw(socket, 'PUT', '/maintenance', JSON.stringify({ on: true, message: 'x' }));
@@ -105,6 +111,24 @@ describe('a disk that fills', { skip: isRoot ? false : 'needs root to mount a tm
     assert.equal((await get(main)).status, 503);
     assert.equal(ws.readDaemonSnapshot().maintenance.on, true);
     assert.equal((await adminRaw(socket, 'PUT', '/maintenance', JSON.stringify({ on: false }))).status, 200);
+  });
+
+  test('a deploy on the full disk fails with the reason and leaves v1 serving; once space is back, the next deploy works', { timeout: 180_000 }, async () => {
+    const { main } = await ws.up();
+    fillDisk(stateDir);
+    const full = await ws.cli(['deploy', 'v2']);
+    assert.notEqual(full.code, 0, `a deploy on a full disk is not reported as done: ${explain(full)}`);
+    assert.notEqual(full.code, 70, `a full disk is not a bug: ${explain(full)}`);
+    assert.match(`${full.stderr}${full.stdout}`, new RegExp(`no space left on the filesystem mounted at ${stateDir}`), explain(full));
+    assert.doesNotMatch(full.stderr, /^\s+at /m, 'no stack trace');
+    assert.deepEqual(await sample(main, 3), ['200 v1'], 'v1 still serves');
+    assert.deepEqual(tempFiles(stateDir), [], 'no temp file left behind');
+
+    execFileSync('rm', [join(stateDir, 'filler')]);
+    const again = await ws.cli(['deploy', 'v2']);
+    assert.equal(again.code, 0, explain(again));
+    assert.deepEqual(await sample(main, 3), ['200 v2']);
+    assert.deepEqual(tempFiles(stateDir), []);
   });
 });
 

@@ -29,7 +29,9 @@ const config = loadConfig(configPath);
 const daemon = spawn(process.execPath, [new URL('../../bin/cutover', import.meta.url).pathname, 'up', '--foreground', '--config', configPath], { stdio: 'ignore' });
 const admin = new AdminClient(localPaths(config.stateDir).socket);
 while (!(await admin.isUp())) await new Promise((r) => setTimeout(r, 100));
-type Status = { pid: number; addresses: { main: string }; process: { rssBytes: number; activeResources: number } };
+// `pid` is the listener keeper's (it only holds the listening sockets); the router, its
+// connections and its memory live in the worker, `workerPid`, which is the process watched.
+type Status = { pid: number; workerPid?: number; addresses: { main: string }; process: { rssBytes: number; activeResources: number } };
 const main = (await admin.call<Status>('GET', '/status')).addresses.main;
 const ctx = await openContext({ config: configPath, yes: true }, 'bench');
 const quiet = { phaseStarted() {}, progress() {}, phaseFinished() {}, info() {}, warn() {} };
@@ -90,7 +92,8 @@ try {
     const errors = report.total.non2xx + report.total.socketErrors;
     totalRequests += report.total.requests;
     totalErrors += errors;
-    const row = `${String(((Date.now() - started) / 60_000).toFixed(1)).padStart(6)}  ${mb(rssOf(status.pid)).padStart(7)} ${String(openFds(status.pid)).padStart(3)} ${String(status.process.activeResources).padStart(7)}  ${String(report.total.requests).padStart(8)} ${String(report.total.non2xx).padStart(6)} ${String(report.total.socketErrors).padStart(7)}  ${String(switches).padStart(8)}  ${loadavg()[0].toFixed(2).padStart(5)}`;
+    const worker = status.workerPid ?? status.pid;
+    const row = `${String(((Date.now() - started) / 60_000).toFixed(1)).padStart(6)}  ${mb(rssOf(worker)).padStart(7)} ${String(openFds(worker)).padStart(3)} ${String(status.process.activeResources).padStart(7)}  ${String(report.total.requests).padStart(8)} ${String(report.total.non2xx).padStart(6)} ${String(report.total.socketErrors).padStart(7)}  ${String(switches).padStart(8)}  ${loadavg()[0].toFixed(2).padStart(5)}`;
     rows.push(row);
     console.log(row);
     if (errors > 0) console.error(`interval ${interval}: ${JSON.stringify(report.total.byStatus)} ${JSON.stringify(report.total.byError)}`);

@@ -192,7 +192,7 @@ describe('router: limits (off by default)', () => {
   });
 });
 
-describe('router: forwarded headers on a WebSocket upgrade', () => {
+describe('router: the HTTP edge on a WebSocket upgrade', () => {
   let backend: TestBackend;
   before(async () => {
     backend = await startTestBackend('blue');
@@ -215,6 +215,39 @@ describe('router: forwarded headers on a WebSocket upgrade', () => {
     ws.close();
     return backend.arrivals.filter((a) => a.path === path).at(-1)!.headers;
   }
+
+  test('an absolute-form target on an upgrade is rewritten as for plain HTTP: its path is sent and its authority becomes Host', async () => {
+    const router = await routerTo(backend.url);
+    try {
+      const path = `/ws-${Math.random().toString(36).slice(2)}`;
+      const raw = await rawExchange(router.address.main,
+        `GET http://shop.example${path}?room=1 HTTP/1.1\r\nHost: other.example\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+        'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n', 1_000);
+      assert.match(raw, /^HTTP\/1\.1 101/, raw);
+      const arrival = backend.arrivals.filter((a) => a.path.includes(path)).at(-1);
+      assert.equal(arrival?.path, `${path}?room=1`);
+      assert.equal(arrival?.headers.host, 'shop.example');
+    } finally {
+      await router.close();
+    }
+  });
+
+  test('an upgrade naming its ws:// URL is rewritten too; one whose target is neither a path nor such a URL gets 400', async () => {
+    const router = await routerTo(backend.url);
+    const upgrade = (target: string) => rawExchange(router.address.main,
+      `GET ${target} HTTP/1.1\r\nHost: other.example\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+      'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n', 1_000);
+    try {
+      const path = `/ws-${Math.random().toString(36).slice(2)}`;
+      assert.match(await upgrade(`ws://shop.example${path}`), /^HTTP\/1\.1 101/);
+      assert.equal(backend.arrivals.filter((a) => a.path.includes(path)).at(-1)?.path, path);
+      const refused = await upgrade('ftp://shop.example/ws');
+      assert.match(refused, /^HTTP\/1\.1 400/, refused);
+      assert.match(refused, /the request target must be a path/);
+    } finally {
+      await router.close();
+    }
+  });
 
   test('by default, a client\'s forwarded headers are replaced with the peer address, as for plain HTTP', async () => {
     const router = await routerTo(backend.url);

@@ -4,6 +4,7 @@ import { Transform, type TransformCallback } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { Color } from '../core/types.ts';
 import { downstreamResponseHeaders, upstreamRequestHead, type UpstreamRequestHead } from './hop-by-hop.ts';
+import { BAD_TARGET_MESSAGE, requestTarget } from './request-target.ts';
 import type { TrafficCounters } from './router-metrics.ts';
 import type { UpstreamPool } from './upstream-pool.ts';
 import { isConnectFailure, type UpstreamReplica } from './upstream-replica.ts';
@@ -152,24 +153,16 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
     (this.res as ServerResponse & { [EXCHANGE]?: ProxyExchange })[EXCHANGE] = this;
     this.res.on('close', onResponseClose);
     const req = this.req;
-    const url = req.url;
-    let hostOverride: string | undefined;
-    if (url !== undefined && url.charCodeAt(0) === 47 /* '/' */) {
-      this.#path = url;
-    } else {
-      // Absolute form (RFC 9112 §3.2.2): its authority replaces Host, its path is what we send.
-      const target = url !== undefined && /^https?:\/\//i.test(url) ? URL.parse(url) : null;
-      if (target === null || target.host === '') {
-        this.#answer(400, 'bad request: the request target must be a path starting with / or an absolute http URL');
-        return;
-      }
-      this.#path = `${target.pathname}${target.search}`;
-      hostOverride = target.host;
+    const target = requestTarget(req.url);
+    if (target === null) {
+      this.#answer(400, BAD_TARGET_MESSAGE);
+      return;
     }
+    this.#path = target.path;
     const remote = req.socket.remoteAddress;
     this.#head = upstreamRequestHead(req.rawHeaders, remote, false, {
       trustedPeer: this.#edge.isTrustedPeer(remote),
-      hostOverride,
+      hostOverride: target.host,
       defaultHost: req.httpVersionMinor === 0 && req.httpVersionMajor === 1 ? listenerHost(req.socket) : undefined,
     });
     const limit = this.#edge.maxRequestBodyBytes;
@@ -228,8 +221,9 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
     return eventStream;
   }
 
-  #attempt(): void {
-    const replica = this.#pool.pick(this.#tried);
+  /** `fallback`: the replica to use again when every other one was tried (see `onError`). */
+  #attempt(fallback: UpstreamReplica | null = null): void {
+    const replica = this.#pool.pick(this.#tried) ?? fallback;
     if (replica === null) {
       const tried = this.#tried?.length ?? 0;
       this.counters.upstreamErrors++;
@@ -339,9 +333,13 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
       return;
     }
     if (!this.res.headersSent && replica !== null && this.#canRetry(err)) {
-      if (isConnectFailure(err)) replica.markUnreachable();
+      const refused = isConnectFailure(err);
+      if (refused) replica.markUnreachable();
       (this.#tried ??= []).push(replica);
-      this.#attempt();
+      // A reset on a reused connection says nothing against the replica (its idle close
+      // raced our reuse), so with no other replica left the request goes to it again, on a
+      // fresh connection: a color of one replica must not answer 502 for that race.
+      this.#attempt(refused ? null : replica);
       return;
     }
     if (this.res.headersSent) {

@@ -7,6 +7,7 @@ import { DrainWatch, type DrainReport } from './drain-watch.ts';
 import { renderMaintenancePage, type MaintenancePage, type MaintenanceState } from './maintenance-page.ts';
 import { PauseGate } from './pause-gate.ts';
 import { answerParseErrorsInOrder, edgePolicy } from './client-edge.ts';
+import { holdIdleConnections, type IdleConnections } from './idle-connections.ts';
 import { ProxyExchange, sendRouterAnswer, type EdgePolicy, type ExchangeOwner } from './proxy-request.ts';
 import { RouterMetrics, STATUS_CLASSES, type ListenerName, type StatusClass, type TrafficCounters } from './router-metrics.ts';
 import { TrafficSplit, type SplitConfig } from './traffic-split.ts';
@@ -175,6 +176,7 @@ export class Router implements ExchangeOwner {
   readonly #inFlight: Record<Color, Set<ProxyExchange>> = { blue: new Set(), green: new Set() };
   readonly #tunnels = new Set<WebSocketTunnel>();
   readonly #drains = new Set<DrainWatch>();
+  readonly #idle: IdleConnections[] = [];
   #live: Color | null = null;
   #preview: Color | null = null;
   #maintenance: MaintenancePage | null = null;
@@ -282,6 +284,7 @@ export class Router implements ExchangeOwner {
     preview?.on('request', (req: IncomingMessage, res: ServerResponse) => this.#onPreviewRequest(req, res));
     preview?.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.#onPreviewUpgrade(req, socket, head));
     metricsServer?.on('request', (req: IncomingMessage, res: ServerResponse) => this.#onMetricsRequest(req, res));
+    for (const server of [main, preview, metricsServer]) if (server) this.#idle.push(holdIdleConnections(server));
   }
 
   /** The color the main listener serves, or null before the first switch. */
@@ -463,6 +466,9 @@ export class Router implements ExchangeOwner {
   async retire(): Promise<RetireReport> {
     const started = performance.now();
     this.#retiring = true;
+    // Idle connections close as node would (clients were told 5 s), so the handover is not
+    // held up by connections no request will use again.
+    for (const idle of this.#idle) idle.closeAtAdvertised();
     // net.Server's close, not http.Server's: the latter also closes idle keep-alive
     // connections at once, racing a request the client may be sending on one right now.
     const ended = this.#servers.filter((s) => s.listening).map((server) => new Promise<void>((resolve) => NetServer.prototype.close.call(server, () => resolve())));

@@ -3,6 +3,7 @@ import { connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Color } from '../core/types.ts';
 import { upstreamRequestHead } from './hop-by-hop.ts';
+import { BAD_TARGET_MESSAGE, requestTarget } from './request-target.ts';
 import type { ListenerName } from './router-metrics.ts';
 import type { UpstreamPool } from './upstream-pool.ts';
 import { isConnectFailure, type UpstreamReplica } from './upstream-replica.ts';
@@ -73,12 +74,20 @@ export class WebSocketTunnel {
    * Connects to a replica of `pool` and relays the upgrade request, trying the next replica
    * when one refuses the connection. Answers 502 on the client socket when none accepts.
    * `trustedPeer`: the client is a proxy of router.trustedProxies, whose forwarded headers are
-   * appended to, exactly as for a plain request.
+   * appended to, exactly as for a plain request. An absolute-form target is rewritten as for a
+   * plain request (its path is sent, its authority replaces Host), a `ws://` one too; any
+   * other non-path gets 400.
    */
   open(req: IncomingMessage, head: Buffer, pool: UpstreamPool, trustedPeer = false): void {
     this.#isWebSocketRequest = /\bwebsocket\b/i.test(String(req.headers.upgrade ?? ''));
-    const { headers } = upstreamRequestHead(req.rawHeaders, req.socket.remoteAddress, true, { trustedPeer });
-    let requestHead = `${req.method} ${req.url} HTTP/1.1\r\n`;
+    const target = requestTarget(req.url, true);
+    if (target === null) {
+      refuseUpgrade(this.#client, 400, 'Bad Request', BAD_TARGET_MESSAGE);
+      this.close();
+      return;
+    }
+    const { headers } = upstreamRequestHead(req.rawHeaders, req.socket.remoteAddress, true, { trustedPeer, hostOverride: target.host });
+    let requestHead = `${req.method} ${target.path} HTTP/1.1\r\n`;
     for (let i = 0; i < headers.length; i += 2) requestHead += `${headers[i]}: ${headers[i + 1]}\r\n`;
     requestHead += '\r\n';
     this.#connect(requestHead, head, pool, []);
