@@ -6,7 +6,7 @@ import { request } from 'node:http';
 import { loadConfig } from '../src/config/load.ts';
 import type { ResolvedLocalPlatform } from '../src/drivers/local/config-schema.ts';
 import { LocalDriver } from '../src/drivers/local/local-driver.ts';
-import { isProcessAlive } from '../src/drivers/local/process-alive.ts';
+import { isProcessAlive } from '../src/process/process-alive.ts';
 import { adminRaw } from './support/admin-raw.ts';
 import { explain } from './support/cli-runner.ts';
 import { until } from './support/until.ts';
