@@ -30,11 +30,24 @@ test('readProcStat reads the state, group and start time of a process whose name
     assert.match(stat.startTime, /^\d+$/);
     assert.ok(Number(stat.startTime) >= Number(readProcStat(process.pid)!.startTime), 'started after this process');
     assert.equal(processStartTime(child.pid!), stat.startTime);
+    assert.ok(Number.isInteger(stat.cpuTicks) && stat.cpuTicks >= 0);
     assert.ok(listProcessIds().includes(child.pid!));
   } finally {
     child.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('cpuTicks counts the CPU time a process has used, as node itself counts it', { skip: linux }, () => {
+  const ticks = () => readProcStat(process.pid)!.cpuTicks;
+  const usedMs = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1_000; };
+  const [ticks0, ms0] = [ticks(), usedMs()];
+  // Spin until node reports 300 ms of CPU used, however loaded the machine is.
+  while (usedMs() - ms0 < 300) { /* spin */ }
+  const ticksUsed = ticks() - ticks0;
+  const hz = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+  const expected = ((usedMs() - ms0) / 1_000) * hz;
+  assert.ok(Math.abs(ticksUsed - expected) <= 3, `${ticksUsed} ticks, node counted ${expected.toFixed(1)}`);
 });
 
 test('a zombie is not alive, and a process that is gone has no stat', { skip: linux }, async () => {

@@ -8,6 +8,8 @@ export interface ProcStat {
   pgid: number;
   /** Kernel start time in clock ticks since boot (field 22): with the pid, names one process. */
   startTime: string;
+  /** CPU time used so far, user plus system, in clock ticks (fields 14 and 15). */
+  cpuTicks: number;
 }
 
 /**
@@ -26,7 +28,7 @@ export function readProcStat(pid: number): ProcStat | null {
   const [state, , pgid] = fields;
   const startTime = fields[19];
   if (!state || pgid === undefined || startTime === undefined) return null;
-  return { state, pgid: Number(pgid), startTime };
+  return { state, pgid: Number(pgid), startTime, cpuTicks: Number(fields[11]) + Number(fields[12]) };
 }
 
 /** True for a process that has exited but not been reaped (Z), or is being torn down (X). */
