@@ -46,14 +46,13 @@ export interface TerminateOptions {
 
 /**
  * SIGTERM to the whole group, then SIGKILL to whatever is left of it after `graceMs` (at once
- * with 0), so nothing a program started in the background outlives it. A pid that leads no
- * group is signalled alone. Resolves when it is done; never throws; idempotent.
+ * with 0), so nothing a program started in the background outlives it. Resolves when it is
+ * done; never throws; idempotent.
  */
 export async function terminateProcessGroup(pgid: number, graceMs: number, options: TerminateOptions = {}): Promise<void> {
-  const running = options.leaderOnly
-    ? () => isProcessAlive(pgid)
-    : () => isProcessGroupAlive(pgid) || isProcessAlive(pgid);
-  if (!running()) return;
+  const running = options.leaderOnly ? () => isProcessAlive(pgid) : () => isProcessGroupAlive(pgid);
+  // A replica's leader may be gone with members of its group left: those get the signals too.
+  if (!options.leaderOnly && !running()) return;
   signalProcessGroup(pgid, 'SIGTERM');
   const until = performance.now() + graceMs;
   while (performance.now() < until) {
