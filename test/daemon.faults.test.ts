@@ -5,7 +5,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, 
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { findReplicaProcesses } from '../src/drivers/local/orphan-replicas.ts';
-import { isProcessAlive } from '../src/drivers/local/process-alive.ts';
+import { isProcessAlive } from '../src/process/process-alive.ts';
 import { localPaths } from '../src/drivers/local/paths.ts';
 import { adminRaw } from './support/admin-raw.ts';
 import { DaemonFixture } from './support/local-daemon.ts';

@@ -3,7 +3,7 @@
 // exit codes, `--json` results, `status --json`, and which version the main listener serves.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isProcessAlive } from '../src/drivers/local/process-alive.ts';
+import { isProcessAlive } from '../src/process/process-alive.ts';
 import { get, sample, ScenarioWorkspace, SMOKE_FAIL_VERSION, type CliResult } from './support/workspace.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -32,6 +32,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { summarizeProfile, type ProfileSummary } from './profile-summary.ts';
+import { readProcStat } from '../../src/process/proc-stat.ts';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const root = join(here, '..', '..');
@@ -80,9 +81,9 @@ const clockTicks = (() => {
 
 /** utime + stime of a process, in seconds. */
 function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / clockTicks;
+  const stat = readProcStat(pid);
+  if (!stat) throw new Error(`cannot read /proc/${pid}/stat`);
+  return stat.cpuTicks / clockTicks;
 }
 
 const sumCpu = (pids: number[]) => pids.reduce((s, p) => s + cpuSeconds(p), 0);

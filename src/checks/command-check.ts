@@ -1,6 +1,6 @@
 import { formatDuration } from '../config/duration.ts';
 import type { Color } from '../core/types.ts';
-import { runInProcessGroup } from './process-group.ts';
+import { runInProcessGroup } from '../process/run-in-process-group.ts';
 import type { CheckResult, CheckTarget, CommandCheckSpec } from './types.ts';
 
 const OUTPUT_LIMIT_BYTES = 4 * 1024;

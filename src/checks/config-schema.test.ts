@@ -117,6 +117,16 @@ describe('health and smoke config', () => {
     assert.equal(head[0].path, 'checks.0.json');
   });
 
+  test('a json path is refused at its field when it does not parse, and accepted in either spelling', () => {
+    const broken = issuesOf(healthSchema.safeParse({ checks: [{ http: '/x', json: 'data..checks' }] }));
+    assert.equal(broken[0].path, 'checks.0.json');
+    assert.match(broken[0].message, /does not parse near "\.\.checks"/);
+    assert.equal(issuesOf(healthSchema.safeParse({ checks: [{ http: '/x', json: '' }] }))[0].path, 'checks.0.json');
+    for (const json of ['data.checks', 'items.0', "data['checks']", '$.checks']) {
+      assert.equal(healthSchema.safeParse({ checks: [{ http: '/x', json }] }).success, true, json);
+    }
+  });
+
   test('smoke entries are strict too', () => {
     const issues = issuesOf(smokeSchema.safeParse([{ run: './a.sh' }, { command: './b.sh' }]));
     const stray = issues.find((issue) => issue.path === '1');

@@ -1,7 +1,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { parseDuration } from '../config/duration.ts';
-import { DURATION_LIMITS, durationField } from '../config/fields.ts';
+import { DURATION_LIMITS, durationField, jsonPathField } from '../config/fields.ts';
 import type { CheckSpec, HealthPolicy, SmokeSpec } from './types.ts';
 
 
@@ -27,10 +27,9 @@ export const healthCheckSchema = z.object({
   method: z.enum(['GET', 'HEAD']).optional().describe('HTTP method (default GET)'),
   expectStatus: z.number().int().min(100).max(599).optional()
     .describe('Status the answer must have (default: any 2xx)'),
-  json: z.string()
-    .regex(/^[^.\s]+(\.[^.\s]+)*$/, 'expected a key or dotted path such as checks or data.checks')
-    .optional()
-    .describe('Key (or dotted path) of a list or map of sub-checks in the JSON body; every entry must report healthy'),
+  json: jsonPathField("Key or path (data.checks, items[0], checks['db pool']) of a list or map of sub-checks in the JSON body; every entry must report healthy")
+    .refine((path) => path.trim() !== '', 'expected a key or path such as checks or data.checks')
+    .optional(),
   maxLatency: durationField('A complete answer slower than this fails the check (default 2s)').optional(),
   timeout: durationField('Give up on one attempt after this long (default 5s; 10s for commands)').optional(),
   headers: z.record(z.string(), z.string()).optional().describe('Extra request headers, e.g. Host'),

@@ -1,3 +1,5 @@
+import { lookupJsonPath, parseJsonPath, type JsonPathSegment } from '../config/json-path.ts';
+
 /** What a JSON health body says about its sub-checks. */
 export interface JsonChecksVerdict {
   ok: boolean;
@@ -85,7 +87,8 @@ function entryName(entry: unknown): string | undefined {
 }
 
 /**
- * Judges the sub-checks at `path` (a key or dotted path such as `data.checks`) of a parsed
+ * Judges the sub-checks at `path` (a key or path such as `data.checks`, in the syntax of
+ * ../config/json-path.ts) of a parsed
  * JSON body. Accepts the shapes apps use:
  * - a list: `[{name, status: "ok"}]`, `[{name, healthy: true}]`, `["ok", true]`
  * - a map: `{db: {status: "up"}, cache: "ok", queue: true}`
@@ -93,14 +96,15 @@ function entryName(entry: unknown): string | undefined {
  * Anything not clearly healthy is unhealthy, and each problem names its entry. Pure; never throws.
  */
 export function evaluateJsonChecks(body: unknown, path: string): JsonChecksVerdict {
-  let value: unknown = body;
-  for (const segment of path.split('.')) {
-    if ((isPlainObject(value) || Array.isArray(value)) && Object.hasOwn(value, segment)) {
-      value = (value as Plain)[segment];
-    } else {
-      return { ok: false, entries: 0, problems: [`body has no "${path}"`] };
-    }
+  let segments: JsonPathSegment[];
+  try {
+    segments = parseJsonPath(path);
+  } catch (err) {
+    return { ok: false, entries: 0, problems: [(err as Error).message] };
   }
+  const lookup = lookupJsonPath(body, segments);
+  if ('missing' in lookup) return { ok: false, entries: 0, problems: [`body has no "${path}"`] };
+  const value = lookup.found;
 
   const problems: string[] = [];
   let entries: number;

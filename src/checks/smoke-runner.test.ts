@@ -5,17 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { normalizeSmoke } from './config-schema.ts';
 import { runSmokeTests } from './smoke-runner.ts';
+import { isProcessAlive } from '../process/process-alive.ts';
 import { json, startServer, type TestServer } from '../../test/support/check-test-server.ts';
-
-/** Alive means running: a zombie nobody reaped (the container's PID 1 may not) is dead. */
-function isAlive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return !['Z', 'X'].includes(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0]);
-  } catch {
-    return false;
-  }
-}
 
 function readPid(file: string): number {
   return Number(readFileSync(file, 'utf8').trim());
@@ -44,7 +35,7 @@ describe('smoke tests', () => {
 
   after(async () => {
     for (const pid of spawned) {
-      if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+      if (isProcessAlive(pid)) process.kill(pid, 'SIGKILL');
     }
     await app.close();
     rmSync(dir, { recursive: true, force: true });
@@ -92,7 +83,7 @@ describe('smoke tests', () => {
     assert.equal(report.results[0].signal, 'SIGTERM');
     assert.equal(report.results[0].output, 'started\n');
     assert.ok(performance.now() - started < 2_000);
-    assert.equal(isAlive(orphan), false, `background sleep ${orphan} survived the timeout`);
+    assert.equal(isProcessAlive(orphan), false, `background sleep ${orphan} survived the timeout`);
     assert.match(report.summary, /timed out after 300ms; its process group was killed/);
   });
 
@@ -106,7 +97,7 @@ describe('smoke tests', () => {
     spawned.push(orphan);
     assert.equal(report.results[0].timedOut, true);
     assert.equal(report.results[0].signal, 'SIGKILL');
-    assert.equal(isAlive(orphan), false);
+    assert.equal(isProcessAlive(orphan), false);
   });
 
   test('processes a passing command leaves behind are ended', async () => {
@@ -118,7 +109,7 @@ describe('smoke tests', () => {
     const orphan = readPid(pidFile);
     spawned.push(orphan);
     assert.equal(report.passed, true);
-    assert.equal(isAlive(orphan), false);
+    assert.equal(isProcessAlive(orphan), false);
   });
 
   test('output is capped to its tail and streamed live', async () => {

@@ -1,6 +1,6 @@
 import { formatDuration } from '../config/duration.ts';
 import type { Color } from '../core/types.ts';
-import { runInProcessGroup, type GroupRun } from './process-group.ts';
+import { runInProcessGroup, type GroupRun } from '../process/run-in-process-group.ts';
 import type { SmokeReport, SmokeResult, SmokeSpec } from './types.ts';
 
 export interface SmokeRunOptions {

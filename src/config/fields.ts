@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { formatDuration, isDuration, parseDuration } from './duration.ts';
+import { jsonPathProblem } from './json-path.ts';
 import { CutoverError } from '../core/errors.ts';
 
 /**
@@ -71,6 +72,15 @@ export function durationField(description: string, limits: DurationLimits = DURA
 
 /** A duration field's schema: a string, or a string or 0 where 0 is allowed. */
 export type DurationSchema<L extends DurationLimits> = L extends { readonly zero: true } ? z.ZodUnion<readonly [z.ZodLiteral<0>, z.ZodString]> : z.ZodString;
+
+/** A path into a JSON body in cutover's one syntax (see json-path.ts), refused at its field when it does not parse. */
+export const jsonPathField = (description: string) =>
+  z.string()
+    .superRefine((path, ctx) => {
+      const problem = jsonPathProblem(path);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })
+    .describe(description);
 
 const HOST_PORT = /^(?:(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+))?:(\d{1,5})$/;
 

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../drivers/local/atomic-file.ts';
-import { isProcessAlive } from '../drivers/local/process-alive.ts';
+import { isProcessAlive } from '../process/process-alive.ts';
 
 /** One running daemon, as it announced itself on this host. */
 export interface HostAppEntry {

@@ -1,5 +1,5 @@
 import { formatDuration, parseDuration } from '../config/duration.ts';
-import { runInProcessGroup } from '../checks/process-group.ts';
+import { runInProcessGroup } from '../process/run-in-process-group.ts';
 import type { HookEnvironment, HookPointName, HookReport, HookRun, LifecycleHooks } from '../core/lifecycle-hooks.ts';
 import { hooksSchema, type HooksConfig } from './config-schema.ts';
 

@@ -69,14 +69,10 @@ export function resolveMigrationsConfig(
     expandDir: at(input.expand),
     contractDir: at(input.contract),
     database: url ? { kind: 'postgres', url } : { kind: 'embedded', dataDir: at(input.embeddedDataDir) },
-    lockTimeoutMs: toMs(input.lockTimeout),
-    statementTimeoutMs: toMs(input.statementTimeout),
+    lockTimeoutMs: parseDuration(input.lockTimeout),
+    statementTimeoutMs: parseDuration(input.statementTimeout),
     lockWaitTimeoutMs: parseDuration(input.lockWaitTimeout),
     table: input.table,
     pgVersion: input.pgVersion,
   };
-}
-
-function toMs(value: string | 0): number {
-  return value === 0 ? 0 : parseDuration(value);
 }

@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isCutoverError } from '../core/errors.ts';
-import { processStartTime } from '../drivers/local/process-alive.ts';
+import { processStartTime } from '../process/process-alive.ts';
 import { lockDataDir } from './data-dir-lock.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'cutover-dirlock-'));

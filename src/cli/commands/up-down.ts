@@ -17,7 +17,7 @@ import { findReplicaProcesses, stopReplicaProcesses } from '../../drivers/local/
 import { defaultUnitDir, renderSystemdUnit, unitName } from '../../drivers/local/systemd-unit.ts';
 import type { RestoreReport } from '../../drivers/local/daemon.ts';
 import { FileStateStore } from '../../drivers/local/file-store.ts';
-import { isProcessAlive } from '../../drivers/local/process-alive.ts';
+import { isProcessAlive } from '../../process/process-alive.ts';
 import { localPaths } from '../../drivers/local/paths.ts';
 import { COLORS } from '../../core/types.ts';
 import { attachDashboard } from '../../dashboard/daemon-dashboard.ts';

@@ -9,6 +9,7 @@ import type { StateStore } from '../store.ts';
 import type { AppState, PhaseRecord } from '../types.ts';
 import { LivePhaseEvidence } from './live-phase-evidence.ts';
 import { OperationContext } from './operation-context.ts';
+import { VirtualClock } from '../../../test/support/virtual-clock.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -80,4 +81,20 @@ test('a slow live save never lands after the phase end saved by the operation', 
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('the coalesced save waits on the injected clock, not on real time', async () => {
+  const clock = new VirtualClock();
+  const saved: unknown[] = [];
+  const record = running();
+  // Ten minutes of virtual time: only a save scheduled on the clock can land within the test's timeout.
+  const live = new LivePhaseEvidence(async () => { saved.push(structuredClone(record.data)); }, clock, 600_000);
+  live.set(record, 'analysis', { n: 0 });
+  live.set(record, 'analysis', { n: 1 });
+  const start = clock.now();
+  // Eleven virtual minutes go by, a second at a time.
+  await clock.run((async () => { for (let s = 0; s < 660 && saved.length < 2; s++) await clock.sleep(1_000); })());
+  assert.deepEqual(saved, [{ analysis: { n: 0 } }, { analysis: { n: 1 } }]);
+  assert.ok(clock.now() - start >= 600_000, 'saved once the interval had passed on the clock');
+  live.cancel();
 });

@@ -23,7 +23,8 @@ export class LivePhaseEvidence {
   private record: PhaseRecord | null = null;
   private readonly keys = new Set<string>();
   private lastSaveAt = Number.NEGATIVE_INFINITY;
-  private timer: NodeJS.Timeout | null = null;
+  /** Aborts the coalesced save waiting on the clock, if any. */
+  private pending: AbortController | null = null;
 
   /** `save` persists the whole state record (the caller serializes it with its other saves). */
   constructor(save: () => Promise<void>, clock: Clock, minIntervalMs = LIVE_SAVE_INTERVAL_MS) {
@@ -60,19 +61,22 @@ export class LivePhaseEvidence {
 
   /** Drops a pending save (the operation is closing). */
   cancel(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
+    this.pending?.abort();
+    this.pending = null;
   }
 
   private schedule(): void {
-    if (this.timer) return;
+    if (this.pending) return;
     const wait = this.lastSaveAt + this.minIntervalMs - this.clock.now();
     if (wait <= 0) return this.flush();
-    this.timer = setTimeout(() => {
-      this.timer = null;
+    const pending = new AbortController();
+    this.pending = pending;
+    // On the operation's clock, which also stamps lastSaveAt: a test's virtual time moves both.
+    void this.clock.sleep(wait, pending.signal).then(() => {
+      if (pending.signal.aborted) return;
+      this.pending = null;
       this.flush();
-    }, wait);
-    this.timer.unref();
+    });
   }
 
   private flush(): void {

@@ -35,7 +35,9 @@ export class OperationContext {
   /** Aborted when someone runs `cutover abort` (or the process is interrupted). */
   readonly abort = new AbortController();
   private readonly seen = new Set<OperationSignal>();
-  private poller: NodeJS.Timeout | null = null;
+  /** Ends the poll for signals (`abort`, `promote`) when the operation closes. */
+  private readonly signalWatch = new AbortController();
+  private watchingSignals = false;
   private current: PhaseRecord | null = null;
   private currentStarted = 0;
   /** Hook reports waiting to be merged into the evidence of the running or next phase. */
@@ -110,15 +112,19 @@ export class OperationContext {
   }
 
   private watchSignals(): void {
-    const poll = async () => {
-      try {
-        const signals = await this.deps.store.signals(this.op.id);
-        for (const s of signals) this.seen.add(s);
-        if (signals.has('abort') && !this.abort.signal.aborted) this.abort.abort();
-      } catch { /* a missed poll is retried */ }
-      if (this.poller) this.poller = setTimeout(poll, SIGNAL_POLL_MS);
-    };
-    this.poller = setTimeout(poll, 0);
+    if (this.watchingSignals) return;
+    this.watchingSignals = true;
+    const stop = this.signalWatch.signal;
+    void (async () => {
+      while (!stop.aborted) {
+        try {
+          const signals = await this.deps.store.signals(this.op.id);
+          for (const s of signals) this.seen.add(s);
+          if (signals.has('abort') && !this.abort.signal.aborted) this.abort.abort();
+        } catch { /* a missed poll is retried */ }
+        await this.clock.sleep(SIGNAL_POLL_MS, stop);
+      }
+    })();
   }
 
   hasSignal(signal: OperationSignal): boolean {
@@ -262,8 +268,7 @@ export class OperationContext {
     this.live.cancel();
     if (this.baselineRecorder) await this.baselineRecorder.stop().catch(() => null);
     this.baselineRecorder = null;
-    if (this.poller) clearTimeout(this.poller);
-    this.poller = null;
+    this.signalWatch.abort();
     await this.lock.release();
   }
 }

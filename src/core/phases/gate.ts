@@ -42,17 +42,15 @@ export async function gate(ctx: OperationContext, color: Color, version: string)
   return SUCCEEDED;
 }
 
+/** Resolves once `promote` is seen or the operation is aborted, polling on the operation's clock; `cancel` ends the wait. */
 function waitForPromote(ctx: OperationContext): Promise<void> & { cancel(): void } {
-  let timer: NodeJS.Timeout;
-  let cancelled = false;
-  const promise = new Promise<void>((resolve) => {
-    const tick = () => {
-      if (cancelled) return;
-      if (ctx.hasSignal('promote') || ctx.abort.signal.aborted) return resolve();
-      timer = setTimeout(tick, PROMOTE_POLL_MS);
-    };
-    tick();
-  }) as Promise<void> & { cancel(): void };
-  promise.cancel = () => { cancelled = true; clearTimeout(timer); };
+  const stop = new AbortController();
+  const promise = (async () => {
+    while (!stop.signal.aborted) {
+      if (ctx.hasSignal('promote') || ctx.abort.signal.aborted) return;
+      await ctx.clock.sleep(PROMOTE_POLL_MS, stop.signal);
+    }
+  })() as Promise<void> & { cancel(): void };
+  promise.cancel = () => stop.abort();
   return promise;
 }

@@ -4,7 +4,7 @@ import type { V1Lease } from '@kubernetes/client-node';
 import { CutoverError } from '../../core/errors.ts';
 import type { HeldLock } from '../../core/store.ts';
 import type { LockHolder } from '../../core/types.ts';
-import { isSameProcessAlive, pidNamespaceId, processStartTime } from '../local/process-alive.ts';
+import { isSameProcessAlive, pidNamespaceId, processStartTime } from '../../process/process-alive.ts';
 import { isConflict, kube, kubeError, kubeOptional, type KubeClients } from './kube-clients.ts';
 
 /**

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { isCutoverError } from '../../core/errors.ts';
 import { emptyState } from '../../core/types.ts';
 import { FileStateStore } from './file-store.ts';
-import { processStartTime } from './process-alive.ts';
+import { processStartTime } from '../../process/process-alive.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'cutover-filestore-'));
 after(() => rmSync(root, { recursive: true, force: true }));

@@ -3,7 +3,7 @@ import { link, open, stat, unlink } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isSameProcessAlive, processStartTime } from './process-alive.ts';
+import { isSameProcessAlive, processStartTime } from '../../process/process-alive.ts';
 
 const GUARD_STALE_MS = 5_000;
 

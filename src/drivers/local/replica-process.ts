@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import type { ReplicaEvent } from '../../core/driver.ts';
 import type { Color } from '../../core/types.ts';
 import { isPortOpen } from './free-port.ts';
-import { isSameProcessAlive, processStartTime } from './process-alive.ts';
+import { isSameProcessAlive, processStartTime } from '../../process/process-alive.ts';
+import { signalProcessGroup } from '../../process/process-group.ts';
 import { processEnv, renderArg, type LocalReleaseSpec } from './release-spec.ts';
 
 export type ReplicaPhase = 'starting' | 'ready' | 'backoff' | 'stopping' | 'stopped';
@@ -195,7 +196,7 @@ export class ReplicaProcess {
         memoryBytes: rss,
         detail: `${this.name} used ${mib(rss)} of memory, past its ${mib(limit)} limit (platform.memoryLimit); killed`,
       });
-      killGroup(pid, 'SIGKILL');
+      signalProcessGroup(pid, 'SIGKILL');
     }, MEMORY_POLL_MS);
     this.memoryTimer.unref();
   }
@@ -274,8 +275,8 @@ export class ReplicaProcess {
     }
     this.phase = 'stopping';
     const exited = new Promise<void>((resolve) => this.exitWaiters.push(resolve));
-    killGroup(pid, 'SIGTERM');
-    const killTimer = setTimeout(() => killGroup(pid, 'SIGKILL'), timeoutMs);
+    signalProcessGroup(pid, 'SIGTERM');
+    const killTimer = setTimeout(() => signalProcessGroup(pid, 'SIGKILL'), timeoutMs);
     // Adopted processes have no exit event; poll until gone.
     const poll = setInterval(() => {
       if (!isSameProcessAlive(pid, this.startTime)) this.handleExit(null, 'SIGTERM');
@@ -284,7 +285,7 @@ export class ReplicaProcess {
     clearTimeout(killTimer);
     clearInterval(poll);
     // The group may still hold grandchildren that ignored SIGTERM.
-    killGroup(pid, 'SIGKILL');
+    signalProcessGroup(pid, 'SIGKILL');
   }
 
   describe(): string {
@@ -299,14 +300,6 @@ export class ReplicaProcess {
   private clearTimer(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-  }
-}
-
-function killGroup(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    try { process.kill(pid, signal); } catch { /* already gone */ }
   }
 }
 

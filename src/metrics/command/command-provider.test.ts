@@ -1,29 +1,16 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import type { MeasureContext } from '../provider.ts';
 import { providerContract } from '../../../test/support/metric-provider-contract.ts';
+import { isProcessAlive } from '../../process/process-alive.ts';
 import { CommandProvider } from './command-provider.ts';
 import type { CommandQuery } from './command-query.ts';
 
 const node = process.execPath;
 
-/** Gone, or a zombie waiting for an init that does not reap (as in some containers). */
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
 const provider = new CommandProvider({ baseDir: process.cwd(), env: { PATH: process.env.PATH } });
 
 providerContract<CommandQuery>('command', async () => ({
@@ -84,7 +71,7 @@ describe('command provider', () => {
       assert.match(m.message!, /did not finish within 800ms and was killed/);
       const childPid = Number(await readFile(pidFile, 'utf8'));
       await new Promise((resolve) => setTimeout(resolve, 200));
-      assert.equal(isAlive(childPid), false, 'the grandchild is gone too');
+      assert.equal(isProcessAlive(childPid), false, 'the grandchild is gone too');
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

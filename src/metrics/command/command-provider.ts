@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { formatDuration, parseDuration } from '../../config/duration.ts';
 import { describeError, errorMeasurement, valueMeasurement } from '../measurement.ts';
 import type { MeasureContext, Measurement, MetricProvider } from '../provider.ts';
+import { runInProcessGroup } from '../../process/run-in-process-group.ts';
 import { renderTemplate } from '../template.ts';
 import type { CommandQuery } from './command-query.ts';
 
@@ -77,45 +77,34 @@ function tail(stderr: string): string {
   return text ? `: ${text.slice(-300)}` : '';
 }
 
-function runProgram(
+/**
+ * Runs the program in its own process group, so a timeout also ends whatever it started;
+ * killed at once (no grace) on timeout or abort, as a reading has nothing to save.
+ */
+async function runProgram(
   argv: string[],
   options: { cwd: string; env: Record<string, string | undefined>; timeoutMs: number; signal?: AbortSignal },
 ): Promise<RunResult> {
-  return new Promise((resolvePromise, reject) => {
-    // Own process group, so a timeout also kills whatever the program started.
-    const child = spawn(argv[0], argv.slice(1), { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    let stdout = '';
-    let stderr = '';
-    let timedOut = false;
-    const killGroup = () => {
-      try {
-        if (child.pid) process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        // Already gone.
+  let stdout = '';
+  let stderr = '';
+  const run = await runInProcessGroup({
+    file: argv[0]!,
+    args: argv.slice(1),
+    cwd: options.cwd,
+    env: options.env,
+    timeoutMs: options.timeoutMs,
+    signal: options.signal,
+    killGraceMs: 0,
+    // The streams are collected apart below (the value is on stdout, the reason on stderr).
+    outputLimitBytes: 0,
+    onOutput: (chunk, stream) => {
+      if (stream === 'stdout') {
+        if (stdout.length < MAX_STDOUT_BYTES) stdout += chunk;
+      } else {
+        stderr = (stderr + chunk).slice(-STDERR_TAIL_BYTES);
       }
-    };
-    const timer = setTimeout(() => {
-      timedOut = true;
-      killGroup();
-    }, options.timeoutMs);
-    options.signal?.addEventListener('abort', killGroup, { once: true });
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      if (stdout.length < MAX_STDOUT_BYTES) stdout += chunk;
-    });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr = (stderr + chunk).slice(-STDERR_TAIL_BYTES);
-    });
-    const finish = () => {
-      clearTimeout(timer);
-      options.signal?.removeEventListener('abort', killGroup);
-    };
-    child.on('error', (err) => {
-      finish();
-      reject(new Error(`could not start \`${argv[0]}\`: ${describeError(err)}`));
-    });
-    child.on('close', (code, signal) => {
-      finish();
-      resolvePromise({ code, signal, stdout, stderr, timedOut });
-    });
+    },
   });
+  if (run.startError !== undefined) throw new Error(`could not start \`${argv[0]}\`: ${run.startError}`);
+  return { code: run.exitCode, signal: run.signal ?? null, stdout, stderr, timedOut: run.timedOut };
 }

@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { refusedPort, startLoopbackServer } from '../../../test/support/loopback-server.ts';
-import { CutoverError } from '../../core/errors.ts';
 import type { MeasureContext } from '../provider.ts';
 import { providerContract } from '../../../test/support/metric-provider-contract.ts';
-import { lookupJsonPath, parseJsonPath } from './json-path.ts';
 import { WebProvider } from './web-provider.ts';
 import type { WebQuery } from './web-query.ts';
 
@@ -90,14 +88,5 @@ describe('web provider', () => {
     } finally {
       await server.close();
     }
-  });
-
-  test('JSON paths parse dots, indexes and quoted keys, and refuse the rest', () => {
-    assert.deepEqual(parseJsonPath("$.data.series[2]['p 99']"), ['data', 'series', 2, 'p 99']);
-    assert.deepEqual(parseJsonPath(''), []);
-    assert.deepEqual(lookupJsonPath({ a: [{ b: 7 }] }, parseJsonPath('a[0].b')), { found: 7 });
-    assert.deepEqual(lookupJsonPath({ a: [] }, parseJsonPath('a[0].b')), { missing: 'a[0]' });
-    assert.throws(() => parseJsonPath('a..b'), (err: unknown) => err instanceof CutoverError && /does not parse near "\.\.b"/.test(err.message));
-    assert.throws(() => parseJsonPath('a[?(@.x)]'), CutoverError);
   });
 });

@@ -3,7 +3,7 @@ import { httpGet } from '../http-get.ts';
 import { describeError, errorMeasurement, inconclusiveMeasurement, valueMeasurement } from '../measurement.ts';
 import type { MeasureContext, Measurement, MetricProvider } from '../provider.ts';
 import { renderTemplate } from '../template.ts';
-import { formatPath, lookupJsonPath, parseJsonPath } from './json-path.ts';
+import { formatPath, lookupJsonPath, parseJsonPath } from '../../config/json-path.ts';
 import type { WebQuery } from './web-query.ts';
 
 const DEFAULT_TIMEOUT_MS = 5_000;

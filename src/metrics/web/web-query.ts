@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { durationField } from '../../config/fields.ts';
+import { durationField, jsonPathField } from '../../config/fields.ts';
 
 /** A GET that returns JSON, and where the number is inside it. */
 export const webQuerySchema = z
@@ -9,7 +9,7 @@ export const webQuerySchema = z
       .string()
       .min(1)
       .describe('${color}, ${version}, ${app}, ${window} (URL-encoded) and ${targetUrl} are substituted'),
-    path: z.string().optional().describe("where the number is, e.g. data.errorRate or $.series[0]['p99']; default: the whole body"),
+    path: jsonPathField("where the number is, e.g. data.errorRate or $.series[0]['p99']; default: the whole body").optional(),
     headers: z.record(z.string(), z.string()).optional(),
     timeout: durationField('default 5s').optional(),
   })

@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { OutputTail } from './output-tail.ts';
+import { terminateProcessGroup } from './process-group.ts';
 
 /** How a process run in its own group ended. */
 export interface GroupRun {
@@ -33,55 +34,7 @@ export interface GroupRunOptions {
   onOutput?: (text: string, stream: 'stdout' | 'stderr') => void;
 }
 
-const POLL_MS = 25;
 const CLOSE_WAIT_MS = 500;
-
-/**
- * True while any live process is in group `pgid`. kill(-pgid, 0) alone is not enough: in a
- * container whose PID 1 does not reap orphans, killed grandchildren stay as zombies and
- * still count as group members, so on Linux the zombies are filtered out through /proc.
- */
-function groupAlive(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-  } catch {
-    return false;
-  }
-  if (process.platform !== 'linux') return true;
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-    } catch {
-      continue;
-    }
-    // Fields after the command name, which is in parentheses and may itself contain them.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (Number(fields[2]) === pgid && fields[0] !== 'Z' && fields[0] !== 'X') return true;
-  }
-  return false;
-}
-
-function signalGroup(pgid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pgid, signal);
-  } catch {
-    // ESRCH: the group is already gone.
-  }
-}
-
-/** SIGTERM to the whole group, then SIGKILL to whatever is left after `graceMs`. */
-async function terminateGroup(pgid: number, graceMs: number): Promise<void> {
-  if (!groupAlive(pgid)) return;
-  signalGroup(pgid, 'SIGTERM');
-  const until = performance.now() + graceMs;
-  while (performance.now() < until) {
-    await sleep(POLL_MS);
-    if (!groupAlive(pgid)) return;
-  }
-  signalGroup(pgid, 'SIGKILL');
-}
 
 function describeStartError(err: NodeJS.ErrnoException, file: string, cwd: string): string {
   try {
@@ -136,7 +89,7 @@ export async function runInProcessGroup(options: GroupRunOptions): Promise<Group
   let stopping: Promise<void> | undefined;
   const pgid = child.pid;
   const stop = () => {
-    if (pgid !== undefined) stopping ??= terminateGroup(pgid, options.killGraceMs);
+    if (pgid !== undefined) stopping ??= terminateProcessGroup(pgid, options.killGraceMs);
   };
   const timer = setTimeout(() => {
     timedOut = true;
@@ -154,7 +107,7 @@ export async function runInProcessGroup(options: GroupRunOptions): Promise<Group
   options.signal?.removeEventListener('abort', onAbort);
 
   if ('error' in ended) {
-    if (pgid !== undefined) await terminateGroup(pgid, options.killGraceMs);
+    if (pgid !== undefined) await terminateProcessGroup(pgid, options.killGraceMs);
     return {
       ...base,
       exitCode: null,
@@ -164,7 +117,7 @@ export async function runInProcessGroup(options: GroupRunOptions): Promise<Group
     };
   }
 
-  if (pgid !== undefined) await (stopping ?? terminateGroup(pgid, options.killGraceMs));
+  if (pgid !== undefined) await (stopping ?? terminateProcessGroup(pgid, options.killGraceMs));
   // A process that left the group (setsid) may still hold our pipes open; do not wait for it forever.
   const closedInTime = await Promise.race([closed.then(() => true), sleep(CLOSE_WAIT_MS).then(() => false)]);
   if (!closedInTime) {

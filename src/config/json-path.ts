@@ -1,19 +1,23 @@
-import { CutoverError } from '../../core/errors.ts';
+import { CutoverError } from '../core/errors.ts';
 
 export type JsonPathSegment = string | number;
 
-// A JSONPath subset (dots, [index], ['key']) written here: jsonpath-plus is only a
-// transitive dependency, and its filter expressions run user text as script, which a
-// metric path never needs.
-const SEGMENT = /\.([A-Za-z_$][\w$-]*)|\[(\d+)\]|\[(?:'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)")\]/y;
+// The one path syntax of cutover.yaml (a health check's `json`, a web metric's `path`): a
+// JSONPath subset (dots, [index], ['key']) written here, since jsonpath-plus is only a
+// transitive dependency and its filter expressions run user text as script, which a path into
+// a health or metrics body never needs. A dotted key is anything but a dot, a bracket or white
+// space, so every `json:` a health check accepted before (`data.checks`, `items.0`, `my-app:db`)
+// still means what it did.
+const SEGMENT = /\.([^.[\]\s]+)|\[(\d+)\]|\[(?:'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)")\]/y;
 
 /**
- * Parses `data.errorRate`, `$.series[0].value` or `checks['db pool'].used`.
+ * Parses `data.errorRate`, `$.series[0].value`, `items.0` or `checks['db pool'].used`; a
+ * leading `$` (the root) is optional. The empty path is the whole document.
  * @throws CutoverError('config') naming the position that does not parse.
  */
 export function parseJsonPath(path: string): JsonPathSegment[] {
   let text = path.trim();
-  if (text.startsWith('$')) text = text.slice(1);
+  if (text === '$' || text.startsWith('$.') || text.startsWith('$[')) text = text.slice(1);
   if (text !== '' && !text.startsWith('.') && !text.startsWith('[')) text = `.${text}`;
   const segments: JsonPathSegment[] = [];
   SEGMENT.lastIndex = 0;
@@ -23,16 +27,31 @@ export function parseJsonPath(path: string): JsonPathSegment[] {
     if (!match) throw new CutoverError('config', `JSON path "${path}" does not parse near "${text.slice(at, at + 20)}" (use a.b, a[0] or a['key'])`);
     if (match[1] !== undefined) segments.push(match[1]);
     else if (match[2] !== undefined) segments.push(Number(match[2]));
-    else segments.push((match[3] ?? match[4]).replace(/\\(.)/g, '$1'));
+    else segments.push((match[3] ?? match[4]!).replace(/\\(.)/g, '$1'));
   }
   return segments;
 }
 
-/** The value at `segments`, or `{ missing }` naming the first segment that was not there. */
+/** Why `path` does not parse, or undefined when it does: for a schema's refinement. */
+export function jsonPathProblem(path: string): string | undefined {
+  try {
+    parseJsonPath(path);
+    return undefined;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+/**
+ * The value at `segments`, or `{ missing }` naming the first segment that was not there. A
+ * number indexes a list; a key made of digits (`items.0`) indexes a list too, or names an
+ * object's key.
+ */
 export function lookupJsonPath(root: unknown, segments: readonly JsonPathSegment[]): { found: unknown } | { missing: string } {
   let node = root;
   for (let i = 0; i < segments.length; i++) {
-    const key = segments[i];
+    const segment = segments[i]!;
+    const key = typeof segment === 'string' && Array.isArray(node) && /^\d+$/.test(segment) ? Number(segment) : segment;
     const container = node as Record<string | number, unknown> | null;
     const present =
       typeof key === 'number'

@@ -1,4 +1,5 @@
 import { readFileSync, readlinkSync } from 'node:fs';
+import { isDeadState, readProcStat } from './proc-stat.ts';
 
 /** True when a process with this pid exists (signal 0 probes without delivering anything). */
 export function isProcessAlive(pid: number): boolean {
@@ -10,16 +11,8 @@ export function isProcessAlive(pid: number): boolean {
   }
   // A zombie (dead, not yet reaped by its parent, e.g. under a PID 1 that never reaps) still
   // answers signal 0, but holds no lock and serves nothing.
-  return processState(pid) !== 'Z';
-}
-
-function processState(pid: number): string | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0] ?? null;
-  } catch {
-    return null;
-  }
+  const state = readProcStat(pid)?.state;
+  return state === undefined || !isDeadState(state);
 }
 
 /**
@@ -27,14 +20,7 @@ function processState(pid: number): string | null {
  * next to a pid lets us tell "our process is still alive" from "the pid was reused by another".
  */
 export function processStartTime(pid: number): string | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) may contain spaces and parentheses; fields resume after the last ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return fields[19] ?? null; // field 22 overall
-  } catch {
-    return null;
-  }
+  return readProcStat(pid)?.startTime ?? null;
 }
 
 /** Alive and, when a start time was recorded, still the same process. */
