@@ -4,7 +4,8 @@ import type { OperationSignal } from '../../core/signals.ts';
 import { parseAppState, parseHistoryLine } from '../../core/state-schema.ts';
 import type { HeldLock, HistoryReadOptions, StateStore } from '../../core/store.ts';
 import type { AppState, HistoryEntry, LockHolder } from '../../core/types.ts';
-import { isConflict, isNotFound, kube, kubeError, kubeOptional, type KubeClients } from './kube-clients.ts';
+import type { KubeClients } from './kube-clients.ts';
+import { isConflict, isNotFound, kube, kubeError, kubeOptional } from './kube-errors.ts';
 import type { LeaseLock } from './lease-lock.ts';
 
 const STATE_KEY = 'state.json';

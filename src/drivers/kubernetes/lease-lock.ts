@@ -5,7 +5,8 @@ import { CutoverError } from '../../core/errors.ts';
 import type { HeldLock } from '../../core/store.ts';
 import type { LockHolder } from '../../core/types.ts';
 import { isSameProcessAlive, pidNamespaceId, processStartTime } from '../local/process-alive.ts';
-import { isConflict, kube, kubeError, kubeOptional, type KubeClients } from './kube-clients.ts';
+import type { KubeClients } from './kube-clients.ts';
+import { isConflict, kube, kubeError, kubeOptional } from './kube-errors.ts';
 
 /**
  * The full holder record (a LeaseHolderRecord as JSON); holderIdentity alone is too short for a

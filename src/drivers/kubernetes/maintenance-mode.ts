@@ -3,7 +3,8 @@ import { CutoverError } from '../../core/errors.ts';
 import { COLORS, type Color } from '../../core/types.ts';
 import type { ResolvedKubernetesPlatform } from './config-schema.ts';
 import type { ConfigMapStateStore } from './configmap-store.ts';
-import { kube, kubeOptional, type KubeClients } from './kube-clients.ts';
+import type { KubeClients } from './kube-clients.ts';
+import { kube, kubeOptional } from './kube-errors.ts';
 import { filesChecksum, MAINTENANCE_MOUNT, maintenanceServerFiles, READY_PATH } from './maintenance-page-server.ts';
 import {
   colorSelector,

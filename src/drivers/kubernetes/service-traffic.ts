@@ -1,7 +1,8 @@
 import { PatchStrategy, setHeaderOptions, type KubernetesObject, type V1Service } from '@kubernetes/client-node';
 import { CutoverError } from '../../core/errors.ts';
 import { COLORS, type Color } from '../../core/types.ts';
-import { kube, kubeOptional, type KubeClients } from './kube-clients.ts';
+import type { KubeClients } from './kube-clients.ts';
+import { kube, kubeOptional } from './kube-errors.ts';
 import { FIELD_MANAGER, LABEL_COLOR, LABEL_MANAGED_BY, MAINTENANCE_COLOR } from './object-names.ts';
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
