@@ -5,7 +5,8 @@ import { ConfigMapStateStore } from './configmap-store.ts';
 import { DEFAULT_API_CALL_POLICY } from './api-call-policy.ts';
 import { connectCluster } from './kube-clients.ts';
 import { KubernetesDriver } from './kubernetes-driver.ts';
-import { LeaseLock, thisHostProcesses } from './lease-lock.ts';
+import { LeaseLock } from './lease-lock.ts';
+import { thisHostProcesses } from './lease-view.ts';
 import { stateObjectName } from './object-names.ts';
 
 /**
