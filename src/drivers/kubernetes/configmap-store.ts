@@ -121,11 +121,8 @@ export class ConfigMapStateStore implements StateStore {
     return (await this.lock.view()).holder;
   }
 
-  async isHolderGone(holder: LockHolder): Promise<boolean> {
-    const view = await this.lock.view();
-    if (!view.holder) return true;
-    if (view.holder.pid !== holder.pid || view.holder.host !== holder.host || view.holder.since !== holder.since) return true;
-    return this.lock.isAbandoned(view);
+  isHolderGone(holder: LockHolder): Promise<boolean> {
+    return this.lock.isHolderGone(holder);
   }
 
   async sendSignal(operationId: string, signal: OperationSignal): Promise<void> {

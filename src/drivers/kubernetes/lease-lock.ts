@@ -3,7 +3,7 @@ import type { V1Lease } from '@kubernetes/client-node';
 import { CutoverError } from '../../core/errors.ts';
 import type { HeldLock } from '../../core/store.ts';
 import type { LockHolder } from '../../core/types.ts';
-import { HOLDER_ANNOTATION, isLeaseAbandoned, leaseView, type LeaseHolderRecord, type LeaseView, type LocalProcesses } from './lease-view.ts';
+import { HOLDER_ANNOTATION, isHolderGone, isLeaseAbandoned, leaseView, type LeaseHolderRecord, type LeaseView, type LocalProcesses } from './lease-view.ts';
 import type { KubeClients } from './kube-clients.ts';
 import { isConflict, kube, kubeError, kubeOptional } from './kube-errors.ts';
 
@@ -67,6 +67,11 @@ export class LeaseLock {
    */
   isAbandoned(view: LeaseView): boolean {
     return isLeaseAbandoned(view, this.local);
+  }
+
+  /** True when `holder` does not hold the lock any more (see isHolderGone). */
+  async isHolderGone(holder: LockHolder): Promise<boolean> {
+    return isHolderGone(await this.view(), holder, this.local);
   }
 
   /**

@@ -87,6 +87,13 @@ export function isLeaseAbandoned(view: LeaseView, local: LocalProcesses): boolea
   return here && !local.isAlive(view.holder.pid, view.holder.startTime);
 }
 
+/** True when `holder` does not hold the Lease any more: nobody or someone else does, or it was abandoned. */
+export function isHolderGone(view: LeaseView, holder: LockHolder, local: LocalProcesses): boolean {
+  if (!view.holder) return true;
+  if (view.holder.pid !== holder.pid || view.holder.host !== holder.host || view.holder.since !== holder.since) return true;
+  return isLeaseAbandoned(view, local);
+}
+
 function timeOf(value: Date | string | undefined): number | null {
   if (!value) return null;
   const ms = new Date(value).getTime();
