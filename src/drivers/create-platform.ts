@@ -22,9 +22,9 @@ export async function createPlatform(config: ResolvedConfig, options: { readOnly
   }
   const full = () => createKubernetesPlatform(config);
   if (options.readOnly) {
-    // A variable specifier keeps these out of local-only startups and type checks, as below.
-    const specifier = './kubernetes/read-only-platform.ts';
-    const { createReadOnlyKubernetesPlatform } = (await import(specifier)) as typeof import('./kubernetes/read-only-platform.ts');
+    // This module imports no part of the generated client (only its types), so it needs no
+    // missing-package handling: it loads the client only if a call needs more than reads.
+    const { createReadOnlyKubernetesPlatform } = await import('./kubernetes/read-only-platform.ts');
     const readOnly = createReadOnlyKubernetesPlatform(config, full);
     if (readOnly) return readOnly;
   }

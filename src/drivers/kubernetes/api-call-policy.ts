@@ -14,11 +14,8 @@ export const DEFAULT_API_CALL_POLICY: ApiCallPolicy = { timeoutMs: 5_000, retrie
 
 /** Answers worth asking again: the server is overloaded or a proxy in front of it is. */
 export const RETRY_STATUS: ReadonlySet<number> = new Set([429, 502, 503, 504]);
-/**
- * Failures that came back fast and leave nothing half-done. UND_ERR_SOCKET is undici's name for
- * a connection closed under a request (node-fetch reports the same as ECONNRESET).
- */
-export const RETRY_CODES: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'UND_ERR_SOCKET']);
+/** Failures that came back fast and leave nothing half-done. */
+export const RETRY_CODES: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
 
 /** The API server did not answer one call within the policy's timeout. */
 export class ApiTimeoutError extends Error {

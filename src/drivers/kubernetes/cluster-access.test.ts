@@ -80,6 +80,7 @@ test('kubeconfigs that need the generated client are left to it, with the reason
       ['exec plugin', kubeconfig({}, { exec: { command: 'aws', apiVersion: 'client.authentication.k8s.io/v1' } }), /exec plugin/],
       ['auth-provider', kubeconfig({}, { 'auth-provider': { name: 'oidc' } }), /auth-provider/],
       ['proxy', kubeconfig({ 'proxy-url': 'http://proxy:3128' }, { token: 'abc' }), /proxy-url/],
+      ['plain HTTP with TLS checks on', kubeconfig({ server: 'http://127.0.0.1:8080' }, { token: 'abc' }), /plain HTTP/],
       ['unknown context', kubeconfig({}, { token: 'abc' }, { 'current-context': 'gone' }), /no context "gone"/],
     ];
     for (const [name, doc, reason] of cases) {

@@ -78,6 +78,8 @@ export function fromKubeconfig(doc: KubeconfigFile, baseDir: string, context?: s
     if (user[plugin]) return { unsupported: `user ${plugin} plugin` };
   }
   if (cluster['proxy-url']) return { unsupported: 'a proxy-url' };
+  // The generated client refuses plain HTTP unless TLS checks are off; so does every other verb.
+  if (cluster.server.startsWith('http:') && cluster['insecure-skip-tls-verify'] !== true) return { unsupported: 'plain HTTP without insecure-skip-tls-verify' };
   const file = (path: unknown) => {
     if (typeof path !== 'string' || !path) return undefined;
     return readFileSync(isAbsolute(path) ? path : join(baseDir, path));

@@ -30,7 +30,14 @@ export interface LocalProcesses {
 
 /** The processes of this host, as the kernel reports them. */
 export function thisHostProcesses(): LocalProcesses {
-  return { host: hostname(), machine: pidNamespaceId(), startTimeOf: processStartTime, isAlive: isSameProcessAlive };
+  // Read from /proc only when a holder has to be checked: `status` without an operation never does.
+  let machine: string | null | undefined;
+  return {
+    host: hostname(),
+    get machine() { return machine === undefined ? (machine = pidNamespaceId()) : machine; },
+    startTimeOf: processStartTime,
+    isAlive: isSameProcessAlive,
+  };
 }
 
 /** A read of the Lease: who holds it and whether they still renew it. */
