@@ -4,11 +4,16 @@
 // `status` (a module trace) and agrees with kubectl, and `--probe` still loads the client.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { loadConfig } from '../../config/load.ts';
 import { createKubernetesPlatform } from './index.ts';
 import { createReadOnlyKubernetesPlatform } from './read-only-platform.ts';
 import { APP, explain, K8sWorkspace, SERVICE } from '../../../test/support/k8s-workspace.ts';
+import { installPackedPackage } from '../../../test/support/installed-package.ts';
 import { traceModules } from '../../../test/support/module-trace.ts';
 
 const BIN = fileURLToPath(new URL('../../../bin/cutover', import.meta.url));
@@ -72,5 +77,25 @@ describe('kubernetes: read-only status', () => {
     assert.equal(probe.code, 0, `${probe.stdout}\n${probe.stderr}`);
     assert.ok(probe.modules.some((url) => client.test(url)), '--probe needs port-forward, from the client');
     assert.equal(JSON.parse(probe.stdout).colors.green.healthy, true);
+  });
+
+  test('the installed package, which has no @kubernetes/client-node, answers status and history from the cluster', { timeout: 600_000 }, async () => {
+    const installed = await installPackedPackage();
+    try {
+      assert.equal(existsSync(join(installed.project, 'node_modules', '@kubernetes', 'client-node')), false);
+      const run = promisify(execFile);
+      const env = { ...process.env, CI: 'true', NO_COLOR: '1' };
+      const status = JSON.parse((await run(process.execPath, [installed.bin, 'status', '--json', '--config', ws.configPath], { env })).stdout);
+      assert.equal(status.live.color, (await ws.kubectlJson(['get', 'service', SERVICE])).spec.selector.color);
+      assert.equal(status.colors.green.ready, 2);
+      const history = await run(process.execPath, [installed.bin, 'history', '--config', ws.configPath], { env });
+      assert.match(history.stdout, /v2/);
+      // A verb that changes the cluster needs the client, and says so.
+      const deploy = await run(process.execPath, [installed.bin, 'deploy', 'v3', '--config', ws.configPath], { env }).catch((err: { code: number; stderr: string }) => err);
+      assert.equal((deploy as { code: number }).code, 2);
+      assert.match((deploy as { stderr: string }).stderr, /needs the optional package @kubernetes\/client-node/);
+    } finally {
+      installed.cleanup();
+    }
   });
 });
