@@ -62,10 +62,12 @@ test('a Kubernetes config without @kubernetes/client-node fails as a config erro
   mkdirSync(dir);
   writeFileSync(join(dir, 'deployment.yaml'), 'apiVersion: apps/v1\nkind: Deployment\nspec:\n  template:\n    spec:\n      containers:\n        - name: app\n          image: x\n');
   writeFileSync(join(dir, 'cutover.yaml'), 'app: shop\nplatform:\n  kind: kubernetes\n  namespace: prod\n  service: shop\n  deployment: deployment.yaml\n  image: registry.example/shop:${version}\nhealth:\n  checks:\n    - http: /health\n');
-  const status = await cutover(['status'], dir);
-  assert.equal(status.code, 2, `${status.stdout}\n${status.stderr}`);
-  assert.match(status.stderr, /platform\.kind: kubernetes needs the optional package @kubernetes\/client-node/);
-  assert.match(status.stderr, /npm install @kubernetes\/client-node/);
+  // A verb that changes the cluster needs the client. (`status` and `history` read without it
+  // when the kubeconfig allows: read-only-status.k8s.test.ts.)
+  const deploy = await cutover(['deploy', 'v1'], dir);
+  assert.equal(deploy.code, 2, `${deploy.stdout}\n${deploy.stderr}`);
+  assert.match(deploy.stderr, /platform\.kind: kubernetes needs the optional package @kubernetes\/client-node/);
+  assert.match(deploy.stderr, /npm install @kubernetes\/client-node/);
 });
 
 test('migrations on the embedded database without @electric-sql/pglite fail as a config error naming the package', async () => {

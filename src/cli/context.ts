@@ -28,11 +28,13 @@ export interface CommandContext {
 }
 
 const READ_ONLY_COMMANDS = new Set(['status', 'history', 'logs', 'doctor', 'flags list']);
+/** Read-only commands whose reads the platform can answer without its full client (see createPlatform). */
+const READS_ONLY = new Set(['status', 'history']);
 
 /** Loads the config and wires the core to the configured platform. One per CLI invocation. */
 export async function openContext(options: GlobalOptions, command: string): Promise<CommandContext> {
   const config = await loadConfigCached(options.config);
-  const platform = await createPlatform(config);
+  const platform = await createPlatform(config, { readOnly: READS_ONLY.has(command) });
   const { guardrails, progressive } = config;
   if (progressive && !platform.driver.shiftTraffic) {
     await platform.driver.close();

@@ -9,13 +9,29 @@ export interface Platform {
   store: StateStore;
 }
 
-/** Builds the configured platform's driver and state store. Kubernetes is loaded only when used. */
-export async function createPlatform(config: ResolvedConfig): Promise<Platform> {
+/**
+ * Builds the configured platform's driver and state store. Kubernetes is loaded only when used.
+ * `readOnly` (a command that never changes anything: `status`, `history`) lets the Kubernetes
+ * platform answer its reads without loading the generated client, and load it only if needed.
+ */
+export async function createPlatform(config: ResolvedConfig, options: { readOnly?: boolean } = {}): Promise<Platform> {
   if (config.platform.kind === 'local') {
     const { LocalDriver } = await import('./local/local-driver.ts');
     const { FileStateStore } = await import('./local/file-store.ts');
     return { driver: new LocalDriver(config.platform, config.stateDir, config.configPath), store: new FileStateStore(config.stateDir) };
   }
+  const full = () => createKubernetesPlatform(config);
+  if (options.readOnly) {
+    // This module imports no part of the generated client (only its types), so it needs no
+    // missing-package handling: it loads the client only if a call needs more than reads.
+    const { createReadOnlyKubernetesPlatform } = await import('./kubernetes/read-only-platform.ts');
+    const readOnly = createReadOnlyKubernetesPlatform(config, full);
+    if (readOnly) return readOnly;
+  }
+  return full();
+}
+
+async function createKubernetesPlatform(config: ResolvedConfig): Promise<Platform> {
   let module: { createKubernetesPlatform?: (config: ResolvedConfig) => Promise<Platform> };
   try {
     // A variable specifier keeps the Kubernetes client out of local-only startups and type checks.

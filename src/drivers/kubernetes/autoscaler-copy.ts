@@ -1,5 +1,6 @@
 import { PatchStrategy, type KubernetesObject, type V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
-import { kube, type KubeClients } from './kube-clients.ts';
+import type { KubeClients } from './kube-clients.ts';
+import { kube } from './kube-errors.ts';
 import { FIELD_MANAGER, LABEL_MANAGED_BY } from './object-names.ts';
 
 /**

@@ -4,7 +4,8 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { CoreV1Api, createConfiguration, KubeConfig, ServerConfiguration } from '@kubernetes/client-node';
-import { ApiTimeoutError, BoundedHttpLibrary } from './bounded-http.ts';
+import { ApiTimeoutError } from './api-call-policy.ts';
+import { BoundedHttpLibrary } from './bounded-http.ts';
 import { startLoopbackServer } from '../../../test/support/loopback-server.ts';
 
 function coreApi(server: string, timeoutMs: number): CoreV1Api {

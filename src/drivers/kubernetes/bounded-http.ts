@@ -6,31 +6,12 @@ import {
   type HttpLibrary,
   type RequestContext,
 } from '@kubernetes/client-node';
-import { formatDuration } from '../../config/duration.ts';
+import { apiTimeout, ApiTimeoutError, DEFAULT_API_CALL_POLICY, isRetryable, RETRY_STATUS, sleep, type ApiCallPolicy } from './api-call-policy.ts';
 import { FIELD_MANAGER } from './object-names.ts';
-
-/** How long one API call may take, and how often a call that failed fast is tried again. */
-export interface ApiCallPolicy {
-  /** One attempt's limit; a server that accepts and never answers is reported after this. */
-  timeoutMs: number;
-  /** Further attempts after a connection that was refused or reset, or a 429/502/503/504. */
-  retries: number;
-  /** Wait before retry n (1-based) is `backoffMs * n`. */
-  backoffMs: number;
-}
-
-export const DEFAULT_API_CALL_POLICY: ApiCallPolicy = { timeoutMs: 5_000, retries: 2, backoffMs: 250 };
 
 /** A call that may be sent twice without changing the outcome: reads, and patches (merge and apply). */
 const IDEMPOTENT = new Set<HttpMethod>([HttpMethod.GET, HttpMethod.HEAD, HttpMethod.PATCH, HttpMethod.OPTIONS]);
 const MUTATING = new Set<HttpMethod>([HttpMethod.POST, HttpMethod.PUT, HttpMethod.PATCH]);
-const RETRY_STATUS = new Set([429, 502, 503, 504]);
-const RETRY_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
-
-/** The API server did not answer one call within the policy's timeout. */
-export class ApiTimeoutError extends Error {
-  readonly code = 'ETIMEDOUT';
-}
 
 /**
  * The client's HTTP layer with a deadline on every call and bounded retries, plus the field
@@ -65,8 +46,7 @@ export class BoundedHttpLibrary implements HttpLibrary {
         }
         return response;
       } catch (err) {
-        const code = (err as { code?: string }).code ?? (err as { errno?: string }).errno;
-        if (attempt >= attempts || err instanceof ApiTimeoutError || !code || !RETRY_CODES.has(code)) throw err;
+        if (attempt >= attempts || !isRetryable(err)) throw err;
         await sleep(this.policy.backoffMs * attempt);
       }
     }
@@ -77,7 +57,7 @@ export class BoundedHttpLibrary implements HttpLibrary {
     const caller = request.getSignal();
     const onAbort = () => timeout.abort(caller?.reason);
     caller?.addEventListener('abort', onAbort, { once: true });
-    const timer = setTimeout(() => timeout.abort(new ApiTimeoutError(`the API server did not answer within ${formatDuration(this.policy.timeoutMs)} (platform.apiTimeout)`)), this.policy.timeoutMs);
+    const timer = setTimeout(() => timeout.abort(apiTimeout(this.policy.timeoutMs)), this.policy.timeoutMs);
     request.setSignal(timeout.signal);
     try {
       const response = await this.inner.send(request).toPromise();
@@ -94,5 +74,3 @@ export class BoundedHttpLibrary implements HttpLibrary {
     }
   }
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -2,7 +2,8 @@ import { connectTestCluster } from '../../../test/support/k8s-test-cluster.ts';
 import { stateStoreContract } from '../../../test/support/state-store-contract.ts';
 import { ConfigMapStateStore } from './configmap-store.ts';
 import { connectCluster } from './kube-clients.ts';
-import { LeaseLock, thisHostProcesses } from './lease-lock.ts';
+import { LeaseLock } from './lease-lock.ts';
+import { thisHostProcesses } from './lease-view.ts';
 
 // The same contract as the file store, against a ConfigMap and a Lease in a real API server.
 stateStoreContract('ConfigMap + Lease', async () => {

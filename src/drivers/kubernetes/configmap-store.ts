@@ -1,14 +1,13 @@
 import { PatchStrategy, setHeaderOptions, type V1ConfigMap } from '@kubernetes/client-node';
 import { CutoverError } from '../../core/errors.ts';
 import type { OperationSignal } from '../../core/signals.ts';
-import { parseAppState, parseHistoryLine } from '../../core/state-schema.ts';
 import type { HeldLock, HistoryReadOptions, StateStore } from '../../core/store.ts';
 import type { AppState, HistoryEntry, LockHolder } from '../../core/types.ts';
-import { isConflict, isNotFound, kube, kubeError, kubeOptional, type KubeClients } from './kube-clients.ts';
+import type { KubeClients } from './kube-clients.ts';
+import { isConflict, isNotFound, kube, kubeError, kubeOptional } from './kube-errors.ts';
 import type { LeaseLock } from './lease-lock.ts';
+import { configMapWhere, HISTORY_KEY, historyOf, STATE_KEY, stateOf } from './state-record.ts';
 
-const STATE_KEY = 'state.json';
-const HISTORY_KEY = 'history.jsonl';
 /** A ConfigMap holds at most 1 MiB; history keeps the newest entries within this budget. */
 const HISTORY_MAX_BYTES = 600_000;
 const SIGNAL_PREFIX = 'signal.cutover.dev/';
@@ -35,7 +34,7 @@ export class ConfigMapStateStore implements StateStore {
     this.namespace = options.namespace;
     this.name = options.name;
     this.lock = options.lock;
-    this.where = `ConfigMap ${options.namespace}/${options.name}`;
+    this.where = configMapWhere(options.namespace, options.name);
   }
 
   private read(): Promise<V1ConfigMap | undefined> {
@@ -82,9 +81,7 @@ export class ConfigMapStateStore implements StateStore {
   }
 
   async load(): Promise<AppState | null> {
-    const text = (await this.read())?.data?.[STATE_KEY];
-    if (!text) return null;
-    return parseAppState(text, `${this.where} key ${STATE_KEY}`, `Fix that key, or delete it (kubectl -n ${this.namespace} edit configmap ${this.name}) and run \`cutover resume\` to rebuild the record from the cluster.`);
+    return stateOf(await this.read(), this.namespace, this.name);
   }
 
   async save(state: AppState): Promise<void> {
@@ -113,17 +110,7 @@ export class ConfigMapStateStore implements StateStore {
   }
 
   async history(limit = 1000, options: HistoryReadOptions = {}): Promise<HistoryEntry[]> {
-    const text = (await this.read())?.data?.[HISTORY_KEY] ?? '';
-    const entries: HistoryEntry[] = [];
-    const lines = text.split('\n');
-    for (let i = 0; i < lines.length; i++) {
-      if (!lines[i]) continue;
-      const parsed = parseHistoryLine(lines[i]!);
-      // A damaged line is skipped, the rest is still history.
-      if ('entry' in parsed) entries.push(parsed.entry);
-      else options.onSkippedLine?.(`${this.where} key ${HISTORY_KEY}, line ${i + 1}: skipped (${parsed.problem})`);
-    }
-    return entries.slice(-limit);
+    return historyOf(await this.read(), this.where, limit, options);
   }
 
   acquireLock(holder: LockHolder): Promise<HeldLock> {
@@ -134,11 +121,8 @@ export class ConfigMapStateStore implements StateStore {
     return (await this.lock.view()).holder;
   }
 
-  async isHolderGone(holder: LockHolder): Promise<boolean> {
-    const view = await this.lock.view();
-    if (!view.holder) return true;
-    if (view.holder.pid !== holder.pid || view.holder.host !== holder.host || view.holder.since !== holder.since) return true;
-    return this.lock.isAbandoned(view);
+  isHolderGone(holder: LockHolder): Promise<boolean> {
+    return this.lock.isHolderGone(holder);
   }
 
   async sendSignal(operationId: string, signal: OperationSignal): Promise<void> {

@@ -1,6 +1,7 @@
 import type { V1EndpointSlice, V1Pod } from '@kubernetes/client-node';
 import type { Color } from '../../core/types.ts';
-import { kube, type KubeClients } from './kube-clients.ts';
+import type { KubeClients } from './kube-clients.ts';
+import { kube } from './kube-errors.ts';
 import { LABEL_APP, LABEL_COLOR } from './object-names.ts';
 import { isPodReady, livePods, versionOf } from './rollout-progress.ts';
 

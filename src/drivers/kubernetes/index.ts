@@ -2,10 +2,11 @@ import type { ResolvedConfig } from '../../config/resolved.ts';
 import { CutoverError } from '../../core/errors.ts';
 import type { Platform } from '../create-platform.ts';
 import { ConfigMapStateStore } from './configmap-store.ts';
-import { DEFAULT_API_CALL_POLICY } from './bounded-http.ts';
+import { DEFAULT_API_CALL_POLICY } from './api-call-policy.ts';
 import { connectCluster } from './kube-clients.ts';
 import { KubernetesDriver } from './kubernetes-driver.ts';
-import { LeaseLock, thisHostProcesses } from './lease-lock.ts';
+import { LeaseLock } from './lease-lock.ts';
+import { thisHostProcesses } from './lease-view.ts';
 import { stateObjectName } from './object-names.ts';
 
 /**

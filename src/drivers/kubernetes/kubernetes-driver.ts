@@ -2,7 +2,6 @@ import { PatchStrategy, setHeaderOptions, type KubernetesObject, type V1Deployme
 import { formatDuration } from '../../config/duration.ts';
 import type {
   CheckTargets,
-  ColorStatus,
   Diagnosis,
   LogLine,
   LogOptions,
@@ -14,7 +13,7 @@ import type {
   TrafficProof,
 } from '../../core/driver.ts';
 import { CutoverError } from '../../core/errors.ts';
-import { COLORS, otherColor, type Color, type Release } from '../../core/types.ts';
+import { otherColor, type Color, type Release } from '../../core/types.ts';
 import { CheckTargetsProvider, type CheckRoute } from './check-targets.ts';
 import { autoscalerFloor, autoscalersOf, copyAutoscaler, removeAutoscalers } from './autoscaler-copy.ts';
 import type { ResolvedKubernetesPlatform } from './config-schema.ts';
@@ -22,14 +21,17 @@ import type { ConfigMapStateStore } from './configmap-store.ts';
 import { checkDeploymentTemplate, pickContainer, readTemplate, renderDeployment } from './deployment-template.ts';
 import { diagnoseApp } from './doctor.ts';
 import { readEndpointCheck } from './endpoint-proof.ts';
-import { kube, kubeOptional, type KubeClients } from './kube-clients.ts';
+import type { KubeClients } from './kube-clients.ts';
+import { kube, kubeOptional } from './kube-errors.ts';
+import { clientReads } from './kube-reads.ts';
 import { MaintenanceMode, type MaintenancePageOptions } from './maintenance-mode.ts';
 import { runMigrationJob } from './migration-job.ts';
 import { colorSelector, deploymentName, FIELD_MANAGER, FLAGS_ENV, LABEL_APP, LABEL_COLOR, MAINTENANCE_COLOR } from './object-names.ts';
 import { describePod } from './pod-diagnosis.ts';
 import { podEvents } from './pod-events.ts';
 import { podLogs } from './pod-logs.ts';
-import { isCrashLooping, isPodReady, livePods, rolloutProgress, versionOf } from './rollout-progress.ts';
+import { readPlatformStatus } from './platform-status.ts';
+import { isPodReady, livePods, rolloutProgress, versionOf } from './rollout-progress.ts';
 import { waitForRollout } from './rollout-wait.ts';
 import { ServiceTraffic } from './service-traffic.ts';
 
@@ -109,51 +111,7 @@ export class KubernetesDriver implements PlatformDriver {
   }
 
   async status(): Promise<PlatformStatus> {
-    const [active, blue, green, pods, snapshot] = await Promise.all([
-      this.traffic.readActive(),
-      this.readDeployment('blue'),
-      this.readDeployment('green'),
-      this.appPods(),
-      this.maintenanceMode.snapshot(),
-    ]);
-    const selected = ServiceTraffic.selectedColor(active);
-    const deployments: Record<Color, V1Deployment | undefined> = { blue, green };
-    // A selector naming a color that has no Deployment (the runbooks' Service before the first
-    // deploy) routes nowhere, so nothing is live.
-    const live = selected === 'blue' || selected === 'green' ? (deployments[selected] ? selected : null) : null;
-    const colors = {} as Record<Color, ColorStatus>;
-    for (const color of COLORS) colors[color] = this.colorStatus(color, deployments[color], pods, selected === color);
-    return {
-      live,
-      colors,
-      maintenance: selected === MAINTENANCE_COLOR || snapshot ? { on: true, message: snapshot?.message } : { on: false },
-    };
-  }
-
-  private colorStatus(color: Color, deployment: V1Deployment | undefined, allPods: V1Pod[], isLive: boolean): ColorStatus {
-    if (!deployment) {
-      return { version: null, desired: 0, ready: 0, crashLooping: false, detail: isLive ? `the Service selects ${color}, which has no Deployment yet` : undefined };
-    }
-    const version = versionOf(deployment);
-    const pods = allPods.filter((p) => p.metadata?.labels?.[LABEL_COLOR] === color);
-    const current = pods.filter((p) => versionOf(p) === version);
-    const ready = current.filter(isPodReady).length;
-    const desired = deployment.spec?.replicas ?? 1;
-    const crashLooping = current.some(isCrashLooping);
-    const progress = rolloutProgress(deployment);
-    let detail: string | undefined;
-    const unready = current.filter((p) => !isPodReady(p));
-    if (isLive && desired > 0 && ready === 0) {
-      detail = `LIVE COLOR HAS NO READY PODS (0/${desired}); cutover will not switch to pods it has not verified: ${unready.slice(0, 2).map(describePod).join('; ') || 'no pods exist'}`;
-    } else if (unready.length > 0) {
-      // The counts are in `ready`/`desired`; the detail says which pods and why, as the local driver's does.
-      detail = unready.slice(0, 2).map(describePod).join('; ');
-    } else if (progress.deadlineExceeded) {
-      detail = `rollout exceeded its progress deadline (${progress.summary})`;
-    } else if (!progress.complete && desired > 0) {
-      detail = `rollout in progress (${progress.summary})`;
-    }
-    return { version, desired, ready, crashLooping, detail };
+    return readPlatformStatus(clientReads(this.clients, this.ns), { app: this.platform.app, service: this.platform.service });
   }
 
   async provision(color: Color, release: Release, flags: Record<string, unknown>): Promise<void> {

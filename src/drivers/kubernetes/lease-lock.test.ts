@@ -4,7 +4,8 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { V1Lease } from '@kubernetes/client-node';
 import type { KubeClients } from './kube-clients.ts';
-import { LeaseLock, lockedError, type LocalProcesses } from './lease-lock.ts';
+import { LeaseLock, lockedError } from './lease-lock.ts';
+import type { LocalProcesses } from './lease-view.ts';
 
 const HERE = 'boot-a pid:[4026531836]';
 const SINCE = '2026-12-01T10:00:00.000Z';

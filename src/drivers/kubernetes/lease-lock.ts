@@ -1,59 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
 import type { V1Lease } from '@kubernetes/client-node';
 import { CutoverError } from '../../core/errors.ts';
 import type { HeldLock } from '../../core/store.ts';
 import type { LockHolder } from '../../core/types.ts';
-import { isSameProcessAlive, pidNamespaceId, processStartTime } from '../../process/process-alive.ts';
-import { isConflict, kube, kubeError, kubeOptional, type KubeClients } from './kube-clients.ts';
+import { HOLDER_ANNOTATION, isHolderGone, isLeaseAbandoned, leaseView, type LeaseHolderRecord, type LeaseView, type LocalProcesses } from './lease-view.ts';
+import type { KubeClients } from './kube-clients.ts';
+import { isConflict, kube, kubeError, kubeOptional } from './kube-errors.ts';
 
-/**
- * The full holder record (a LeaseHolderRecord as JSON); holderIdentity alone is too short for a
- * useful message and cannot tell a dead process from a live one.
- */
-const HOLDER_ANNOTATION = 'cutover.dev/holder';
 const ATTEMPTS = 5;
-
-/** What the holder annotation records: who holds the lock, and what identifies its process. */
-interface LeaseHolderRecord extends LockHolder {
-  /** The Lease's holderIdentity this record was written with: a record naming another one is stale. */
-  identity: string;
-  /** The holder's kernel and pid namespace (pidNamespaceId()), or null where unknown. */
-  machine: string | null;
-}
-
-/** This process's host and pid namespace, and how to check a process in it. */
-export interface LocalProcesses {
-  /** os.hostname() */
-  readonly host: string;
-  /** pidNamespaceId(): a pid means the same process only where this is the same. Null where unknown. */
-  readonly machine: string | null;
-  startTimeOf(pid: number): string | null;
-  /** Alive and, when a start time is given, still that process (not a reused pid). */
-  isAlive(pid: number, startTime: string | null | undefined): boolean;
-}
-
-/** The processes of this host, as the kernel reports them. */
-export function thisHostProcesses(): LocalProcesses {
-  return { host: hostname(), machine: pidNamespaceId(), startTimeOf: processStartTime, isAlive: isSameProcessAlive };
-}
-
-/** A read of the Lease: who holds it and whether they still renew it. */
-export interface LeaseView {
-  /** The holder as recorded by cutover, or as far as a foreign holder can be described. */
-  holder: LockHolder | null;
-  identity: string | null;
-  /** `namespace/name` of the Lease, for messages. */
-  lease: string;
-  /** True when the holder record was written by cutover for the current holderIdentity. */
-  recorded: boolean;
-  /** The recorded holder's pid namespace, when recorded. */
-  machine: string | null;
-  renewedAt: number | null;
-  /** When the lease lapses unless renewed (ms since the epoch). */
-  expiresAt: number | null;
-  expired: boolean;
-}
 
 /**
  * The operation lock of one app: a coordination.k8s.io Lease named `<app>-cutover`. The holder
@@ -104,24 +58,7 @@ export class LeaseLock {
   }
 
   private interpret(lease: V1Lease | undefined): LeaseView {
-    const where = `${this.namespace}/${this.name}`;
-    const identity = lease?.spec?.holderIdentity || null;
-    if (!lease || !identity) return { holder: null, identity: null, lease: where, recorded: false, machine: null, renewedAt: null, expiresAt: null, expired: true };
-    const renewed = lease.spec?.renewTime ?? lease.spec?.acquireTime;
-    const renewedAt = timeOf(renewed);
-    const durationMs = (lease.spec?.leaseDurationSeconds ?? this.durationSeconds) * 1000;
-    const record = holderRecord(lease.metadata?.annotations?.[HOLDER_ANNOTATION]);
-    // Another writer may have taken the Lease and left our annotation behind: then it is not theirs.
-    const recorded = record?.identity === identity;
-    const acquired = timeOf(lease.spec?.acquireTime) ?? renewedAt;
-    const holder: LockHolder = recorded
-      ? { pid: record.pid, host: record.host, command: record.command, since: record.since, startTime: record.startTime ?? null }
-      : { pid: 0, host: identity, command: 'unknown', since: acquired === null ? '' : new Date(acquired).toISOString() };
-    const expiresAt = renewedAt === null ? null : renewedAt + durationMs;
-    return {
-      holder, identity, lease: where, recorded, machine: recorded ? record.machine : null,
-      renewedAt, expiresAt, expired: expiresAt === null || Date.now() > expiresAt,
-    };
+    return leaseView(lease, `${this.namespace}/${this.name}`, this.durationSeconds * 1000);
   }
 
   /**
@@ -129,11 +66,12 @@ export class LeaseLock {
    * namespace and is gone (dead, or its pid reused by a process with another start time).
    */
   isAbandoned(view: LeaseView): boolean {
-    if (!view.holder || view.expired) return true;
-    if (!view.recorded || view.holder.pid <= 0 || view.holder.host !== this.local.host) return false;
-    // Without a namespace id on either side (not Linux), the host name is all there is to go by.
-    const here = view.machine === null ? this.local.machine === null : view.machine === this.local.machine;
-    return here && !this.local.isAlive(view.holder.pid, view.holder.startTime);
+    return isLeaseAbandoned(view, this.local);
+  }
+
+  /** True when `holder` does not hold the lock any more (see isHolderGone). */
+  async isHolderGone(holder: LockHolder): Promise<boolean> {
+    return isHolderGone(await this.view(), holder, this.local);
   }
 
   /**
@@ -253,28 +191,4 @@ export function lockedError(view: LeaseView): CutoverError {
       expiresAt: view.expiresAt === null ? null : new Date(view.expiresAt).toISOString(),
     },
   });
-}
-
-function timeOf(value: Date | string | undefined): number | null {
-  if (!value) return null;
-  const ms = new Date(value).getTime();
-  return Number.isFinite(ms) ? ms : null;
-}
-
-/** The holder annotation, if it is a whole record cutover wrote; anything else is not trusted. */
-function holderRecord(text: string | undefined): LeaseHolderRecord | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(text ?? 'null');
-  } catch {
-    return undefined;
-  }
-  const r = value as Partial<LeaseHolderRecord> | null;
-  if (!r || typeof r !== 'object' || typeof r.identity !== 'string' || typeof r.pid !== 'number' || !Number.isInteger(r.pid)) return undefined;
-  if (typeof r.host !== 'string' || typeof r.command !== 'string' || typeof r.since !== 'string') return undefined;
-  return {
-    pid: r.pid, host: r.host, command: r.command, since: r.since, identity: r.identity,
-    startTime: typeof r.startTime === 'string' ? r.startTime : null,
-    machine: typeof r.machine === 'string' ? r.machine : null,
-  };
 }

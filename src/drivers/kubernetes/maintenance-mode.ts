@@ -3,7 +3,8 @@ import { CutoverError } from '../../core/errors.ts';
 import { COLORS, type Color } from '../../core/types.ts';
 import type { ResolvedKubernetesPlatform } from './config-schema.ts';
 import type { ConfigMapStateStore } from './configmap-store.ts';
-import { kube, kubeOptional, type KubeClients } from './kube-clients.ts';
+import type { KubeClients } from './kube-clients.ts';
+import { kube, kubeOptional } from './kube-errors.ts';
 import { filesChecksum, MAINTENANCE_MOUNT, maintenanceServerFiles, READY_PATH } from './maintenance-page-server.ts';
 import {
   colorSelector,
@@ -15,10 +16,10 @@ import {
   MAINTENANCE_COLOR,
   maintenanceDeploymentName,
 } from './object-names.ts';
+import { MAINTENANCE_SNAPSHOT_KEY } from './platform-status.ts';
 import { waitForRollout } from './rollout-wait.ts';
 import { ServiceTraffic } from './service-traffic.ts';
 
-const SNAPSHOT_KEY = 'maintenance.json';
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
 /** Everything maintenance on changes, as it was before; maintenance off puts it back. */
@@ -61,7 +62,7 @@ export class MaintenanceMode {
   }
 
   snapshot(): Promise<MaintenanceSnapshot | null> {
-    return this.store.readKey<MaintenanceSnapshot>(SNAPSHOT_KEY);
+    return this.store.readKey<MaintenanceSnapshot>(MAINTENANCE_SNAPSHOT_KEY);
   }
 
   /**
@@ -86,7 +87,7 @@ export class MaintenanceMode {
         message,
         at: new Date().toISOString(),
       };
-      await this.store.writeKey(SNAPSHOT_KEY, snapshot);
+      await this.store.writeKey(MAINTENANCE_SNAPSHOT_KEY, snapshot);
     }
     await this.setBanner(message);
     await this.applyMaintenanceDeployment(message, active.spec?.ports?.[0]?.targetPort ?? active.spec?.ports?.[0]?.port);
@@ -144,7 +145,7 @@ export class MaintenanceMode {
       this.clients.apps.deleteNamespacedDeployment({ name: maintenanceDeploymentName(app), namespace }));
     await kubeOptional(`deleting ConfigMap ${namespace}/${maintenanceDeploymentName(app)}`, () =>
       this.clients.core.deleteNamespacedConfigMap({ name: maintenanceDeploymentName(app), namespace }));
-    await this.store.writeKey(SNAPSHOT_KEY, null);
+    await this.store.writeKey(MAINTENANCE_SNAPSHOT_KEY, null);
   }
 
   private async replicasOf(color: Color): Promise<number | null> {

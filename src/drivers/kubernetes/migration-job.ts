@@ -3,7 +3,8 @@ import type { V1Job, V1Pod } from '@kubernetes/client-node';
 import { formatDuration } from '../../config/duration.ts';
 import { CutoverError } from '../../core/errors.ts';
 import { VERSION_ANNOTATION } from './deployment-template.ts';
-import { kube, kubeOptional, type KubeClients } from './kube-clients.ts';
+import type { KubeClients } from './kube-clients.ts';
+import { kube, kubeOptional } from './kube-errors.ts';
 import { FIELD_MANAGER, LABEL_APP, LABEL_MANAGED_BY, LABEL_VERSION, versionLabel } from './object-names.ts';
 import { describePod, diagnosePods, formatDiagnosis } from './pod-diagnosis.ts';
 

@@ -3,7 +3,8 @@ import { createInterface } from 'node:readline';
 import { Log, type V1Pod } from '@kubernetes/client-node';
 import type { LogLine, LogOptions } from '../../core/driver.ts';
 import type { Color } from '../../core/types.ts';
-import { kube, type KubeClients } from './kube-clients.ts';
+import type { KubeClients } from './kube-clients.ts';
+import { kube } from './kube-errors.ts';
 
 /**
  * The logs of a color's pods as one stream of lines. Without `follow` each pod's tail is read

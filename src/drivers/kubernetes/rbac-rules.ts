@@ -1,7 +1,8 @@
 import type { V1PolicyRule } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
 import type { Diagnosis } from '../../core/driver.ts';
-import { apiMessage, type KubeClients } from './kube-clients.ts';
+import type { KubeClients } from './kube-clients.ts';
+import { apiMessage } from './kube-errors.ts';
 import { stateObjectName } from './object-names.ts';
 
 /** One permission cutover needs in the app's namespace, and what for. */

@@ -1,7 +1,8 @@
 import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
 import { formatDuration } from '../../config/duration.ts';
 import { CutoverError } from '../../core/errors.ts';
-import { kube, kubeOptional, type KubeClients } from './kube-clients.ts';
+import type { KubeClients } from './kube-clients.ts';
+import { kube, kubeOptional } from './kube-errors.ts';
 import { diagnosePods, formatDiagnosis } from './pod-diagnosis.ts';
 import { isCrashLooping, isPodReady, livePods, rolloutProgress, type RolloutProgress } from './rollout-progress.ts';
 

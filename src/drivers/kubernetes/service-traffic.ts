@@ -1,13 +1,11 @@
 import { PatchStrategy, setHeaderOptions, type KubernetesObject, type V1Service } from '@kubernetes/client-node';
-import { CutoverError } from '../../core/errors.ts';
-import { COLORS, type Color } from '../../core/types.ts';
-import { kube, kubeOptional, type KubeClients } from './kube-clients.ts';
-import { FIELD_MANAGER, LABEL_COLOR, LABEL_MANAGED_BY, MAINTENANCE_COLOR } from './object-names.ts';
+import type { Color } from '../../core/types.ts';
+import type { KubeClients } from './kube-clients.ts';
+import { kube, kubeOptional } from './kube-errors.ts';
+import { FIELD_MANAGER, LABEL_COLOR, LABEL_MANAGED_BY } from './object-names.ts';
+import { missingActiveService, selectedColor, type SelectedColor } from './platform-status.ts';
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
-
-/** What the active Service's selector says about the color. */
-export type SelectedColor = Color | typeof MAINTENANCE_COLOR | null;
 
 /**
  * The user's active Service (cutover only ever changes `color` in its selector) and the
@@ -33,17 +31,13 @@ export class ServiceTraffic {
   async readActive(): Promise<V1Service> {
     const svc = await kubeOptional(`reading Service ${this.namespace}/${this.active}`, () =>
       this.clients.core.readNamespacedService({ name: this.active, namespace: this.namespace }));
-    if (!svc) {
-      throw new CutoverError('not-found', `the active Service ${this.namespace}/${this.active} (platform.service) does not exist; create it with a selector such as {app: <app>, color: blue}: cutover only patches its color`);
-    }
+    if (!svc) throw missingActiveService(this.namespace, this.active);
     return svc;
   }
 
   /** The color the selector names, or null when it names none (first deploy) or something else. */
   static selectedColor(svc: V1Service): SelectedColor {
-    const value = svc.spec?.selector?.[LABEL_COLOR];
-    if (value === MAINTENANCE_COLOR) return MAINTENANCE_COLOR;
-    return COLORS.includes(value as Color) ? (value as Color) : null;
+    return selectedColor(svc);
   }
 
   /**

@@ -1,0 +1,97 @@
+// The read-only path's kubeconfig reading against the generated client's, on the same files:
+// for every kubeconfig it accepts, it must reach the same server with the same TLS material and
+// the same headers; the rest it must leave to the client.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
+import { stringify } from 'yaml';
+import { loadClusterAccess } from './cluster-access.ts';
+
+const b64 = (s: string) => Buffer.from(s).toString('base64');
+
+function kubeconfig(cluster: Record<string, unknown>, user: Record<string, unknown>, extra: Record<string, unknown> = {}) {
+  return {
+    apiVersion: 'v1', kind: 'Config', 'current-context': 'main',
+    clusters: [{ name: 'c', cluster: { server: 'https://127.0.0.1:6443/', ...cluster } }, { name: 'other', cluster: { server: 'https://10.0.0.9:443' } }],
+    users: [{ name: 'u', user }, { name: 'other', user: { token: 'other-token' } }],
+    contexts: [{ name: 'main', context: { cluster: 'c', user: 'u' } }, { name: 'second', context: { cluster: 'other', user: 'other' } }],
+    ...extra,
+  };
+}
+
+async function clientView(file: string, context?: string) {
+  const kc = new KubeConfig();
+  kc.loadFromFile(file);
+  if (context) kc.setCurrentContext(context);
+  const opts: { headers?: Record<string, string>; ca?: Buffer; cert?: Buffer; key?: Buffer; rejectUnauthorized?: boolean; servername?: string } = {};
+  await kc.applyToHTTPSOptions(opts as never);
+  const headers = Object.fromEntries(Object.entries(opts.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
+  if (opts && (opts as { auth?: string }).auth && !headers.authorization) headers.authorization = `Basic ${b64((opts as { auth: string }).auth)}`;
+  return { server: kc.getCurrentCluster()!.server, ca: opts.ca?.toString(), cert: opts.cert?.toString(), key: opts.key?.toString(), rejectUnauthorized: opts.rejectUnauthorized !== false, servername: opts.servername, headers };
+}
+
+function ourView(file: string, context?: string) {
+  const found = loadClusterAccess(context, { KUBECONFIG: file });
+  if ('unsupported' in found) return found;
+  const a = found.access;
+  return { server: a.server, ca: a.ca?.toString(), cert: a.cert?.toString(), key: a.key?.toString(), rejectUnauthorized: a.rejectUnauthorized, servername: a.servername, headers: a.headers() };
+}
+
+test('kubeconfigs that need no plugin are read as the generated client reads them', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cutover-kubeconfig-'));
+  try {
+    writeFileSync(join(dir, 'ca.crt'), 'CA FROM FILE');
+    writeFileSync(join(dir, 'client.crt'), 'CERT FROM FILE');
+    writeFileSync(join(dir, 'client.key'), 'KEY FROM FILE');
+    writeFileSync(join(dir, 'token'), 'token-from-file');
+    const cases: Array<{ name: string; doc: object; context?: string }> = [
+      { name: 'token and inline CA', doc: kubeconfig({ 'certificate-authority-data': b64('INLINE CA') }, { token: 'abc' }) },
+      { name: 'client certificate files, relative to the kubeconfig', doc: kubeconfig({ 'certificate-authority': 'ca.crt' }, { 'client-certificate': 'client.crt', 'client-key': 'client.key' }) },
+      { name: 'inline client certificate', doc: kubeconfig({ 'certificate-authority-data': b64('INLINE CA') }, { 'client-certificate-data': b64('INLINE CERT'), 'client-key-data': b64('INLINE KEY') }) },
+      { name: 'a CA file wins over inline data', doc: kubeconfig({ 'certificate-authority': 'ca.crt', 'certificate-authority-data': b64('INLINE CA') }, { token: 'abc' }) },
+      { name: 'insecure-skip-tls-verify and tls-server-name', doc: kubeconfig({ 'insecure-skip-tls-verify': true, 'tls-server-name': 'kubernetes.default' }, { token: 'abc' }) },
+      { name: 'token-file', doc: kubeconfig({}, { 'token-file': join(dir, 'token') }) },
+      { name: 'basic auth', doc: kubeconfig({}, { username: 'admin', password: 's3cret' }) },
+      { name: 'impersonation', doc: kubeconfig({}, { token: 'abc', as: 'view-only' }) },
+      { name: 'the context given, not the current one', doc: kubeconfig({}, { token: 'abc' }), context: 'second' },
+    ];
+    for (const c of cases) {
+      const file = join(dir, 'kubeconfig');
+      writeFileSync(file, stringify(c.doc));
+      const ours = ourView(file, c.context);
+      const theirs = await clientView(file, c.context);
+      // The client trims nothing from a token file; kubectl and we do.
+      if (c.name === 'token-file') theirs.headers.authorization = theirs.headers.authorization?.trim() ?? '';
+      assert.deepEqual(ours, theirs, c.name);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('kubeconfigs that need the generated client are left to it, with the reason', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cutover-kubeconfig-'));
+  try {
+    const file = join(dir, 'kubeconfig');
+    const cases: Array<[string, object, RegExp]> = [
+      ['exec plugin', kubeconfig({}, { exec: { command: 'aws', apiVersion: 'client.authentication.k8s.io/v1' } }), /exec plugin/],
+      ['auth-provider', kubeconfig({}, { 'auth-provider': { name: 'oidc' } }), /auth-provider/],
+      ['proxy', kubeconfig({ 'proxy-url': 'http://proxy:3128' }, { token: 'abc' }), /proxy-url/],
+      ['plain HTTP with TLS checks on', kubeconfig({ server: 'http://127.0.0.1:8080' }, { token: 'abc' }), /plain HTTP/],
+      ['unknown context', kubeconfig({}, { token: 'abc' }, { 'current-context': 'gone' }), /no context "gone"/],
+    ];
+    for (const [name, doc, reason] of cases) {
+      writeFileSync(file, stringify(doc));
+      const found = loadClusterAccess(undefined, { KUBECONFIG: file });
+      assert.ok('unsupported' in found, name);
+      assert.match(found.unsupported, reason, name);
+    }
+    assert.match((loadClusterAccess(undefined, { KUBECONFIG: `${file}:${file}` }) as { unsupported: string }).unsupported, /several files/);
+    assert.ok('unsupported' in loadClusterAccess(undefined, { KUBECONFIG: join(dir, 'missing') }));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
