@@ -36,7 +36,15 @@ test('platform.logs caps the logs of the replicas the daemon runs', { timeout: 1
     await new Promise((r) => setTimeout(r, 8_000));
 
     const logs = join(ws.dir, '.cutover', 'logs');
-    const current = readdirSync(logs).filter((n) => n.endsWith('.out.log') && readFileSync(join(logs, n), 'latin1').includes('x'.repeat(100)));
+    // A rotation pass may be truncating a log at the moment it is read (copy-truncate leaves the
+    // live file empty until the replica's next line): read again, for at most 2 s, until both
+    // replicas' logs hold lines.
+    const withLines = () => readdirSync(logs).filter((n) => n.endsWith('.out.log') && readFileSync(join(logs, n), 'latin1').includes('x'.repeat(100)));
+    let current = withLines();
+    for (let tries = 0; current.length < 2 && tries < 20; tries++) {
+      await new Promise((r) => setTimeout(r, 100));
+      current = withLines();
+    }
     assert.equal(current.length, 2, `one stdout log per replica: ${readdirSync(logs).join(', ')}`);
     for (const name of current) {
       const path = join(logs, name);

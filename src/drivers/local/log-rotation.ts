@@ -31,14 +31,18 @@ export async function rotateLogs(dir: string, policy: LogRotationPolicy): Promis
     try {
       if ((await stat(path)).size <= policy.maxBytes) continue;
       if (policy.keep > 0) {
-        await unlink(`${path}.${policy.keep}`).catch(() => {});
+        // The copy is made beside `.1` and renamed over it, so that a reader (or `cutover logs`)
+        // never finds the newest kept copy missing or half written while a pass runs.
+        await copyFile(path, `${path}.1.tmp`);
+        // Renaming over the oldest kept copy replaces it; nothing is deleted first.
         for (let i = policy.keep - 1; i >= 1; i--) await rename(`${path}.${i}`, `${path}.${i + 1}`).catch(() => {});
-        await copyFile(path, `${path}.1`);
+        await rename(`${path}.1.tmp`, `${path}.1`);
       }
       await truncate(path, 0);
       rotated.push(path);
     } catch {
       // A full disk can fail the copy: truncating anyway frees space, which is what matters.
+      await unlink(`${path}.1.tmp`).catch(() => {});
       await truncate(path, 0).catch(() => {});
     }
   }
