@@ -32,6 +32,13 @@ describe('podEvents: what the pods of a color show in their status', () => {
     assert.deepEqual(podEvents(pods, 'green', T0 + 3000, T0 + 5000), [], 'nothing after the cursor');
   });
 
+  test('given a crash stamped to the second (as the API server stores it) within the second of `since`, it is reported', () => {
+    // The switch at +3.4s; the container then exits at +3.8s, which the API server keeps as +3s.
+    const pods = [pod('a', { container: { restartCount: 1, lastState: { terminated: { exitCode: 1, reason: 'Error', finishedAt: at(3) } }, state: { running: { startedAt: at(4) } } } })];
+    assert.deepEqual(podEvents(pods, 'green', T0 + 3400, T0 + 5000).map((e) => e.id), ['uid-a:api:exit:1']);
+    assert.deepEqual(podEvents(pods, 'green', T0 + 4000, T0 + 5000), [], 'a whole second later it is before `since`');
+  });
+
   test('given an OOMKilled termination and a CrashLoopBackOff, `oom-killed` and `crash-loop` with stable ids', () => {
     const pods = [pod('a', { ready: false, readySince: 5, container: {
       restartCount: 3,

@@ -80,7 +80,12 @@ export function podEvents(pods: readonly V1Pod[], color: Color, since: number, n
       });
     }
   }
-  return events.filter((e) => e.at > since).sort((a, b) => a.at - b.at || a.id.localeCompare(b.id));
+  // The API server keeps pod timestamps to the second (metav1.Time): a crash stamped 10:00:05 may
+  // have happened at 10:00:05.9, after a `since` of 10:00:05.4 (the switch, in milliseconds). So a
+  // `since` inside a second keeps that whole second; a whole-second `since` (a cursor this returned)
+  // stays strict, so a page never repeats the events it ended with.
+  const after = since % 1000 === 0 ? since : Math.floor(since / 1000) * 1000 - 1;
+  return events.filter((e) => e.at > after).sort((a, b) => a.at - b.at || a.id.localeCompare(b.id));
 }
 
 function restartsOf(pod: V1Pod): number {
