@@ -1,6 +1,6 @@
 import type { LogLine } from '../core/driver.ts';
 import { COLORS, type AppState, type Color, type HistoryEntry } from '../core/types.ts';
-import type { StatusReport } from '../cli/commands/status.ts';
+import type { StatusReport } from '../core/operations/status-report.ts';
 
 /** How many log lines per color the page keeps. */
 export const LOG_TAIL_LINES = 200;

@@ -2,7 +2,7 @@ import { isCutoverError } from '../core/errors.ts';
 import type { LogLine } from '../core/driver.ts';
 import { COLORS } from '../core/types.ts';
 import { openContext, type CommandContext } from '../cli/context.ts';
-import { collectStatus } from '../cli/commands/status.ts';
+import { readStatus } from '../core/operations/status-report.ts';
 import { HISTORY_ENTRIES, LOG_TAIL_LINES, tailLines, trafficMarkers, type AppView } from './app-view.ts';
 import { runAction, type DashboardAction } from './dashboard-actions.ts';
 import { resolveDashboardSettings } from './config-schema.ts';
@@ -60,7 +60,7 @@ export class ConfiguredApp implements DashboardApp {
     const { platform } = this.reader;
     const view: AppView = { app: this.name, platform: this.platform, generatedAt: Date.now(), actions: true, status: null, state: null, history: [], logs: { blue: [], green: [] }, markers: [] };
     try {
-      view.status = await collectStatus(this.reader);
+      view.status = (await readStatus(this.reader.deps)).report;
     } catch (err) {
       if (!isCutoverError(err)) throw err;
       view.statusError = err.message;

@@ -1,7 +1,7 @@
 import type { ResolvedConfig } from '../config/resolved.ts';
 import { CutoverError, isCutoverError } from '../core/errors.ts';
 import { COLORS, type Color } from '../core/types.ts';
-import type { StatusReport } from '../cli/commands/status.ts';
+import type { StatusReport } from '../core/operations/status-report.ts';
 import { ConfigMapStateStore } from '../drivers/kubernetes/configmap-store.ts';
 import { connectCluster, type KubeClients } from '../drivers/kubernetes/kube-clients.ts';
 import { kube } from '../drivers/kubernetes/kube-errors.ts';
