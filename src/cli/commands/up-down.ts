@@ -20,6 +20,7 @@ import { FileStateStore } from '../../drivers/local/file-store.ts';
 import { isProcessAlive } from '../../process/process-alive.ts';
 import { localPaths } from '../../drivers/local/paths.ts';
 import { COLORS } from '../../core/types.ts';
+import { recordPlatformStopped, recordRestored, recordStartedEmpty } from '../../core/operations/platform-reset.ts';
 import { attachDashboard } from '../../dashboard/daemon-dashboard.ts';
 import { printJson } from '../output.ts';
 import type { Globals } from '../context.ts';
@@ -53,41 +54,16 @@ export async function runDaemonInForeground(config: ResolvedConfig, options: { f
     keeper: options.keeper,
   });
   await attachDashboard(daemon, config);
-  if (daemon.restored) daemon.restoring.then(() => recordRestore(config, daemon.restoreReport)).catch(() => {});
-  else await recordFreshStart(config).catch((err: Error) => process.stderr.write(`cutover daemon: could not update the state record: ${err.message}\n`));
+  const store = new FileStateStore(config.stateDir);
+  if (daemon.restored) {
+    daemon.restoring.then(() => {
+      const report = daemon.restoreReport;
+      if (report?.state === 'live') return recordRestored(store, report);
+    }).catch(() => {});
+  } else {
+    await recordStartedEmpty(store).catch((err: Error) => process.stderr.write(`cutover daemon: could not update the state record: ${err.message}\n`));
+  }
   return daemon;
-}
-
-/**
- * A daemon that started without its own record (none, a damaged `daemon.json`, or `--fresh`)
- * runs nothing and routes nowhere, whatever `state.json` says. As after `down`, the record must
- * not claim a live color, or every later deploy is refused as "record and reality disagree".
- * An interrupted operation is left for `resume`, which reconciles it against reality.
- */
-async function recordFreshStart(config: ResolvedConfig): Promise<void> {
-  const store = new FileStateStore(config.stateDir);
-  const state = await store.load();
-  if (!state || state.operation || state.live === null) return;
-  const was = `${state.live} (${state.colors[state.live].version})`;
-  for (const color of COLORS) if (state.colors[color].version && state.colors[color].state !== 'empty') state.colors[color].state = 'retired';
-  state.live = null;
-  await store.save(state);
-  await store.appendHistory({ at: new Date().toISOString(), operationId: 'up', kind: 'maintenance', event: 'finished', message: `cutover up: started without the daemon's record, so nothing runs; ${was} is no longer recorded as live (deploy to serve traffic again)` });
-}
-
-/**
- * `down` recorded every color as retired. When `up` brought the live release back and it
- * passed its checks, the record says so again, so `status` and the next deploy see it live.
- */
-async function recordRestore(config: ResolvedConfig, report: RestoreReport | null): Promise<void> {
-  if (!report || report.state !== 'live') return;
-  const store = new FileStateStore(config.stateDir);
-  const state = await store.load();
-  if (!state || state.live !== null || state.colors[report.color].version !== report.version) return;
-  state.live = report.color;
-  state.colors[report.color].state = 'live';
-  await store.save(state);
-  await store.appendHistory({ at: new Date().toISOString(), operationId: 'up', kind: 'maintenance', event: 'finished', live: { color: report.color, version: report.version }, message: `cutover up: brought back ${report.color} (${report.version}) after its health checks: ${report.detail}` });
 }
 
 /** The last lines a failed daemon wrote to its log since `offset`: the reason it did not start. */
@@ -142,22 +118,25 @@ async function reportStarted(client: AdminClient, g: { json?: boolean }, logPath
 }
 
 /**
- * HAProxy binds the listeners itself and hands them over on its own reloads (master-worker),
- * so with `engine: haproxy` the keeper holds no sockets: it only restarts the daemon worker.
+ * The sockets the keeper holds across daemon restarts. HAProxy binds the listeners itself and
+ * hands them over on its own reloads (master-worker), so with `engine: haproxy` the keeper
+ * holds none: it only restarts the daemon worker. Decided here alone.
  */
-function dataPlaneBindsItsOwn(config: ResolvedConfig): boolean {
-  return config.router.engine === 'haproxy';
-}
-
-/** Binds what the keeper must hold: nothing when the data plane binds its own listeners. */
-function keeperListeners(config: ResolvedConfig): Parameters<typeof bindAndHandOff>[0] {
-  return dataPlaneBindsItsOwn(config) ? {} : config.router;
+function keeperSockets(config: ResolvedConfig): { toBind: Parameters<typeof bindAndHandOff>[0]; inherited(role: 'keeper' | 'worker'): ListenFds | null } {
+  const dataPlaneBindsItsOwn = config.router.engine === 'haproxy';
+  return {
+    toBind: dataPlaneBindsItsOwn ? {} : config.router,
+    inherited(role) {
+      const fds = inheritedListenFds();
+      if (!fds && !dataPlaneBindsItsOwn) throw new CutoverError('internal', `the daemon ${role} was started without its listeners (${DAEMON_ROLE_ENV}=${role}, no descriptors)`);
+      return fds;
+    },
+  };
 }
 
 /** The listener keeper (see listener-keeper.ts): holds the sockets this process inherited and runs the daemon as its child. */
 async function runAsKeeper(config: ResolvedConfig, fresh?: boolean): Promise<number> {
-  const fds = inheritedListenFds();
-  if (!fds && !dataPlaneBindsItsOwn(config)) throw new CutoverError('internal', `the daemon keeper was started without its listeners (${DAEMON_ROLE_ENV} set, no descriptors)`);
+  const fds = keeperSockets(config).inherited('keeper');
   process.stderr.on('error', () => {});
   return runKeeper({
     fds,
@@ -171,8 +150,8 @@ async function runAsKeeper(config: ResolvedConfig, fresh?: boolean): Promise<num
 /** The daemon itself, under a keeper: serves on the handed-over listeners until `down`, SIGTERM, or a successor takes over. */
 async function runAsWorker(config: ResolvedConfig, fresh?: boolean): Promise<number> {
   const keeper = KeeperLink.fromProcess(true);
-  const fds = inheritedListenFds();
-  if (!keeper || (!fds && !dataPlaneBindsItsOwn(config))) throw new CutoverError('internal', `the daemon worker was started without its keeper or listeners (${DAEMON_ROLE_ENV}=worker)`);
+  if (!keeper) throw new CutoverError('internal', `the daemon worker was started without its keeper (${DAEMON_ROLE_ENV}=worker)`);
+  const fds = keeperSockets(config).inherited('worker');
   const daemon = await runDaemonInForeground(config, { fresh, listenFds: fds ?? undefined, keeper });
   const stop = () => void daemon.shutdown();
   process.once('SIGINT', stop);
@@ -248,7 +227,7 @@ export function registerUpDown(program: Command, globals: Globals): void {
       if (options.foreground) {
         // Attached (a terminal, systemd): this process only binds the listeners, hands them to
         // the keeper and relays signals, so the keeper holds sockets it never accepts on.
-        const keeper = await bindAndHandOff(keeperListeners(config), (fds, env) => spawn(process.execPath, keeperArgs, {
+        const keeper = await bindAndHandOff(keeperSockets(config).toBind, (fds, env) => spawn(process.execPath, keeperArgs, {
           stdio: ['inherit', 'inherit', 'inherit', ...fds],
           env: { ...process.env, ...env, [DAEMON_ROLE_ENV]: 'keeper' },
         }));
@@ -263,7 +242,7 @@ export function registerUpDown(program: Command, globals: Globals): void {
       try { logOffset = statSync(paths.daemonLog).size; } catch { /* new file */ }
       let child: ChildProcess;
       try {
-        child = await bindAndHandOff(keeperListeners(config), (fds, env) => spawn(process.execPath, keeperArgs, {
+        child = await bindAndHandOff(keeperSockets(config).toBind, (fds, env) => spawn(process.execPath, keeperArgs, {
           detached: true,
           stdio: ['ignore', log, log, ...fds],
           cwd: config.baseDir,
@@ -319,14 +298,7 @@ export function registerUpDown(program: Command, globals: Globals): void {
           }
         }
         // Everything is stopped: the record must not claim anything is live.
-        const state = await store.load();
-        if (state && (wasRunning || state.live !== null || state.operation !== null)) {
-          for (const color of COLORS) if (state.colors[color].version && state.colors[color].state !== 'empty') state.colors[color].state = 'retired';
-          state.live = null;
-          state.operation = null;
-          await store.save(state);
-          await store.appendHistory({ at: new Date().toISOString(), operationId: 'down', kind: 'maintenance', event: 'finished', message: 'cutover down: all processes stopped' });
-        }
+        await recordPlatformStopped(store, { wasRunning });
       } finally {
         await client.close();
         await lock.release();
