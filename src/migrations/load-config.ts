@@ -23,14 +23,11 @@ export function resolveMigrationsSection(raw: unknown, configPath: string, env: 
 }
 
 /**
- * Reads only the `migrations:` section of a config file, so migration commands work even
- * while the rest of the file is being written. Returns null when the file or the section is
- * absent.
- * TODO(lead): once `migrations` is part of configSchema, the CLI can call loadConfig() and
- * pass `config.raw.migrations` to resolveMigrationsSection instead.
- * @throws CutoverError('config') for unreadable YAML or an invalid section.
+ * The config file as plain data, before any validation, or null when there is no file. Lets the
+ * migration commands work even while the rest of the file is being written.
+ * @throws CutoverError('config') for unreadable YAML.
  */
-export function loadMigrationsConfig(configPath: string, env: Env): ResolvedMigrationsConfig | null {
+export function readConfigDocument(configPath: string): Record<string, unknown> | null {
   const path = resolve(configPath);
   if (!existsSync(path)) return null;
   const document = parseDocument(readFileSync(path, 'utf8'));
@@ -38,6 +35,17 @@ export function loadMigrationsConfig(configPath: string, env: Env): ResolvedMigr
     const lines = document.errors.map((e) => `line ${e.linePos?.[0].line ?? '?'}, column ${e.linePos?.[0].col ?? '?'}: ${e.message.split('\n')[0]}`);
     throw new CutoverError('config', `${path} is not valid YAML:\n  ${lines.join('\n  ')}`);
   }
-  const input = (document.toJS() ?? {}) as Record<string, unknown>;
-  return resolveMigrationsSection(input.migrations, path, env);
+  return (document.toJS() ?? {}) as Record<string, unknown>;
+}
+
+/**
+ * Reads only the `migrations:` section of a config file (see readConfigDocument). Returns null
+ * when the file or the section is absent.
+ * TODO(lead): once `migrations` is part of configSchema, the CLI can call loadConfig() and
+ * pass `config.raw.migrations` to resolveMigrationsSection instead.
+ * @throws CutoverError('config') for unreadable YAML or an invalid section.
+ */
+export function loadMigrationsConfig(configPath: string, env: Env): ResolvedMigrationsConfig | null {
+  const input = readConfigDocument(configPath);
+  return input ? resolveMigrationsSection(input.migrations, resolve(configPath), env) : null;
 }

@@ -18,7 +18,8 @@ before(async () => {
   mkdirSync(join(dir, 'migrations/expand'), { recursive: true });
   mkdirSync(join(dir, 'migrations/contract'), { recursive: true });
   mkdirSync(join(dir, '.cutover'));
-  writeFileSync(join(dir, 'cutover.yaml'), 'app: shop-api\nmigrations:\n  databaseUrl: ${DATABASE_URL}\n  lockTimeout: 2s\n');
+  // The release gates read the local platform's record (.cutover/state.json) through its store.
+  writeFileSync(join(dir, 'cutover.yaml'), 'app: shop-api\nplatform:\n  kind: local\n  command: ["node", "server.js"]\nmigrations:\n  databaseUrl: ${DATABASE_URL}\n  lockTimeout: 2s\n');
 });
 
 after(async () => {
@@ -38,7 +39,9 @@ function cutover(...args: string[]): Promise<{ code: number | null; stdout: stri
 }
 
 function state(colors: Record<'blue' | 'green', { version: string | null; state: string }>, live: 'blue' | 'green', releases: string[]): void {
-  writeFileSync(join(dir, '.cutover/state.json'), JSON.stringify({ schemaVersion: 1, app: 'shop-api', live, colors, releases }));
+  const since = new Date().toISOString();
+  const recorded = { blue: { ...colors.blue, since }, green: { ...colors.green, since } };
+  writeFileSync(join(dir, '.cutover/state.json'), JSON.stringify({ schemaVersion: 1, app: 'shop-api', live, colors: recorded, operation: null, releases }));
 }
 
 describe('cutover migrations status|expand|contract', () => {

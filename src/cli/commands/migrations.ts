@@ -1,25 +1,20 @@
 import { statSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import Table from 'cli-table3';
-import { CutoverError, EXIT_CODES, isCutoverError } from '../../core/errors.ts';
-import type { AppState } from '../../core/types.ts';
+import { loadConfig } from '../../config/load.ts';
+import { CutoverError } from '../../core/errors.ts';
+import { recordedReleases, releaseForManualRun, type RecordedReleases } from '../../core/operations/release-context.ts';
+import { createPlatform } from '../../drivers/create-platform.ts';
 import type { ResolvedMigrationsConfig } from '../../migrations/config-schema.ts';
 import { hasErrors } from '../../migrations/finding.ts';
 import { formatLintReport, LINT_FORMATS, type LintFormat } from '../../migrations/format-report.ts';
 import { lintPaths } from '../../migrations/lint.ts';
-import { loadMigrationsConfig } from '../../migrations/load-config.ts';
-import type { ReleaseContext } from '../../migrations/release-gates.ts';
+import { loadMigrationsConfig, readConfigDocument } from '../../migrations/load-config.ts';
 import { createMigrationRunner, type MigrationRunResult } from '../../migrations/runner.ts';
-
-/** Supplies which colors run which release, and the deploy order; injected by the CLI wiring. */
-export type GetReleaseContext = () => Promise<ReleaseContext>;
 
 interface CommonOptions {
   configPath: string;
   json: boolean;
-  /** Defaults to reading `.cutover/state.json` next to the config (the local platform). */
-  getReleaseContext?: GetReleaseContext;
 }
 
 /**
@@ -30,74 +25,68 @@ export async function migrationsLint(
   paths: string[],
   options: { phase?: string; format?: string; pgVersion?: number; configPath?: string },
 ): Promise<number> {
-  return guard(false, async () => {
-    const format = (options.format ?? 'text') as LintFormat;
-    if (!LINT_FORMATS.includes(format)) throw new CutoverError('usage', `--format must be one of ${LINT_FORMATS.join(', ')}, not "${options.format}"`);
-    if (options.phase !== undefined && options.phase !== 'expand' && options.phase !== 'contract') {
-      throw new CutoverError('usage', `--phase must be expand or contract, not "${options.phase}"`);
-    }
-    if (options.pgVersion !== undefined && (!Number.isInteger(options.pgVersion) || options.pgVersion < 10 || options.pgVersion > 18)) {
-      throw new CutoverError('usage', `--pg-version must be a PostgreSQL major version from 10 to 18, not "${options.pgVersion}"`);
-    }
-    const config = loadMigrationsConfig(options.configPath ?? 'cutover.yaml', process.env);
-    let targets = paths;
-    if (targets.length === 0) {
-      if (!config) throw new CutoverError('usage', 'name the migration files or directories to lint, or configure migrations.expand/contract in cutover.yaml');
-      targets = [config.expandDir, config.contractDir].filter((d) => existsDir(d));
-    }
-    const report = await lintPaths(targets, { phase: options.phase as 'expand' | 'contract' | undefined, pgVersion: options.pgVersion, config: config ?? undefined, baseDir: process.cwd() });
-    process.stdout.write(formatLintReport(report, format, { color: format === 'text' && process.stdout.isTTY === true }));
-    return hasErrors(report) ? 1 : 0;
-  });
+  const format = (options.format ?? 'text') as LintFormat;
+  if (!LINT_FORMATS.includes(format)) throw new CutoverError('usage', `--format must be one of ${LINT_FORMATS.join(', ')}, not "${options.format}"`);
+  if (options.phase !== undefined && options.phase !== 'expand' && options.phase !== 'contract') {
+    throw new CutoverError('usage', `--phase must be expand or contract, not "${options.phase}"`);
+  }
+  if (options.pgVersion !== undefined && (!Number.isInteger(options.pgVersion) || options.pgVersion < 10 || options.pgVersion > 18)) {
+    throw new CutoverError('usage', `--pg-version must be a PostgreSQL major version from 10 to 18, not "${options.pgVersion}"`);
+  }
+  const config = loadMigrationsConfig(options.configPath ?? 'cutover.yaml', process.env);
+  let targets = paths;
+  if (targets.length === 0) {
+    if (!config) throw new CutoverError('usage', 'name the migration files or directories to lint, or configure migrations.expand/contract in cutover.yaml');
+    targets = [config.expandDir, config.contractDir].filter((d) => existsDir(d));
+  }
+  const report = await lintPaths(targets, { phase: options.phase as 'expand' | 'contract' | undefined, pgVersion: options.pgVersion, config: config ?? undefined, baseDir: process.cwd() });
+  process.stdout.write(formatLintReport(report, format, { color: format === 'text' && process.stdout.isTTY === true }));
+  return hasErrors(report) ? 1 : 0;
 }
 
 /** `cutover migrations status`: every migration file against the ledger. */
 export async function migrationsStatus(options: { configPath: string; json: boolean }): Promise<number> {
-  return guard(options.json, async () => {
-    const config = requireConfig(options.configPath);
-    const runner = createMigrationRunner(config, { baseDir: process.cwd(), log: progress });
-    try {
-      const status = await runner.status();
-      if (options.json) {
-        process.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
-        return 0;
-      }
-      process.stdout.write(`database: ${status.database}\nledger:   ${status.table}\n`);
-      if (status.files.length === 0) {
-        process.stdout.write('no migration files\n');
-        return 0;
-      }
-      const table = new Table({ head: ['phase', 'migration', 'state', 'release', 'applied at'], style: { head: [], border: [] } });
-      for (const f of status.files) {
-        const state = f.state === 'partial' ? `partial (${f.statementsDone}/${f.statementsTotal})` : f.state;
-        table.push([f.phase, f.name, state, f.release ?? '', f.appliedAt ?? '']);
-      }
-      process.stdout.write(`${table.toString()}\n`);
-      const changed = status.files.filter((f) => f.state === 'changed');
-      if (changed.length > 0) {
-        process.stderr.write(`warning: ${changed.map((f) => f.name).join(', ')} changed after being applied; expand/contract will refuse to run\n`);
-      }
+  const config = requireConfig(options.configPath);
+  const runner = createMigrationRunner(config, { baseDir: process.cwd(), log: progress });
+  try {
+    const status = await runner.status();
+    if (options.json) {
+      process.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
       return 0;
-    } finally {
-      await runner.close();
     }
-  });
+    process.stdout.write(`database: ${status.database}\nledger:   ${status.table}\n`);
+    if (status.files.length === 0) {
+      process.stdout.write('no migration files\n');
+      return 0;
+    }
+    const table = new Table({ head: ['phase', 'migration', 'state', 'release', 'applied at'], style: { head: [], border: [] } });
+    for (const f of status.files) {
+      const state = f.state === 'partial' ? `partial (${f.statementsDone}/${f.statementsTotal})` : f.state;
+      table.push([f.phase, f.name, state, f.release ?? '', f.appliedAt ?? '']);
+    }
+    process.stdout.write(`${table.toString()}\n`);
+    const changed = status.files.filter((f) => f.state === 'changed');
+    if (changed.length > 0) {
+      process.stderr.write(`warning: ${changed.map((f) => f.name).join(', ')} changed after being applied; expand/contract will refuse to run\n`);
+    }
+    return 0;
+  } finally {
+    await runner.close();
+  }
 }
 
 /** `cutover migrations expand [--dry-run]`: lint, then apply pending expand migrations. */
 export async function migrationsExpand(options: CommonOptions & { dryRun: boolean }): Promise<number> {
-  return guard(options.json, async () => {
-    const config = requireConfig(options.configPath);
-    const context = await (options.getReleaseContext ?? localReleaseContext(options.configPath))();
-    const runner = createMigrationRunner(config, { baseDir: process.cwd(), log: progress });
-    try {
-      const result = await runner.expand({ dryRun: options.dryRun, release: manualRelease(context) });
-      printResult(result, options.json);
-      return 0;
-    } finally {
-      await runner.close();
-    }
-  });
+  const config = requireConfig(options.configPath);
+  const releases = await releasesOnRecord(options.configPath);
+  const runner = createMigrationRunner(config, { baseDir: process.cwd(), log: progress });
+  try {
+    const result = await runner.expand({ dryRun: options.dryRun, release: releaseForManualRun(releases) });
+    printResult(result, options.json);
+    return 0;
+  } finally {
+    await runner.close();
+  }
 }
 
 /**
@@ -105,21 +94,19 @@ export async function migrationsExpand(options: CommonOptions & { dryRun: boolea
  * older than the current expand set; `--force` overrides with a warning.
  */
 export async function migrationsContract(options: CommonOptions & { dryRun: boolean; force?: boolean }): Promise<number> {
-  return guard(options.json, async () => {
-    const config = requireConfig(options.configPath);
-    const context = await (options.getReleaseContext ?? localReleaseContext(options.configPath))();
-    const runner = createMigrationRunner(config, { baseDir: process.cwd(), log: progress });
-    try {
-      const result = await runner.contract({ dryRun: options.dryRun, release: manualRelease(context), gate: context, force: options.force });
-      if (result.forcedPast) {
-        process.stderr.write(`\n!!! WARNING: --force ran contract migrations past the release gate: ${result.forcedPast.reason}.\n!!! ${result.forcedPast.color} may now fail against the schema.\n\n`);
-      }
-      printResult(result, options.json);
-      return 0;
-    } finally {
-      await runner.close();
+  const config = requireConfig(options.configPath);
+  const releases = await releasesOnRecord(options.configPath);
+  const runner = createMigrationRunner(config, { baseDir: process.cwd(), log: progress });
+  try {
+    const result = await runner.contract({ dryRun: options.dryRun, release: releaseForManualRun(releases), gate: releases, force: options.force });
+    if (result.forcedPast) {
+      process.stderr.write(`\n!!! WARNING: --force ran contract migrations past the release gate: ${result.forcedPast.reason}.\n!!! ${result.forcedPast.color} may now fail against the schema.\n\n`);
     }
-  });
+    printResult(result, options.json);
+    return 0;
+  } finally {
+    await runner.close();
+  }
 }
 
 function printResult(result: MigrationRunResult, json: boolean): void {
@@ -151,47 +138,22 @@ function requireConfig(configPath: string): ResolvedMigrationsConfig {
   return config;
 }
 
-/** The release a manual run records in the ledger: the live one, else the newest running one. */
-function manualRelease(context: ReleaseContext): string {
-  if (context.live) return context.live.version;
-  const ranked = [...context.running].sort((a, b) => context.releaseOrder.lastIndexOf(b.version) - context.releaseOrder.lastIndexOf(a.version));
-  return ranked[0]?.version ?? 'unreleased';
-}
-
 /**
- * Reads the local platform's `.cutover/state.json`. Colors count as running unless empty or
- * retired. A missing state file means nothing was ever deployed.
+ * Which colors run which release, read through the configured platform's own store (the state
+ * file locally, the state ConfigMap on Kubernetes), without changing anything. A config with no
+ * `platform:` section has never deployed anything: no release runs.
+ * @throws CutoverError('config') for a config that does not load, or as the store's reads do.
  */
-function localReleaseContext(configPath: string): GetReleaseContext {
-  return async () => {
-    const file = join(dirname(resolve(configPath)), '.cutover', 'state.json');
-    let state: AppState;
-    try {
-      state = JSON.parse(await readFile(file, 'utf8')) as AppState;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { running: [], releaseOrder: [], live: null };
-      throw new CutoverError('internal', `cannot read ${file}: ${(err as Error).message}`, { cause: err });
-    }
-    const running = (['blue', 'green'] as const)
-      .filter((c) => state.colors?.[c]?.version && !['empty', 'retired'].includes(state.colors[c].state))
-      .map((c) => ({ color: c, version: state.colors[c].version! }));
-    const live = state.live && state.colors?.[state.live]?.version ? { color: state.live, version: state.colors[state.live].version! } : null;
-    return { running, releaseOrder: state.releases ?? [], live };
-  };
+async function releasesOnRecord(configPath: string): Promise<RecordedReleases> {
+  if (readConfigDocument(configPath)?.platform === undefined) return { running: [], releaseOrder: [], live: null };
+  const platform = await createPlatform(loadConfig(configPath), { readOnly: true });
+  try {
+    return await recordedReleases(platform.store);
+  } finally {
+    await platform.driver.close();
+  }
 }
 
 function existsDir(path: string): boolean {
   return statSync(path, { throwIfNoEntry: false })?.isDirectory() === true;
-}
-
-/** Maps CutoverErrors to exit codes; anything else is a bug and propagates to the top-level catch. */
-async function guard(json: boolean, fn: () => Promise<number>): Promise<number> {
-  try {
-    return await fn();
-  } catch (err) {
-    if (!isCutoverError(err)) throw err;
-    if (json) process.stdout.write(`${JSON.stringify({ error: { code: err.code, message: err.message, details: err.details } }, null, 2)}\n`);
-    process.stderr.write(`error: ${err.message}\n`);
-    return EXIT_CODES[err.code];
-  }
 }
