@@ -35,7 +35,7 @@ export async function optionalHooks(config: ResolvedConfig, reporter: Reporter, 
     const { createProviders } = await import('../metrics/registry.ts');
     const { createAnalysisHook } = await import('../metrics/analysis-hook.ts');
     const metricsText = (driver as { metricsText?: () => Promise<string> }).metricsText?.bind(driver);
-    const providers = createProviders({ routerMetrics: metricsText, baseDir: config.baseDir, env: process.env });
+    const providers = createProviders({ routerMetrics: metricsText, baseDir: config.baseDir, env: process.env, clock: systemClock });
     hooks.analysis = createAnalysisHook(analysisSchema.parse(config.raw.analysis), {
       providers,
       clock: systemClock,

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { Clock } from '../core/deps.ts';
 import { BuiltinProvider, type RouterMetricsSource } from './builtin/builtin-provider.ts';
 import { builtinQuerySchema } from './builtin/builtin-query.ts';
 import { CommandProvider } from './command/command-provider.ts';
@@ -17,6 +18,8 @@ export interface ProviderEnvironment {
   baseDir: string;
   /** The environment commands inherit. */
   env: Readonly<Record<string, string | undefined>>;
+  /** The clock readings wait on (the operation's). */
+  clock?: Clock;
 }
 
 /** One kind of metric source: the schema of its query in cutover.yaml, and how to make it. */
@@ -31,7 +34,7 @@ function define<Schema extends z.ZodObject>(definition: ProviderDefinition<Schem
 
 /** Every provider kind: one line each. The config's `provider:` union is built from this list. */
 export const PROVIDERS = [
-  define({ querySchema: builtinQuerySchema, create: (env) => new BuiltinProvider(env.routerMetrics) }),
+  define({ querySchema: builtinQuerySchema, create: (env) => new BuiltinProvider(env.routerMetrics, env.clock) }),
   define({ querySchema: prometheusQuerySchema, create: () => new PrometheusProvider() }),
   define({ querySchema: webQuerySchema, create: () => new WebProvider() }),
   define({ querySchema: commandQuerySchema, create: (env) => new CommandProvider({ baseDir: env.baseDir, env: env.env }) }),

@@ -1,3 +1,5 @@
+import type { Clock } from '../deps.ts';
+import { systemClock } from '../deps.ts';
 import type { PlatformDriver, ReplicaEvent } from '../driver.ts';
 import type { Color } from '../types.ts';
 
@@ -39,6 +41,8 @@ export class ReplicaEventWatch {
     private readonly color: Color,
     since: number,
     private readonly onFailure: (event: ReplicaEvent) => void,
+    /** The retry after a failed poll waits on it (the operation's clock). */
+    private readonly clock: Clock = systemClock,
   ) {
     this.cursor = since;
   }
@@ -82,7 +86,7 @@ export class ReplicaEventWatch {
           this.lastError = null;
         } catch (err) {
           this.lastError = (err as Error).message;
-          await new Promise((r) => setTimeout(r, RETRY_MS));
+          await this.clock.sleep(RETRY_MS, signal);
         }
       }
     })();

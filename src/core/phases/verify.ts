@@ -47,7 +47,7 @@ export async function verify(ctx: OperationContext, color: Color, version: strin
 export function provisionEvents(ctx: OperationContext, color: Color): { watch: ReplicaEventWatch; reference: { at: number; label: string } } {
   const times = phaseTimes(ctx.op, 'provision');
   const since = times?.start ?? ctx.clock.now();
-  return { watch: new ReplicaEventWatch(ctx.deps.driver, color, since, () => {}), reference: { at: times?.end ?? since, label: 'after it became ready' } };
+  return { watch: new ReplicaEventWatch(ctx.deps.driver, color, since, () => {}, ctx.clock), reference: { at: times?.end ?? since, label: 'after it became ready' } };
 }
 
 /**

@@ -89,7 +89,7 @@ export async function watchColor(ctx: OperationContext, color: Color, version: s
   };
   const events = new ReplicaEventWatch(driver, color, reference.eventsSince ?? reference.at, (event) => {
     if (guard.replicaEvents) fail('replica-events', describeEvent(event, reference));
-  });
+  }, ctx.clock);
   if (guard.replicaEvents) {
     // What happened between the switch and now (e.g. before a resume) counts too.
     await events.catchUp().catch(() => {});

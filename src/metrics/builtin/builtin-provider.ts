@@ -1,5 +1,5 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { formatDuration, parseDuration } from '../../config/duration.ts';
+import { systemClock, type Clock } from '../../core/deps.ts';
 import { httpGet } from '../http-get.ts';
 import { describeError, errorMeasurement, inconclusiveMeasurement, valueMeasurement } from '../measurement.ts';
 import type { MeasureContext, Measurement, MetricProvider } from '../provider.ts';
@@ -35,10 +35,11 @@ export class BuiltinProvider implements MetricProvider<BuiltinQuery> {
   private readonly scrapes = new Map<string, Scrape[]>();
   private readonly pending = new Map<string, Promise<Scrape>>();
 
-  constructor(private readonly source?: RouterMetricsSource) {}
+  /** `clock` times the scrapes and the wait for a first reading's second scrape. */
+  constructor(private readonly source?: RouterMetricsSource, private readonly clock: Clock = systemClock) {}
 
   async measure(query: BuiltinQuery, ctx: MeasureContext, signal?: AbortSignal): Promise<Measurement> {
-    const startedAt = Date.now();
+    const startedAt = this.clock.now();
     try {
       const source = query.url ?? this.source;
       if (source === undefined) return errorMeasurement(startedAt, 'builtin metrics need the local router (no metrics URL was given)');
@@ -51,7 +52,8 @@ export class BuiltinProvider implements MetricProvider<BuiltinQuery> {
       }
       let base = this.baseFor(key, current, ctx.windowMs);
       if (!base) {
-        await sleep(Math.min(ctx.windowMs, FIRST_READING_MAX_WAIT_MS), undefined, { signal });
+        await this.clock.sleep(Math.min(ctx.windowMs, FIRST_READING_MAX_WAIT_MS), signal);
+        if (signal?.aborted) return errorMeasurement(startedAt, 'reading was aborted');
         base = current;
         current = await this.scrape(key, source, timeoutMs, signal);
       }
@@ -112,7 +114,7 @@ export class BuiltinProvider implements MetricProvider<BuiltinQuery> {
       const where = typeof source === 'string' ? source : 'the router';
       throw new Error(`${where} exposes no cutover_router_* metrics`);
     }
-    return { at: Date.now(), samples };
+    return { at: this.clock.now(), samples };
   }
 
   private keep(key: string, scrape: Scrape): void {
