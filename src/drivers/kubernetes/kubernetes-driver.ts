@@ -12,6 +12,7 @@ import type {
   SwitchResult,
   TrafficProof,
 } from '../../core/driver.ts';
+import { systemClock, type Clock } from '../../core/deps.ts';
 import { CutoverError } from '../../core/errors.ts';
 import { otherColor, type Color, type Release } from '../../core/types.ts';
 import { CheckTargetsProvider, type CheckRoute } from './check-targets.ts';
@@ -49,6 +50,8 @@ export interface KubernetesDriverOptions {
   checkRoute: CheckRoute;
   /** Retry-After and the page the maintenance Deployment answers with (cutover.yaml's `maintenance`). */
   maintenancePage: MaintenancePageOptions;
+  /** Every wait of the driver (rollouts, the migration Job, endpoint proof, retire, event polls) runs on it; default real time. */
+  clock?: Clock;
 }
 
 /**
@@ -66,9 +69,11 @@ export class KubernetesDriver implements PlatformDriver {
   private readonly maintenanceMode: MaintenanceMode;
   /** When this process last patched the selector, to time the switch up to verified endpoints. */
   private lastPatch: { to: Color; at: number } | null = null;
+  private readonly clock: Clock;
 
   constructor(options: KubernetesDriverOptions) {
     this.clients = options.clients;
+    this.clock = options.clock ?? systemClock;
     this.platform = options.platform;
     this.traffic = new ServiceTraffic({
       clients: options.clients,
@@ -133,6 +138,7 @@ export class KubernetesDriver implements PlatformDriver {
         image,
         template: readTemplate(this.platform.migrationJob.template, 'Job'),
         timeoutMs: this.platform.migrationJob.timeoutMs,
+        clock: this.clock,
       });
     }
     // The new color takes over the live color's whole load: it starts at the live color's
@@ -201,6 +207,7 @@ export class KubernetesDriver implements PlatformDriver {
       label: `${color} (${versionOf(deployment) ?? 'no release'})`,
       timeoutMs: options.timeoutMs,
       signal: options.signal,
+      clock: this.clock,
     });
     return { ready: done.pods.length, desired: done.progress.desired, durationMs: done.durationMs };
   }
@@ -238,7 +245,7 @@ export class KubernetesDriver implements PlatformDriver {
     }
     let durationMs = 0;
     if (from !== to) {
-      const started = performance.now();
+      const started = this.clock.now();
       durationMs = await this.traffic.setSelectorColor(to);
       this.lastPatch = { to, at: started };
     }
@@ -248,11 +255,11 @@ export class KubernetesDriver implements PlatformDriver {
 
   async verifyTraffic(to: Color, options: { timeoutMs?: number; partial?: boolean } = {}): Promise<TrafficProof> {
     const timeoutMs = options.timeoutMs ?? this.platform.switchTimeoutMs;
-    const started = performance.now();
+    const started = this.clock.now();
     const since = this.lastPatch?.to === to ? this.lastPatch.at : started;
     let last: Awaited<ReturnType<typeof readEndpointCheck>> | undefined;
     let lastError: string | undefined;
-    while (performance.now() - started <= timeoutMs) {
+    while (this.clock.now() - started <= timeoutMs) {
       try {
         const active = await this.traffic.readActive();
         if (ServiceTraffic.selectedColor(active) !== to) {
@@ -260,7 +267,7 @@ export class KubernetesDriver implements PlatformDriver {
         } else {
           last = await readEndpointCheck(this.clients, this.ns, this.traffic.active, this.platform.app, to, { allowUnready: options.partial });
           if (last.ok) {
-            const elapsed = performance.now() - since;
+            const elapsed = this.clock.now() - since;
             const versions = [...new Set(last.endpoints.map((e) => e.version ?? '?'))].join(', ');
             return {
               ok: true,
@@ -273,10 +280,10 @@ export class KubernetesDriver implements PlatformDriver {
       } catch (err) {
         lastError = (err as Error).message;
       }
-      await new Promise((r) => setTimeout(r, VERIFY_POLL_MS));
+      await this.clock.sleep(VERIFY_POLL_MS);
     }
     const found = lastError ?? last?.problems.join('; ') ?? 'no answer from the API server';
-    return { ok: false, detail: `after ${formatDuration(timeoutMs)} traffic is not proven to reach only ${to}: ${found}`, durationMs: Math.round(performance.now() - since) };
+    return { ok: false, detail: `after ${formatDuration(timeoutMs)} traffic is not proven to reach only ${to}: ${found}`, durationMs: Math.round(this.clock.now() - since) };
   }
 
   async retire(color: Color, options: { replicas?: number } = {}): Promise<void> {
@@ -294,11 +301,11 @@ export class KubernetesDriver implements PlatformDriver {
     }
     // Returns once the surplus pods are terminating, so a status read right after shows the
     // color drained; the ReplicaSet controller usually needs well under a second.
-    const deadline = Date.now() + RETIRE_WAIT_MS;
-    while (Date.now() < deadline) {
+    const deadline = this.clock.now() + RETIRE_WAIT_MS;
+    while (this.clock.now() < deadline) {
       const running = (await this.appPods()).filter((p) => p.metadata?.labels?.[LABEL_COLOR] === color).length;
       if (running <= replicas) return;
-      await new Promise((r) => setTimeout(r, 100));
+      await this.clock.sleep(100);
     }
   }
 
@@ -337,7 +344,7 @@ export class KubernetesDriver implements PlatformDriver {
    * until there is an event or the wait is over. Reads only.
    */
   async replicaEvents(color: Color, options: { since: number; waitMs?: number; signal?: AbortSignal }): Promise<ReplicaEventPage> {
-    const deadline = Date.now() + (options.waitMs ?? 0);
+    const deadline = this.clock.now() + (options.waitMs ?? 0);
     for (;;) {
       const [deployment, list] = await Promise.all([
         this.readDeployment(color),
@@ -350,17 +357,9 @@ export class KubernetesDriver implements PlatformDriver {
         desired: deployment?.spec?.replicas ?? 0,
         ready: livePods(list.items).filter(isPodReady).length,
       };
-      const left = deadline - Date.now();
+      const left = deadline - this.clock.now();
       if (events.length > 0 || left <= 0 || options.signal?.aborted) return page;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, Math.min(EVENT_POLL_MS, left));
-        function done() {
-          clearTimeout(timer);
-          options.signal?.removeEventListener('abort', done);
-          resolve();
-        }
-        options.signal?.addEventListener('abort', done, { once: true });
-      });
+      await this.clock.sleep(Math.min(EVENT_POLL_MS, left), options.signal);
     }
   }
 

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { V1Job, V1Pod } from '@kubernetes/client-node';
 import { formatDuration } from '../../config/duration.ts';
+import { systemClock, type Clock } from '../../core/deps.ts';
 import { CutoverError } from '../../core/errors.ts';
 import { VERSION_ANNOTATION } from './deployment-template.ts';
 import type { KubeClients } from './kube-clients.ts';
@@ -22,6 +23,8 @@ export interface MigrationJobInput {
   template: Record<string, unknown>;
   timeoutMs: number;
   signal?: AbortSignal;
+  /** The polls and the timeouts run on it (default: real time). */
+  clock?: Clock;
 }
 
 export interface MigrationJobResult {
@@ -78,7 +81,8 @@ function jobCondition(job: V1Job | undefined, type: 'Complete' | 'Failed'): { re
  */
 export async function runMigrationJob(input: MigrationJobInput): Promise<MigrationJobResult> {
   const { clients, namespace } = input;
-  const started = Date.now();
+  const clock = input.clock ?? systemClock;
+  const started = clock.now();
   const body = renderMigrationJob(input.template, input);
   const name = body.metadata!.name!;
   let job = await kubeOptional(`reading Job ${namespace}/${name}`, () => clients.batch.readNamespacedJob({ name, namespace }));
@@ -93,25 +97,26 @@ export async function runMigrationJob(input: MigrationJobInput): Promise<Migrati
 
   const deadline = started + input.timeoutMs;
   for (;;) {
-    if (jobCondition(job, 'Complete')) return { job: name, outcome: 'ran', durationMs: Date.now() - started };
+    if (jobCondition(job, 'Complete')) return { job: name, outcome: 'ran', durationMs: clock.now() - started };
     const failed = jobCondition(job, 'Failed');
-    if (failed || Date.now() > deadline || input.signal?.aborted) {
+    if (failed || clock.now() > deadline || input.signal?.aborted) {
       const why = failed
         ? `failed: ${failed.reason ?? 'Failed'}${failed.message ? ` (${failed.message})` : ''}`
         : input.signal?.aborted ? 'was abandoned because the operation was aborted' : `did not complete within ${formatDuration(input.timeoutMs)}`;
       throw await jobFailure(input, name, job, why);
     }
-    await new Promise((r) => setTimeout(r, POLL_MS));
+    await clock.sleep(POLL_MS, input.signal);
     job = await kube(`reading Job ${namespace}/${name}`, () => clients.batch.readNamespacedJob({ name, namespace }));
   }
 }
 
 async function waitGone(input: MigrationJobInput, name: string): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
+  const clock = input.clock ?? systemClock;
+  const deadline = clock.now() + 30_000;
+  while (clock.now() < deadline) {
     const job = await kubeOptional('reading Job', () => input.clients.batch.readNamespacedJob({ name, namespace: input.namespace }));
     if (!job) return;
-    await new Promise((r) => setTimeout(r, 200));
+    await clock.sleep(200);
   }
   throw new CutoverError('operation-failed', `the failed Job ${input.namespace}/${name} was not deleted within 30s; delete it and retry`);
 }

@@ -1,5 +1,6 @@
 import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
 import { formatDuration } from '../../config/duration.ts';
+import { systemClock, type Clock } from '../../core/deps.ts';
 import { CutoverError } from '../../core/errors.ts';
 import type { KubeClients } from './kube-clients.ts';
 import { kube, kubeOptional } from './kube-errors.ts';
@@ -18,6 +19,8 @@ export interface RolloutWaitInput {
   label: string;
   timeoutMs: number;
   signal?: AbortSignal;
+  /** The polls and the timeout run on it (default: real time). */
+  clock?: Clock;
 }
 
 export interface RolloutDone {
@@ -35,7 +38,8 @@ export interface RolloutDone {
  */
 export async function waitForRollout(input: RolloutWaitInput): Promise<RolloutDone> {
   const { clients, namespace } = input;
-  const started = Date.now();
+  const clock = input.clock ?? systemClock;
+  const started = clock.now();
   let last: { progress: RolloutProgress; pods: V1Pod[] } | undefined;
   for (;;) {
     const deployment = await kubeOptional(`reading Deployment ${namespace}/${input.deployment}`, () =>
@@ -46,16 +50,16 @@ export async function waitForRollout(input: RolloutWaitInput): Promise<RolloutDo
     const progress = rolloutProgress(deployment);
     last = { progress, pods };
     if (progress.complete && pods.length === progress.desired && pods.every(isPodReady)) {
-      return { progress, pods, durationMs: Date.now() - started };
+      return { progress, pods, durationMs: clock.now() - started };
     }
-    const elapsed = Date.now() - started;
+    const elapsed = clock.now() - started;
     let why: string | undefined;
     if (progress.deadlineExceeded) why = `exceeded its progress deadline (${deployment.spec?.progressDeadlineSeconds ?? 600}s)`;
     else if (pods.some(isCrashLooping)) why = 'is crash-looping';
     else if (elapsed > input.timeoutMs) why = `did not become ready within ${formatDuration(input.timeoutMs)}`;
     else if (input.signal?.aborted) why = 'stopped waiting: the operation was aborted';
     if (why) throw await rolloutFailure(input, deployment, last, why);
-    await new Promise((r) => setTimeout(r, POLL_MS));
+    await clock.sleep(POLL_MS, input.signal);
   }
 }
 
