@@ -20,6 +20,7 @@ import { FileStateStore } from '../../drivers/local/file-store.ts';
 import { isProcessAlive } from '../../process/process-alive.ts';
 import { localPaths } from '../../drivers/local/paths.ts';
 import { COLORS } from '../../core/types.ts';
+import { pollUntil } from '../../core/poll-until.ts';
 import { recordPlatformStopped, recordRestored, recordStartedEmpty } from '../../core/operations/platform-reset.ts';
 import { attachDashboard } from '../../dashboard/daemon-dashboard.ts';
 import { printJson } from '../output.ts';
@@ -103,9 +104,12 @@ async function reportStarted(client: AdminClient, g: { json?: boolean }, logPath
   let status = await client.call<Status>('GET', '/status');
   for (const note of status.notes ?? []) if (!g.json) process.stderr.write(`warning: ${note}\n`);
   if (status.restore?.state === 'checking' && !g.json) process.stderr.write(`bringing back ${status.restore.color} (${status.restore.version}): health checks before it takes traffic...\n`);
-  while (status.restore?.state === 'checking') {
-    await new Promise((r) => setTimeout(r, 200));
-    status = await client.call<Status>('GET', '/status');
+  if (status.restore?.state === 'checking') {
+    // The daemon bounds the checks by the ready timeout; its verdict is what is printed.
+    status = (await pollUntil(async () => {
+      const now = await client.call<Status>('GET', '/status');
+      return now.restore?.state === 'checking' ? undefined : now;
+    }, { intervalMs: 200, timeoutMs: Infinity }))!;
   }
   if (g.json) printJson(status);
   else {
@@ -178,23 +182,21 @@ async function restartDaemon(config: ResolvedConfig, client: AdminClient, g: { j
   const lock = await store.acquireLock({ pid: process.pid, host: hostname(), command: 'up (restart)', since: new Date().toISOString() });
   try {
     const asked = await client.call<{ pid: number; workerPid: number }>('POST', '/restart');
-    const deadline = Date.now() + START_TIMEOUT_MS + config.router.drainTimeoutMs;
+    const timeoutMs = START_TIMEOUT_MS + config.router.drainTimeoutMs;
     const paths = localPaths(config.stateDir);
-    for (;;) {
+    const status = await pollUntil(async () => {
       // A fresh connection each time: the old daemon's admin socket goes away at the handover.
       const poll = new AdminClient(paths.socket);
       const status = await poll.call<Status>('GET', '/status').catch(() => null).finally(() => poll.close());
       if (status?.restart?.state === 'failed' && status.workerPid === asked.workerPid) {
         throw new CutoverError('operation-failed', `the daemon was not restarted: ${status.restart.detail ?? 'the new daemon did not start'}`, { details: { log: paths.daemonLog } });
       }
-      if (status && status.workerPid !== asked.workerPid && status.restore?.state !== 'checking') {
-        if (g.json) printJson(status);
-        else process.stderr.write(`cutover daemon restarted (pid ${status.pid}): daemon process ${asked.workerPid} handed the listeners to ${status.workerPid}; live ${status.addresses.main}, preview ${status.addresses.preview ?? '-'}\n`);
-        return 0;
-      }
-      if (Date.now() > deadline) throw new CutoverError('unreachable', `the daemon did not finish restarting within ${Math.round((START_TIMEOUT_MS + config.router.drainTimeoutMs) / 1000)}s; see ${paths.daemonLog}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+      return status && status.workerPid !== asked.workerPid && status.restore?.state !== 'checking' ? status : undefined;
+    }, { intervalMs: 100, timeoutMs });
+    if (!status) throw new CutoverError('unreachable', `the daemon did not finish restarting within ${Math.round(timeoutMs / 1000)}s; see ${paths.daemonLog}`);
+    if (g.json) printJson(status);
+    else process.stderr.write(`cutover daemon restarted (pid ${status.pid}): daemon process ${asked.workerPid} handed the listeners to ${status.workerPid}; live ${status.addresses.main}, preview ${status.addresses.preview ?? '-'}\n`);
+    return 0;
   } finally {
     await lock.release();
   }
@@ -254,12 +256,9 @@ export function registerUpDown(program: Command, globals: Globals): void {
       child.unref();
       const watcher = new AdminClient(paths.socket);
       try {
-        const deadline = Date.now() + START_TIMEOUT_MS;
-        while (Date.now() < deadline) {
-          if (child.exitCode !== null || child.signalCode !== null) break;
-          if (await watcher.isUp()) return await reportStarted(watcher, g, paths.daemonLog);
-          await new Promise((r) => setTimeout(r, 100));
-        }
+        const exited = () => child.exitCode !== null || child.signalCode !== null;
+        const up = await pollUntil(async () => (exited() ? false : (await watcher.isUp()) || undefined), { intervalMs: 100, timeoutMs: START_TIMEOUT_MS });
+        if (up) return await reportStarted(watcher, g, paths.daemonLog);
       } finally {
         await watcher.close();
       }
@@ -285,8 +284,7 @@ export function registerUpDown(program: Command, globals: Globals): void {
           wasRunning = true;
           const { pid } = await client.call<{ pid: number }>('GET', '/status');
           await client.call('POST', '/shutdown');
-          const deadline = Date.now() + 60_000;
-          while (isProcessAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+          await pollUntil(() => (isProcessAlive(pid) ? undefined : true), { intervalMs: 100, timeoutMs: 60_000 });
         } else {
           // The daemon died: stop what it left behind so nothing keeps running unmanaged,
           // whether or not its record survived (replicas carry a marker of this directory).
