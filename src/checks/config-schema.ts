@@ -1,6 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
-import { parseDuration } from '../config/duration.ts';
+import { parseDurationOr } from '../config/duration.ts';
 import { DURATION_LIMITS, durationField, jsonPathField } from '../config/fields.ts';
 import type { CheckSpec, HealthPolicy, SmokeSpec } from './types.ts';
 
@@ -101,14 +101,10 @@ function resolveProgram(argv: readonly string[], baseDir: string): string[] {
   return [resolved, ...args];
 }
 
-function ms(text: string | 0 | undefined, fallback: number): number {
-  return text === undefined ? fallback : parseDuration(text);
-}
-
 function normalizeCheck(check: HealthInput['checks'][number], baseDir: string): CheckSpec {
   if (check.http !== undefined) {
     const method = check.method ?? 'GET';
-    const maxLatencyMs = ms(check.maxLatency, DEFAULTS.maxLatencyMs);
+    const maxLatencyMs = parseDurationOr(check.maxLatency, DEFAULTS.maxLatencyMs);
     return Object.freeze({
       kind: 'http',
       name: `${method} ${check.http}`,
@@ -118,7 +114,7 @@ function normalizeCheck(check: HealthInput['checks'][number], baseDir: string): 
       json: check.json ?? null,
       maxLatencyMs,
       // Waiting past maxLatency lets the report say how slow the answer was.
-      timeoutMs: ms(check.timeout, Math.max(DEFAULTS.attemptMs, maxLatencyMs)),
+      timeoutMs: parseDurationOr(check.timeout, Math.max(DEFAULTS.attemptMs, maxLatencyMs)),
       headers: Object.freeze({ ...check.headers }),
     });
   }
@@ -128,7 +124,7 @@ function normalizeCheck(check: HealthInput['checks'][number], baseDir: string): 
       kind: 'tcp',
       name: port === null ? 'TCP connect' : `TCP :${port}`,
       port,
-      timeoutMs: ms(check.timeout, DEFAULTS.attemptMs),
+      timeoutMs: parseDurationOr(check.timeout, DEFAULTS.attemptMs),
     });
   }
   if (check.command !== undefined) {
@@ -137,7 +133,7 @@ function normalizeCheck(check: HealthInput['checks'][number], baseDir: string): 
       name: `command ${check.command.join(' ')}`,
       argv: Object.freeze(resolveProgram(check.command, baseDir)),
       cwd: baseDir,
-      timeoutMs: ms(check.timeout, DEFAULTS.commandMs),
+      timeoutMs: parseDurationOr(check.timeout, DEFAULTS.commandMs),
     });
   }
   throw new Error('health check without http, tcp or command reached normalizeHealth (schema not applied?)');
@@ -156,10 +152,10 @@ export function normalizeHealth(input: HealthInput | undefined, options: { baseD
     ?? [normalizeCheck({ tcp: true }, options.baseDir)];
   return Object.freeze({
     checks: Object.freeze(checks),
-    intervalMs: ms(input?.interval, DEFAULTS.intervalMs),
+    intervalMs: parseDurationOr(input?.interval, DEFAULTS.intervalMs),
     successes: input?.successes ?? DEFAULTS.successes,
-    timeoutMs: ms(input?.timeout, DEFAULTS.timeoutMs),
-    stableForMs: ms(input?.stableFor, DEFAULT_STABLE_FOR_MS),
+    timeoutMs: parseDurationOr(input?.timeout, DEFAULTS.timeoutMs),
+    stableForMs: parseDurationOr(input?.stableFor, DEFAULT_STABLE_FOR_MS),
   });
 }
 
@@ -175,7 +171,7 @@ export function normalizeSmoke(input: SmokeInput | undefined, options: { baseDir
       shell,
       argv: Object.freeze(typeof entry.run === 'string' ? [] : resolveProgram(entry.run, options.baseDir)),
       cwd: options.baseDir,
-      timeoutMs: ms(entry.timeout, DEFAULTS.smokeMs),
+      timeoutMs: parseDurationOr(entry.timeout, DEFAULTS.smokeMs),
     });
   });
 }

@@ -30,3 +30,12 @@ export function formatDuration(ms: number): string {
   if (ms < 3_600_000) return `${Number((ms / 60_000).toFixed(1))}m`;
   return `${Number((ms / 3_600_000).toFixed(1))}h`;
 }
+
+/**
+ * An optional duration field in milliseconds: `fallback` when the field is absent, else
+ * {@link parseDuration} of it.
+ * @throws CutoverError('config') for a value that is not a duration.
+ */
+export function parseDurationOr<F extends number | undefined>(text: string | 0 | undefined, fallback: F): number | F {
+  return text === undefined ? fallback : parseDuration(text);
+}

@@ -1,4 +1,4 @@
-import { formatDuration, parseDuration } from '../config/duration.ts';
+import { formatDuration, parseDuration, parseDurationOr } from '../config/duration.ts';
 import { runInProcessGroup } from '../process/run-in-process-group.ts';
 import type { HookEnvironment, HookPointName, HookReport, HookRun, LifecycleHooks } from '../core/lifecycle-hooks.ts';
 import { hooksSchema, type HooksConfig } from './config-schema.ts';
@@ -21,7 +21,7 @@ export function createHookRunner(raw: unknown, baseDir: string): LifecycleHooks 
     const list = config[point];
     if (!list) return [];
     if (list.every((item): item is string => typeof item === 'string')) return [{ argv: list, timeoutMs: defaultTimeoutMs }];
-    return (list as Array<{ command: string[]; timeout?: string }>).map((item) => ({ argv: item.command, timeoutMs: item.timeout ? parseDuration(item.timeout) : defaultTimeoutMs }));
+    return (list as Array<{ command: string[]; timeout?: string }>).map((item) => ({ argv: item.command, timeoutMs: parseDurationOr(item.timeout, defaultTimeoutMs) }));
   };
   return {
     has: (point) => commands(point).length > 0,

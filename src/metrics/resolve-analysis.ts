@@ -1,4 +1,4 @@
-import { parseDuration } from '../config/duration.ts';
+import { parseDurationOr } from '../config/duration.ts';
 import type { MetricSpec } from '../core/analysis/analysis-types.ts';
 import type { BaselineOptions } from '../core/analysis/baseline-comparison.ts';
 import { compileCondition } from '../core/analysis/condition.ts';
@@ -39,10 +39,10 @@ export interface ResolveOptions {
  * @throws CutoverError('config') only for input the schema would have refused.
  */
 export function resolveMetric(config: MetricConfig, options: ResolveOptions): MetricSpec {
-  const intervalMs = config.interval ? parseDuration(config.interval) : METRIC_DEFAULTS.intervalMs;
+  const intervalMs = parseDurationOr(config.interval, METRIC_DEFAULTS.intervalMs);
   const baseline = config.baseline === undefined ? undefined : resolveBaseline(config.baseline);
   let count = config.count;
-  let durationMs = config.duration ? parseDuration(config.duration) : undefined;
+  let durationMs = parseDurationOr(config.duration, undefined);
   if (count === undefined && durationMs === undefined) {
     if (options.stage === 'post' && options.bakeMs !== undefined) durationMs = options.bakeMs;
     else count = baseline ? baseline.minSamples : 1;
@@ -53,15 +53,15 @@ export function resolveMetric(config: MetricConfig, options: ResolveOptions): Me
     intervalMs,
     count,
     durationMs,
-    initialDelayMs: config.initialDelay ? parseDuration(config.initialDelay) : 0,
-    windowMs: config.window ? parseDuration(config.window) : intervalMs,
+    initialDelayMs: parseDurationOr(config.initialDelay, 0),
+    windowMs: parseDurationOr(config.window, intervalMs),
     condition: config.condition ? compileCondition(config.condition) : undefined,
     baseline,
     failureLimit: config.failureLimit ?? METRIC_DEFAULTS.failureLimit,
     inconclusiveLimit: config.inconclusiveLimit ?? METRIC_DEFAULTS.inconclusiveLimit,
     consecutiveErrorLimit: config.consecutiveErrorLimit ?? METRIC_DEFAULTS.consecutiveErrorLimit,
     critical: config.critical ?? METRIC_DEFAULTS.critical,
-    readingTimeoutMs: config.timeout ? parseDuration(config.timeout) : METRIC_DEFAULTS.readingTimeoutMs,
+    readingTimeoutMs: parseDurationOr(config.timeout, METRIC_DEFAULTS.readingTimeoutMs),
   };
 }
 

@@ -1,4 +1,4 @@
-import { parseDuration } from '../config/duration.ts';
+import { parseDurationOr } from '../config/duration.ts';
 import type { NotificationsConfig } from '../metrics/config-schema.ts';
 import { WebhookNotifier, type NotifierOptions, type WebhookTarget } from './webhook-notifier.ts';
 
@@ -12,7 +12,7 @@ export function createNotifier(config: NotificationsConfig | undefined, options:
     url: w.url,
     format: w.format ?? WEBHOOK_DEFAULTS.format,
     events: w.events,
-    timeoutMs: w.timeout ? parseDuration(w.timeout) : WEBHOOK_DEFAULTS.timeoutMs,
+    timeoutMs: parseDurationOr(w.timeout, WEBHOOK_DEFAULTS.timeoutMs),
     retries: w.retries ?? WEBHOOK_DEFAULTS.retries,
     headers: w.headers,
   }));

@@ -1,4 +1,4 @@
-import { formatDuration, parseDuration } from '../../config/duration.ts';
+import { formatDuration, parseDurationOr } from '../../config/duration.ts';
 import { systemClock, type Clock } from '../../core/deps.ts';
 import { httpGet } from '../http-get.ts';
 import { describeError, errorMeasurement, inconclusiveMeasurement, valueMeasurement } from '../measurement.ts';
@@ -43,7 +43,7 @@ export class BuiltinProvider implements MetricProvider<BuiltinQuery> {
     try {
       const source = query.url ?? this.source;
       if (source === undefined) return errorMeasurement(startedAt, 'builtin metrics need the local router (no metrics URL was given)');
-      const timeoutMs = query.timeout ? parseDuration(query.timeout) : DEFAULT_TIMEOUT_MS;
+      const timeoutMs = parseDurationOr(query.timeout, DEFAULT_TIMEOUT_MS);
       const key = typeof source === 'string' ? source : 'router';
       let current = await this.scrape(key, source, timeoutMs, signal);
       const traffic = colorTraffic(current.samples, ctx.color, query.listener);

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { formatDuration, parseDuration } from '../../config/duration.ts';
+import { formatDuration, parseDurationOr } from '../../config/duration.ts';
 import { describeError, errorMeasurement, valueMeasurement } from '../measurement.ts';
 import type { MeasureContext, Measurement, MetricProvider } from '../provider.ts';
 import { runInProcessGroup } from '../../process/run-in-process-group.ts';
@@ -40,7 +40,7 @@ export class CommandProvider implements MetricProvider<CommandQuery> {
     const startedAt = Date.now();
     try {
       const argv = query.run.map((arg) => renderTemplate(arg, ctx));
-      const timeoutMs = query.timeout ? parseDuration(query.timeout) : DEFAULT_TIMEOUT_MS;
+      const timeoutMs = parseDurationOr(query.timeout, DEFAULT_TIMEOUT_MS);
       const env: Record<string, string | undefined> = {
         ...this.options.env,
         ...query.env,

@@ -1,4 +1,4 @@
-import { parseDuration } from '../../config/duration.ts';
+import { parseDurationOr } from '../../config/duration.ts';
 import { httpGet } from '../http-get.ts';
 import { describeError, errorMeasurement, inconclusiveMeasurement, valueMeasurement } from '../measurement.ts';
 import type { MeasureContext, Measurement, MetricProvider } from '../provider.ts';
@@ -36,15 +36,15 @@ export class PrometheusProvider implements MetricProvider<PrometheusQuery> {
       url.searchParams.set('query', promql);
       const nowSec = startedAt / 1_000;
       if (query.range) {
-        const rangeMs = query.range.duration ? parseDuration(query.range.duration) : ctx.windowMs;
-        const stepMs = query.range.step ? parseDuration(query.range.step) : Math.max(1_000, Math.floor(rangeMs / 30));
+        const rangeMs = parseDurationOr(query.range.duration, ctx.windowMs);
+        const stepMs = parseDurationOr(query.range.step, Math.max(1_000, Math.floor(rangeMs / 30)));
         url.searchParams.set('start', String(nowSec - rangeMs / 1_000));
         url.searchParams.set('end', String(nowSec));
         url.searchParams.set('step', String(stepMs / 1_000));
       } else {
         url.searchParams.set('time', String(nowSec));
       }
-      const timeoutMs = query.timeout ? parseDuration(query.timeout) : DEFAULT_TIMEOUT_MS;
+      const timeoutMs = parseDurationOr(query.timeout, DEFAULT_TIMEOUT_MS);
       const response = await httpGet(url.toString(), { timeoutMs, signal, headers: query.headers });
       let body: PromResponse;
       try {

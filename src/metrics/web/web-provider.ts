@@ -1,4 +1,4 @@
-import { parseDuration } from '../../config/duration.ts';
+import { parseDurationOr } from '../../config/duration.ts';
 import { httpGet } from '../http-get.ts';
 import { describeError, errorMeasurement, inconclusiveMeasurement, valueMeasurement } from '../measurement.ts';
 import type { MeasureContext, Measurement, MetricProvider } from '../provider.ts';
@@ -21,7 +21,7 @@ export class WebProvider implements MetricProvider<WebQuery> {
     try {
       const url = renderTemplate(query.url, ctx, (value, name) => (name === 'targetUrl' ? value : encodeURIComponent(value)));
       const segments = parseJsonPath(query.path ?? '');
-      const timeoutMs = query.timeout ? parseDuration(query.timeout) : DEFAULT_TIMEOUT_MS;
+      const timeoutMs = parseDurationOr(query.timeout, DEFAULT_TIMEOUT_MS);
       const response = await httpGet(url, { timeoutMs, signal, headers: { accept: 'application/json', ...query.headers } });
       if (response.status < 200 || response.status > 299) {
         return errorMeasurement(startedAt, `GET ${url} answered ${response.status}: "${response.text.slice(0, 80)}"`);
