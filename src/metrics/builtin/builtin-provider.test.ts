@@ -172,18 +172,23 @@ describe('builtin provider', () => {
   test('a first reading waits for its second scrape on the injected clock, and its span is that clock\'s', { timeout: 10_000 }, async () => {
     const clock = new VirtualClock();
     const router = routerRegistry();
-    const provider = new BuiltinProvider(() => {
+    const metrics = await startLoopbackServer(async (_req, res) => {
       router.serve('green', 'main', 200, 0.01, 40);
-      return router.registry.metrics();
-    }, clock);
-    let settled = false;
-    const reading = provider.measure({ kind: 'builtin', metric: 'request-rate' }, at('green', 800)).finally(() => { settled = true; });
-    await new Promise((r) => setTimeout(r, 1_200));
-    assert.equal(settled, false, 'no time passed on the clock: still waiting for the second scrape');
-    const m = await clock.run(reading);
-    assert.equal(m.phase, 'successful', m.message);
-    assert.equal(m.message, '40 requests to green in the last 800ms');
-    assert.equal(m.value, 50);
+      res.end(await router.registry.metrics());
+    });
+    try {
+      const provider = new BuiltinProvider(`${metrics.url}/metrics`, clock);
+      let settled = false;
+      const reading = provider.measure({ kind: 'builtin', metric: 'request-rate' }, at('green', 800)).finally(() => { settled = true; });
+      await new Promise((r) => setTimeout(r, 1_200));
+      assert.equal(settled, false, 'no time passed on the clock: still waiting for the second scrape');
+      const m = await clock.run(reading);
+      assert.equal(m.phase, 'successful', m.message);
+      assert.equal(m.message, '40 requests to green in the last 800ms');
+      assert.equal(m.value, 50);
+    } finally {
+      await metrics.close();
+    }
   });
 
   test('without a metrics source (no local router) every reading is an error saying so', async () => {
