@@ -1,4 +1,5 @@
 import { formatDuration } from '../../config/duration.ts';
+import type { Clock } from '../../core/deps.ts';
 
 /** How long one API call may take, and how often a call that failed fast is tried again. */
 export interface ApiCallPolicy {
@@ -8,6 +9,8 @@ export interface ApiCallPolicy {
   retries: number;
   /** Wait before retry n (1-based) is `backoffMs * n`. */
   backoffMs: number;
+  /** What the wait before a retry runs on (default real time); an attempt's deadline is always real time. */
+  clock?: Clock;
 }
 
 export const DEFAULT_API_CALL_POLICY: ApiCallPolicy = { timeoutMs: 5_000, retries: 2, backoffMs: 250 };
@@ -40,5 +43,3 @@ export function isRetryable(err: unknown): boolean {
   const code = errorCode(err);
   return code !== undefined && RETRY_CODES.has(code);
 }
-
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -6,7 +6,8 @@ import {
   type HttpLibrary,
   type RequestContext,
 } from '@kubernetes/client-node';
-import { apiTimeout, ApiTimeoutError, DEFAULT_API_CALL_POLICY, isRetryable, RETRY_STATUS, sleep, type ApiCallPolicy } from './api-call-policy.ts';
+import { systemClock } from '../../core/deps.ts';
+import { apiTimeout, ApiTimeoutError, DEFAULT_API_CALL_POLICY, isRetryable, RETRY_STATUS, type ApiCallPolicy } from './api-call-policy.ts';
 import { FIELD_MANAGER } from './object-names.ts';
 
 /** A call that may be sent twice without changing the outcome: reads, and patches (merge and apply). */
@@ -41,13 +42,13 @@ export class BoundedHttpLibrary implements HttpLibrary {
       try {
         const response = await this.once(request);
         if (attempt < attempts && RETRY_STATUS.has(response.httpStatusCode)) {
-          await sleep(this.policy.backoffMs * attempt);
+          await (this.policy.clock ?? systemClock).sleep(this.policy.backoffMs * attempt);
           continue;
         }
         return response;
       } catch (err) {
         if (attempt >= attempts || !isRetryable(err)) throw err;
-        await sleep(this.policy.backoffMs * attempt);
+        await (this.policy.clock ?? systemClock).sleep(this.policy.backoffMs * attempt);
       }
     }
   }

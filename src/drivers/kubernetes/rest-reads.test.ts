@@ -7,6 +7,7 @@ import { ApiTimeoutError } from './api-call-policy.ts';
 import { isCutoverError } from '../../core/errors.ts';
 import { RestReads } from './rest-reads.ts';
 import { startLoopbackServer } from '../../../test/support/loopback-server.ts';
+import { VirtualClock } from '../../../test/support/virtual-clock.ts';
 
 function reads(server: string, timeoutMs: number): RestReads {
   return new RestReads({
@@ -58,6 +59,28 @@ describe('RestReads', () => {
       assert.equal(svc?.spec?.selector?.color, 'blue');
       assert.equal(gets, 3);
       assert.equal(seen[0], '/api/v1/namespaces/ns/services/shop Bearer test-token');
+    } finally {
+      await api.close();
+      await server.close();
+    }
+  });
+
+  test('the wait before a retry runs on the policy\'s clock: 10 s and 20 s of backoff pass in no real time', { timeout: 10_000 }, async () => {
+    let gets = 0;
+    const server = await startLoopbackServer((_req, res) => {
+      if (++gets <= 2) { res.writeHead(503).end('{}'); return; }
+      res.writeHead(200, { 'content-type': 'application/json' }).end(service);
+    });
+    const clock = new VirtualClock();
+    const api = new RestReads({ access: { server: server.url, rejectUnauthorized: true, headers: () => ({}) }, namespace: 'ns', policy: { timeoutMs: 2_000, retries: 2, backoffMs: 10_000, clock } });
+    try {
+      const started = performance.now();
+      const t0 = clock.now();
+      const svc = await clock.run(api.read('Service', 'shop'));
+      assert.equal(svc?.spec?.selector?.color, 'blue');
+      assert.equal(gets, 3);
+      assert.equal(clock.now() - t0, 30_000, 'backoff 10 s before retry 1, 20 s before retry 2, on the clock');
+      assert.ok(performance.now() - started < 5_000);
     } finally {
       await api.close();
       await server.close();

@@ -1,7 +1,8 @@
 import type { V1Pod, V1PodList } from '@kubernetes/client-node';
 import http from 'node:http';
 import https from 'node:https';
-import { apiTimeout, isRetryable, RETRY_STATUS, sleep, type ApiCallPolicy } from './api-call-policy.ts';
+import { systemClock } from '../../core/deps.ts';
+import { apiTimeout, isRetryable, RETRY_STATUS, type ApiCallPolicy } from './api-call-policy.ts';
 import type { ClusterAccess } from './cluster-access.ts';
 import { kube, kubeOptional } from './kube-errors.ts';
 import { listingWhat, readingWhat, type KubeReads, type ReadableKind, type ReadableKinds } from './kube-reads.ts';
@@ -81,13 +82,13 @@ export class RestReads implements KubeReads {
         const { status, body } = await this.once(path);
         if (status >= 200 && status < 300) return JSON.parse(body);
         if (attempt < attempts && RETRY_STATUS.has(status)) {
-          await sleep(this.policy.backoffMs * attempt);
+          await (this.policy.clock ?? systemClock).sleep(this.policy.backoffMs * attempt);
           continue;
         }
         throw new KubeApiError(status, parseBody(body));
       } catch (err) {
         if (err instanceof KubeApiError || attempt >= attempts || !isRetryable(err)) throw err;
-        await sleep(this.policy.backoffMs * attempt);
+        await (this.policy.clock ?? systemClock).sleep(this.policy.backoffMs * attempt);
       }
     }
   }
