@@ -91,7 +91,8 @@ export class AdminClient {
 
   async isUp(): Promise<boolean> {
     try {
-      await this.send('GET /status', { timeoutMs: 2_000 });
+      // Unchecked: a daemon of another cutover version is still up (and `up` restarts it).
+      await this.call('GET', '/status', undefined, 2_000);
       return true;
     } catch {
       return false;

@@ -310,10 +310,11 @@ export class Daemon {
   }
 
   status(): DaemonStatus {
-    const colors = Object.fromEntries(COLORS.map((c) => [c, {
+    const color = (c: Color): DaemonStatus['colors'][Color] => ({
       ...this.supervisor.status(c),
       replicas: this.supervisor.replicas(c).map((r) => ({ name: r.name, port: r.port, pid: r.pid, phase: r.phase, url: `http://127.0.0.1:${r.port}` })),
-    }])) as DaemonStatus['colors'];
+    });
+    const colors = { blue: color('blue'), green: color('green') };
     return {
       pid: this.pid,
       workerPid: process.pid,
