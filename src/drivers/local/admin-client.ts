@@ -1,12 +1,12 @@
 import { Agent, request, type IncomingMessage } from 'node:http';
 import { CutoverError, EXIT_CODES, type ErrorCode } from '../../core/errors.ts';
 import type { Color } from '../../core/types.ts';
-import { RESPONSE_SHAPES, type AdminBody, type AdminResponse, type AdminRoute } from './admin-protocol.ts';
+import { RESPONSE_SHAPES, type AdminBody, type AdminQuery, type AdminResponse, type AdminRoute } from './admin-protocol.ts';
 
 /** A route's path parameter, query and body (required exactly when the route takes one). */
 export type SendOptions<R extends AdminRoute> = {
   color?: Color;
-  query?: Record<string, string | number>;
+  query?: AdminQuery<R>;
   timeoutMs?: number;
 } & (AdminBody<R> extends undefined ? { body?: undefined } : { body: AdminBody<R> });
 
@@ -43,7 +43,7 @@ export class AdminClient {
       if (!options?.color) throw new CutoverError('internal', `${route} needs a color`);
       path = path.replace(':color', encodeURIComponent(options.color));
     }
-    if (options?.query) path += `?${new URLSearchParams(Object.entries(options.query).map(([k, v]) => [k, String(v)]))}`;
+    if (options?.query) path += `?${new URLSearchParams(Object.entries(options.query as Record<string, number>).map(([k, v]) => [k, String(v)]))}`;
     const answer = await this.call<unknown>(method, path, options?.body, options?.timeoutMs);
     const problem = RESPONSE_SHAPES[route]?.(answer, '') ?? null;
     if (problem) throw new CutoverError('unreachable', `the cutover daemon's answer to ${route} is not what this cutover expects (${problem}); ${RESTART_HINT}`, { details: { route } });

@@ -108,7 +108,7 @@ export interface EventsQuery {
   wait: number;
 }
 
-/** Each route: `'METHOD /path'` (`:color` is blue or green) -> its body and its answer. */
+/** Each route: `'METHOD /path'` (`:color` is blue or green) -> its body, its query if any, and its answer. */
 export interface AdminRoutes {
   'GET /status': { body: undefined; response: DaemonStatus };
   'PUT /colors/:color': { body: ReleaseSpecBody; response: { result: 'unchanged' | 'started' } };
@@ -119,7 +119,7 @@ export interface AdminRoutes {
   'PUT /maintenance': { body: MaintenanceBody; response: MaintenanceState };
   'PUT /split': { body: SplitBody; response: Ok };
   'DELETE /split': { body: undefined; response: Ok };
-  'GET /colors/:color/events': { body: undefined; response: ReplicaEventPage };
+  'GET /colors/:color/events': { body: undefined; query: EventsQuery; response: ReplicaEventPage };
   /** Prometheus text exposition (`text/plain`), for users' scrapers. */
   'GET /metrics': { body: undefined; response: string };
   /** The same counters as JSON, for cutover's own readers. */
@@ -131,6 +131,7 @@ export interface AdminRoutes {
 export type AdminRoute = keyof AdminRoutes;
 export type AdminBody<R extends AdminRoute> = AdminRoutes[R]['body'];
 export type AdminResponse<R extends AdminRoute> = AdminRoutes[R]['response'];
+export type AdminQuery<R extends AdminRoute> = AdminRoutes[R] extends { query: infer Q } ? Q : never;
 
 const color = literal('blue', 'green');
 const bothColors = (shape: Shape) => object({ blue: shape, green: shape });
