@@ -184,7 +184,7 @@ test('admin API fuzz: no request takes the daemon down or gets a 500', { timeout
     await fx.run('blue', 'r1', true);
     const socket = localPaths(fx.stateDir).socket;
     const segment = fc.oneof(
-      fc.constantFrom('colors', 'blue', 'green', 'flags', 'switch', 'split', 'maintenance', 'status', 'traffic', 'metrics', '%E0%A4%A', '%', '%ZZ', '..', ''),
+      fc.constantFrom('colors', 'blue', 'green', 'flags', 'switch', 'split', 'maintenance', 'status', 'traffic', 'metrics', 'counters', 'events', '%E0%A4%A', '%', '%ZZ', '..', ''),
       fc.string({ maxLength: 12 }).map((s) => encodeURIComponent(s)),
       fc.stringMatching(/^[%0-9A-Fa-f]{1,9}$/),
     );

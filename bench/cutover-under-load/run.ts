@@ -28,7 +28,7 @@ const config = loadConfig(configPath);
 const daemon = spawn(process.execPath, [new URL('../../bin/cutover', import.meta.url).pathname, 'up', '--foreground', '--config', configPath], { stdio: 'ignore' });
 const admin = new AdminClient(localPaths(config.stateDir).socket);
 while (!(await admin.isUp())) await new Promise((r) => setTimeout(r, 100));
-const main = (await admin.call<{ addresses: { main: string } }>('GET', '/status')).addresses.main;
+const main = (await admin.send('GET /status')).addresses.main;
 const ctx = await openContext({ config: configPath, yes: true }, 'bench');
 const quiet = { phaseStarted() {}, progress() {}, phaseFinished() {}, info() {}, warn() {} };
 const switches: number[] = [];
@@ -80,7 +80,7 @@ try {
   }
 } finally {
   await ctx.close();
-  await admin.call('POST', '/shutdown').catch(() => {});
+  await admin.send('POST /shutdown').catch(() => {});
   await admin.close();
   await new Promise((r) => daemon.once('exit', r));
   rmSync(dir, { recursive: true, force: true });

@@ -42,7 +42,7 @@ const config = loadConfig(configPath);
 const daemon = spawn(process.execPath, [new URL('../../bin/cutover', import.meta.url).pathname, 'up', '--foreground', '--config', configPath], { stdio: 'ignore' });
 const admin = new AdminClient(localPaths(config.stateDir).socket);
 while (!(await admin.isUp())) await new Promise((r) => setTimeout(r, 100));
-const main = (await admin.call<{ addresses: { main: string } }>('GET', '/status')).addresses.main;
+const main = (await admin.send('GET /status')).addresses.main;
 const quiet = { phaseStarted() {}, progress() {}, phaseFinished() {}, info() {}, warn() {} };
 
 /** `onSwitch` hears when each switch was asked for and when it returned. */
@@ -94,7 +94,7 @@ try {
   }
 } finally {
   if (load) await load.stop().catch(() => {});
-  await admin.call('POST', '/shutdown').catch(() => {});
+  await admin.send('POST /shutdown').catch(() => {});
   await new Promise((r) => daemon.once('exit', r));
   await admin.close().catch(() => {});
   rmSync(dir, { recursive: true, force: true });

@@ -31,8 +31,7 @@ const admin = new AdminClient(localPaths(config.stateDir).socket);
 while (!(await admin.isUp())) await new Promise((r) => setTimeout(r, 100));
 // `pid` is the listener keeper's (it only holds the listening sockets); the router, its
 // connections and its memory live in the worker, `workerPid`, which is the process watched.
-type Status = { pid: number; workerPid?: number; addresses: { main: string }; process: { rssBytes: number; activeResources: number } };
-const main = (await admin.call<Status>('GET', '/status')).addresses.main;
+const main = (await admin.send('GET /status')).addresses.main;
 const ctx = await openContext({ config: configPath, yes: true }, 'bench');
 const quiet = { phaseStarted() {}, progress() {}, phaseFinished() {}, info() {}, warn() {} };
 const deps: CoreDeps = { ...ctx.deps, reporter: quiet };
@@ -88,7 +87,7 @@ try {
       slowFraction: 0.01, slowPath: '/slow?ms=1000', newConnectionFraction: 0.1, postFraction: 0.005, postBytes: 1 << 20,
     }).start();
     const report = await load.finished;
-    const status = await admin.call<Status>('GET', '/status');
+    const status = await admin.send('GET /status');
     const errors = report.total.non2xx + report.total.socketErrors;
     totalRequests += report.total.requests;
     totalErrors += errors;
@@ -104,7 +103,7 @@ try {
   if (totalErrors > 0 || failedSwitches > 0) process.exitCode = 1;
 } finally {
   await ctx.close();
-  await admin.call('POST', '/shutdown').catch(() => {});
+  await admin.send('POST /shutdown').catch(() => {});
   await admin.close();
   await new Promise((r) => daemon.once('exit', r));
   rmSync(dir, { recursive: true, force: true });

@@ -41,7 +41,7 @@ export async function openContext(options: GlobalOptions, command: string): Prom
     throw new CutoverError('config', `progressive: the ${platform.driver.kind} platform cannot split traffic by percentage; remove progressive: (or use platform.kind: local)`, { details: { path: 'progressive' } });
   }
   // The router counts real traffic per color; other platforms have no such source by default.
-  const metricsText = (platform.driver as { metricsText?: () => Promise<string> }).metricsText?.bind(platform.driver);
+  const routerCounters = platform.driver.routerCounters?.bind(platform.driver);
   // Commands that only read never run a phase, so they never need the spinner's modules.
   if (!READ_ONLY_COMMANDS.has(command)) await loadSpinner();
   const reporter = new TerminalReporter();
@@ -65,7 +65,7 @@ export async function openContext(options: GlobalOptions, command: string): Prom
       stableForMs: config.health.stableForMs,
       stableIntervalMs: config.health.intervalMs,
     },
-    traffic: metricsText ? routerTrafficSource(metricsText) : undefined,
+    traffic: routerCounters ? routerTrafficSource(routerCounters) : undefined,
     holder: { pid: process.pid, host: hostname(), command },
     ...hooks,
   };

@@ -34,8 +34,7 @@ export async function optionalHooks(config: ResolvedConfig, reporter: Reporter, 
     const { analysisSchema } = await import('../metrics/config-schema.ts');
     const { createProviders } = await import('../metrics/registry.ts');
     const { createAnalysisHook } = await import('../metrics/analysis-hook.ts');
-    const metricsText = (driver as { metricsText?: () => Promise<string> }).metricsText?.bind(driver);
-    const providers = createProviders({ routerMetrics: metricsText, baseDir: config.baseDir, env: process.env, clock: systemClock });
+    const providers = createProviders({ routerMetrics: driver.routerCounters?.bind(driver), baseDir: config.baseDir, env: process.env, clock: systemClock });
     hooks.analysis = createAnalysisHook(analysisSchema.parse(config.raw.analysis), {
       providers,
       clock: systemClock,

@@ -1,3 +1,4 @@
+import type { RouterCounters } from '../router/router-counters.ts';
 import type { Color, Release } from './types.ts';
 
 /** What the platform reports about one color right now (reality, not cutover's record). */
@@ -211,6 +212,13 @@ export interface PlatformDriver {
 
   /** Ends any split: all live traffic to the live color. Idempotent (no split is fine). */
   endSplit?(): Promise<void>;
+
+  /**
+   * The counters of the router cutover runs in front of the colors (the local platform's), as
+   * JSON: what the builtin metrics provider, the bake window's traffic source and the dashboard
+   * read. Optional: a platform whose traffic cutover does not carry has none.
+   */
+  routerCounters?(): Promise<RouterCounters>;
 
   /** Drains and scales `color` down to `replicas` (locally: stops it). Idempotent. */
   retire(color: Color, options?: { replicas?: number }): Promise<void>;

@@ -101,8 +101,8 @@ export class ConfiguredApp implements DashboardApp {
 function chartSource(reader: CommandContext): TrafficFeed | NoTrafficFeed {
   const { prometheus } = resolveDashboardSettings(reader.config.raw.dashboard);
   if (prometheus) return new PrometheusTrafficFeed(reader.config.app, prometheus);
-  const driver = reader.platform.driver as { metricsText?: () => Promise<string> };
-  if (driver.metricsText) return new RouterTrafficFeed(() => driver.metricsText!());
+  const driver = reader.platform.driver;
+  if (driver.routerCounters) return new RouterTrafficFeed(() => driver.routerCounters!());
   return {
     source: {
       kind: 'none',

@@ -1,41 +1,39 @@
-import { parsePrometheusText } from '../metrics/builtin/prometheus-text.ts';
 import { colorTraffic, histogramQuantile, totalRequests, trafficBetween, type ColorTraffic } from '../metrics/builtin/router-traffic.ts';
 import { COLORS, type Color } from '../core/types.ts';
+import type { RouterCounters } from '../router/router-counters.ts';
 import type { TrafficFeed, TrafficSample, TrafficSourceInfo } from './traffic-feed.ts';
 import type { TrafficPoint } from './traffic-series.ts';
 
 /**
- * Per-color request rate, error rate and latency quantiles from successive scrapes of the
- * router's own Prometheus text (the numbers `/metrics` shows, so the charts and Prometheus agree).
+ * Per-color request rate, error rate and latency quantiles from successive snapshots of the
+ * router's own counters (the numbers `/metrics` shows, so the charts and Prometheus agree).
  */
 export class RouterTrafficFeed implements TrafficFeed {
   readonly source: TrafficSourceInfo = { kind: 'router' };
   readonly intervalMs: number;
-  private readonly metricsText: () => Promise<string>;
+  private readonly routerCounters: () => Promise<RouterCounters>;
   private previous: { at: number; colors: Record<Color, ColorTraffic> } | null = null;
 
-  constructor(metricsText: () => Promise<string>, intervalMs = 1_000) {
-    this.metricsText = metricsText;
+  constructor(routerCounters: () => Promise<RouterCounters>, intervalMs = 1_000) {
+    this.routerCounters = routerCounters;
     this.intervalMs = intervalMs;
   }
 
   async sample(at: number): Promise<TrafficSample> {
-    let text: string;
+    let counters: RouterCounters;
     try {
-      text = await this.metricsText();
+      counters = await this.routerCounters();
     } catch (err) {
       // No router right now (daemon restarting): the chart shows a gap.
       return { points: null, problem: `the router's metrics cannot be read: ${(err as Error).message}` };
     }
-    if (!text) return { points: null, problem: null };
-    return { points: this.add(text, at), problem: null };
+    return { points: this.add(counters, at), problem: null };
   }
 
-  /** Adds one scrape taken at `at`; returns the new point per color (none for the first scrape). */
-  add(text: string, at: number): Record<Color, TrafficPoint> | null {
-    const samples = parsePrometheusText(text);
+  /** Adds one snapshot taken at `at`; returns the new point per color (none for the first one). */
+  add(counters: RouterCounters, at: number): Record<Color, TrafficPoint> | null {
     const colors = {} as Record<Color, ColorTraffic>;
-    for (const color of COLORS) colors[color] = colorTraffic(samples, color);
+    for (const color of COLORS) colors[color] = colorTraffic(counters, color);
     const before = this.previous;
     this.previous = { at, colors };
     if (!before || at <= before.at) return null;

@@ -6,15 +6,15 @@ import { RouterTrafficFeed } from './router-traffic-feed.ts';
 import { TrafficSeries } from './traffic-series.ts';
 
 describe('traffic series from the router metrics', () => {
-  it('turns two scrapes into req/s, 5xx share and latency quantiles per color', async () => {
+  it('turns two counter snapshots into req/s, 5xx share and latency quantiles per color', async () => {
     const metrics = new RouterMetrics(() => 'blue');
-    const feed = new RouterTrafficFeed(() => metrics.text());
+    const feed = new RouterTrafficFeed(async () => metrics.snapshot());
     const series = new TrafficSeries();
-    assert.equal(feed.add(await metrics.text(), 1_000), null);
+    assert.equal(feed.add(metrics.snapshot(), 1_000), null);
     const blue = metrics.counters('blue', 'main');
     for (let i = 0; i < 90; i++) blue.record(200, 0.004);
     for (let i = 0; i < 10; i++) blue.record(503, 0.2);
-    const point = feed.add(await metrics.text(), 3_000)!;
+    const point = feed.add(metrics.snapshot(), 3_000)!;
     series.push(point);
     assert.equal(point.blue.rps, 50);
     assert.equal(point.blue.errorRate, 0.1);
@@ -27,10 +27,10 @@ describe('traffic series from the router metrics', () => {
 
   it('keeps a bounded window', async () => {
     const metrics = new RouterMetrics(() => 'blue');
-    const feed = new RouterTrafficFeed(() => metrics.text());
+    const feed = new RouterTrafficFeed(async () => metrics.snapshot());
     const series = new TrafficSeries(3);
     for (let t = 0; t < 10; t++) {
-      const points = feed.add(await metrics.text(), t * 1000);
+      const points = feed.add(metrics.snapshot(), t * 1000);
       if (points) series.push(points);
     }
     assert.deepEqual(series.snapshot().blue.map((p) => p.at), [7000, 8000, 9000]);

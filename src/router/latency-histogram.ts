@@ -38,6 +38,19 @@ export class LatencyHistogram {
     return this.#count;
   }
 
+  get sum(): number {
+    return this.#sum;
+  }
+
+  /** Cumulative counts per bound, then the total (the `+Inf` bucket): what `_bucket` lines show. */
+  cumulative(): number[] {
+    const out: number[] = [];
+    let cumulative = 0;
+    for (let i = 0; i < this.#bounds.length; i++) out.push(cumulative += this.#counts[i]!);
+    out.push(this.#count);
+    return out;
+  }
+
   /**
    * The `_bucket`, `_sum` and `_count` lines of this series, as prom-client writes them:
    * `le` first, then `labels` (already formatted, `color="blue",listener="main"`).

@@ -9,6 +9,7 @@ import { PauseGate } from './pause-gate.ts';
 import { answerParseErrorsInOrder, edgePolicy } from './client-edge.ts';
 import { holdIdleConnections, type IdleConnections } from './idle-connections.ts';
 import { ProxyExchange, sendRouterAnswer, type EdgePolicy, type ExchangeOwner } from './proxy-request.ts';
+import type { RouterCounters } from './router-counters.ts';
 import { RouterMetrics, STATUS_CLASSES, type ListenerName, type StatusClass, type TrafficCounters } from './router-metrics.ts';
 import { TrafficSplit, type SplitConfig } from './traffic-split.ts';
 import { UpstreamPool, type ReplicaStats } from './upstream-pool.ts';
@@ -404,6 +405,11 @@ export class Router implements ExchangeOwner {
   /** Prometheus text for the router's own registry. */
   metricsText(): Promise<string> {
     return this.#metrics.text();
+  }
+
+  /** The same counters as JSON, for cutover's own readers (builtin metrics, bake window, dashboard). */
+  counters(): RouterCounters {
+    return this.#metrics.snapshot();
   }
 
   stats(): RouterStats {

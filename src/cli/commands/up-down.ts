@@ -15,7 +15,7 @@ import { runKeeper } from '../../drivers/local/listener-keeper.ts';
 import { readDaemonSnapshot } from '../../drivers/local/daemon-state.ts';
 import { findReplicaProcesses, stopReplicaProcesses } from '../../drivers/local/orphan-replicas.ts';
 import { defaultUnitDir, renderSystemdUnit, unitName } from '../../drivers/local/systemd-unit.ts';
-import type { RestoreReport } from '../../drivers/local/daemon.ts';
+import type { RestoreReport } from '../../drivers/local/admin-protocol.ts';
 import { FileStateStore } from '../../drivers/local/file-store.ts';
 import { isProcessAlive } from '../../process/process-alive.ts';
 import { localPaths } from '../../drivers/local/paths.ts';
@@ -100,14 +100,13 @@ function writeSystemdUnit(config: ResolvedConfig, g: { json?: boolean }, dir?: s
 
 /** Prints where the daemon listens; when it is bringing back the last live release, waits for the verdict. */
 async function reportStarted(client: AdminClient, g: { json?: boolean }, logPath: string): Promise<number> {
-  type Status = { pid: number; addresses: { main: string; preview?: string }; restore: RestoreReport | null; notes?: string[] };
-  let status = await client.call<Status>('GET', '/status');
-  for (const note of status.notes ?? []) if (!g.json) process.stderr.write(`warning: ${note}\n`);
+  let status = await client.send('GET /status');
+  for (const note of status.notes) if (!g.json) process.stderr.write(`warning: ${note}\n`);
   if (status.restore?.state === 'checking' && !g.json) process.stderr.write(`bringing back ${status.restore.color} (${status.restore.version}): health checks before it takes traffic...\n`);
   if (status.restore?.state === 'checking') {
     // The daemon bounds the checks by the ready timeout; its verdict is what is printed.
     status = (await pollUntil(async () => {
-      const now = await client.call<Status>('GET', '/status');
+      const now = await client.send('GET /status');
       return now.restore?.state === 'checking' ? undefined : now;
     }, { intervalMs: 200, timeoutMs: Infinity }))!;
   }
@@ -177,17 +176,16 @@ async function runAsWorker(config: ResolvedConfig, fresh?: boolean): Promise<num
  * as `down` does, so it never lands in the middle of a deploy.
  */
 async function restartDaemon(config: ResolvedConfig, client: AdminClient, g: { json?: boolean }): Promise<number> {
-  type Status = { pid: number; workerPid?: number; restart?: { state: string; detail?: string; at: number } | null; restore?: RestoreReport | null; addresses: { main: string; preview?: string } };
   const store = new FileStateStore(config.stateDir);
   const lock = await store.acquireLock({ pid: process.pid, host: hostname(), command: 'up (restart)', since: new Date().toISOString() });
   try {
-    const asked = await client.call<{ pid: number; workerPid: number }>('POST', '/restart');
+    const asked = await client.send('POST /restart');
     const timeoutMs = START_TIMEOUT_MS + config.router.drainTimeoutMs;
     const paths = localPaths(config.stateDir);
     const status = await pollUntil(async () => {
       // A fresh connection each time: the old daemon's admin socket goes away at the handover.
       const poll = new AdminClient(paths.socket);
-      const status = await poll.call<Status>('GET', '/status').catch(() => null).finally(() => poll.close());
+      const status = await poll.send('GET /status').catch(() => null).finally(() => poll.close());
       if (status?.restart?.state === 'failed' && status.workerPid === asked.workerPid) {
         throw new CutoverError('operation-failed', `the daemon was not restarted: ${status.restart.detail ?? 'the new daemon did not start'}`, { details: { log: paths.daemonLog } });
       }
@@ -282,8 +280,8 @@ export function registerUpDown(program: Command, globals: Globals): void {
       try {
         if (await client.isUp()) {
           wasRunning = true;
-          const { pid } = await client.call<{ pid: number }>('GET', '/status');
-          await client.call('POST', '/shutdown');
+          const { pid } = await client.send('GET /status');
+          await client.send('POST /shutdown');
           await pollUntil(() => (isProcessAlive(pid) ? undefined : true), { intervalMs: 100, timeoutMs: 60_000 });
         } else {
           // The daemon died: stop what it left behind so nothing keeps running unmanaged,

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { CutoverError } from '../../core/errors.ts';
 import type { Color } from '../../core/types.ts';
+import type { AdminBody, AdminRoute, EventsQuery } from './admin-protocol.ts';
 
 /**
  * Schemas for what the admin API accepts. The socket is owner-only, but a daemon that trusts
@@ -36,6 +37,57 @@ export const splitRequest = z.object({
   stickyHeader: z.string().min(1).optional(),
   cohort: z.object({ header: cohortMatch.optional(), cookie: cohortMatch.optional() }).strict().optional(),
 }).strict();
+
+/** How the daemon validates one route's body: a schema and a name for its errors, or null for none. */
+export interface BodySpec<T> {
+  what: string;
+  schema: z.ZodType<T>;
+}
+
+type BodySpecs = { [R in AdminRoute]: AdminBody<R> extends undefined ? null : BodySpec<AdminBody<R>> };
+
+/** Every route's body, checked by the daemon on receipt (admin-protocol.ts has the routes). */
+export const REQUEST_BODIES: BodySpecs = {
+  'GET /status': null,
+  'PUT /colors/:color': { what: 'release spec', schema: releaseSpecRequest },
+  'DELETE /colors/:color': null,
+  'PUT /colors/:color/flags': { what: 'flags', schema: flagsRequest },
+  'POST /switch': { what: 'switch', schema: switchRequest },
+  'GET /traffic': null,
+  'PUT /maintenance': { what: 'maintenance', schema: maintenanceRequest },
+  'PUT /split': { what: 'split', schema: splitRequest },
+  'DELETE /split': null,
+  'GET /colors/:color/events': null,
+  'GET /metrics': null,
+  'GET /counters': null,
+  'POST /restart': null,
+  'POST /shutdown': null,
+};
+
+/** Parses the body of `route`, or throws a usage error naming the field. */
+export function parseBody<R extends AdminRoute>(route: R, body: unknown): AdminBody<R> {
+  const spec = REQUEST_BODIES[route] as BodySpec<AdminBody<R>> | null;
+  if (spec) return parseRequest(spec.schema, body, spec.what);
+  // A route without a body gets none: a client sending one expects something this route does
+  // not do (`POST /shutdown` with `{"force":true}`), and should hear so.
+  const empty = body === undefined || (typeof body === 'object' && body !== null && !Array.isArray(body) && Object.keys(body).length === 0);
+  if (!empty) {
+    const field = typeof body === 'object' && body !== null && !Array.isArray(body) ? Object.keys(body)[0]! : '(body)';
+    throw new CutoverError('usage', `${route}: ${field}: this route takes no request body`);
+  }
+  return undefined as AdminBody<R>;
+}
+
+const MAX_EVENT_WAIT_MS = 30_000;
+
+/** `?since=&wait=` of the replica events long poll; `wait` is capped (the CLI asks again after it). */
+export function parseEventsQuery(query: URLSearchParams): EventsQuery {
+  const since = Number(query.get('since') ?? 0);
+  const wait = Number(query.get('wait') ?? 0);
+  if (!Number.isFinite(since)) throw new CutoverError('usage', `events: since: expected epoch milliseconds, got ${JSON.stringify(query.get('since'))}`);
+  if (!Number.isFinite(wait)) throw new CutoverError('usage', `events: wait: expected milliseconds, got ${JSON.stringify(query.get('wait'))}`);
+  return { since, wait: Math.min(Math.max(wait, 0), MAX_EVENT_WAIT_MS) };
+}
 
 /** Parses an admin request body, or throws a usage error naming the field. */
 export function parseRequest<T>(schema: z.ZodType<T>, body: unknown, what: string): T {

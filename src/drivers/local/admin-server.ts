@@ -1,8 +1,18 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { chmod, rename, unlink } from 'node:fs/promises';
 import { CutoverError, isCutoverError, type ErrorCode } from '../../core/errors.ts';
+import type { AdminBody, AdminResponse, AdminRoute } from './admin-protocol.ts';
+import { parseBody } from './admin-requests.ts';
 
-export type AdminHandler = (request: { method: string; path: string; params: Record<string, string>; query: URLSearchParams; body: unknown }) => Promise<unknown>;
+export interface AdminRequest<Body = unknown> {
+  method: string;
+  path: string;
+  params: Record<string, string>;
+  query: URLSearchParams;
+  body: Body;
+}
+
+export type AdminHandler = (request: AdminRequest) => Promise<unknown>;
 
 interface Route { method: string; pattern: RegExp; keys: string[]; handler: AdminHandler }
 
@@ -20,6 +30,16 @@ export class AdminServer {
   private readonly routes: Route[] = [];
   private server: Server | null = null;
 
+  /**
+   * One route of the admin protocol: its body is validated on receipt (a 400 naming the field
+   * otherwise), and the handler must answer what the protocol says the client gets.
+   */
+  serve<R extends AdminRoute>(route: R, handler: (request: AdminRequest<AdminBody<R>>) => Promise<AdminResponse<R>>): this {
+    const [method, path] = route.split(' ') as [string, string];
+    return this.on(method, path, async (request) => handler({ ...request, body: parseBody(route, request.body) }));
+  }
+
+  /** A route outside the protocol's table (the dashboard's `POST /dashboard`); it validates its own body. */
   on(method: string, path: string, handler: AdminHandler): this {
     const keys: string[] = [];
     const pattern = new RegExp(`^${path.replace(/:(\w+)/g, (_, key: string) => { keys.push(key); return '([^/]+)'; })}$`);
@@ -71,7 +91,8 @@ export class AdminServer {
       const params = Object.fromEntries(route.keys.map((k, i) => [k, decodeParam(match[i + 1]!)]));
       const body = parseJson(await readBody(req));
       const result = await route.handler({ method: req.method!, path: url.pathname, params, query: url.searchParams, body });
-      if (route.pattern.source.includes('metrics') && typeof result === 'string') {
+      // Only `GET /metrics` answers text: the Prometheus exposition, as scrapers expect it.
+      if (typeof result === 'string') {
         res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(result);
         return;
       }

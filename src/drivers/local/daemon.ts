@@ -5,7 +5,8 @@ import type { HealthPolicy } from '../../checks/types.ts';
 import { CutoverError } from '../../core/errors.ts';
 import { COLORS, otherColor, type Color } from '../../core/types.ts';
 import type { SplitConfig } from '../../router/router.ts';
-import { flagsRequest, maintenanceRequest, parseColor, parseRequest, releaseSpecRequest, splitRequest, switchRequest } from './admin-requests.ts';
+import type { DaemonStatus, LastSwitch, RestartReport, RestoreReport, SwitchAnswer, TrafficReport } from './admin-protocol.ts';
+import { parseColor, parseEventsQuery } from './admin-requests.ts';
 import { AdminServer, type AdminHandler } from './admin-server.ts';
 import type { DataPlane, DataPlaneOptions } from './data-plane.ts';
 import { startDataPlane } from './start-data-plane.ts';
@@ -17,9 +18,6 @@ import { localPaths } from './paths.ts';
 import type { LocalReleaseSpec } from './release-spec.ts';
 import { Supervisor } from './supervisor.ts';
 import type { KeeperLink } from './keeper-link.ts';
-
-/** Longest long poll for replica events; the CLI asks again after it. */
-const MAX_EVENT_WAIT_MS = 30_000;
 
 export interface DaemonOptions {
   stateDir: string;
@@ -46,30 +44,6 @@ export interface DaemonOptions {
   keeper?: KeeperLink;
 }
 
-/** Where a restart asked for with `POST /restart` stands, in `status`. */
-export interface RestartReport {
-  state: 'starting' | 'failed';
-  at: number;
-  detail?: string;
-}
-
-/** What `up` brought back from the previous daemon's record, and how far it got. */
-export interface RestoreReport {
-  color: Color;
-  version: string;
-  state: 'checking' | 'live' | 'failed';
-  detail: string;
-}
-
-export interface LastSwitch {
-  from: Color | null;
-  to: Color;
-  at: number;
-  /** Requests the old color had accepted on the main listener at the moment of the switch. */
-  oldAcceptedAtSwitch: number;
-  drain?: { completed: number; timedOut: number; durationMs: number; websockets?: { completed: number; goingAway: number } };
-}
-
 /**
  * The local platform's long-running half: the router plus the process supervisor, driven
  * through the admin API. It owns no release logic; the CLI's core tells it what to run and
@@ -83,7 +57,7 @@ export class Daemon {
   private readonly paths: ReturnType<typeof localPaths>;
   private readonly options: DaemonOptions;
   private maintenanceState: { on: boolean; message?: string } = { on: false };
-  private split: unknown = undefined;
+  private split: SplitConfig | undefined = undefined;
   private lastSwitch: LastSwitch | null = null;
   private readonly routedUrls = new Map<Color, string>();
   private persistChain: Promise<void> = Promise.resolve();
@@ -281,25 +255,20 @@ export class Daemon {
 
   private registerRoutes(): void {
     this.admin
-      .on('GET', '/status', async () => this.status())
-      .on('PUT', '/colors/:color', async ({ params, body }) => this.provision(parseColor(params.color), parseRequest(releaseSpecRequest, body, 'release spec')))
-      .on('DELETE', '/colors/:color', async ({ params }) => this.retire(parseColor(params.color)))
-      .on('PUT', '/colors/:color/flags', async ({ params, body }) => {
-        const { flags, rolling } = parseRequest(flagsRequest, body, 'flags');
-        return this.setFlags(parseColor(params.color), flags, rolling);
-      })
-      .on('POST', '/switch', async ({ body }) => this.switchTo(parseRequest(switchRequest, body, 'switch').to))
-      .on('GET', '/traffic', async () => this.traffic())
-      .on('PUT', '/maintenance', async ({ body }) => {
-        const { on, message } = parseRequest(maintenanceRequest, body, 'maintenance');
+      .serve('GET /status', async () => this.status())
+      .serve('PUT /colors/:color', async ({ params, body }) => this.provision(parseColor(params.color), body))
+      .serve('DELETE /colors/:color', async ({ params }) => this.retire(parseColor(params.color)))
+      .serve('PUT /colors/:color/flags', async ({ params, body }) => this.setFlags(parseColor(params.color), body.flags, body.rolling))
+      .serve('POST /switch', async ({ body }) => this.switchTo(body.to))
+      .serve('GET /traffic', async () => this.traffic())
+      .serve('PUT /maintenance', async ({ body: { on, message } }) => {
         const next = on ? { on, message } : { on: false };
         // On disk first: an acknowledged change must survive a restart.
         await this.persist({ maintenance: next });
         await this.setMaintenance(on, message);
         return this.maintenanceState;
       })
-      .on('PUT', '/split', async ({ body }) => {
-        const split = parseRequest(splitRequest, body, 'split');
+      .serve('PUT /split', async ({ body: split }) => {
         // The router validates first (it refuses a canary with no upstreams), then the record,
         // then traffic moves: a failure at either step leaves the old split in force.
         this.router.validateSplit(split);
@@ -308,7 +277,7 @@ export class Daemon {
         this.split = split;
         return { ok: true };
       })
-      .on('DELETE', '/split', async () => {
+      .serve('DELETE /split', async () => {
         await this.persist({ split: undefined });
         this.split = undefined;
         const ended = this.router.stats().split;
@@ -319,14 +288,14 @@ export class Daemon {
         if (ended && live) this.lastSwitch = { from: ended.canary, to: live, at: Date.now(), oldAcceptedAtSwitch: await this.acceptedOnMain(ended.canary) };
         return { ok: true };
       })
-      .on('GET', '/colors/:color/events', async ({ params, query }) => {
-        const since = Number(query.get('since') ?? 0);
-        const waitMs = Math.min(Math.max(Number(query.get('wait') ?? 0), 0), MAX_EVENT_WAIT_MS);
-        if (!Number.isFinite(since) || !Number.isFinite(waitMs)) throw new CutoverError('usage', 'since and wait must be numbers (epoch ms, ms)');
-        return this.supervisor.eventPage(parseColor(params.color), since, waitMs);
+      .serve('GET /colors/:color/events', async ({ params, query }) => {
+        const color = parseColor(params.color);
+        const { since, wait } = parseEventsQuery(query);
+        return this.supervisor.eventPage(color, since, wait);
       })
-      .on('GET', '/metrics', async () => this.router.metricsText())
-      .on('POST', '/restart', async () => {
+      .serve('GET /metrics', async () => this.router.metricsText())
+      .serve('GET /counters', async () => this.router.counters())
+      .serve('POST /restart', async () => {
         const keeper = this.options.keeper;
         if (!keeper) throw new CutoverError('refused', 'this daemon runs in-process, with no listener keeper to hand its sockets to; stop it and start it with `cutover up`');
         if (this.restartReport?.state === 'starting') throw new CutoverError('refused', 'a restart is already under way');
@@ -334,33 +303,31 @@ export class Daemon {
         keeper.requestRestart();
         return { pid: this.pid, workerPid: process.pid };
       })
-      .on('POST', '/shutdown', async () => {
+      .serve('POST /shutdown', async () => {
         setImmediate(() => void this.shutdown());
         return { ok: true };
       });
   }
 
-  status() {
-    const colors = Object.fromEntries(COLORS.map((c) => [c, {
+  status(): DaemonStatus {
+    const color = (c: Color): DaemonStatus['colors'][Color] => ({
       ...this.supervisor.status(c),
       replicas: this.supervisor.replicas(c).map((r) => ({ name: r.name, port: r.port, pid: r.pid, phase: r.phase, url: `http://127.0.0.1:${r.port}` })),
-    }]));
+    });
+    const colors = { blue: color('blue'), green: color('green') };
     return {
       pid: this.pid,
-      /** The process running the router and supervisor: changes at a restart, `pid` does not. */
       workerPid: process.pid,
       restart: this.restartReport,
       restored: this.restored,
       restore: this.restoreReport,
       notes: this.startupNotes,
-      /** The daemon process itself, for soak runs and `status`: memory and open handles. */
       process: { rssBytes: process.memoryUsage.rss(), activeResources: process.getActiveResourcesInfo().length },
       live: this.router.live,
       addresses: this.router.address,
       colors,
       maintenance: this.maintenanceState,
       split: this.split ?? null,
-      /** The split the router enforces right now: canary color and its share of non-cohort traffic. */
       routerSplit: this.router.stats().split,
     };
   }
@@ -406,7 +373,7 @@ export class Daemon {
     return { color: target, flags, rolling };
   }
 
-  private async switchTo(target: Color) {
+  private async switchTo(target: Color): Promise<SwitchAnswer> {
     const status = this.supervisor.status(target);
     // The core has verified the color; this is the last line of defence against a color that
     // died in between, so that traffic never points at processes that are not there.
@@ -432,7 +399,7 @@ export class Daemon {
     return { from, to: target, switchedAt: report.switchedAt };
   }
 
-  private async traffic() {
+  private async traffic(): Promise<TrafficReport> {
     const last = this.lastSwitch;
     const traffic = await this.router.traffic();
     const accepted = (c: Color) => traffic[c].main.requests + traffic[c].main.inFlight;

@@ -1,5 +1,6 @@
 import type { Color } from '../../core/types.ts';
 import type { ListenerStats, RetireReport, RouterOptions, SplitConfig, SwitchReport } from '../../router/router.ts';
+import type { RouterCounters } from '../../router/router-counters.ts';
 import type { MaintenanceState } from '../../router/maintenance-page.ts';
 
 /** Which program carries the traffic: cutover's own Node router, or HAProxy driven through its Runtime API. */
@@ -71,8 +72,10 @@ export interface DataPlane {
   stats(): DataPlaneState;
   /** Requests per color and listener from the engine's own counters. */
   traffic(): Promise<Record<Color, ColorTraffic>>;
-  /** Prometheus text in the router's metric names (`cutover_router_*`), for the builtin provider and the guardrails. */
+  /** Prometheus text in the router's metric names (`cutover_router_*`), for users' scrapers (`GET /metrics`). */
   metricsText(): Promise<string>;
+  /** The same counters as JSON, for the builtin provider, the bake window and the dashboard. */
+  counters(): Promise<RouterCounters>;
   /**
    * With listeners handed over by the keeper (`listenFds`): starts accepting on them, once the
    * daemon has restored its state. A no-op for an engine that binds its own listeners.

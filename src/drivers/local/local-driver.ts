@@ -5,28 +5,15 @@ import { CutoverError } from '../../core/errors.ts';
 import type { CheckTargets, ColorStatus, Diagnosis, LogLine, LogOptions, PlatformDriver, PlatformStatus, ReadyReport, ReplicaEventPage, SplitRouting, SwitchResult, TrafficProof } from '../../core/driver.ts';
 import { COLORS, otherColor } from '../../core/types.ts';
 import type { Color, Release } from '../../core/types.ts';
+import type { RouterCounters } from '../../router/router-counters.ts';
 import { AdminClient } from './admin-client.ts';
+import type { DaemonStatus } from './admin-protocol.ts';
 import type { ResolvedLocalPlatform } from './config-schema.ts';
 import { followLogs } from './log-files.ts';
 import { portsExposedBeyondLoopback } from './listen-scope.ts';
 import { releaseFileProblems } from './release-files.ts';
 import { localPaths } from './paths.ts';
 import type { LocalReleaseSpec } from './release-spec.ts';
-
-interface DaemonStatus {
-  pid?: number;
-  live: Color | null;
-  addresses: { main: string; preview?: string; metrics?: string };
-  colors: Record<Color, ColorStatus & { replicas: Array<{ name: string; url: string; phase: string }> }>;
-  maintenance: { on: boolean; message?: string };
-  routerSplit?: { canary: Color; canaryShare: number } | null;
-}
-
-interface DaemonTraffic {
-  live: Color | null;
-  lastSwitch: { from: Color | null; to: Color; at: number } | null;
-  oldAcceptedSinceSwitch: number;
-}
 
 const VERIFY_PROBES = 20;
 /**
@@ -62,7 +49,7 @@ export class LocalDriver implements PlatformDriver {
   }
 
   private daemonStatus(): Promise<DaemonStatus> {
-    return this.client.call<DaemonStatus>('GET', '/status');
+    return this.client.send('GET /status');
   }
 
   async status(): Promise<PlatformStatus> {
@@ -129,7 +116,7 @@ export class LocalDriver implements PlatformDriver {
     // Preflight checks this too; a resume re-entering at provision must not start a missing release either.
     const problems = releaseFileProblems(spec);
     if (problems.length) throw new CutoverError('operation-failed', problems.join('; '), { details: { cwd: spec.cwd, command: spec.command } });
-    await this.client.call('PUT', `/colors/${color}`, spec);
+    await this.client.send('PUT /colors/:color', { color, body: spec });
   }
 
   async waitReady(color: Color, options: { timeoutMs: number; signal?: AbortSignal }): Promise<ReadyReport> {
@@ -157,7 +144,7 @@ export class LocalDriver implements PlatformDriver {
 
   async switchTraffic(to: Color): Promise<SwitchResult> {
     const started = Date.now();
-    const result = await this.client.call<{ from: Color | null; to: Color }>('POST', '/switch', { to });
+    const result = await this.client.send('POST /switch', { body: { to } });
     return { from: result.from, to, durationMs: Date.now() - started };
   }
 
@@ -183,7 +170,7 @@ export class LocalDriver implements PlatformDriver {
     const reached = answered + Math.min(unanswered, Math.max(0, accepted - answered));
     const elsewhere = Object.entries(probes.servedBy).filter(([color]) => color !== to).map(([color, n]) => `${n} by ${color}`);
     const failures = probes.failures;
-    const traffic = await this.client.call<DaemonTraffic>('GET', '/traffic');
+    const traffic = await this.client.send('GET /traffic');
     const old = traffic.lastSwitch?.from;
     const ok = reached === VERIFY_PROBES && elsewhere.length === 0 && traffic.oldAcceptedSinceSwitch === 0;
     const detail = `${reached}/${VERIFY_PROBES} probes reached ${to}` +
@@ -196,11 +183,13 @@ export class LocalDriver implements PlatformDriver {
   async shiftTraffic(canary: Color, percent: number, routing: SplitRouting): Promise<SwitchResult> {
     const started = Date.now();
     const live = otherColor(canary);
-    await this.client.call('PUT', '/split', {
-      weights: { [live]: 100 - percent, [canary]: percent },
-      stickyCookie: routing.sticky.cookie,
-      stickyHeader: routing.sticky.header,
-      cohort: routing.cohort,
+    await this.client.send('PUT /split', {
+      body: {
+        weights: { [live]: 100 - percent, [canary]: percent },
+        stickyCookie: routing.sticky.cookie,
+        stickyHeader: routing.sticky.header,
+        cohort: routing.cohort,
+      },
     });
     return { from: live, to: canary, durationMs: Date.now() - started };
   }
@@ -241,7 +230,7 @@ export class LocalDriver implements PlatformDriver {
   }
 
   async endSplit(): Promise<void> {
-    await this.client.call('DELETE', '/split');
+    await this.client.send('DELETE /split');
   }
 
   /**
@@ -272,24 +261,23 @@ export class LocalDriver implements PlatformDriver {
   }
 
   private async acceptedOn(color: Color): Promise<number> {
-    const traffic = await this.client.call<{ acceptedOnMain: Record<Color, number> }>('GET', '/traffic');
+    const traffic = await this.client.send('GET /traffic');
     return traffic.acceptedOnMain[color];
   }
 
   /** The supervisor keeps the events in the daemon; this is a long poll on its admin API. */
   async replicaEvents(color: Color, options: { since: number; waitMs?: number; signal?: AbortSignal }): Promise<ReplicaEventPage> {
     const waitMs = Math.max(0, Math.round(options.waitMs ?? 0));
-    const path = `/colors/${color}/events?since=${options.since}&wait=${waitMs}`;
-    if (!options.signal) return this.client.call<ReplicaEventPage>('GET', path, undefined, waitMs + 10_000);
-    // AdminClient.call takes no AbortSignal; racing it keeps an
+    const poll = () => this.client.send('GET /colors/:color/events', { color, query: { since: options.since, wait: waitMs }, timeoutMs: waitMs + 10_000 });
+    if (!options.signal) return poll();
+    // AdminClient.send takes no AbortSignal; racing it keeps an
     // abort prompt, and the daemon ends the poll on its own within waitMs.
     const signal = options.signal;
     return new Promise<ReplicaEventPage>((resolve, reject) => {
       const onAbort = () => resolve({ events: [], cursor: options.since, desired: 0, ready: 0 });
       if (signal.aborted) return onAbort();
       signal.addEventListener('abort', onAbort, { once: true });
-      this.client.call<ReplicaEventPage>('GET', path, undefined, waitMs + 10_000).then(resolve, reject)
-        .finally(() => signal.removeEventListener('abort', onAbort));
+      poll().then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
     });
   }
 
@@ -314,23 +302,24 @@ export class LocalDriver implements PlatformDriver {
   }
 
   async retire(color: Color): Promise<void> {
-    await this.client.call('DELETE', `/colors/${color}`);
+    await this.client.send('DELETE /colors/:color', { color });
   }
 
   async setFlags(color: Color, flags: Record<string, unknown>, options: { rolling?: boolean } = {}): Promise<void> {
-    await this.client.call('PUT', `/colors/${color}/flags`, { flags, rolling: options.rolling ?? false });
+    await this.client.send('PUT /colors/:color/flags', { color, body: { flags, rolling: options.rolling ?? false } });
   }
 
   async maintenance(on: boolean, message?: string): Promise<void> {
-    await this.client.call('PUT', '/maintenance', { on, message });
+    await this.client.send('PUT /maintenance', { body: { on, message } });
   }
 
   logs(color: Color, options: LogOptions = {}): AsyncIterable<LogLine> {
     return followLogs(this.paths.logs, color, options);
   }
 
-  async metricsText(): Promise<string> {
-    return this.client.call<string>('GET', '/metrics');
+  /** The router's counters as JSON, for the builtin provider, the bake window and the dashboard. */
+  async routerCounters(): Promise<RouterCounters> {
+    return this.client.send('GET /counters');
   }
 
   async close(): Promise<void> {

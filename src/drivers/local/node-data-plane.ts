@@ -1,5 +1,6 @@
 import { COLORS, type Color } from '../../core/types.ts';
 import type { MaintenanceState } from '../../router/maintenance-page.ts';
+import type { RouterCounters } from '../../router/router-counters.ts';
 import { Router, type RetireReport, type RouterOptions, type SplitConfig, type SwitchReport } from '../../router/router.ts';
 import type { ColorTraffic, DataPlane, DataPlaneState } from './data-plane.ts';
 
@@ -99,6 +100,10 @@ export class NodeDataPlane implements DataPlane {
 
   metricsText(): Promise<string> {
     return this.router.metricsText();
+  }
+
+  async counters(): Promise<RouterCounters> {
+    return this.router.counters();
   }
 
   close(): Promise<void> {

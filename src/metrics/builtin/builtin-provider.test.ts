@@ -8,7 +8,9 @@ import type { MeasureContext } from '../provider.ts';
 import { providerContract } from '../../../test/support/metric-provider-contract.ts';
 import { BuiltinProvider } from './builtin-provider.ts';
 import type { BuiltinQuery } from './builtin-query.ts';
+import type { RouterCounters } from '../../router/router-counters.ts';
 import { parsePrometheusText } from './prometheus-text.ts';
+import { routerCountersFromText } from './router-exposition.ts';
 import { histogramQuantile } from './router-traffic.ts';
 import { VirtualClock } from '../../../test/support/virtual-clock.ts';
 
@@ -31,6 +33,11 @@ function routerRegistry() {
     }
   };
   return { registry, serve, inFlight };
+}
+
+/** A function source fed from Prometheus text, read the way a query's `url` is. */
+function exposition(text: () => Promise<string>): () => Promise<RouterCounters> {
+  return async () => routerCountersFromText(await text(), 'the test registry');
 }
 
 providerContract<BuiltinQuery>('builtin', async () => {
@@ -68,11 +75,11 @@ describe('builtin provider', () => {
 
   test('p50/p99 come from the histogram of the window: a 3x slower green shows a 3x higher p99', async () => {
     const router = routerRegistry();
-    const provider = new BuiltinProvider(() => {
+    const provider = new BuiltinProvider(exposition(() => {
       router.serve('blue', 'main', 200, 0.04, 100);
       router.serve('green', 'main', 200, 0.12, 100);
       return router.registry.metrics();
-    });
+    }));
     const blue = await provider.measure({ kind: 'builtin', metric: 'latency' }, at('blue'));
     const green = await provider.measure({ kind: 'builtin', metric: 'latency', quantile: 0.99 }, at('green'));
     assert.equal(blue.phase, 'successful', blue.message);
@@ -87,10 +94,10 @@ describe('builtin provider', () => {
   test('only the window counts: 5xx from before it no longer show once a clean window has passed', async () => {
     const router = routerRegistry();
     router.serve('green', 'main', 500, 0.01, 50);
-    const provider = new BuiltinProvider(() => {
+    const provider = new BuiltinProvider(exposition(() => {
       router.serve('green', 'main', 200, 0.01, 10);
       return router.registry.metrics();
-    });
+    }));
     const first = await provider.measure({ kind: 'builtin', metric: 'error-rate' }, at('green'));
     assert.equal(first.value, 0, 'the old errors happened before the first scrape');
     await new Promise((resolve) => setTimeout(resolve, 250));
@@ -104,12 +111,12 @@ describe('builtin provider', () => {
     const router = routerRegistry();
     router.inFlight.set({ color: 'green', listener: 'main' }, 3);
     router.inFlight.set({ color: 'green', listener: 'preview' }, 1);
-    const provider = new BuiltinProvider(() => {
+    const provider = new BuiltinProvider(exposition(() => {
       router.serve('green', 'main', 200, 0.01, 6);
       router.serve('green', 'main', 404, 0.01, 2);
       router.serve('green', 'preview', 500, 0.01, 2);
       return router.registry.metrics();
-    });
+    }));
     const plain = await provider.measure({ kind: 'builtin', metric: 'error-rate' }, at('green'));
     assert.equal(plain.value, 2 / 10);
     const with4xx = await provider.measure({ kind: 'builtin', metric: 'error-rate', include4xx: true }, at('green'));
@@ -125,7 +132,7 @@ describe('builtin provider', () => {
   test('a router restart (counters going down) is read as a reset, never as negative traffic', async () => {
     let router = routerRegistry();
     router.serve('green', 'main', 200, 0.01, 1_000);
-    const provider = new BuiltinProvider(async () => router.registry.metrics());
+    const provider = new BuiltinProvider(exposition(async () => router.registry.metrics()));
     await provider.measure({ kind: 'builtin', metric: 'error-rate' }, at('green'));
     router = routerRegistry();
     router.serve('green', 'main', 200, 0.01, 8);
@@ -135,7 +142,7 @@ describe('builtin provider', () => {
     assert.equal(m.value, 2 / 10);
   });
 
-  test("reads the real router's counters in-process: green's 500s and slower answers show against blue", async () => {
+  test("reads the real router's counters in-process (JSON, no text): green's 500s and slower answers show against blue", async () => {
     let greenServed = 0;
     const blue = await startLoopbackServer((_req, res) => res.end('blue'));
     const green = await startLoopbackServer((_req, res) => {
@@ -149,7 +156,7 @@ describe('builtin provider', () => {
       router.setUpstreams('green', [green.url]);
       router.switchTo('blue');
       router.setPreview('green');
-      const provider = new BuiltinProvider(() => router.metricsText());
+      const provider = new BuiltinProvider(async () => router.counters());
       const send = async (url: string, n: number) => {
         for (let i = 0; i < n; i++) await (await request(url)).body.dump();
       };

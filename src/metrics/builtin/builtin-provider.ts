@@ -4,15 +4,19 @@ import { httpGet } from '../http-get.ts';
 import { describeError, errorMeasurement, inconclusiveMeasurement, valueMeasurement } from '../measurement.ts';
 import type { MeasureContext, Measurement, MetricProvider } from '../provider.ts';
 import type { BuiltinQuery } from './builtin-query.ts';
-import { parsePrometheusText, type Sample } from './prometheus-text.ts';
+import type { RouterCounters } from '../../router/router-counters.ts';
+import { routerCountersFromText } from './router-exposition.ts';
 import { colorTraffic, histogramQuantile, totalRequests, trafficBetween } from './router-traffic.ts';
 
-/** Where the router's Prometheus text comes from: its /metrics URL, or a function (in-process router). */
-export type RouterMetricsSource = string | (() => Promise<string>);
+/**
+ * Where the router's counters come from: a router's /metrics URL (Prometheus text), or a
+ * function handing over the counters of the router cutover runs (the daemon's, as JSON).
+ */
+export type RouterMetricsSource = string | (() => Promise<RouterCounters>);
 
 interface Scrape {
   at: number;
-  samples: Sample[];
+  counters: RouterCounters;
 }
 
 const DEFAULT_TIMEOUT_MS = 5_000;
@@ -46,7 +50,7 @@ export class BuiltinProvider implements MetricProvider<BuiltinQuery> {
       const timeoutMs = parseDurationOr(query.timeout, DEFAULT_TIMEOUT_MS);
       const key = typeof source === 'string' ? source : 'router';
       let current = await this.scrape(key, source, timeoutMs, signal);
-      const traffic = colorTraffic(current.samples, ctx.color, query.listener);
+      const traffic = colorTraffic(current.counters, ctx.color, query.listener);
       if (query.metric === 'in-flight') {
         return valueMeasurement(startedAt, traffic.inFlight, { message: `${traffic.inFlight} requests in flight to ${ctx.color}` });
       }
@@ -58,7 +62,7 @@ export class BuiltinProvider implements MetricProvider<BuiltinQuery> {
         current = await this.scrape(key, source, timeoutMs, signal);
       }
       const spanMs = current.at - base.at;
-      const delta = trafficBetween(colorTraffic(base.samples, ctx.color, query.listener), colorTraffic(current.samples, ctx.color, query.listener));
+      const delta = trafficBetween(colorTraffic(base.counters, ctx.color, query.listener), colorTraffic(current.counters, ctx.color, query.listener));
       const total = totalRequests(delta);
       const over = `in the last ${formatDuration(spanMs)}`;
 
@@ -101,20 +105,10 @@ export class BuiltinProvider implements MetricProvider<BuiltinQuery> {
   }
 
   private async fetchScrape(source: RouterMetricsSource, timeoutMs: number, signal?: AbortSignal): Promise<Scrape> {
-    let text: string;
-    if (typeof source === 'string') {
-      const response = await httpGet(source, { timeoutMs, signal });
-      if (response.status !== 200) throw new Error(`GET ${source} answered ${response.status}`);
-      text = response.text;
-    } else {
-      text = await withTimeout(source(), timeoutMs, signal);
-    }
-    const samples = parsePrometheusText(text).filter((s) => s.name.startsWith('cutover_router_'));
-    if (samples.length === 0) {
-      const where = typeof source === 'string' ? source : 'the router';
-      throw new Error(`${where} exposes no cutover_router_* metrics`);
-    }
-    return { at: this.clock.now(), samples };
+    if (typeof source !== 'string') return { at: this.clock.now(), counters: await withTimeout(source(), timeoutMs, signal) };
+    const response = await httpGet(source, { timeoutMs, signal });
+    if (response.status !== 200) throw new Error(`GET ${source} answered ${response.status}`);
+    return { at: this.clock.now(), counters: routerCountersFromText(response.text, source) };
   }
 
   private keep(key: string, scrape: Scrape): void {

@@ -1,18 +1,18 @@
 import type { LiveTraffic, TrafficSource } from '../../core/deps.ts';
 import type { Color } from '../../core/types.ts';
-import { parsePrometheusText } from './prometheus-text.ts';
+import type { RouterCounters } from '../../router/router-counters.ts';
 import { colorTraffic } from './router-traffic.ts';
 
 /**
- * The bake window's real-traffic source on the local platform: the router's own `/metrics`
+ * The bake window's real-traffic source on the local platform: the router's own counters
  * (through the daemon's admin API), main listener only, so checks and previews never count.
- * One scrape per reading serves both colors' questions; a failed scrape is a skipped reading.
+ * One snapshot per reading serves both colors' questions; a failed read is a skipped reading.
  */
-export function routerTrafficSource(metricsText: () => Promise<string>): TrafficSource {
+export function routerTrafficSource(routerCounters: () => Promise<RouterCounters>): TrafficSource {
   return {
     async read(color: Color): Promise<LiveTraffic | null> {
       try {
-        const t = colorTraffic(parsePrometheusText(await metricsText()), color, 'main');
+        const t = colorTraffic(await routerCounters(), color, 'main');
         return {
           requests: t.requests['2xx'] + t.requests['3xx'] + t.requests['4xx'] + t.requests['5xx'],
           errors5xx: t.requests['5xx'],

@@ -1,6 +1,6 @@
 import type { Color } from '../../core/types.ts';
 import type { ListenerName, StatusClass } from '../../router/router-metrics.ts';
-import type { Sample } from './prometheus-text.ts';
+import type { RouterCounters } from '../../router/router-counters.ts';
 
 /** The router's cumulative counters for one color, summed over the chosen listeners. */
 export interface ColorTraffic {
@@ -15,36 +15,25 @@ export interface ColorTraffic {
   oldestInFlightSeconds?: number;
 }
 
-const UPSTREAM_ERRORS = 'cutover_router_upstream_errors_total';
-const OLDEST_IN_FLIGHT = 'cutover_router_oldest_in_flight_seconds';
-const REQUESTS = 'cutover_router_requests_total';
-const BUCKETS = 'cutover_router_request_duration_seconds_bucket';
-const IN_FLIGHT = 'cutover_router_requests_in_flight';
+const LISTENERS: readonly ListenerName[] = ['main', 'preview'];
 
-/** Picks one color's counters out of a scrape; `listener` undefined sums main and preview. */
-export function colorTraffic(samples: readonly Sample[], color: Color, listener?: ListenerName): ColorTraffic {
+/** Picks one color's counters out of a snapshot; `listener` undefined sums main and preview. */
+export function colorTraffic(counters: RouterCounters, color: Color, listener?: ListenerName): ColorTraffic {
   const requests: Record<StatusClass, number> = { '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0 };
-  const byBound = new Map<number, number>();
+  const bounds = [...counters.latencyBoundsSeconds, Infinity];
+  const counts = new Array<number>(bounds.length).fill(0);
   let inFlight = 0;
   let upstreamErrors = 0;
   let oldestInFlightSeconds = 0;
-  for (const s of samples) {
-    if (s.labels.color !== color || (listener && s.labels.listener !== listener)) continue;
-    if (s.name === REQUESTS) {
-      const cls = s.labels.class as StatusClass;
-      if (cls in requests) requests[cls] += s.value;
-    } else if (s.name === BUCKETS) {
-      const le = s.labels.le === '+Inf' ? Infinity : Number(s.labels.le);
-      byBound.set(le, (byBound.get(le) ?? 0) + s.value);
-    } else if (s.name === IN_FLIGHT) {
-      inFlight += s.value;
-    } else if (s.name === UPSTREAM_ERRORS) {
-      upstreamErrors += s.value;
-    } else if (s.name === OLDEST_IN_FLIGHT) {
-      oldestInFlightSeconds = Math.max(oldestInFlightSeconds, s.value);
-    }
+  for (const name of listener ? [listener] : LISTENERS) {
+    const c = counters.colors[color][name];
+    for (const cls of Object.keys(requests) as StatusClass[]) requests[cls] += c.requests[cls];
+    c.latency.forEach((count, i) => { counts[i] = (counts[i] ?? 0) + count; });
+    inFlight += c.inFlight;
+    upstreamErrors += c.upstreamErrors;
+    oldestInFlightSeconds = Math.max(oldestInFlightSeconds, c.oldestInFlightSeconds);
   }
-  const buckets = [...byBound].map(([le, count]) => ({ le, count })).sort((a, b) => a.le - b.le);
+  const buckets = bounds.map((le, i) => ({ le, count: counts[i]! }));
   return { requests, buckets, inFlight, upstreamErrors, oldestInFlightSeconds };
 }
 

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, request, type Dispatcher } from 'undici';
+import { routerCountersFromText } from '../../metrics/builtin/router-exposition.ts';
 import { HaproxyDataPlane } from './haproxy-data-plane.ts';
 import { startTestBackend } from '../../../test/support/test-backend.ts';
 import { haproxySkip } from '../../../test/support/haproxy.ts';
@@ -79,6 +80,11 @@ test('haproxy engine: latency histogram per color from the request log', { timeo
     // Each took at least 300 ms: none at or below 0.2 s, all five counted.
     assert.match(text, /cutover_router_request_duration_seconds_bucket\{color="blue",listener="main",le="0\.2"\} 0\n/);
     assert.match(text, /cutover_router_request_duration_seconds_bucket\{color="blue",listener="main",le="\+Inf"\} 5\n/);
+    // The JSON counters cutover's own readers get say exactly what the exposition says.
+    const counters = await plane.counters();
+    assert.deepEqual(counters, routerCountersFromText(text, 'haproxy'));
+    assert.equal(counters.colors.blue.main.latency.at(-1), 5);
+    assert.equal(counters.colors.blue.main.requests['2xx'], 5);
   } finally {
     await plane.close();
     await blue.close();

@@ -8,10 +8,11 @@ import { writeFileAtomic, PRIVATE_DIR_MODE } from '../../drivers/local/atomic-fi
 import { freePort } from '../../drivers/local/free-port.ts';
 import type { DrainReport } from '../drain-watch.ts';
 import { renderMaintenancePage, type MaintenanceState } from '../maintenance-page.ts';
+import type { RouterCounters } from '../router-counters.ts';
 import type { RetireReport, SplitConfig, SwitchReport } from '../router.ts';
 import { TrafficSplit } from '../traffic-split.ts';
 import { haproxyConfig, SERVER_SLOTS } from './haproxy-config.ts';
-import { backendRow, listenerStatsOf, oldestSessions, prometheusText } from './haproxy-metrics.ts';
+import { backendRow, listenerStatsOf, oldestSessions, prometheusText, routerCountersOf } from './haproxy-metrics.ts';
 import { findHaproxy, HaproxyMaster, workerPid } from './haproxy-process.ts';
 import { RequestLogHistogram } from './request-log-histogram.ts';
 import { parseShowStat, runtimeCommand, type StatRow } from './runtime-api.ts';
@@ -310,10 +311,21 @@ export class HaproxyDataPlane implements DataPlane {
   }
 
   async metricsText(): Promise<string> {
+    const { rows, oldest } = await this.#readStats();
+    return prometheusText(rows, this.live, oldest) + (this.#latency?.text() ?? '');
+  }
+
+  async counters(): Promise<RouterCounters> {
+    const { rows, oldest } = await this.#readStats();
+    return routerCountersOf(rows, oldest, this.#latency);
+  }
+
+  /** `show stat`, plus `show sess` for the oldest request in flight when any backend is busy. */
+  async #readStats(): Promise<{ rows: StatRow[]; oldest: Record<Color, number> }> {
     const rows = parseShowStat(await this.#command('show stat -1 2 -1'));
     const busy = COLORS.some((c) => Number(backendRow(rows, `main_${c}`)?.['scur'] ?? 0) > 0);
     const oldest = busy ? oldestSessions(await this.#command('show sess')) : { blue: 0, green: 0 };
-    return prometheusText(rows, this.live, oldest) + (this.#latency?.text() ?? '');
+    return { rows, oldest };
   }
 
   /** HAProxy's master and the worker that serves now, for CPU accounting (benchmarks, soak runs). */

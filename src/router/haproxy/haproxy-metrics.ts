@@ -1,6 +1,9 @@
 import type { Color } from '../../core/types.ts';
 import { COLORS } from '../../core/types.ts';
 import type { ListenerStats } from '../router.ts';
+import type { ListenerCounters, RouterCounters } from '../router-counters.ts';
+import { LATENCY_BUCKETS_SECONDS } from '../router-metrics.ts';
+import type { RequestLogHistogram } from './request-log-histogram.ts';
 import type { StatRow } from './runtime-api.ts';
 
 type Listener = 'main' | 'preview';
@@ -67,6 +70,30 @@ export function prometheusText(rows: readonly StatRow[], live: Color | null, old
   out.push('# TYPE cutover_router_live_color_info gauge');
   for (const color of COLORS) out.push(`cutover_router_live_color_info{color="${color}"} ${live === color ? 1 : 0}`);
   return `${out.join('\n')}\n`;
+}
+
+/**
+ * `show stat` and the request-log histogram as the Node router's JSON counters (`RouterCounters`),
+ * the numbers `prometheusText` and the histogram's text show, for cutover's own readers.
+ */
+export function routerCountersOf(rows: readonly StatRow[], oldestInFlight: Record<Color, number>, latency: RequestLogHistogram | null): RouterCounters {
+  const colors = {} as RouterCounters['colors'];
+  for (const color of COLORS) {
+    const listener = (name: Listener): ListenerCounters => {
+      const row = backendRow(rows, `${name}_${color}`);
+      const histogram = latency?.cumulative(`${name}_${color}`) ?? { latency: new Array<number>(LATENCY_BUCKETS_SECONDS.length + 1).fill(0), sumSeconds: 0 };
+      return {
+        requests: listenerStatsOf(row).byClass,
+        inFlight: num(row?.['scur']),
+        upstreamErrors: num(row?.['econ']) + num(row?.['eresp']),
+        oldestInFlightSeconds: name === 'main' ? oldestInFlight[color] : 0,
+        latency: histogram.latency,
+        latencySumSeconds: histogram.sumSeconds,
+      };
+    };
+    colors[color] = { main: listener('main'), preview: listener('preview') };
+  }
+  return { latencyBoundsSeconds: [...LATENCY_BUCKETS_SECONDS], colors };
 }
 
 /** `age=1h2m3s` in a `show sess` line, in seconds. */

@@ -70,6 +70,14 @@ export class RequestLogHistogram {
     slot.sum += seconds;
   }
 
+  /** One backend's cumulative counts per bound, then the total (`+Inf`), and the sum in seconds; zeros before its first line. */
+  cumulative(backend: string): { latency: number[]; sumSeconds: number } {
+    const slot = this.#byBackend.get(backend);
+    let cumulative = 0;
+    const latency = (slot?.counts ?? new Array<number>(LATENCY_BUCKETS_SECONDS.length + 1).fill(0)).map((n) => cumulative += n);
+    return { latency, sumSeconds: slot?.sum ?? 0 };
+  }
+
   /** `cutover_router_request_duration_seconds` in Prometheus text, cumulative per bucket. */
   text(): string {
     const out = [
