@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
 import { writeFileAtomic } from '../drivers/local/atomic-file.ts';
 import type { ResolvedConfig } from './resolved.ts';
+import { packageVersion } from '../package-root.ts';
 
 /** Where the validated config is kept, beside the local platform's state. */
 export const CONFIG_CACHE_FILE = 'config-cache.json';
@@ -34,7 +35,7 @@ export async function loadConfigCached(path = 'cutover.yaml', options: { cache?:
   const cache = options.cache ?? CACHE_IN_THIS_BUILD;
   if (!cache || !existsSync(configPath)) return (await import('./load.ts')).loadConfig(configPath);
   const text = readFileSync(configPath, 'utf8');
-  const key = createHash('sha256').update(`${cutoverVersion()}\0${configPath}\0${text}`).digest('hex');
+  const key = createHash('sha256').update(`${packageVersion()}\0${configPath}\0${text}`).digest('hex');
   const cachePath = join(dirname(configPath), '.cutover', CONFIG_CACHE_FILE);
   const hit = readEntry(cachePath);
   if (hit?.key === key) return Object.freeze(hit.config);
@@ -67,9 +68,3 @@ function readEntry(path: string): CacheEntry | null {
   }
 }
 
-let version: string | undefined;
-function cutoverVersion(): string {
-  // src/config/ and dist/config/ are both two levels below package.json.
-  version ??= (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-  return version;
-}
