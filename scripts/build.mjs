@@ -43,7 +43,7 @@ const namedCommonJsExports = {
 };
 
 rmSync(dist, { recursive: true, force: true });
-await build({
+const { metafile } = await build({
   absWorkingDir: root,
   entryPoints: {
     'cli/main': 'src/cli/main.ts',
@@ -63,7 +63,16 @@ await build({
   // Bundled CommonJS packages (commander, yaml's CJS parts...) call require() for node builtins.
   banner: { js: "import{createRequire as __cutoverRequire}from'node:module';const require=__cutoverRequire(import.meta.url);" },
   plugins: [namedCommonJsExports],
+  metafile: true,
   logLevel: 'warning',
 });
+// `import { z } from 'zod'` anywhere makes the bundle keep zod's whole namespace object, and with
+// it every locale (about 260 kB that each command validating anything would load); the
+// namespace import `import * as z from 'zod'` lets the unused parts go.
+const bundledLocales = Object.values(metafile.outputs).flatMap((output) => Object.keys(output.inputs)).filter((input) => /zod\/v4\/locales\/(?!en\.js)/.test(input));
+if (bundledLocales.length > 0) {
+  console.error(`build: zod's locales were bundled (${bundledLocales.length} files): write \`import * as z from 'zod'\`, not \`import { z } from 'zod'\``);
+  process.exit(1);
+}
 if (process.env.CUTOVER_BUILD_TYPES !== '0') execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--emitDeclarationOnly'], { cwd: root, stdio: 'inherit' });
 execFileSync(process.execPath, [join(root, 'scripts', 'build-dashboard.mjs'), join(dist, 'dashboard')], { cwd: root, stdio: 'inherit' });
