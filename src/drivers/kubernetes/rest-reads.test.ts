@@ -134,6 +134,26 @@ describe('RestReads', () => {
       }
     });
 
+    test('identical reads in flight together are sent once; a later one is sent again', async () => {
+      const paths: string[] = [];
+      const server = http2.createSecureServer(tlsFiles, (req, res) => {
+        paths.push(req.url);
+        res.writeHead(200, { 'content-type': 'application/json' }).end(answer(req.url, req.headers.authorization));
+      });
+      const api = tlsReads(await listening(server));
+      try {
+        const [first, second, other] = await Promise.all([api.read('ConfigMap', 'shop-cutover'), api.read('ConfigMap', 'shop-cutover'), api.read('Lease', 'shop-cutover')]);
+        assert.equal(first, second);
+        assert.ok(other);
+        assert.deepEqual(paths.sort(), ['/api/v1/namespaces/ns/configmaps/shop-cutover', '/apis/coordination.k8s.io/v1/namespaces/ns/leases/shop-cutover']);
+        await api.read('ConfigMap', 'shop-cutover');
+        assert.equal(paths.length, 3, 'a read after the first ended is not served from memory (status --watch reads anew)');
+      } finally {
+        await api.close();
+        await new Promise((r) => server.close(r));
+      }
+    });
+
     test('given a server that accepts and never completes the TLS handshake, reads fail as unreachable after the timeout, once', async () => {
       const held = new Set<net.Socket>();
       const server = net.createServer((socket) => { held.add(socket); });

@@ -60,6 +60,7 @@ export class RestReads implements KubeReads {
   private session: Promise<http2.ClientHttp2Session | null> | undefined;
   private socket: tls.TLSSocket | undefined;
   private closed = false;
+  private readonly inFlight = new Map<string, Promise<unknown>>();
 
   constructor(options: { access: ClusterAccess; namespace: string; policy: ApiCallPolicy }) {
     this.access = options.access;
@@ -95,7 +96,20 @@ export class RestReads implements KubeReads {
     return COLLECTION[kind].replace('{ns}', encodeURIComponent(this.namespace));
   }
 
-  private async get(path: string): Promise<unknown> {
+  /**
+   * The object at `path`. Identical GETs in flight at the same time share one request and one
+   * parsed answer (status reads the state ConfigMap, which holds the history, for the record and
+   * for the maintenance snapshot at once): callers only read what they get.
+   */
+  private get(path: string): Promise<unknown> {
+    const pending = this.inFlight.get(path);
+    if (pending) return pending;
+    const answer = this.getOnce(path).finally(() => this.inFlight.delete(path));
+    this.inFlight.set(path, answer);
+    return answer;
+  }
+
+  private async getOnce(path: string): Promise<unknown> {
     const attempts = 1 + this.policy.retries;
     for (let attempt = 1; ; attempt++) {
       try {
