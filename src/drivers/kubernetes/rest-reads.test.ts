@@ -134,6 +134,24 @@ describe('RestReads', () => {
       }
     });
 
+    test('given an HTTP/2 server that stalls mid-body, the read fails as unreachable after the timeout', async () => {
+      const server = http2.createSecureServer(tlsFiles, (_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.write('{"kind":');
+      });
+      const port = await listening(server);
+      const api = new RestReads({ access: { server: `https://127.0.0.1:${port}`, ca: tlsFiles.cert, rejectUnauthorized: true, headers: () => ({}) }, namespace: 'ns', policy: { timeoutMs: 400, retries: 2, backoffMs: 20 } });
+      const started = Date.now();
+      try {
+        await assert.rejects(api.read('Service', 'shop'), (err: unknown) => isCutoverError(err) && err.code === 'unreachable' && (err as Error).cause instanceof ApiTimeoutError);
+        const elapsed = Date.now() - started;
+        assert.ok(elapsed >= 390 && elapsed < 2_000, `gave up after ${elapsed} ms`);
+      } finally {
+        await api.close();
+        server.close();
+      }
+    });
+
     test('identical reads in flight together are sent once; a later one is sent again', async () => {
       const paths: string[] = [];
       const server = http2.createSecureServer(tlsFiles, (req, res) => {
