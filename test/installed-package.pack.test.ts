@@ -1,9 +1,10 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { exampleServerSource } from '../src/demo/example-app.ts';
 import { installPackedPackage, type InstalledPackage } from './support/installed-package.ts';
 
 // The package as a user gets it: packed, installed into an empty project with npm, run with
@@ -14,9 +15,9 @@ let installed: InstalledPackage;
 before(async () => { installed = await installPackedPackage(); }, { timeout: 600_000 });
 after(() => installed?.cleanup());
 
-function cutover(args: string[], cwd = installed.project): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function cutover(args: string[], cwd = installed.project, extraEnv: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, CI: 'true', NO_COLOR: '1' };
+    const env: NodeJS.ProcessEnv = { ...process.env, CI: 'true', NO_COLOR: '1', ...extraEnv };
     delete env['DATABASE_URL'];
     const child = spawn(process.execPath, [installed.bin, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -55,6 +56,54 @@ test('--version and --help answer from the compiled build', async () => {
   const help = await cutover(['--help']);
   assert.equal(help.code, 0, help.stderr);
   for (const verb of ['deploy', 'rollback', 'status', 'migrations', 'demo']) assert.match(help.stdout, new RegExp(`\\n  ${verb}\\b`));
+});
+
+test('dist/ is a bundle: a few entry points and shared chunks, not one file per source module', () => {
+  const dist = join(installed.project, 'node_modules', 'cutover', 'dist');
+  const scripts = (dir: string): string[] => readdirSync(join(dist, dir), { withFileTypes: true }).flatMap((e) => e.isDirectory() ? scripts(join(dir, e.name)) : e.name.endsWith('.js') ? [join(dir, e.name)] : []);
+  // dashboard/ holds the page's browser scripts, served as they are.
+  const all = scripts('.').filter((f) => !f.startsWith('dashboard/'));
+  assert.ok(all.every((f) => /^(index\.js|cli\/main\.js|ci\/github-action\.js|chunks\/[^/]+\.js)$/.test(f)), all.filter((f) => !f.startsWith('chunks/')).join(', '));
+  // The verbs stay lazily loaded: each has a chunk of its own.
+  for (const verb of ['status', 'deploy', 'up-down', 'migrations-cli']) assert.ok(all.some((f) => f.startsWith(`chunks/${verb}-`)), `a chunk for ${verb}`);
+});
+
+test('the installed CLI runs a release through its daemon, and status reads it', async () => {
+  const app = join(installed.project, 'local-app');
+  mkdirSync(join(app, 'releases', 'v1'), { recursive: true });
+  writeFileSync(join(app, 'releases', 'v1', 'server.js'), exampleServerSource());
+  writeFileSync(join(app, 'cutover.yaml'), 'app: installed\nplatform:\n  kind: local\n  command: ["node", "server.js"]\n  cwd: releases/${version}\n  replicas: 1\nrouter:\n  listen: 127.0.0.1:0\n  preview: 127.0.0.1:0\nhealth:\n  checks:\n    - http: /health/ready\nmonitor:\n  duration: 1ms\n');
+  try {
+    const up = await cutover(['up'], app);
+    assert.equal(up.code, 0, up.stderr);
+    const deploy = await cutover(['deploy', 'v1', '--yes'], app);
+    assert.equal(deploy.code, 0, deploy.stderr);
+    // Twice: the first status validates the config, the second is served from the config cache.
+    for (const round of [1, 2]) {
+      const status = await cutover(['status', '--json'], app);
+      assert.equal(status.code, 0, `status ${round}: ${status.stderr}`);
+      const report = JSON.parse(status.stdout) as { live: { color: string; version: string }; colors: Record<string, { healthy: boolean | null }> };
+      assert.deepEqual(report.live, { color: 'blue', version: 'v1' });
+      assert.equal(report.colors['blue']?.healthy, true);
+    }
+    assert.ok(existsSync(join(app, '.cutover', 'config-cache.json')));
+  } finally {
+    const down = await cutover(['down'], app);
+    assert.equal(down.code, 0, down.stderr);
+  }
+});
+
+test('the installed CLI writes a job summary for a deploy that ends in an error, and --help shows the verbs\' arguments', async () => {
+  const dir = join(installed.project, 'summary');
+  mkdirSync(dir);
+  const summary = join(dir, 'summary.md');
+  const deploy = await cutover(['deploy', 'v1'], dir, { GITHUB_STEP_SUMMARY: summary });
+  assert.equal(deploy.code, 2, deploy.stderr);
+  assert.match(readFileSync(summary, 'utf8'), /deploy/);
+  assert.match(readFileSync(summary, 'utf8'), /no config at/);
+  const help = await cutover(['--help']);
+  assert.match(help.stdout, /\n  deploy \[options\] <version>/);
+  assert.match(help.stdout, /\n  flags set\|unset\|list/);
 });
 
 test('a Kubernetes config without @kubernetes/client-node fails as a config error naming the package', async () => {

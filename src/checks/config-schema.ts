@@ -1,5 +1,5 @@
 import { isAbsolute, resolve } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseDurationOr } from '../config/duration.ts';
 import { DURATION_LIMITS, durationField, jsonPathField } from '../config/fields.ts';
 import type { CheckSpec, HealthPolicy, SmokeSpec } from './types.ts';

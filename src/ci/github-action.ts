@@ -12,7 +12,7 @@
 import { spawn } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
+import { packageFile } from '../package-root.ts';
 import { parseDuration } from '../config/duration.ts';
 
 const COMMANDS = ['deploy', 'promote', 'rollback', 'abort', 'status'] as const;
@@ -33,7 +33,7 @@ export interface ActionOutputs {
 interface CliRun { code: number | null; stdout: string; timedOut: boolean }
 
 const env = process.env;
-const bin = env['CUTOVER_BIN'] || fileURLToPath(new URL('../../bin/cutover', import.meta.url));
+const bin = env['CUTOVER_BIN'] || packageFile('bin/cutover');
 
 function input(name: string): string {
   return (env[`INPUT_${name.toUpperCase().replace(/-/g, '_')}`] ?? '').trim();

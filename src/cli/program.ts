@@ -1,7 +1,7 @@
 import { Command, CommanderError, type Option } from 'commander';
-import { readFileSync } from 'node:fs';
 import { findVerb, VERBS, type VerbEntry } from './verbs.ts';
 import type { GlobalOptions, Globals } from './context.ts';
+import { packageVersion } from '../package-root.ts';
 
 declare module 'commander' {
   interface Command {
@@ -77,11 +77,6 @@ function leadingOperands(globalOptions: readonly Option[], args: readonly string
     if (option && (option.required || option.optional)) i++;
   }
   return operands;
-}
-
-/** Read at run time rather than imported, so the compiled package needs no JSON import. */
-function packageVersion(): string {
-  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 }
 
 export { CommanderError };

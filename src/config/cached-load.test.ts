@@ -2,8 +2,8 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { CONFIG_CACHE_FILE, loadConfigCached, survivesJson } from './cached-load.ts';
+import { dirname, join } from 'node:path';
+import { CONFIG_CACHE_FILE, loadConfigCached, survivesJson, userCachePath } from './cached-load.ts';
 import { loadConfig } from './load.ts';
 
 const CONFIG = `app: cache-test
@@ -66,6 +66,33 @@ describe('validated config cache', () => {
       assert.equal(existsSync(join(ws.dir, '.cutover')), false);
     } finally {
       ws.cleanup();
+    }
+  });
+
+  test('a Kubernetes config is kept in the user cache directory, not beside the config', async () => {
+    const ws = workspace();
+    const cacheHome = mkdtempSync(join(tmpdir(), 'cutover-xdg-cache-'));
+    try {
+      writeFileSync(ws.config, 'app: shop\nplatform:\n  kind: kubernetes\n  namespace: prod\n  service: shop\n  deployment: deployment.yaml\n  image: registry.example/shop:${version}\nhealth:\n  checks:\n    - http: /health\n');
+      const env = { HOME: ws.dir, XDG_CACHE_HOME: cacheHome };
+      const first = await loadConfigCached(ws.config, { cache: true, env });
+      assert.deepEqual(JSON.parse(JSON.stringify(first)), JSON.parse(JSON.stringify(loadConfig(ws.config))));
+      assert.equal(existsSync(join(ws.dir, '.cutover')), false, 'nothing is written beside a Kubernetes config');
+      const cached = userCachePath(ws.config, env)!;
+      assert.ok(cached.startsWith(join(cacheHome, 'cutover', 'config-cache')), cached);
+      assert.equal(statSync(cached).mode & 0o777, 0o600);
+      assert.equal(statSync(dirname(cached)).mode & 0o777, 0o700);
+      const entry = JSON.parse(readFileSync(cached, 'utf8'));
+      entry.config.app = 'from-the-cache';
+      writeFileSync(cached, JSON.stringify(entry));
+      assert.equal((await loadConfigCached(ws.config, { cache: true, env })).app, 'from-the-cache');
+      writeFileSync(ws.config, readFileSync(ws.config, 'utf8').replace('namespace: prod', 'namespace: staging'));
+      // An edit misses the cache: parsed again, and the cache file replaced.
+      assert.equal((await loadConfigCached(ws.config, { cache: true, env })).app, 'shop');
+      assert.equal(JSON.parse(readFileSync(cached, 'utf8')).config.platform.namespace, 'staging');
+    } finally {
+      ws.cleanup();
+      rmSync(cacheHome, { recursive: true, force: true });
     }
   });
 

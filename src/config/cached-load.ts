@@ -1,8 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { createHash } from 'node:crypto';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { writeFileAtomic } from '../drivers/local/atomic-file.ts';
 import type { ResolvedConfig } from './resolved.ts';
+import { packageVersion } from '../package-root.ts';
 
 /** Where the validated config is kept, beside the local platform's state. */
 export const CONFIG_CACHE_FILE = 'config-cache.json';
@@ -19,32 +21,51 @@ interface CacheEntry {
 const CACHE_IN_THIS_BUILD = import.meta.url.endsWith('.js');
 
 /**
- * Loads cutover.yaml as `loadConfig` does, but keeps the validated result in
- * `.cutover/config-cache.json`, keyed by a hash of cutover's version, the config's path and its
- * text. On a hit neither the YAML parser nor the config schema is loaded: together they were
- * over half of `cutover status`'s start-up time (docs/BENCHMARKS.md, cli-startup). Normalizing
- * reads nothing but the text (paths are resolved, not opened), so the same text always gives the
- * same result. Only the local platform caches, and only once its `.cutover/` exists: nothing is
- * written beside a config that never ran a daemon. The file is 0600 in the 0700 directory, as
- * every file there (it holds what the config holds). A cache that cannot be read or written is
- * ignored: the config is parsed as if there were none.
+ * Loads cutover.yaml as `loadConfig` does, but keeps the validated result, keyed by a hash of
+ * cutover's version, the config's path and its text. On a hit neither the YAML parser nor the
+ * config schema is loaded: together they were over half of `cutover status`'s start-up time
+ * (docs/BENCHMARKS.md, cli-startup). Normalizing reads nothing but the text (paths are resolved,
+ * not opened), so the same text always gives the same result. Where it is kept:
+ *   - local platform: `.cutover/config-cache.json`, once that directory exists (nothing is
+ *     written beside a config that never ran a daemon);
+ *   - Kubernetes: the user's cache directory (`$XDG_CACHE_HOME/cutover/config-cache/`, else
+ *     `~/.cache/...`), one file per config path, since nothing else of cutover's lives beside a
+ *     Kubernetes config (its state is in the cluster) and a repository should not gain a directory.
+ * Files are 0600 in 0700 directories (they hold what the config holds). A cache that cannot be
+ * read or written is ignored: the config is parsed as if there were none.
  */
-export async function loadConfigCached(path = 'cutover.yaml', options: { cache?: boolean } = {}): Promise<ResolvedConfig> {
+export async function loadConfigCached(path = 'cutover.yaml', options: { cache?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<ResolvedConfig> {
   const configPath = resolve(path);
   const cache = options.cache ?? CACHE_IN_THIS_BUILD;
   if (!cache || !existsSync(configPath)) return (await import('./load.ts')).loadConfig(configPath);
   const text = readFileSync(configPath, 'utf8');
-  const key = createHash('sha256').update(`${cutoverVersion()}\0${configPath}\0${text}`).digest('hex');
-  const cachePath = join(dirname(configPath), '.cutover', CONFIG_CACHE_FILE);
-  const hit = readEntry(cachePath);
-  if (hit?.key === key) return Object.freeze(hit.config);
+  const key = createHash('sha256').update(`${packageVersion()}\0${configPath}\0${text}`).digest('hex');
+  const places = { local: localCachePath(configPath), kubernetes: userCachePath(configPath, options.env ?? process.env) };
+  for (const place of [places.local, places.kubernetes]) {
+    const hit = place ? readEntry(place) : null;
+    if (hit?.key === key) return Object.freeze(hit.config);
+  }
 
   const config = (await import('./load.ts')).parseConfig(text, configPath);
-  if (config.platform.kind === 'local' && existsSync(config.stateDir)) {
-    // Only a config that JSON carries unchanged is kept (a class instance, a RegExp or Infinity would not be).
-    if (survivesJson(config)) await writeFileAtomic(cachePath, JSON.stringify({ key, config } satisfies CacheEntry)).catch(() => {});
+  const place = config.platform.kind === 'local' ? (existsSync(config.stateDir) ? places.local : null) : places.kubernetes;
+  // Only a config that JSON carries unchanged is kept (a class instance, a RegExp or Infinity would not be).
+  if (place && survivesJson(config)) {
+    await writeFileAtomic(place, JSON.stringify({ key, config } satisfies CacheEntry)).catch(() => { /* not kept: the next run parses again */ });
   }
   return config;
+}
+
+/** The local platform's cache file: in the state directory beside the config. */
+function localCachePath(configPath: string): string {
+  return join(dirname(configPath), '.cutover', CONFIG_CACHE_FILE);
+}
+
+/** The cache file for a config kept in the user's cache directory, or null without a home. */
+export function userCachePath(configPath: string, env: NodeJS.ProcessEnv): string | null {
+  const home = env['HOME'] || homedir();
+  const base = env['XDG_CACHE_HOME'] && isAbsolute(env['XDG_CACHE_HOME']) ? env['XDG_CACHE_HOME'] : home ? join(home, '.cache') : null;
+  if (!base) return null;
+  return join(base, 'cutover', 'config-cache', `${createHash('sha256').update(configPath).digest('hex').slice(0, 32)}.json`);
 }
 
 /** True when `JSON.parse(JSON.stringify(value))` gives back the same value (an absent key for an undefined one). */
@@ -67,9 +88,3 @@ function readEntry(path: string): CacheEntry | null {
   }
 }
 
-let version: string | undefined;
-function cutoverVersion(): string {
-  // src/config/ and dist/config/ are both two levels below package.json.
-  version ??= (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-  return version;
-}

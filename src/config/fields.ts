@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { formatDuration, isDuration, parseDuration } from './duration.ts';
 import { jsonPathProblem } from './json-path.ts';
 import { CutoverError } from '../core/errors.ts';

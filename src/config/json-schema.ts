@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { configSchema } from './schema.ts';
 
 /** The JSON Schema of cutover.yaml, generated from the zod schema (the input side: defaults are optional). */

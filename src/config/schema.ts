@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { healthSchema, smokeSchema } from '../checks/config-schema.ts';
 import { routerConfigSchema } from '../router/config-schema.ts';
 import { platformSchema } from '../drivers/registry.ts';

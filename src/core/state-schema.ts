@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { formatIssues } from '../config/format-issues.ts';
 import { CutoverError } from './errors.ts';
 import type { AppState, HistoryEntry } from './types.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { DURATION_LIMITS, durationField } from '../config/fields.ts';
 import { parseDuration } from '../config/duration.ts';
 import { CutoverError } from '../core/errors.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { CutoverError } from '../core/errors.ts';
 import type { CoreDeps } from '../core/deps.ts';
 import { abortOperation } from '../core/operations/abort.ts';

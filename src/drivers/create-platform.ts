@@ -34,9 +34,9 @@ export async function createPlatform(config: ResolvedConfig, options: { readOnly
 async function createKubernetesPlatform(config: ResolvedConfig): Promise<Platform> {
   let module: { createKubernetesPlatform?: (config: ResolvedConfig) => Promise<Platform> };
   try {
-    // A variable specifier keeps the Kubernetes client out of local-only startups and type checks.
-    const specifier = './kubernetes/index.ts';
-    module = await import(specifier);
+    // Imported only here, so local-only start-ups never load the Kubernetes client. A literal
+    // specifier, so the bundler (scripts/build.mjs) gives the platform its own chunk.
+    module = await import('./kubernetes/index.ts');
   } catch (err) {
     const missing = missingPackageError(err, '@kubernetes/client-node', 'platform.kind: kubernetes');
     if (missing !== err) throw missing;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { localPlatformSchema } from './local/config-schema.ts';
 import { kubernetesPlatformSchema } from './kubernetes/config-schema.ts';
 

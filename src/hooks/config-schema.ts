@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { durationField } from '../config/fields.ts';
 
 /** The points of a release where `hooks.<point>` commands run, in the order a deploy reaches them. */

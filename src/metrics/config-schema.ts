@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { compileCondition } from '../core/analysis/condition.ts';
 import { DURATION_LIMITS, durationField } from '../config/fields.ts';
 import { PROVIDERS } from './registry.ts';

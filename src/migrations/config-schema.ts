@@ -1,5 +1,5 @@
 import { isAbsolute, resolve } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseDuration } from '../config/duration.ts';
 import { DURATION_LIMITS, durationField } from '../config/fields.ts';
 import { CutoverError } from '../core/errors.ts';

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { z } from 'zod';
+import * as z from 'zod';
 import { byteSizeField, DURATION_LIMITS, durationField, hostPortField, parseByteSize, parseHostPort } from '../config/fields.ts';
 
 /** `10.0.0.7`, `::1`, `10.0.0.0/8`, `fd00::/8`. */

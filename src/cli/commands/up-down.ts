@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { hostname } from 'node:os';
 import { openSync, closeSync, mkdirSync, existsSync, readFileSync, statSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packageFile } from '../../package-root.ts';
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/load.ts';
 import type { ResolvedConfig } from '../../config/resolved.ts';
@@ -29,7 +29,7 @@ import type { Globals } from '../context.ts';
 const START_TIMEOUT_MS = 15_000;
 import { findHaproxy } from '../../router/haproxy/haproxy-process.ts';
 
-const BIN = fileURLToPath(new URL('../../../bin/cutover', import.meta.url));
+const BIN = packageFile('bin/cutover');
 
 function requireLocal(config: ResolvedConfig): void {
   if (config.platform.kind !== 'local') throw new CutoverError('usage', '`cutover up` and `down` run the local platform; this config uses kubernetes');

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { durationField } from '../../config/fields.ts';
 import { parseDuration } from '../../config/duration.ts';
 import { CutoverError } from '../errors.ts';

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { durationField } from '../../config/fields.ts';
 import { parseDuration } from '../../config/duration.ts';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { CutoverError } from '../../core/errors.ts';
 import type { Color } from '../../core/types.ts';
 import type { AdminBody, AdminRoute, EventsQuery } from './admin-protocol.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { resolve } from 'node:path';
 import { byteSizeField, DURATION_LIMITS, durationField, parseByteSize } from '../../config/fields.ts';
 import { parseDuration } from '../../config/duration.ts';

@@ -1,5 +1,5 @@
 import { readFileSync, renameSync } from 'node:fs';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Color } from '../../core/types.ts';
 import type { LocalReleaseSpec } from './release-spec.ts';
 import type { ReplicaSnapshot } from './replica-process.ts';

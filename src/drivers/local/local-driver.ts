@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packageFile } from '../../package-root.ts';
 import { CutoverError } from '../../core/errors.ts';
 import type { CheckTargets, ColorStatus, Diagnosis, LogLine, LogOptions, PlatformDriver, PlatformStatus, ReadyReport, ReplicaEventPage, SplitRouting, SwitchResult, TrafficProof } from '../../core/driver.ts';
 import { COLORS, otherColor } from '../../core/types.ts';
@@ -288,7 +288,7 @@ export class LocalDriver implements PlatformDriver {
   async restartPlatform(): Promise<string> {
     if (await this.client.isUp()) return 'the cutover daemon is running';
     if (!this.configPath) throw new CutoverError('unreachable', 'the cutover daemon is not running, and this driver does not know its config to start it: run `cutover up`');
-    const bin = fileURLToPath(new URL('../../../bin/cutover', import.meta.url));
+    const bin = packageFile('bin/cutover');
     const run = await new Promise<{ code: number | null; out: string }>((resolve) => {
       let out = '';
       const child = spawn(process.execPath, [bin, 'up', '--config', this.configPath!], { stdio: ['ignore', 'ignore', 'pipe'], cwd: dirname(this.configPath!) });

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { durationField } from '../../config/fields.ts';
 
 /** Which of the router's per-color numbers to read. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { durationField } from '../../config/fields.ts';
 
 /** A program whose output (or exit code) is the metric. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { DURATION_LIMITS, durationField } from '../../config/fields.ts';
 
 /** A PromQL query against a Prometheus server's HTTP API. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { durationField, jsonPathField } from '../../config/fields.ts';
 
 /** A GET that returns JSON, and where the number is inside it. */

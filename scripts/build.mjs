@@ -1,0 +1,78 @@
+#!/usr/bin/env node
+// `npm run build`: the installed package's dist/.
+//   - JavaScript: esbuild bundles each entry point (ESM, minified, with code splitting, so every
+//     verb and platform stays in its own lazily imported chunk). Loading ~160 small modules cost
+//     `cutover status` more CPU than running them (docs/BENCHMARKS.md, cli-startup).
+//   - Types: tsc writes the declarations only (dist/**/*.d.ts, for `exports` and `types`).
+//   - The dashboard's assets (scripts/build-dashboard.mjs).
+// Bundled code runs from dist/chunks/, not from where its source sits, so code that needs a
+// package file (package.json, bin/cutover) finds it with src/package-root.ts.
+// For reading a stack trace: CUTOVER_BUILD_MINIFY=0 keeps names; CUTOVER_BUILD_TYPES=0 skips tsc.
+import { execFileSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const dist = join(root, 'dist');
+const require = createRequire(import.meta.url);
+const manifest = require('../package.json');
+
+// Not bundled: the optional peers (absent from most installs: their absence must stay a clear
+// config error at the moment one is needed), packages that read files beside their own code
+// (libpg-query's WebAssembly, uPlot's browser build served by the dashboard), and pg, whose
+// optional native binding is a dynamic require.
+const external = [...Object.keys(manifest.peerDependencies ?? {}), 'libpg-query', 'pg', 'uplot'];
+
+// `await import('undici')` of a bundled CommonJS package gives only a default export (Node itself
+// finds the named ones), so `const { request } = await import('undici')` would get undefined.
+// Such imports go through a small module that names each export.
+const COMMONJS_IMPORTED_LAZILY = ['undici'];
+const namedCommonJsExports = {
+  name: 'named-commonjs-exports',
+  setup(esbuild) {
+    const filter = new RegExp(`^(${COMMONJS_IMPORTED_LAZILY.join('|')})$`);
+    esbuild.onResolve({ filter }, (args) => args.kind === 'dynamic-import' ? { path: args.path, namespace: 'named-commonjs-exports' } : undefined);
+    esbuild.onLoad({ filter: /.*/, namespace: 'named-commonjs-exports' }, (args) => {
+      const names = Object.keys(require(args.path)).filter((name) => /^[A-Za-z_$][\w$]*$/.test(name) && name !== 'default');
+      return { contents: `import m from ${JSON.stringify(args.path)};\nexport const { ${names.join(', ')} } = m;\nexport default m;\n`, resolveDir: root };
+    });
+  },
+};
+
+rmSync(dist, { recursive: true, force: true });
+const { metafile } = await build({
+  absWorkingDir: root,
+  entryPoints: {
+    'cli/main': 'src/cli/main.ts',
+    'ci/github-action': 'src/ci/github-action.ts',
+    index: 'src/index.ts',
+  },
+  outdir: dist,
+  chunkNames: 'chunks/[name]-[hash]',
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: `node${manifest.engines.node.replace(/^>=\s*/, '')}`,
+  minify: process.env.CUTOVER_BUILD_MINIFY !== '0',
+  legalComments: 'linked',
+  external,
+  // Bundled CommonJS packages (commander, yaml's CJS parts...) call require() for node builtins.
+  banner: { js: "import{createRequire as __cutoverRequire}from'node:module';const require=__cutoverRequire(import.meta.url);" },
+  plugins: [namedCommonJsExports],
+  metafile: true,
+  logLevel: 'warning',
+});
+// `import { z } from 'zod'` anywhere makes the bundle keep zod's whole namespace object, and with
+// it every locale (about 260 kB that each command validating anything would load); the
+// namespace import `import * as z from 'zod'` lets the unused parts go.
+const bundledLocales = Object.values(metafile.outputs).flatMap((output) => Object.keys(output.inputs)).filter((input) => /zod\/v4\/locales\/(?!en\.js)/.test(input));
+if (bundledLocales.length > 0) {
+  console.error(`build: zod's locales were bundled (${bundledLocales.length} files): write \`import * as z from 'zod'\`, not \`import { z } from 'zod'\``);
+  process.exit(1);
+}
+if (process.env.CUTOVER_BUILD_TYPES !== '0') execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--emitDeclarationOnly'], { cwd: root, stdio: 'inherit' });
+execFileSync(process.execPath, [join(root, 'scripts', 'build-dashboard.mjs'), join(dist, 'dashboard')], { cwd: root, stdio: 'inherit' });
