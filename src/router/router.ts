@@ -460,8 +460,10 @@ export class Router implements ExchangeOwner {
    * accepting here (the sockets stay open in the process holding them, so no connection is
    * refused), keeps serving the connections it has, and answers each next request on them
    * with `Connection: close`, so clients reconnect to the new process at a request boundary
-   * instead of losing a request to a closed keep-alive connection. After `drainTimeoutMs`,
-   * whatever is left is closed as in `close()`. Resolves once every connection is gone.
+   * instead of losing a request to a closed keep-alive connection. WebSockets get a 1001 close
+   * frame at once (those on a color being drained, at their drain's deadline). After
+   * `drainTimeoutMs`, WebSockets left get their 1001 and the rest is closed as in `close()`.
+   * Resolves once every connection is gone.
    */
   async retire(): Promise<RetireReport> {
     const started = performance.now();
@@ -469,6 +471,12 @@ export class Router implements ExchangeOwner {
     // Idle connections close as node would (clients were told 5 s), so the handover is not
     // held up by connections no request will use again.
     for (const idle of this.#idle) idle.closeAtAdvertised();
+    // WebSockets (main and preview) would otherwise hold the handover until drainTimeout and
+    // then be cut (1006). The new process already accepts, so a 1001 now lets clients reconnect
+    // to it at once. Keeping them open across the handover would mean passing each pair of
+    // sockets and its frame state to the new process; their apps keep running either way. A
+    // socket on a color being drained keeps its drain's deadline.
+    for (const tunnel of this.#tunnels) if (tunnel.drain === null) tunnel.goAwayOnceOpen();
     // net.Server's close, not http.Server's: the latter also closes idle keep-alive
     // connections at once, racing a request the client may be sending on one right now.
     const ended = this.#servers.filter((s) => s.listening).map((server) => new Promise<void>((resolve) => NetServer.prototype.close.call(server, () => resolve())));
@@ -478,8 +486,18 @@ export class Router implements ExchangeOwner {
       new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), this.#options.drainTimeoutMs); }),
     ]);
     clearTimeout(timer);
+    if (!drained) await this.#tunnelsGoneAway();
     await this.close();
     return { drained, durationMs: performance.now() - started };
+  }
+
+  /** Tells every WebSocket left to go away and settles once all have closed (each within its short grace). */
+  #tunnelsGoneAway(): Promise<void> {
+    const closing = [...this.#tunnels].map((tunnel) => new Promise<void>((resolve) => {
+      tunnel.whenClosed(resolve);
+      tunnel.goAway();
+    }));
+    return Promise.all(closing).then(() => {});
   }
 
   /** Age of the oldest main-listener request to `color` still in flight; a Set keeps insertion order, so it is the first. */
