@@ -8,6 +8,7 @@ import { renderMaintenancePage, type MaintenancePage, type MaintenanceState } fr
 import { PauseGate } from './pause-gate.ts';
 import { answerParseErrorsInOrder, edgePolicy } from './client-edge.ts';
 import { holdIdleConnections, type IdleConnections } from './idle-connections.ts';
+import { InFlightList } from './in-flight-list.ts';
 import { ProxyExchange, sendRouterAnswer, type EdgePolicy, type ExchangeOwner } from './proxy-request.ts';
 import { RouterMetrics, STATUS_CLASSES, type ListenerName, type StatusClass, type TrafficCounters } from './router-metrics.ts';
 import { TrafficSplit, type SplitConfig } from './traffic-split.ts';
@@ -173,7 +174,7 @@ export class Router implements ExchangeOwner {
   readonly #gate: PauseGate;
   readonly #edge: EdgePolicy;
   /** Main-listener requests in flight per color: what a switch drains. */
-  readonly #inFlight: Record<Color, Set<ProxyExchange>> = { blue: new Set(), green: new Set() };
+  readonly #inFlight: Record<Color, InFlightList<ProxyExchange>> = { blue: new InFlightList(), green: new InFlightList() };
   readonly #tunnels = new Set<WebSocketTunnel>();
   readonly #drains = new Set<DrainWatch>();
   readonly #idle: IdleConnections[] = [];
@@ -500,10 +501,10 @@ export class Router implements ExchangeOwner {
     return Promise.all(closing).then(() => {});
   }
 
-  /** Age of the oldest main-listener request to `color` still in flight; a Set keeps insertion order, so it is the first. */
+  /** Age of the oldest main-listener request to `color` still in flight. */
   oldestInFlightSeconds(color: Color): number {
-    for (const exchange of this.#inFlight[color]) return (performance.now() - exchange.startedAt) / 1000;
-    return 0;
+    const oldest = this.#inFlight[color].oldest;
+    return oldest === null ? 0 : (performance.now() - oldest.startedAt) / 1000;
   }
 
   exchangeFinished(exchange: ProxyExchange): void {
