@@ -237,3 +237,28 @@ describe('router: WebSockets when the router is retired (daemon restart or upgra
     }
   });
 });
+
+describe('router: WebSockets when the router closes (cutover down)', () => {
+  let blue: TestBackend;
+  before(async () => { blue = await startTestBackend('blue'); });
+  after(async () => { await blue.close(); });
+
+  test('each open socket gets a 1001 close frame on both sides instead of being cut', { timeout: 20_000 }, async () => {
+    const router = await Router.start({ listen: loopback, drainTimeoutMs: 5_000 });
+    router.setUpstreams('blue', [blue.url]);
+    router.switchTo('blue');
+    const group = await openSockets(`${router.address.main.replace('http', 'ws')}/chat`, 3);
+    for (const ws of group.sockets) {
+      ws.send('hi');
+      assert.equal(await nextMessage(ws), 'blue:hi');
+    }
+    const appCodes: Record<number, number> = {};
+    for (const server of blue.sockets) server.once('close', (code) => { appCodes[code] = (appCodes[code] ?? 0) + 1; });
+    await router.close();
+    const codes: Record<number, number> = {};
+    for (const o of await group.closed) codes[o.code ?? -1] = (codes[o.code ?? -1] ?? 0) + 1;
+    assert.deepEqual(codes, { 1001: 3 }, 'close codes the clients saw');
+    for (let deadline = performance.now() + 2000; (appCodes[1001] ?? 0) < 3 && performance.now() < deadline;) await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(appCodes, { 1001: 3 }, 'close codes the app saw');
+  });
+});

@@ -443,15 +443,16 @@ export class Router implements ExchangeOwner {
   }
 
   /**
-   * Stops listening, cuts open connections and WebSockets, answers held requests with 503
-   * and closes the upstream pools. Idempotent.
+   * Stops listening, answers held requests with 503, closes each WebSocket with a 1001 close
+   * frame on both sides (within a short grace, then cut), cuts the other open connections and
+   * closes the upstream pools. Idempotent.
    */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     this.#gate.unpause();
     for (const drain of [...this.#drains]) drain.expire();
-    for (const tunnel of [...this.#tunnels]) tunnel.close();
+    await this.#tunnelsGoneAway();
     await Promise.all(this.#servers.map(closeServer));
     await Promise.all(COLORS.map((c) => this.#pools[c].destroy()));
   }
@@ -463,7 +464,7 @@ export class Router implements ExchangeOwner {
    * with `Connection: close`, so clients reconnect to the new process at a request boundary
    * instead of losing a request to a closed keep-alive connection. WebSockets get a 1001 close
    * frame at once (those on a color being drained, at their drain's deadline). After
-   * `drainTimeoutMs`, WebSockets left get their 1001 and the rest is closed as in `close()`.
+   * `drainTimeoutMs`, whatever is left is closed as in `close()`.
    * Resolves once every connection is gone.
    */
   async retire(): Promise<RetireReport> {
@@ -487,7 +488,6 @@ export class Router implements ExchangeOwner {
       new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), this.#options.drainTimeoutMs); }),
     ]);
     clearTimeout(timer);
-    if (!drained) await this.#tunnelsGoneAway();
     await this.close();
     return { drained, durationMs: performance.now() - started };
   }
