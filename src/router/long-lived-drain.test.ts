@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer, request, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { WebSocket } from 'ws';
+import { WebSocket, WebSocketServer } from 'ws';
 import { Router } from './router.ts';
 import { startTestBackend, type TestBackend } from '../../test/support/test-backend.ts';
 import { openSockets } from '../../test/support/websocket-client.ts';
@@ -232,6 +232,43 @@ describe('router: WebSockets when the router is retired (daemon restart or upgra
       assert.ok(waited >= drainTimeoutMs - 50, `the draining socket was closed after ${Math.round(waited)} ms, before its drain deadline`);
       assert.deepEqual((await switched.drained).websockets, { completed: 0, goingAway: 1 });
       assert.equal((await retired).drained, true);
+    } finally {
+      await router.close();
+    }
+  });
+});
+
+describe('router: a WebSocket still being opened when the router is retired', () => {
+  let app: WebSocketServer;
+  let origin: string;
+  const appCodes: number[] = [];
+  before(async () => {
+    // An app that takes 300 ms to accept an upgrade.
+    app = new WebSocketServer({ host: '127.0.0.1', port: 0, verifyClient: (_info, done) => { setTimeout(() => done(true), 300); } });
+    app.on('connection', (socket) => socket.on('close', (code) => appCodes.push(code)));
+    await new Promise<void>((resolve) => app.once('listening', () => resolve()));
+    origin = `http://127.0.0.1:${(app.address() as AddressInfo).port}`;
+  });
+  after(async () => { await new Promise<void>((resolve) => app.close(() => resolve())); });
+
+  test('opens, and then gets its 1001, instead of being cut mid-handshake', { timeout: 20_000 }, async () => {
+    const router = await Router.start({ listen: loopback, drainTimeoutMs: 5_000 });
+    try {
+      router.setUpstreams('blue', [origin]);
+      router.switchTo('blue');
+      const ws = new WebSocket(`${router.address.main.replace('http', 'ws')}/chat`);
+      let opened = false;
+      ws.on('open', () => { opened = true; });
+      const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+      ws.on('error', () => {});
+      await new Promise((r) => setTimeout(r, 100));
+      assert.equal(opened, false, 'the app answered the upgrade before the retire');
+      const report = await router.retire();
+      assert.equal(await closed, 1001);
+      assert.equal(opened, true, 'the socket never opened');
+      assert.equal(report.drained, true);
+      for (let deadline = performance.now() + 2000; appCodes.length === 0 && performance.now() < deadline;) await new Promise((r) => setTimeout(r, 20));
+      assert.deepEqual(appCodes, [1001]);
     } finally {
       await router.close();
     }
