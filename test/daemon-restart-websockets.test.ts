@@ -4,30 +4,15 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { WebSocket } from 'ws';
-import { exampleServerSource } from '../src/demo/example-app.ts';
 import { explain } from './support/cli-runner.ts';
+import { webSocketAppSource } from './support/websocket-app.ts';
 import { openSockets } from './support/websocket-client.ts';
 import { ScenarioWorkspace } from './support/workspace.ts';
 
 const RESTARTS = 5;
 const SOCKETS = 4;
-
-/** The example app, plus a WebSocket echo (`color:message`) that logs each close code it sees to `closesLog`. */
-function webSocketAppSource(closesLog: string): string {
-  const wsModule = createRequire(import.meta.url).resolve('ws');
-  return `${exampleServerSource()}
-const { WebSocketServer } = require(${JSON.stringify(wsModule)});
-const { appendFileSync } = require('node:fs');
-const wss = new WebSocketServer({ server });
-wss.on('connection', (socket) => {
-  socket.on('message', (data) => socket.send(color + ':' + data));
-  socket.on('close', (code) => appendFileSync(${JSON.stringify(closesLog)}, code + '\\n'));
-});
-`;
-}
 
 function nextMessage(ws: WebSocket): Promise<string> {
   return new Promise((resolve, reject) => {
