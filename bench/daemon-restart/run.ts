@@ -2,16 +2,23 @@
 // times, while wrk (1 thread, 32 keep-alive connections) drives the main listener. Reports
 // wrk's connect errors (refused connections), other socket errors and non-2xx answers, how
 // long each restart took, and the throughput beside a window of the same length without
-// restarts, measured one after the other in the same run.
+// restarts, measured one after the other in the same run. Meanwhile WEBSOCKETS sockets stay
+// open through the router (a real `ws` client), each opened again whenever it closes; the
+// close codes they saw are counted (1001 is a clean going-away, 1006 a cut).
 //
 // Full run: `node --import tsx bench/daemon-restart/run.ts` (10 restarts, about a minute).
 // BENCH_TINY=1: 2 restarts, for CI.
 import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { WebSocket } from 'ws';
+import { webSocketAppSource } from '../../test/support/websocket-app.ts';
 import { ScenarioWorkspace } from '../../test/support/workspace.ts';
 
 const TINY = process.env.BENCH_TINY === '1';
 const RESTARTS = TINY ? 2 : 10;
 const SPACING_MS = 1_500;
+const WEBSOCKETS = 8;
 
 interface WrkResult { requests: number; rps: number; connectErrors: number; otherSocketErrors: number; non2xx: number; text: string }
 
@@ -40,11 +47,46 @@ function wrk(url: string, seconds: number): { done: Promise<WrkResult>; stop(): 
   return { done, stop: () => { child.kill('SIGINT'); } };
 }
 
+/** Keeps `count` WebSockets open to `url`, opening each again when it closes; counts close codes and failed opens. */
+function keepWebSocketsOpen(url: string, count: number): { stop(): { codes: Record<number, number>; failedOpens: number } } {
+  const codes: Record<number, number> = {};
+  let failedOpens = 0;
+  let running = true;
+  const sockets = new Set<WebSocket>();
+  const open = () => {
+    if (!running) return;
+    const socket = new WebSocket(url);
+    let opened = false;
+    sockets.add(socket);
+    socket.on('open', () => { opened = true; });
+    socket.on('error', () => {});
+    socket.on('close', (code) => {
+      sockets.delete(socket);
+      if (!running) return;
+      if (opened) codes[code] = (codes[code] ?? 0) + 1;
+      else failedOpens++;
+      setTimeout(open, opened ? 0 : 200);
+    });
+  };
+  for (let i = 0; i < count; i++) open();
+  return {
+    stop() {
+      running = false;
+      for (const socket of sockets) socket.close(1000);
+      return { codes, failedOpens };
+    },
+  };
+}
+
 const ws = ScenarioWorkspace.create();
 try {
+  // The example app with a WebSocket echo, so the restarts meet open sockets too.
+  mkdirSync(join(ws.dir, 'releases', 'ws1'), { recursive: true });
+  writeFileSync(join(ws.dir, 'releases', 'ws1', 'server.js'), webSocketAppSource());
   const { main } = await ws.up();
-  const deployed = await ws.cli(['deploy', 'v1']);
-  if (deployed.code !== 0) throw new Error(`deploy v1 failed: ${deployed.stderr}`);
+  const deployed = await ws.cli(['deploy', 'ws1']);
+  if (deployed.code !== 0) throw new Error(`deploy ws1 failed: ${deployed.stderr}`);
+  const sockets = keepWebSocketsOpen(`${main.replace('http', 'ws')}/chat`, WEBSOCKETS);
   const durations: number[] = [];
   const windowStart = performance.now();
   const restarted = wrk(main, 900);
@@ -58,6 +100,7 @@ try {
   }
   restarted.stop();
   const loaded = await restarted.done;
+  const websockets = sockets.stop();
   // The same length again with no restart, right after, for the side-by-side ratio.
   const seconds = Math.ceil((performance.now() - windowStart) / 1_000);
   const quiet = await wrk(main, seconds).done;
@@ -69,8 +112,10 @@ try {
   console.log(row(`${RESTARTS} restarts`, loaded));
   console.log(row('no restart', quiet));
   console.log(`throughput with restarts / without: ${(loaded.rps / quiet.rps).toFixed(2)}x`);
+  console.log(`WebSockets (${WEBSOCKETS} kept open, each opened again when it closed): close codes seen ${JSON.stringify(websockets.codes)}, failed opens ${websockets.failedOpens}`);
   console.log(`restart (\`cutover up\`, CLI start to the new daemon serving): median ${Math.round(durations[Math.floor(durations.length / 2)]!)} ms, max ${Math.round(durations.at(-1)!)} ms`);
-  if (loaded.connectErrors > 0 || loaded.otherSocketErrors > 0 || loaded.non2xx > 0) {
+  const cut = Object.entries(websockets.codes).filter(([code]) => code !== '1001').reduce((n, [, k]) => n + k, 0);
+  if (loaded.connectErrors > 0 || loaded.otherSocketErrors > 0 || loaded.non2xx > 0 || cut > 0 || websockets.failedOpens > 0) {
     console.error(loaded.text);
     process.exitCode = 1;
   }

@@ -151,3 +151,54 @@ describe('router: a reset on a reused upstream connection', () => {
     }
   });
 });
+
+describe('router: an upstream that sends no Keep-Alive header and closes idle connections after 2 s', () => {
+  let upstream: TcpServer;
+  let connections = 0;
+  before(async () => {
+    // Like gunicorn's default (keepalive 2, no Keep-Alive header in its answers). Its idle close
+    // racing a request the router sends on the connection at that moment is modelled as: a
+    // request that arrives on a connection idle for 2 s or more is answered with a reset.
+    upstream = createTcpServer((socket) => {
+      connections++;
+      let idleSince = performance.now();
+      let seen = '';
+      socket.on('data', (chunk) => {
+        if (performance.now() - idleSince >= 2_000) {
+          socket.resetAndDestroy();
+          return;
+        }
+        seen += chunk.toString('latin1');
+        const end = seen.indexOf('\r\n\r\n');
+        if (end === -1) return;
+        const length = Number(/\r\ncontent-length: *(\d+)/i.exec(seen.slice(0, end))?.[1] ?? 0);
+        if (seen.length < end + 4 + length) return;
+        seen = seen.slice(end + 4 + length);
+        socket.write('HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nok\n');
+        idleSince = performance.now();
+      });
+      socket.on('error', () => {});
+    });
+    await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', () => r()));
+  });
+  after(() => { upstream.close(); });
+
+  test('a POST after 2.5 s of quiet goes over a new connection instead of getting a 502', { timeout: 20_000 }, async () => {
+    const router = await Router.start({ listen: loopback, drainTimeoutMs: 1_000 });
+    router.setUpstreams('blue', [`http://127.0.0.1:${(upstream.address() as AddressInfo).port}`]);
+    router.switchTo('blue');
+    try {
+      const first = await fetch(`${router.address.main}/orders`, { method: 'POST', body: 'a=1' });
+      assert.equal(first.status, 200);
+      await first.text();
+      await new Promise((r) => setTimeout(r, 2_500));
+      const before = connections;
+      const second = await fetch(`${router.address.main}/orders`, { method: 'POST', body: 'a=2' });
+      assert.equal(second.status, 200, `the POST got ${second.status}: ${await second.clone().text()}`);
+      assert.equal(await second.text(), 'ok\n');
+      assert.equal(connections, before + 1, 'the POST went over a new connection');
+    } finally {
+      await router.close();
+    }
+  });
+});

@@ -113,6 +113,9 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
   readonly startedAt: number;
   /** The drain that waits for this request, if a switch moved traffic away from its color. */
   drain: { settle(exchange: ProxyExchange): void } | null = null;
+  /** Neighbours in the router's list of main-listener requests in flight (see in-flight-list.ts). */
+  inFlightPrev: ProxyExchange | null = null;
+  inFlightNext: ProxyExchange | null = null;
 
   readonly #pool: UpstreamPool;
   readonly #owner: ExchangeOwner;

@@ -194,3 +194,31 @@ describe('router: proxying, preview, maintenance and pause', () => {
     }
   });
 });
+
+describe('router: the oldest request in flight (the stuck-request signal)', () => {
+  let blue: TestBackend;
+  before(async () => { blue = await startTestBackend('blue'); });
+  after(async () => { await blue.close(); });
+
+  test('is the age of the first request still running, and 0 once none is', { timeout: 20_000 }, async () => {
+    const router = await Router.start({ listen: loopback, drainTimeoutMs: 1000 });
+    try {
+      router.setUpstreams('blue', [blue.url]);
+      router.switchTo('blue');
+      assert.equal(router.oldestInFlightSeconds('blue'), 0);
+      const long = httpRequest(`${router.address.main}/slow?ms=900`);
+      await new Promise((r) => setTimeout(r, 300));
+      const short = httpRequest(`${router.address.main}/slow?ms=200`);
+      await new Promise((r) => setTimeout(r, 100));
+      const age = router.oldestInFlightSeconds('blue');
+      assert.ok(age >= 0.35 && age < 0.9, `oldest in flight ${age}s, expected the first request's age (about 0.4 s)`);
+      await short;
+      assert.ok(router.oldestInFlightSeconds('blue') >= 0.45, 'the first request is still the oldest after a later one finished');
+      assert.equal((await long).status, 200);
+      assert.equal(router.oldestInFlightSeconds('blue'), 0);
+      assert.equal(router.stats().colors.blue.main.inFlight, 0);
+    } finally {
+      await router.close();
+    }
+  });
+});

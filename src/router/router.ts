@@ -8,6 +8,7 @@ import { renderMaintenancePage, type MaintenancePage, type MaintenanceState } fr
 import { PauseGate } from './pause-gate.ts';
 import { answerParseErrorsInOrder, edgePolicy } from './client-edge.ts';
 import { holdIdleConnections, type IdleConnections } from './idle-connections.ts';
+import { InFlightList } from './in-flight-list.ts';
 import { ProxyExchange, sendRouterAnswer, type EdgePolicy, type ExchangeOwner } from './proxy-request.ts';
 import type { RouterCounters } from './router-counters.ts';
 import { RouterMetrics, STATUS_CLASSES, type ListenerName, type StatusClass, type TrafficCounters } from './router-metrics.ts';
@@ -174,7 +175,7 @@ export class Router implements ExchangeOwner {
   readonly #gate: PauseGate;
   readonly #edge: EdgePolicy;
   /** Main-listener requests in flight per color: what a switch drains. */
-  readonly #inFlight: Record<Color, Set<ProxyExchange>> = { blue: new Set(), green: new Set() };
+  readonly #inFlight: Record<Color, InFlightList<ProxyExchange>> = { blue: new InFlightList(), green: new InFlightList() };
   readonly #tunnels = new Set<WebSocketTunnel>();
   readonly #drains = new Set<DrainWatch>();
   readonly #idle: IdleConnections[] = [];
@@ -448,15 +449,16 @@ export class Router implements ExchangeOwner {
   }
 
   /**
-   * Stops listening, cuts open connections and WebSockets, answers held requests with 503
-   * and closes the upstream pools. Idempotent.
+   * Stops listening, answers held requests with 503, closes each WebSocket with a 1001 close
+   * frame on both sides (within a short grace, then cut), cuts the other open connections and
+   * closes the upstream pools. Idempotent.
    */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     this.#gate.unpause();
     for (const drain of [...this.#drains]) drain.expire();
-    for (const tunnel of [...this.#tunnels]) tunnel.close();
+    await this.#tunnelsGoneAway();
     await Promise.all(this.#servers.map(closeServer));
     await Promise.all(COLORS.map((c) => this.#pools[c].destroy()));
   }
@@ -466,8 +468,10 @@ export class Router implements ExchangeOwner {
    * accepting here (the sockets stay open in the process holding them, so no connection is
    * refused), keeps serving the connections it has, and answers each next request on them
    * with `Connection: close`, so clients reconnect to the new process at a request boundary
-   * instead of losing a request to a closed keep-alive connection. After `drainTimeoutMs`,
-   * whatever is left is closed as in `close()`. Resolves once every connection is gone.
+   * instead of losing a request to a closed keep-alive connection. WebSockets get a 1001 close
+   * frame at once (those on a color being drained, at their drain's deadline). After
+   * `drainTimeoutMs`, whatever is left is closed as in `close()`.
+   * Resolves once every connection is gone.
    */
   async retire(): Promise<RetireReport> {
     const started = performance.now();
@@ -475,6 +479,12 @@ export class Router implements ExchangeOwner {
     // Idle connections close as node would (clients were told 5 s), so the handover is not
     // held up by connections no request will use again.
     for (const idle of this.#idle) idle.closeAtAdvertised();
+    // WebSockets (main and preview) would otherwise hold the handover until drainTimeout and
+    // then be cut (1006). The new process already accepts, so a 1001 now lets clients reconnect
+    // to it at once. Keeping them open across the handover would mean passing each pair of
+    // sockets and its frame state to the new process; their apps keep running either way. A
+    // socket on a color being drained keeps its drain's deadline.
+    for (const tunnel of this.#tunnels) if (tunnel.drain === null) tunnel.goAwayOnceOpen();
     // net.Server's close, not http.Server's: the latter also closes idle keep-alive
     // connections at once, racing a request the client may be sending on one right now.
     const ended = this.#servers.filter((s) => s.listening).map((server) => new Promise<void>((resolve) => NetServer.prototype.close.call(server, () => resolve())));
@@ -488,10 +498,19 @@ export class Router implements ExchangeOwner {
     return { drained, durationMs: performance.now() - started };
   }
 
-  /** Age of the oldest main-listener request to `color` still in flight; a Set keeps insertion order, so it is the first. */
+  /** Tells every WebSocket left to go away and settles once all have closed (each within its short grace). */
+  #tunnelsGoneAway(): Promise<void> {
+    const closing = [...this.#tunnels].map((tunnel) => new Promise<void>((resolve) => {
+      tunnel.whenClosed(resolve);
+      tunnel.goAway();
+    }));
+    return Promise.all(closing).then(() => {});
+  }
+
+  /** Age of the oldest main-listener request to `color` still in flight. */
   oldestInFlightSeconds(color: Color): number {
-    for (const exchange of this.#inFlight[color]) return (performance.now() - exchange.startedAt) / 1000;
-    return 0;
+    const oldest = this.#inFlight[color].oldest;
+    return oldest === null ? 0 : (performance.now() - oldest.startedAt) / 1000;
   }
 
   exchangeFinished(exchange: ProxyExchange): void {

@@ -20,6 +20,15 @@ export function isConnectFailure(err: unknown): boolean {
   return typeof code === 'string' && CONNECT_FAILURES.has(code);
 }
 
+/**
+ * How long an idle upstream connection is reused when the app's answers carry no
+ * `Keep-Alive: timeout=N` (with one, undici goes by it, less 2 s). undici's own 4 s outlasts
+ * servers that close idle connections sooner without saying so (gunicorn: 2 s), and a request
+ * sent as such a server closes is reset: a POST cannot be sent again and got a 502. Under load
+ * a connection is never idle this long, so the shorter reuse costs only a loopback connect.
+ */
+const UNHINTED_KEEP_ALIVE_MS = 1_000;
+
 const FIRST_PROBE_DELAY_MS = 100;
 const MAX_PROBE_DELAY_MS = 2_000;
 const PROBE_CONNECT_TIMEOUT_MS = 1_000;
@@ -49,6 +58,7 @@ export class UpstreamReplica {
       connections: options.connections,
       headersTimeout: options.headersTimeoutMs,
       bodyTimeout: options.bodyTimeoutMs,
+      keepAliveTimeout: UNHINTED_KEEP_ALIVE_MS,
       connect: earlyResponseConnector(),
     });
   }

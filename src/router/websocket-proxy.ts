@@ -48,11 +48,14 @@ export class WebSocketTunnel {
   #toClient: FrameBoundaries | null = null;
   readonly #toUpstream = new FrameBoundaries();
   #goingAway = false;
+  /** Set by `goAwayOnceOpen` while the upgrade is still being answered. */
+  #goAwayOnOpen = false;
   #clientCloseSent = false;
   #upstreamCloseSent = false;
   #clientGone = false;
   #upstreamGone = false;
   #graceTimer: NodeJS.Timeout | null = null;
+  #closeWaiters: Array<() => void> | null = null;
   readonly #resumeUpstream = () => this.#upstream?.resume();
   readonly #resumeClient = () => this.#client.resume();
 
@@ -68,6 +71,12 @@ export class WebSocketTunnel {
   /** True once both sides are closed. */
   get done(): boolean {
     return this.#closed;
+  }
+
+  /** Calls `callback` once both sides are closed (at once if they are). */
+  whenClosed(callback: () => void): void {
+    if (this.#closed) callback();
+    else (this.#closeWaiters ??= []).push(callback);
   }
 
   /**
@@ -148,6 +157,8 @@ export class WebSocketTunnel {
       this.#client.once('drain', this.#resumeUpstream);
     }
     if (this.#goingAway && frames?.atBoundary) this.#sendClientClose();
+    // The 101 (and whatever followed it) has been relayed, so a close frame may follow now.
+    else if (this.#goAwayOnOpen && frames !== null && !this.#goingAway) this.goAway();
   }
 
   #fromClient(chunk: Buffer): void {
@@ -200,6 +211,18 @@ export class WebSocketTunnel {
     if (this.#toUpstream.atBoundary) this.#sendUpstreamClose();
   }
 
+  /**
+   * As `goAway`, for a router that stops serving (a daemon handing over to a new one): an
+   * established WebSocket goes away now; one whose upgrade is still being answered goes away
+   * once the upstream's 101 has reached the client, instead of being cut mid-handshake. Other
+   * upgraded connections are left to end by themselves. Idempotent.
+   */
+  goAwayOnceOpen(): void {
+    if (this.#closed || this.#goingAway) return;
+    if (this.#toClient !== null && this.#upstream !== null) this.goAway();
+    else if (this.#responseHead !== null) this.#goAwayOnOpen = true;
+  }
+
   #sendClientClose(): void {
     if (this.#clientCloseSent) return;
     this.#clientCloseSent = true;
@@ -239,5 +262,6 @@ export class WebSocketTunnel {
     this.#client.destroy();
     this.#onClosed(this);
     this.drain?.settle(this);
+    if (this.#closeWaiters !== null) for (const callback of this.#closeWaiters) callback();
   }
 }
