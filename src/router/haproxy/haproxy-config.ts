@@ -27,6 +27,8 @@ export interface HaproxyConfigInput {
   split: SplitNames;
   /** The Lua file (pause-hold.ts) that holds requests while the map says `paused`. */
   pauseLuaFile: string;
+  /** Unix socket on which the serving worker takes requests relayed by old workers (see backend()). */
+  relaySocket: string;
 }
 
 function bind(at: { host: string; port: number }): string {
@@ -47,6 +49,15 @@ function backend(name: string, color: Color, input: HaproxyConfigInput): string 
     lines.push(`  http-after-response set-status 504 if { status 502 } { str(expired_${color}),map(${input.mapFile},0) -m str 1 }`);
   }
   lines.push(`  http-response set-header x-cutover-served-by ${color} if { var(txn.probe) -m found }`);
+  // An old worker after a reload still answers the next request on each keep-alive connection
+  // it holds (idle-close-on-response), but its servers are frozen: the Runtime API refuses
+  // `set server` on a stopping proxy, so a replica replaced since would get it. It relays the
+  // request instead to this backend in the serving worker, whose servers are current.
+  lines.push(
+    `  http-request set-header x-cutover-relay ${name} if { stopping }`,
+    '  use-server relay if { stopping }',
+    `  server relay unix@${input.relaySocket} weight 0`,
+  );
   const slots = input.servers[color];
   for (let i = 1; i <= SERVER_SLOTS; i++) {
     const at = slots.get(i);
@@ -110,6 +121,19 @@ export function haproxyConfig(input: HaproxyConfigInput): string {
       `  use_backend preview_%[str(preview),map(${m},none)]`,
     );
   }
+  const relayable = `^(main|preview)_(${COLORS.join('|')})$`;
+  frontends.push(
+    '',
+    // Only old workers reach this socket (mode 600, in the engine's private directory); the
+    // request was already routed there, so no edge rule runs twice and it is not logged twice.
+    'frontend relay',
+    `  bind unix@${input.relaySocket} mode 600`,
+    '  no log',
+    `  http-request deny deny_status 400 unless { req.hdr(x-cutover-relay) -m reg ${relayable} }`,
+    '  http-request set-var(txn.relay_to) req.hdr(x-cutover-relay)',
+    '  http-request del-header x-cutover-relay',
+    '  use_backend %[var(txn.relay_to)]',
+  );
   const backends = [
     'backend main_none',
     '  http-request return status 503 content-type text/plain string "service unavailable: no release is live yet\\n"',
@@ -153,6 +177,10 @@ defaults
   timeout server ${input.upstreamHeadersTimeoutMs > 0 ? ms(input.upstreamHeadersTimeoutMs) : '24d'}
   timeout tunnel 24d
   timeout client-fin 5s
+  # At a reload the old worker answers the next request on each idle keep-alive connection
+  # (with Connection: close) instead of closing it under a client that may be sending on it;
+  # it routes by the map the daemon also commits to old workers, then relays (see backend()).
+  option idle-close-on-response
   retries 2
   option redispatch 1
   http-reuse safe

@@ -412,6 +412,12 @@ export class HaproxyDataPlane implements DataPlane {
     this.#map = next;
     try {
       await this.#writeFiles();
+      // An old worker of a recent reload still routes the next request on each keep-alive
+      // connection it holds (haproxy-config.ts, relay): it gets the map first, so by the time
+      // the serving worker commits (and `andThen` counts), no worker routes by the old state.
+      for (const pid of await this.#master.oldWorkers()) {
+        await this.#commitMapVia((line) => this.#master.commandOnWorker(pid, line), next).catch(() => { /* it exited meanwhile */ });
+      }
       const out = await this.#commitMapVia((line) => this.#command(line), next, andThen);
       return andThen ? parseShowStat(out) : [];
     } catch (err) {
@@ -458,6 +464,7 @@ export class HaproxyDataPlane implements DataPlane {
       logPort: this.#latency?.port,
       split: this.#splitNames,
       pauseLuaFile,
+      relaySocket: join(this.#dir, 'relay.sock'),
     }));
   }
 

@@ -141,10 +141,42 @@ export class HaproxyMaster {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       const pid = await workerPid(this.runtimeSocket);
-      if (pid !== null && pid !== before) return;
+      // The new worker inherits the Runtime API's listening socket, which the old one still
+      // accepts on until it has begun stopping: until then a command could land on the old
+      // worker alone, so wait for that too.
+      if (pid !== null && pid !== before && (before === null || await this.#stopping(before))) return;
       await sleep(25);
     }
     throw new CutoverError('unreachable', `HAProxy did not bring up a new worker within ${timeoutMs}ms of a reload; see ${this.logFile}`);
+  }
+
+  /**
+   * Workers left from earlier reloads that still finish their connections (until
+   * hard-stop-after), from the master's `show proc`; [] when the master does not answer.
+   */
+  async oldWorkers(): Promise<number[]> {
+    try {
+      const text = await runtimeCommand(this.masterSocket, 'show proc', 1_000);
+      const section = text.split(/^# old workers$/m)[1]?.split(/^#/m)[0] ?? '';
+      return [...section.matchAll(/^(\d+)\s+worker\b/gm)].map((m) => Number(m[1]));
+    } catch {
+      return [];
+    }
+  }
+
+  /** Runs Runtime API commands (`; `-separated) on one worker, an old one too, through the master CLI. */
+  commandOnWorker(pid: number, line: string, timeoutMs?: number): Promise<string> {
+    return runtimeCommand(this.masterSocket, line.split('; ').map((cmd) => `@!${pid} ${cmd}`).join('; '), timeoutMs);
+  }
+
+  /** True when worker `pid` has begun its soft stop (its listeners are closed), or is gone. */
+  async #stopping(pid: number): Promise<boolean> {
+    try {
+      const info = await this.commandOnWorker(pid, 'show info', 1_000);
+      return !/^Pid: /m.test(info) || /^Stopping: 1$/m.test(info);
+    } catch {
+      return false;
+    }
   }
 
   /** The master's pid, from its CLI; null when it does not answer. */
