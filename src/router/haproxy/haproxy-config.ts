@@ -27,8 +27,8 @@ export interface HaproxyConfigInput {
   split: SplitNames;
   /** The Lua file (pause-hold.ts) that holds requests while the map says `paused`. */
   pauseLuaFile: string;
-  /** Unix socket on which the serving worker takes requests relayed by old workers (see backend()). */
-  relaySocket: string;
+  /** Per listener, the unix socket on which the serving worker takes the requests old workers relay (see relayed()). */
+  relaySockets: { main: string; preview: string };
 }
 
 function bind(at: { host: string; port: number }): string {
@@ -49,21 +49,76 @@ function backend(name: string, color: Color, input: HaproxyConfigInput): string 
     lines.push(`  http-after-response set-status 504 if { status 502 } { str(expired_${color}),map(${input.mapFile},0) -m str 1 }`);
   }
   lines.push(`  http-response set-header x-cutover-served-by ${color} if { var(txn.probe) -m found }`);
-  // An old worker after a reload still answers the next request on each keep-alive connection
-  // it holds (idle-close-on-response), but its servers are frozen: the Runtime API refuses
-  // `set server` on a stopping proxy, so a replica replaced since would get it. It relays the
-  // request instead to this backend in the serving worker, whose servers are current.
-  lines.push(
-    `  http-request set-header x-cutover-relay ${name} if { stopping }`,
-    '  use-server relay if { stopping }',
-    `  server relay unix@${input.relaySocket} weight 0`,
-  );
   const slots = input.servers[color];
   for (let i = 1; i <= SERVER_SLOTS; i++) {
     const at = slots.get(i);
     lines.push(at ? `  server r${i} ${at}` : `  server r${i} 127.0.0.1:1 disabled`);
   }
   return lines.join('\n');
+}
+
+/** The routing-map keys that make a request take more than the plain route to `live`. */
+const SPECIAL_KEYS = ['maintenance', 'paused', 'split'] as const;
+
+/**
+ * The routing map as HAProxy holds it: `entries` plus `special 1` while maintenance, pause or a
+ * split is on. Each request reads that one key first, so the common case (none of them)
+ * costs one map lookup instead of one per rule.
+ */
+export function routingMapLines(entries: Readonly<Record<string, string>>): Array<[string, string]> {
+  const lines = Object.entries(entries).filter(([k]) => k !== 'special');
+  if (SPECIAL_KEYS.some((k) => entries[k] !== undefined)) lines.push(['special', '1']);
+  return lines;
+}
+
+/**
+ * The forwarded headers, as the Node router sets them. From an untrusted peer every one is
+ * replaced by the router's own; with no trusted proxy at all that is a `set-header` each,
+ * half the rules of the general case (which keeps a trusted peer's values and appends).
+ */
+function forwardedHeaderRules(trustedProxies: readonly string[]): string[] {
+  if (trustedProxies.length === 0) {
+    return [
+      '  http-request set-header x-forwarded-for %[src]',
+      '  http-request set-header x-forwarded-proto http',
+      '  http-request del-header x-forwarded-host',
+      '  http-request set-header x-forwarded-host %[req.hdr(host)] if { req.hdr(host) -m found }',
+      '  http-request set-header x-real-ip %[src]',
+      '  http-request set-header forwarded for=%[src];proto=http',
+    ];
+  }
+  return [
+    `  acl trusted_peer src ${trustedProxies.join(' ')}`,
+    '  http-request del-header x-forwarded-for if !trusted_peer',
+    '  http-request del-header x-forwarded-proto if !trusted_peer',
+    '  http-request del-header x-forwarded-host if !trusted_peer',
+    '  http-request del-header x-real-ip if !trusted_peer',
+    '  http-request del-header forwarded if !trusted_peer',
+    '  http-request set-header x-forwarded-proto http if !{ req.hdr(x-forwarded-proto) -m found }',
+    '  http-request set-header x-forwarded-host %[req.hdr(host)] if !{ req.hdr(x-forwarded-host) -m found } { req.hdr(host) -m found }',
+    '  http-request set-header x-real-ip %[src] if !{ req.hdr(x-real-ip) -m found }',
+    '  option forwardfor',
+    '  http-request add-header forwarded for=%[src];proto=http if !{ req.hdr(forwarded) -m found }',
+    '  http-request set-header forwarded "%[req.fhdr(forwarded)], for=%[src];proto=http" if { req.hdr(forwarded) -m found } trusted_peer',
+  ];
+}
+
+/**
+ * A frontend's first rules and its relay backend. After a reload the old worker still answers
+ * the next request on each keep-alive connection it holds (idle-close-on-response, so it never
+ * closes one under a client that is sending on it), but its config, map and servers are as they
+ * were: the Runtime API refuses `set server` on a stopping proxy. So it routes nothing itself:
+ * it skips every rule and hands the request, with the client's address (PROXY protocol), to the
+ * serving worker, which takes it on the same frontend through a unix socket (inherited at each
+ * reload like the listeners) and routes it as it would any other.
+ */
+function relayed(listener: 'main' | 'preview', socket: string): { bind: string; first: string[]; backend: string } {
+  return {
+    bind: `  bind unix@${socket} mode 600 accept-proxy`,
+    first: ['  http-request allow if { stopping }', `  use_backend relay_${listener} if { stopping }`],
+    backend: `backend relay_${listener}
+  server serving_worker unix@${socket} send-proxy-v2`,
+  };
 }
 
 /**
@@ -76,35 +131,28 @@ function backend(name: string, color: Color, input: HaproxyConfigInput): string 
  */
 export function haproxyConfig(input: HaproxyConfigInput): string {
   const m = input.mapFile;
-  const trusted = input.trustedProxies.length > 0 ? `acl trusted_peer src ${input.trustedProxies.join(' ')}` : 'acl trusted_peer always_false';
   const edge = [
-    `  ${trusted}`,
-    // From an untrusted peer every forwarded header is replaced by the router's own, as the Node router does.
-    '  http-request del-header x-forwarded-for if !trusted_peer',
-    '  http-request del-header x-forwarded-proto if !trusted_peer',
-    '  http-request del-header x-forwarded-host if !trusted_peer',
-    '  http-request del-header x-real-ip if !trusted_peer',
-    '  http-request del-header forwarded if !trusted_peer',
-    '  http-request set-header x-forwarded-proto http if !{ req.hdr(x-forwarded-proto) -m found }',
-    '  http-request set-header x-forwarded-host %[req.hdr(host)] if !{ req.hdr(x-forwarded-host) -m found } { req.hdr(host) -m found }',
-    '  http-request set-header x-real-ip %[src] if !{ req.hdr(x-real-ip) -m found }',
-    '  option forwardfor',
-    '  http-request add-header forwarded for=%[src];proto=http if !{ req.hdr(forwarded) -m found }',
-    '  http-request set-header forwarded "%[req.fhdr(forwarded)], for=%[src];proto=http" if { req.hdr(forwarded) -m found } trusted_peer',
+    ...forwardedHeaderRules(input.trustedProxies),
     '  http-request set-var(txn.probe) bool(1) if { req.hdr(x-cutover-probe) -m found }',
   ];
   if (input.maxRequestBodyBytes !== undefined) {
     edge.push(`  http-request deny deny_status 413 if { req.hdr_val(content-length) gt ${input.maxRequestBodyBytes} }`);
   }
-  const split = splitFrontendRules(input.split, m);
+  const split = splitFrontendRules(input.split, m, 'special_on');
+  const mainRelay = relayed('main', input.relaySockets.main);
+  const previewRelay = relayed('preview', input.relaySockets.preview);
   const frontends = [
     'frontend main',
     `  bind ${bind(input.main)}`,
+    mainRelay.bind,
     ...(input.maxConnections !== undefined ? [`  maxconn ${input.maxConnections}`] : []),
+    ...mainRelay.first,
     ...edge,
-    `  http-request return status 503 content-type "text/html; charset=utf-8" hdr retry-after "%[str(retry),map(${m},30)]" hdr cache-control no-store lf-string "%[str(page),map(${m}),b64dec]" if { str(maintenance),map(${m},0) -m str 1 }`,
+    `  http-request set-var(txn.special) str(special),map(${m})`,
+    '  acl special_on var(txn.special) -m found',
+    `  http-request return status 503 content-type "text/html; charset=utf-8" hdr retry-after "%[str(retry),map(${m},30)]" hdr cache-control no-store lf-string "%[str(page),map(${m}),b64dec]" if special_on { str(maintenance),map(${m},0) -m str 1 }`,
     // Paused: held here (maintenance answers first), then routed by the map as it is on release.
-    `  http-request lua.${PAUSE_ACTION} if { str(paused),map(${m},0) -m str 1 }`,
+    `  http-request lua.${PAUSE_ACTION} if special_on { str(paused),map(${m},0) -m str 1 }`,
     // A weighted step or cohort sends some requests to the canary; the rest follow `live`.
     ...split.request,
     ...split.response,
@@ -116,25 +164,17 @@ export function haproxyConfig(input: HaproxyConfigInput): string {
       '',
       'frontend preview',
       `  bind ${bind(input.preview)}`,
+      previewRelay.bind,
       ...(input.maxConnections !== undefined ? [`  maxconn ${input.maxConnections}`] : []),
+      ...previewRelay.first,
       ...edge,
       `  use_backend preview_%[str(preview),map(${m},none)]`,
     );
   }
-  const relayable = `^(main|preview)_(${COLORS.join('|')})$`;
-  frontends.push(
-    '',
-    // Only old workers reach this socket (mode 600, in the engine's private directory); the
-    // request was already routed there, so no edge rule runs twice and it is not logged twice.
-    'frontend relay',
-    `  bind unix@${input.relaySocket} mode 600`,
-    '  no log',
-    `  http-request deny deny_status 400 unless { req.hdr(x-cutover-relay) -m reg ${relayable} }`,
-    '  http-request set-var(txn.relay_to) req.hdr(x-cutover-relay)',
-    '  http-request del-header x-cutover-relay',
-    '  use_backend %[var(txn.relay_to)]',
-  );
   const backends = [
+    mainRelay.backend,
+    '',
+    ...(input.preview ? [previewRelay.backend, ''] : []),
     'backend main_none',
     '  http-request return status 503 content-type text/plain string "service unavailable: no release is live yet\\n"',
     '',
@@ -179,7 +219,7 @@ defaults
   timeout client-fin 5s
   # At a reload the old worker answers the next request on each idle keep-alive connection
   # (with Connection: close) instead of closing it under a client that may be sending on it;
-  # it routes by the map the daemon also commits to old workers, then relays (see backend()).
+  # it relays that request to the serving worker (see relayed()).
   option idle-close-on-response
   retries 2
   option redispatch 1

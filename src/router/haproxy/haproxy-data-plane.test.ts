@@ -261,7 +261,8 @@ test('haproxy engine: pause holds new main-listener requests until unpause or ma
 // every idle keep-alive connection the moment it was told to stop, so a client that was just
 // sending its next request on one got a reset. Here a connection stays idle across the reload
 // and only then sends; it must be answered (and told to close), and answered with the state as
-// it is now: the switch and the replica change made after the reload reach the old worker too.
+// it is now: the old worker relays it to the serving worker, which knows the switch and the
+// replica change made after the reload.
 test('haproxy engine: an idle keep-alive connection held across a reload is answered, by the current routing state, then closed', { timeout: 60_000, skip: haproxySkip() }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'cutover-hx-'));
   const blue = await startTestBackend('blue');
@@ -289,8 +290,10 @@ test('haproxy engine: an idle keep-alive connection held across a reload is answ
     await new Promise((r) => setTimeout(r, 300));
     assert.deepEqual(idle.map((c) => c.closed), [false, false, false], 'the old worker keeps idle connections open');
 
-    const first = await idle[0]!.get('/');
+    const first = await idle[0]!.get('/headers');
     assert.deepEqual([first.status, first.headers['x-cutover-color'], first.headers['connection']], [200, 'blue', 'close']);
+    const forwarded = (JSON.parse(first.body) as { headers: Record<string, string> }).headers;
+    assert.deepEqual([forwarded['x-forwarded-for'], forwarded['forwarded']], ['127.0.0.1', 'for=127.0.0.1;proto=http'], 'the client\'s address, once');
 
     // Changes made after the reload reach the old worker's routing as well.
     await successor.switchTo('green');

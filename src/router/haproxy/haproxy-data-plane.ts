@@ -10,7 +10,7 @@ import type { DrainReport } from '../drain-watch.ts';
 import { renderMaintenancePage, type MaintenanceState } from '../maintenance-page.ts';
 import type { RetireReport, SplitConfig, SwitchReport } from '../router.ts';
 import { TrafficSplit } from '../traffic-split.ts';
-import { haproxyConfig, SERVER_SLOTS } from './haproxy-config.ts';
+import { haproxyConfig, routingMapLines, SERVER_SLOTS } from './haproxy-config.ts';
 import { backendRow, listenerStatsOf, oldestSessions, prometheusText } from './haproxy-metrics.ts';
 import { findHaproxy, HaproxyMaster, workerPid } from './haproxy-process.ts';
 import { RequestLogHistogram } from './request-log-histogram.ts';
@@ -412,12 +412,6 @@ export class HaproxyDataPlane implements DataPlane {
     this.#map = next;
     try {
       await this.#writeFiles();
-      // An old worker of a recent reload still routes the next request on each keep-alive
-      // connection it holds (haproxy-config.ts, relay): it gets the map first, so by the time
-      // the serving worker commits (and `andThen` counts), no worker routes by the old state.
-      for (const pid of await this.#master.oldWorkers()) {
-        await this.#commitMapVia((line) => this.#master.commandOnWorker(pid, line), next).catch(() => { /* it exited meanwhile */ });
-      }
       const out = await this.#commitMapVia((line) => this.#command(line), next, andThen);
       return andThen ? parseShowStat(out) : [];
     } catch (err) {
@@ -432,12 +426,12 @@ export class HaproxyDataPlane implements DataPlane {
     const prepared = await send(`prepare map ${this.#mapFile}`);
     const version = /New version created: (\d+)/.exec(prepared)?.[1];
     if (!version) throw new CutoverError('internal', `HAProxy did not prepare a map version: ${prepared.trim()}`);
-    const adds = Object.entries(next).map(([k, v]) => `add map @${version} ${this.#mapFile} ${k} ${v}`);
+    const adds = routingMapLines(next).map(([k, v]) => `add map @${version} ${this.#mapFile} ${k} ${v}`);
     return send([...adds, `commit map @${version} ${this.#mapFile}`, ...(andThen ? [andThen] : [])].join('; '));
   }
 
   async #writeFiles(): Promise<void> {
-    await writeFileAtomic(this.#mapFile, Object.entries(this.#map).map(([k, v]) => `${k} ${v}\n`).join(''));
+    await writeFileAtomic(this.#mapFile, routingMapLines(this.#map).map(([k, v]) => `${k} ${v}\n`).join(''));
     const state: EngineState = {
       main: this.#listen,
       preview: this.#previewAt,
@@ -464,7 +458,7 @@ export class HaproxyDataPlane implements DataPlane {
       logPort: this.#latency?.port,
       split: this.#splitNames,
       pauseLuaFile,
-      relaySocket: join(this.#dir, 'relay.sock'),
+      relaySockets: { main: join(this.#dir, 'relay-main.sock'), preview: join(this.#dir, 'relay-preview.sock') },
     }));
   }
 

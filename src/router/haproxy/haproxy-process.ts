@@ -150,20 +150,6 @@ export class HaproxyMaster {
     throw new CutoverError('unreachable', `HAProxy did not bring up a new worker within ${timeoutMs}ms of a reload; see ${this.logFile}`);
   }
 
-  /**
-   * Workers left from earlier reloads that still finish their connections (until
-   * hard-stop-after), from the master's `show proc`; [] when the master does not answer.
-   */
-  async oldWorkers(): Promise<number[]> {
-    try {
-      const text = await runtimeCommand(this.masterSocket, 'show proc', 1_000);
-      const section = text.split(/^# old workers$/m)[1]?.split(/^#/m)[0] ?? '';
-      return [...section.matchAll(/^(\d+)\s+worker\b/gm)].map((m) => Number(m[1]));
-    } catch {
-      return [];
-    }
-  }
-
   /** Runs Runtime API commands (`; `-separated) on one worker, an old one too, through the master CLI. */
   commandOnWorker(pid: number, line: string, timeoutMs?: number): Promise<string> {
     return runtimeCommand(this.masterSocket, line.split('; ').map((cmd) => `@!${pid} ${cmd}`).join('; '), timeoutMs);
