@@ -5,10 +5,17 @@
 // restarts, measured one after the other in the same run.
 //
 // Full run: `node --import tsx bench/daemon-restart/run.ts` (10 restarts, about a minute).
-// BENCH_TINY=1: 2 restarts, for CI.
+// BENCH_TINY=1: 2 restarts, for CI. `--engine haproxy`: the same with `router.engine: haproxy`,
+// where each restart also changes drainTimeout (HAProxy's hard-stop-after), so that every one is
+// a seamless HAProxy reload and not only an adoption of the running HAProxy.
 import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
 import { ScenarioWorkspace } from '../../test/support/workspace.ts';
 
+const { values: args } = parseArgs({ options: { engine: { type: 'string', default: 'node' } } });
+if (args.engine !== 'node' && args.engine !== 'haproxy') throw new Error(`--engine is node or haproxy, not ${args.engine}`);
+const HAPROXY = args.engine === 'haproxy';
 const TINY = process.env.BENCH_TINY === '1';
 const RESTARTS = TINY ? 2 : 10;
 const SPACING_MS = 1_500;
@@ -41,6 +48,10 @@ function wrk(url: string, seconds: number): { done: Promise<WrkResult>; stop(): 
 }
 
 const ws = ScenarioWorkspace.create();
+const baseConfig = readFileSync(ws.configPath, 'utf8');
+/** The config for restart `i`: on the haproxy engine, a drainTimeout that differs from the one before. */
+const configFor = (i: number) => (HAPROXY ? baseConfig.replace('router:\n', 'router:\n  engine: haproxy\n').replace('drainTimeout: 2s', `drainTimeout: ${i % 2 === 0 ? 3 : 2}s`) : baseConfig);
+writeFileSync(ws.configPath, configFor(-1));
 try {
   const { main } = await ws.up();
   const deployed = await ws.cli(['deploy', 'v1']);
@@ -50,6 +61,7 @@ try {
   const restarted = wrk(main, 900);
   await new Promise((r) => setTimeout(r, 1_000));
   for (let i = 0; i < RESTARTS; i++) {
+    writeFileSync(ws.configPath, configFor(i));
     const started = performance.now();
     const r = await ws.cli(['up']);
     if (r.code !== 0) throw new Error(`restart ${i} failed: ${r.stderr}`);
@@ -63,7 +75,7 @@ try {
   const quiet = await wrk(main, seconds).done;
   durations.sort((a, b) => a - b);
   const row = (name: string, w: WrkResult) => `| ${name} | ${w.requests.toLocaleString('en')} | ${Math.round(w.rps).toLocaleString('en')} | ${w.connectErrors} | ${w.otherSocketErrors} | ${w.non2xx} |`;
-  console.log(`wrk -t1 -c32 against the main listener for ${seconds}s per window; ${RESTARTS} restarts (\`cutover up\` against the running daemon) in the first window, none in the second`);
+  console.log(`engine ${args.engine}: wrk -t1 -c32 against the main listener for ${seconds}s per window; ${RESTARTS} restarts (\`cutover up\` against the running daemon${HAPROXY ? ', each a HAProxy reload' : ''}) in the first window, none in the second`);
   console.log('| window | requests | req/s | connect errors (refused) | other socket errors | non-2xx |');
   console.log('|---|---|---|---|---|---|');
   console.log(row(`${RESTARTS} restarts`, loaded));
