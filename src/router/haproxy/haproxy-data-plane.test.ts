@@ -80,6 +80,16 @@ test('haproxy engine: latency histogram per color from the request log', { timeo
     // Each took at least 300 ms: none at or below 0.2 s, all five counted.
     assert.match(text, /cutover_router_request_duration_seconds_bucket\{color="blue",listener="main",le="0\.2"\} 0\n/);
     assert.match(text, /cutover_router_request_duration_seconds_bucket\{color="blue",listener="main",le="\+Inf"\} 5\n/);
+
+    // An untrusted client's forwarded headers are replaced by the router's own, each sent once.
+    const spoofed = { 'x-forwarded-for': '6.6.6.6', 'x-forwarded-proto': 'https', 'x-forwarded-host': 'evil.test', 'x-real-ip': '6.6.6.6', forwarded: 'for=6.6.6.6' };
+    const seen = JSON.parse((await get(`${plane.address.main}/headers`, spoofed)).body) as { headers: Record<string, string>; rawHeaders: string[] };
+    assert.deepEqual(
+      ['x-forwarded-for', 'x-forwarded-proto', 'x-real-ip', 'forwarded'].map((h) => seen.headers[h]),
+      ['127.0.0.1', 'http', '127.0.0.1', 'for=127.0.0.1;proto=http'],
+    );
+    assert.match(seen.headers['x-forwarded-host'] ?? '', /^127\.0\.0\.1:\d+$/, 'the Host the client sent');
+    assert.equal(seen.rawHeaders.filter((_, i) => i % 2 === 0 && /^(x-forwarded-|x-real-ip$|forwarded$)/i.test(seen.rawHeaders[i]!)).length, 5, 'one of each');
   } finally {
     await plane.close();
     await blue.close();

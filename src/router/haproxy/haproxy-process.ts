@@ -151,14 +151,14 @@ export class HaproxyMaster {
   }
 
   /** Runs Runtime API commands (`; `-separated) on one worker, an old one too, through the master CLI. */
-  commandOnWorker(pid: number, line: string, timeoutMs?: number): Promise<string> {
+  #commandOnWorker(pid: number, line: string, timeoutMs?: number): Promise<string> {
     return runtimeCommand(this.masterSocket, line.split('; ').map((cmd) => `@!${pid} ${cmd}`).join('; '), timeoutMs);
   }
 
   /** True when worker `pid` has begun its soft stop (its listeners are closed), or is gone. */
   async #stopping(pid: number): Promise<boolean> {
     try {
-      const info = await this.commandOnWorker(pid, 'show info', 1_000);
+      const info = await this.#commandOnWorker(pid, 'show info', 1_000);
       return !/^Pid: /m.test(info) || /^Stopping: 1$/m.test(info);
     } catch {
       return false;
