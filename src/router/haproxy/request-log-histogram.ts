@@ -1,6 +1,9 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { LATENCY_BUCKETS_SECONDS } from '../router-metrics.ts';
 
+/** How often the log connection is read; the socket buffers (and HAProxy's 1 MiB ring) hold far more than that. */
+const READ_EVERY_MS = 20;
+
 /**
  * HAProxy keeps no latency histogram, so it logs one short line per request
  * (`log-format "%b %Ta"`: backend name, total active time in ms) into a ring buffer that it
@@ -11,9 +14,6 @@ import { LATENCY_BUCKETS_SECONDS } from '../router-metrics.ts';
  * A line lost (ring full, no connection) loses one sample, never a count: request counts come
  * from `show stat`.
  */
-/** How often the log connection is read; the socket buffers (and HAProxy's 1 MiB ring) hold far more than that. */
-const READ_EVERY_MS = 20;
-
 export class RequestLogHistogram {
   readonly #server: Server;
   readonly #connections = new Set<Socket>();
