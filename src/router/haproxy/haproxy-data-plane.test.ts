@@ -8,6 +8,7 @@ import { routerCountersFromText } from '../../metrics/builtin/router-exposition.
 import { HaproxyDataPlane } from './haproxy-data-plane.ts';
 import { startTestBackend } from '../../../test/support/test-backend.ts';
 import { haproxySkip } from '../../../test/support/haproxy.ts';
+import { KeepAliveConnection } from '../../../test/support/keep-alive-connection.ts';
 
 async function get(url: string, headers: Record<string, string> = {}, dispatcher?: Dispatcher) {
   const r = await request(url, { headers, ...(dispatcher ? { dispatcher } : {}) });
@@ -85,6 +86,16 @@ test('haproxy engine: latency histogram per color from the request log', { timeo
     assert.deepEqual(counters, routerCountersFromText(text, 'haproxy'));
     assert.equal(counters.colors.blue.main.latency.at(-1), 5);
     assert.equal(counters.colors.blue.main.requests['2xx'], 5);
+
+    // An untrusted client's forwarded headers are replaced by the router's own, each sent once.
+    const spoofed = { 'x-forwarded-for': '6.6.6.6', 'x-forwarded-proto': 'https', 'x-forwarded-host': 'evil.test', 'x-real-ip': '6.6.6.6', forwarded: 'for=6.6.6.6' };
+    const seen = JSON.parse((await get(`${plane.address.main}/headers`, spoofed)).body) as { headers: Record<string, string>; rawHeaders: string[] };
+    assert.deepEqual(
+      ['x-forwarded-for', 'x-forwarded-proto', 'x-real-ip', 'forwarded'].map((h) => seen.headers[h]),
+      ['127.0.0.1', 'http', '127.0.0.1', 'for=127.0.0.1;proto=http'],
+    );
+    assert.match(seen.headers['x-forwarded-host'] ?? '', /^127\.0\.0\.1:\d+$/, 'the Host the client sent');
+    assert.equal(seen.rawHeaders.filter((_, i) => i % 2 === 0 && /^(x-forwarded-|x-real-ip$|forwarded$)/i.test(seen.rawHeaders[i]!)).length, 5, 'one of each');
   } finally {
     await plane.close();
     await blue.close();
@@ -258,6 +269,62 @@ test('haproxy engine: pause holds new main-listener requests until unpause or ma
     await plane.close();
     await blue.close();
     await green.close();
+    if (!process.env.KEEP) rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// The cause of the socket errors seen at seamless reloads under load: the old worker closed
+// every idle keep-alive connection the moment it was told to stop, so a client that was just
+// sending its next request on one got a reset. Here a connection stays idle across the reload
+// and only then sends; it must be answered (and told to close), and answered with the state as
+// it is now: the old worker relays it to the serving worker, which knows the switch and the
+// replica change made after the reload.
+test('haproxy engine: an idle keep-alive connection held across a reload is answered, by the current routing state, then closed', { timeout: 60_000, skip: haproxySkip() }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cutover-hx-'));
+  const blue = await startTestBackend('blue');
+  const green = await startTestBackend('green');
+  const greenNext = await startTestBackend('green', 'green-v2');
+  const options = { engine: 'haproxy' as const, workDir: dir, drainTimeoutMs: 1_000, listen: { host: '127.0.0.1', port: 0 } };
+  const plane = await HaproxyDataPlane.start(options);
+  let successor: HaproxyDataPlane | null = null;
+  const idle: KeepAliveConnection[] = [];
+  try {
+    await plane.setUpstreams('blue', [blue.url]);
+    await plane.setUpstreams('green', [green.url]);
+    await plane.switchTo('blue');
+    for (let i = 0; i < 3; i++) {
+      const conn = await KeepAliveConnection.open(plane.address.main);
+      idle.push(conn);
+      assert.equal((await conn.get('/')).headers['x-cutover-color'], 'blue');
+    }
+    const before = (await plane.processIds()).worker;
+
+    // A daemon restart with a changed config: the successor adopts HAProxy and reloads it.
+    successor = await HaproxyDataPlane.start({ ...options, drainTimeoutMs: 2_000 });
+    await plane.retire();
+    assert.notEqual((await successor.processIds()).worker, before, 'HAProxy reloaded');
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual(idle.map((c) => c.closed), [false, false, false], 'the old worker keeps idle connections open');
+
+    const first = await idle[0]!.get('/headers');
+    assert.deepEqual([first.status, first.headers['x-cutover-color'], first.headers['connection']], [200, 'blue', 'close']);
+    const forwarded = (JSON.parse(first.body) as { headers: Record<string, string> }).headers;
+    assert.deepEqual([forwarded['x-forwarded-for'], forwarded['forwarded']], ['127.0.0.1', 'for=127.0.0.1;proto=http'], 'the client\'s address, once');
+
+    // Changes made after the reload reach the old worker's routing as well.
+    await successor.switchTo('green');
+    const second = await idle[1]!.get('/');
+    assert.deepEqual([second.status, second.headers['x-cutover-color'], second.headers['connection']], [200, 'green', 'close']);
+    await successor.setUpstreams('green', [greenNext.url]);
+    await green.close();
+    const third = await idle[2]!.get('/');
+    assert.deepEqual([third.status, third.headers['x-cutover-version'], third.headers['connection']], [200, 'green-v2', 'close']);
+  } finally {
+    for (const conn of idle) conn.close();
+    await (successor ?? plane).close();
+    await blue.close();
+    await green.close().catch(() => {});
+    await greenNext.close();
     if (!process.env.KEEP) rmSync(dir, { recursive: true, force: true });
   }
 });

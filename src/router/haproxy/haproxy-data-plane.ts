@@ -11,7 +11,7 @@ import { renderMaintenancePage, type MaintenanceState } from '../maintenance-pag
 import type { RouterCounters } from '../router-counters.ts';
 import type { RetireReport, SplitConfig, SwitchReport } from '../router.ts';
 import { TrafficSplit } from '../traffic-split.ts';
-import { haproxyConfig, SERVER_SLOTS } from './haproxy-config.ts';
+import { haproxyConfig, routingMapLines, SERVER_SLOTS } from './haproxy-config.ts';
 import { backendRow, listenerStatsOf, oldestSessions, prometheusText, routerCountersOf } from './haproxy-metrics.ts';
 import { findHaproxy, HaproxyMaster, workerPid } from './haproxy-process.ts';
 import { RequestLogHistogram } from './request-log-histogram.ts';
@@ -438,12 +438,12 @@ export class HaproxyDataPlane implements DataPlane {
     const prepared = await send(`prepare map ${this.#mapFile}`);
     const version = /New version created: (\d+)/.exec(prepared)?.[1];
     if (!version) throw new CutoverError('internal', `HAProxy did not prepare a map version: ${prepared.trim()}`);
-    const adds = Object.entries(next).map(([k, v]) => `add map @${version} ${this.#mapFile} ${k} ${v}`);
+    const adds = routingMapLines(next).map(([k, v]) => `add map @${version} ${this.#mapFile} ${k} ${v}`);
     return send([...adds, `commit map @${version} ${this.#mapFile}`, ...(andThen ? [andThen] : [])].join('; '));
   }
 
   async #writeFiles(): Promise<void> {
-    await writeFileAtomic(this.#mapFile, Object.entries(this.#map).map(([k, v]) => `${k} ${v}\n`).join(''));
+    await writeFileAtomic(this.#mapFile, routingMapLines(this.#map).map(([k, v]) => `${k} ${v}\n`).join(''));
     const state: EngineState = {
       main: this.#listen,
       preview: this.#previewAt,
@@ -470,6 +470,7 @@ export class HaproxyDataPlane implements DataPlane {
       logPort: this.#latency?.port,
       split: this.#splitNames,
       pauseLuaFile,
+      relaySockets: { main: join(this.#dir, 'relay-main.sock'), preview: join(this.#dir, 'relay-preview.sock') },
     }));
   }
 

@@ -24,6 +24,23 @@ export function findHaproxy(explicit?: string): string {
   });
 }
 
+/** Longest single reason quoted; HAProxy lists every keyword it accepts when one is unknown. */
+const MAX_REASON_CHARS = 360;
+
+/**
+ * The reasons in `haproxy -c` output: its ALERT lines without the log prefix, minus the
+ * closing summary ("Error(s) found", "Fatal errors found"), each shortened in the middle.
+ */
+export function refusalReasons(output: string): string {
+  const alerts = output.split('\n')
+    .map((line) => /^\[ALERT\]\s*\(\d+\)\s*:\s*(?:config\s*:\s*)?(.*)$/.exec(line.trim())?.[1]?.trim())
+    .filter((line): line is string => !!line && !/^(Error\(s\) found in configuration file|Fatal errors found in configuration)/.test(line));
+  const reasons = alerts.length > 0 ? alerts : output.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('[NOTICE]'));
+  if (reasons.length === 0) return 'haproxy -c failed without saying why';
+  const cut = (r: string) => (r.length <= MAX_REASON_CHARS ? r : `${r.slice(0, MAX_REASON_CHARS - 120)} … ${r.slice(-110)}`);
+  return reasons.slice(0, 3).map(cut).join('; ') + (reasons.length > 3 ? ` (and ${reasons.length - 3} more)` : '');
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The pid of the worker that answers on the Runtime API socket, or null when none answers. */
@@ -70,8 +87,9 @@ export class HaproxyMaster {
 
   /** Checks the config with `haproxy -c`: a bad config is refused before anything runs. */
   async check(): Promise<void> {
-    const { code, output } = await this.#run([this.binary, '-c', '-q', '-f', this.configFile]);
-    if (code !== 0) throw new CutoverError('config', `HAProxy refused the generated config ${this.configFile}: ${output.trim().split('\n').slice(0, 5).join('; ')}`);
+    // Not `-q`: it silences the alerts too, and they are the only place the reason is written.
+    const { code, output } = await this.#run([this.binary, '-c', '-f', this.configFile]);
+    if (code !== 0) throw new CutoverError('config', `HAProxy refused the generated config ${this.configFile}: ${refusalReasons(output)}`);
   }
 
   /** True when a master from an earlier daemon answers on the master socket. */
@@ -123,10 +141,28 @@ export class HaproxyMaster {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       const pid = await workerPid(this.runtimeSocket);
-      if (pid !== null && pid !== before) return;
+      // The new worker inherits the Runtime API's listening socket, which the old one still
+      // accepts on until it has begun stopping: until then a command could land on the old
+      // worker alone, so wait for that too.
+      if (pid !== null && pid !== before && (before === null || await this.#stopping(before))) return;
       await sleep(25);
     }
     throw new CutoverError('unreachable', `HAProxy did not bring up a new worker within ${timeoutMs}ms of a reload; see ${this.logFile}`);
+  }
+
+  /** Runs Runtime API commands (`; `-separated) on one worker, an old one too, through the master CLI. */
+  #commandOnWorker(pid: number, line: string, timeoutMs?: number): Promise<string> {
+    return runtimeCommand(this.masterSocket, line.split('; ').map((cmd) => `@!${pid} ${cmd}`).join('; '), timeoutMs);
+  }
+
+  /** True when worker `pid` has begun its soft stop (its listeners are closed), or is gone. */
+  async #stopping(pid: number): Promise<boolean> {
+    try {
+      const info = await this.#commandOnWorker(pid, 'show info', 1_000);
+      return !/^Pid: /m.test(info) || /^Stopping: 1$/m.test(info);
+    } catch {
+      return false;
+    }
   }
 
   /** The master's pid, from its CLI; null when it does not answer. */

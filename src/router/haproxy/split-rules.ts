@@ -83,14 +83,16 @@ export function withoutSplit(map: Record<string, string>): Record<string, string
  * HAProxy's djb2, not the Node router's FNV-1a: a header value is sticky within an engine,
  * and cookie buckets mean the same on both.
  */
-export function splitFrontendRules(names: SplitNames, mapFile: string): { request: string[]; response: string[]; useCanaryIf: string } {
+export function splitFrontendRules(names: SplitNames, mapFile: string, specialAcl: string): { request: string[]; response: string[]; useCanaryIf: string } {
   const m = mapFile;
   const buckets = BUCKETS;
+  // `specialAcl` first: without a split (or maintenance, or pause) no rule here reads the map.
+  const on = `${specialAcl} split_on`;
   const request = [`  acl split_on str(split),map(${m},0) -m str 1`];
   if (names.cohortHeader) request.push(`  acl in_cohort req.fhdr(${names.cohortHeader},1),hex,regsub(^,${COHORT_HEADER_KEY}),map(${m},0) -m str 1`);
   if (names.cohortCookie) request.push(`  acl in_cohort req.cook(${names.cohortCookie}),hex,regsub(^,${COHORT_COOKIE_KEY}),map(${m},0) -m str 1`);
   if (!names.cohortHeader && !names.cohortCookie) request.push('  acl in_cohort always_false');
-  const weighed = 'split_on !in_cohort';
+  const weighed = `${on} !in_cohort`;
   if (names.stickyHeader) {
     request.push(`  http-request set-var(txn.bucket) req.fhdr(${names.stickyHeader},1),djb2,mod(${buckets}) if ${weighed} { req.fhdr(${names.stickyHeader},1) -m found }`);
   }
@@ -109,5 +111,5 @@ export function splitFrontendRules(names: SplitNames, mapFile: string): { reques
   const response = names.stickyCookie
     ? [`  http-response add-header set-cookie "${names.stickyCookie}=%[var(txn.bucket)]; Path=/; Max-Age=${COOKIE_MAX_AGE_SEC}; HttpOnly; SameSite=Lax" if { var(txn.new_bucket) -m bool }`]
     : [];
-  return { request, response, useCanaryIf: 'split_on in_cohort || split_on { var(txn.below) -m int lt 0 }' };
+  return { request, response, useCanaryIf: `${on} in_cohort || ${on} { var(txn.below) -m int lt 0 }` };
 }

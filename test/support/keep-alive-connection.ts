@@ -1,0 +1,79 @@
+import { connect, type Socket } from 'node:net';
+
+/** One HTTP/1.1 response as read off the wire. */
+export interface RawResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/**
+ * One TCP connection kept open between requests, with no client library in between: the test
+ * decides when it sends and sees exactly what the server does with an idle keep-alive
+ * connection (answer it, or close it under the client). Bodies must carry a content-length.
+ */
+export class KeepAliveConnection {
+  readonly #socket: Socket;
+  #buffer = Buffer.alloc(0);
+  #closed = false;
+  #wake: (() => void) | null = null;
+
+  private constructor(socket: Socket) {
+    this.#socket = socket;
+    socket.on('data', (c: Buffer) => { this.#buffer = Buffer.concat([this.#buffer, c]); this.#wake?.(); });
+    socket.on('error', () => {});
+    socket.on('close', () => { this.#closed = true; this.#wake?.(); });
+  }
+
+  static open(base: string): Promise<KeepAliveConnection> {
+    const url = new URL(base);
+    return new Promise((resolve, reject) => {
+      const socket = connect({ host: url.hostname, port: Number(url.port) });
+      socket.once('connect', () => { socket.removeListener('error', reject); resolve(new KeepAliveConnection(socket)); });
+      socket.once('error', reject);
+    });
+  }
+
+  /** True once the server has closed (or reset) the connection. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Sends `GET path` and reads one response; rejects when the connection closes first. */
+  async get(path: string, timeoutMs = 5_000): Promise<RawResponse> {
+    if (this.#closed) throw new Error('the server had already closed this connection');
+    this.#socket.write(`GET ${path} HTTP/1.1\r\nHost: cutover.test\r\n\r\n`);
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const response = this.#take();
+      if (response) return response;
+      if (this.#closed) throw new Error(`the server closed the connection before answering GET ${path}`);
+      if (Date.now() > deadline) throw new Error(`no response to GET ${path} within ${timeoutMs}ms`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 50);
+        this.#wake = () => { clearTimeout(timer); resolve(); };
+      });
+      this.#wake = null;
+    }
+  }
+
+  close(): void {
+    this.#socket.destroy();
+  }
+
+  #take(): RawResponse | null {
+    const end = this.#buffer.indexOf('\r\n\r\n');
+    if (end === -1) return null;
+    const [statusLine, ...lines] = this.#buffer.subarray(0, end).toString('latin1').split('\r\n');
+    const headers: Record<string, string> = {};
+    for (const line of lines) {
+      const colon = line.indexOf(':');
+      headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+    }
+    const length = Number(headers['content-length'] ?? 0);
+    if (this.#buffer.length < end + 4 + length) return null;
+    const body = this.#buffer.subarray(end + 4, end + 4 + length).toString('utf8');
+    this.#buffer = this.#buffer.subarray(end + 4 + length);
+    return { status: Number(statusLine!.split(' ')[1]), headers, body };
+  }
+}
