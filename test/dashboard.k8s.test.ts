@@ -38,6 +38,9 @@ async function chart(page: Page, id: string): Promise<{ points: number; latest: 
 /** Waits until the chart of `id` passes `ok`, sampling it every 200 ms. */
 async function chartUntil(page: Page, id: string, what: string, ok: (c: Awaited<ReturnType<typeof chart>>) => boolean, timeoutMs = 60_000) {
   const deadline = Date.now() + timeoutMs;
+  // The page draws its charts after its first fetch of the app, which can come well after the
+  // load event on a busy machine (seen in CI: the chart was not there yet 84 ms after goto).
+  await page.waitForSelector(`#chart-${id}`, { timeout: timeoutMs });
   let last = await chart(page, id);
   while (!ok(last)) {
     if (Date.now() > deadline) throw new Error(`the ${id} chart never showed ${what}; last: ${JSON.stringify(last)}`);
