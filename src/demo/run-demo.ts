@@ -5,7 +5,7 @@ import { deploy } from '../core/operations/deploy.ts';
 import type { Reporter } from '../core/deps.ts';
 import type { OperationResult } from '../core/engine/operation-result.ts';
 import { openContext } from '../cli/context.ts';
-import { runDaemonInForeground } from '../cli/commands/up-down.ts';
+import { runDaemonInForeground } from '../cli/commands/run-daemon.ts';
 import { loadConfig } from '../config/load.ts';
 import { LoadGenerator } from '../loadgen/load-generator.ts';
 import type { WindowSummary } from '../loadgen/load-recorder.ts';
