@@ -66,7 +66,7 @@ test('after kill -9 of the daemon, `up` restores the live color, the weighted sp
     assert.equal(deployed.code, 0, explain(deployed));
     await driver.provision('green', { version: 'v2' }, {});
     await driver.waitReady('green', { timeoutMs: 20_000 });
-    await driver.admin.call('PUT', '/split', { weights: { blue: 70, green: 30 }, stickyHeader: STICKY_HEADER });
+    await driver.admin.send('PUT /split', { body: { weights: { blue: 70, green: 30 }, stickyHeader: STICKY_HEADER } });
 
     const before = await routing(first.main);
     const colors = new Set(Object.values(before));

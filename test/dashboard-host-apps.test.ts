@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { request } from 'undici';
+import { adminRaw } from './support/admin-raw.ts';
 import { explain } from './support/cli-runner.ts';
 import { get, ScenarioWorkspace } from './support/workspace.ts';
 
@@ -158,6 +159,18 @@ describe('dashboard served by the daemon: every app of the host, actions through
     } finally {
       process.env.PATH = path;
       rmSync(bin, { recursive: true, force: true });
+    }
+  });
+
+  it('POST /dashboard is a typed admin route: a malformed body gets a 400 naming the field', async () => {
+    const socket = join(shop.dir, '.cutover', 'daemon.sock');
+    for (const [body, message] of [
+      ['{"readOnly":"yes"}', /^dashboard: readOnly:/],
+      ['{"readOnly":false,"port":1}', /^dashboard: \(body\): Unrecognized key.*port/],
+    ] as const) {
+      const answer = await adminRaw(socket, 'POST', '/dashboard', body);
+      assert.equal(answer.status, 400, answer.body);
+      assert.match(JSON.parse(answer.body).error.message, message);
     }
   });
 

@@ -65,7 +65,7 @@ test('dist/ is a bundle: a few entry points and shared chunks, not one file per 
   const all = scripts('.').filter((f) => !f.startsWith('dashboard/'));
   assert.ok(all.every((f) => /^(index\.js|cli\/main\.js|ci\/github-action\.js|chunks\/[^/]+\.js)$/.test(f)), all.filter((f) => !f.startsWith('chunks/')).join(', '));
   // The verbs stay lazily loaded: each has a chunk of its own.
-  for (const verb of ['status', 'deploy', 'up-down', 'migrations-cli']) assert.ok(all.some((f) => f.startsWith(`chunks/${verb}-`)), `a chunk for ${verb}`);
+  for (const verb of ['status', 'deploy', 'up', 'migrations-cli']) assert.ok(all.some((f) => f.startsWith(`chunks/${verb}-`)), `a chunk for ${verb}`);
 });
 
 test('the installed CLI runs a release through its daemon, and status reads it', async () => {

@@ -7,7 +7,7 @@ import type { CoreDeps } from '../src/core/deps.ts';
 import type { PlatformDriver } from '../src/core/driver.ts';
 import type { Color } from '../src/core/types.ts';
 import { openContext } from '../src/cli/context.ts';
-import { runDaemonInForeground } from '../src/cli/commands/up-down.ts';
+import { runDaemonInForeground } from '../src/cli/commands/run-daemon.ts';
 import { loadConfig } from '../src/config/load.ts';
 import { createDemoWorkspace, FAST_CYCLE_CONFIG } from '../src/demo/demo-workspace.ts';
 import { LoadGenerator } from '../src/loadgen/load-generator.ts';

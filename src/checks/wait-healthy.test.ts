@@ -4,6 +4,7 @@ import { checkOnce } from './health-round.ts';
 import { json, startServer, type TestServer } from '../../test/support/check-test-server.ts';
 import type { HealthPolicy, HealthRound, HttpCheckSpec } from './types.ts';
 import { waitHealthy } from './wait-healthy.ts';
+import { VirtualClock } from '../../test/support/virtual-clock.ts';
 
 const ready: HttpCheckSpec = {
   kind: 'http', name: 'GET /health/ready', path: '/health/ready', method: 'GET', expectStatus: null,
@@ -34,6 +35,9 @@ async function withServers<T>(servers: TestServer[], body: () => Promise<T>): Pr
     await Promise.all(servers.map((server) => server.close()));
   }
 }
+
+/** Virtual time moves only between rounds: the pause and the deadline both sleeping, no check in flight. */
+const betweenRounds = (clock: VirtualClock) => () => clock.pending >= 2;
 
 describe('waitHealthy', () => {
   test('healthy after the required consecutive rounds on every replica', async () => {
@@ -105,6 +109,30 @@ describe('waitHealthy', () => {
     assert.equal(report.healthy, false);
     assert.ok(report.durationMs < 1_000);
     assert.match(report.summary, /^health checks stopped after \d+ms: /);
+  });
+
+  test('rounds and the timeout run on the injected clock: a 10-minute budget passes in virtual time', { timeout: 10_000 }, async () => {
+    const bad = await scripted([false]);
+    const clock = new VirtualClock();
+    const report = await withServers([bad], () => clock.run(waitHealthy(
+      [{ name: 'blue-0', url: bad.url }], policy({ intervalMs: 30_000, timeoutMs: 600_000 }), { clock },
+    ), betweenRounds(clock)));
+    assert.equal(report.healthy, false);
+    assert.equal(report.durationMs, 600_000, 'exactly the budget, on the clock');
+    // A round at 0, 30 s, ... 570 s; the one due at 600 s meets the deadline.
+    assert.equal(report.rounds, 20);
+    assert.equal(bad.requests.length, 20);
+    assert.match(report.summary, /^unhealthy after 10m: GET \/health\/ready on blue-0/);
+  });
+
+  test('healthy rounds are paced by the injected clock', { timeout: 10_000 }, async () => {
+    const good = await scripted([true]);
+    const clock = new VirtualClock();
+    const report = await withServers([good], () => clock.run(waitHealthy(
+      [{ name: 'blue-0', url: good.url }], policy({ intervalMs: 60_000, timeoutMs: 3_600_000 }), { clock },
+    ), betweenRounds(clock)));
+    assert.equal(report.healthy, true);
+    assert.equal(report.durationMs, 120_000, 'three rounds a minute apart');
   });
 
   test('no targets is not healthy', async () => {

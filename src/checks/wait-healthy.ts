@@ -1,4 +1,4 @@
-import { setTimeout as sleep } from 'node:timers/promises';
+import { systemClock, type Clock } from '../core/deps.ts';
 import { formatDuration } from '../config/duration.ts';
 import { checkOnce, describeFailures } from './health-round.ts';
 import type { CheckResult, CheckRunOptions, CheckTarget, HealthPolicy, HealthReport, HealthRound } from './types.ts';
@@ -8,6 +8,8 @@ export interface WaitHealthyOptions extends CheckRunOptions {
   onRound?: (round: HealthRound) => void;
   /** Overrides policy.timeoutMs. */
   timeoutMs?: number;
+  /** Paces the rounds and bounds the timeout; the system clock unless a test injects one. */
+  clock?: Clock;
 }
 
 function plural(count: number, word: string): string {
@@ -26,8 +28,9 @@ export async function waitHealthy(
   policy: HealthPolicy,
   options: WaitHealthyOptions = {},
 ): Promise<HealthReport> {
-  const started = performance.now();
-  const elapsed = () => Math.round(performance.now() - started);
+  const clock = options.clock ?? systemClock;
+  const started = clock.now();
+  const elapsed = () => Math.round(clock.now() - started);
   const timeoutMs = options.timeoutMs ?? policy.timeoutMs;
   const checksPerRound = targets.length * policy.checks.length;
 
@@ -36,8 +39,11 @@ export async function waitHealthy(
     return { healthy: false, rounds: 0, consecutive: 0, durationMs: 0, last: [], summary: `not checked: ${missing}` };
   }
 
+  // The timeout is a sleep on the clock, so it can cut a hanging round short on virtual time too;
+  // `finished` ends that sleep once the rounds are over.
   const deadline = new AbortController();
-  const timer = setTimeout(() => deadline.abort(), timeoutMs);
+  const finished = new AbortController();
+  void clock.sleep(timeoutMs, finished.signal).then(() => { if (!finished.signal.aborted) deadline.abort(); });
   const signal = options.signal ? AbortSignal.any([options.signal, deadline.signal]) : deadline.signal;
   const runOptions: CheckRunOptions = { signal, color: options.color, env: options.env };
 
@@ -46,7 +52,7 @@ export async function waitHealthy(
   let last: CheckResult[] = [];
   try {
     for (;;) {
-      const roundStarted = performance.now();
+      const roundStarted = clock.now();
       const results = await checkOnce(targets, policy, runOptions);
       const ok = results.every((result) => result.ok);
       // A healthy round that finished as time ran out still counts; a failing one was cut short.
@@ -70,16 +76,12 @@ export async function waitHealthy(
             + `(${plural(checksPerRound, 'check')} each) in ${formatDuration(durationMs)}`,
         };
       }
-      const pause = policy.intervalMs - (performance.now() - roundStarted);
-      try {
-        if (pause > 0) await sleep(pause, undefined, { signal });
-        else if (signal.aborted) break;
-      } catch {
-        break;
-      }
+      const pause = policy.intervalMs - (clock.now() - roundStarted);
+      if (pause > 0) await clock.sleep(pause, signal);
+      if (signal.aborted) break;
     }
   } finally {
-    clearTimeout(timer);
+    finished.abort();
   }
 
   const durationMs = elapsed();

@@ -21,7 +21,8 @@ export interface VerbEntry {
 /** Every verb of DESIGN.md's CLI contract, in `--help` order. Adding a verb is one line here. */
 export const VERBS: readonly VerbEntry[] = [
   { verbs: ['init'], summary: { init: 'write a commented cutover.yaml (and an example app, or Kubernetes manifests)' }, usage: { init: '[options]' }, load: async () => (await import('./commands/init.ts')).registerInit },
-  { verbs: ['up', 'down'], summary: { up: 'start the local daemon (router and process supervisor) in the background', down: 'stop the local daemon and every process it started' }, usage: { up: '[options]' }, load: async () => (await import('./commands/up-down.ts')).registerUpDown },
+  { verbs: ['up'], summary: { up: 'start the local daemon (router and process supervisor) in the background' }, usage: { up: '[options]' }, load: async () => (await import('./commands/up.ts')).registerUp },
+  { verbs: ['down'], summary: { down: 'stop the local daemon and every process it started' }, load: async () => (await import('./commands/down.ts')).registerDown },
   { verbs: ['deploy'], summary: { deploy: 'start <version> on the idle color, verify it, switch traffic, monitor, retire the old color' }, usage: { deploy: '[options] <version>' }, load: async () => (await import('./commands/deploy.ts')).registerDeploy },
   { verbs: ['status'], summary: { status: 'show the live color, both colors, and any operation in progress' }, usage: { status: '[options]' }, load: async () => (await import('./commands/status.ts')).registerStatus },
   { verbs: ['promote'], summary: { promote: 'release a deploy waiting at the gate' }, load: async () => (await import('./commands/promote.ts')).registerPromote },

@@ -2,15 +2,13 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { ResolvedConfig } from '../config/resolved.ts';
 import { CutoverError } from '../core/errors.ts';
+import type { DashboardBody } from '../drivers/local/admin-protocol.ts';
 import type { Daemon } from '../drivers/local/daemon.ts';
 import type { DashboardServer } from './dashboard-server.ts';
 import { HostApps } from './host-apps.ts';
 
-/** What `cutover dashboard` asks the daemon for. */
-export interface DashboardRequest {
-  readOnly?: boolean;
-  listen?: string;
-}
+/** What `cutover dashboard` asks the daemon for: the admin protocol's `POST /dashboard` body. */
+export type DashboardRequest = DashboardBody;
 
 export const DEFAULT_DASHBOARD_LISTEN = '127.0.0.1:0';
 
@@ -56,8 +54,7 @@ export async function attachDashboard(daemon: Daemon, config: ResolvedConfig): P
     return s;
   };
 
-  daemon.route('POST', '/dashboard', async ({ body }) => {
-    const request = (body ?? {}) as DashboardRequest;
+  daemon.serve('POST /dashboard', async ({ body: request }) => {
     const wanted = request.listen ?? DEFAULT_DASHBOARD_LISTEN;
     (await import('./dashboard-server.ts')).parseListen(wanted);
     if (!server) {

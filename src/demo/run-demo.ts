@@ -5,7 +5,7 @@ import { deploy } from '../core/operations/deploy.ts';
 import type { Reporter } from '../core/deps.ts';
 import type { OperationResult } from '../core/engine/operation-result.ts';
 import { openContext } from '../cli/context.ts';
-import { runDaemonInForeground } from '../cli/commands/up-down.ts';
+import { runDaemonInForeground } from '../cli/commands/run-daemon.ts';
 import { loadConfig } from '../config/load.ts';
 import { LoadGenerator } from '../loadgen/load-generator.ts';
 import type { WindowSummary } from '../loadgen/load-recorder.ts';
@@ -70,6 +70,7 @@ export async function runDemo(options: { keep?: boolean; connections?: number } 
     say(`\n${pc.bold('2.')} steady load on ${main}: ${connections} keep-alive connections, 1% slow (1s) requests, some new connections`);
     load = new LoadGenerator({ url: main, model: 'closed', connections, durationMs: 120_000, slowFraction: 0.01, slowPath: '/slow?ms=1000', newConnectionFraction: 0.05 }).start();
     load.mark('v1 live');
+    // Pauses for the people watching the demo (and its load chart): real time by design.
     await new Promise((r) => setTimeout(r, 1_500));
     say(`\n${pc.bold('3.')} deploy v2 to green: provision, verify, switch, monitor, retire`);
     currentVersion = 'v2';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { formatDuration } from '../config/duration.ts';
+import { systemClock, type Clock } from '../core/deps.ts';
 import { CutoverError } from '../core/errors.ts';
 import type { SqlSession } from './database.ts';
 
@@ -19,19 +19,21 @@ export function advisoryLockKey(table: string): bigint {
  * @returns a release function (idempotent).
  * @throws CutoverError('locked') naming the holder when the wait runs out.
  */
-export async function acquireMigrationLock(session: SqlSession, table: string, waitMs: number): Promise<() => Promise<void>> {
+export async function acquireMigrationLock(
+  session: SqlSession, table: string, waitMs: number, clock: Clock = systemClock,
+): Promise<() => Promise<void>> {
   const key = advisoryLockKey(table).toString();
-  const deadline = Date.now() + waitMs;
+  const deadline = clock.now() + waitMs;
   for (;;) {
     const [row] = await session.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS ok', [key]);
     if (row?.ok) break;
-    if (Date.now() >= deadline) {
+    if (clock.now() >= deadline) {
       const holder = await describeHolder(session, key).catch(() => 'another session');
       throw new CutoverError('locked', `another migration run holds the lock for ${table} (${holder}); gave up after waiting ${formatDuration(waitMs)}`, {
         details: { table, waitedMs: waitMs },
       });
     }
-    await sleep(Math.min(POLL_MS, Math.max(1, deadline - Date.now())));
+    await clock.sleep(Math.min(POLL_MS, Math.max(1, deadline - clock.now())));
   }
   let released = false;
   return async () => {

@@ -54,6 +54,7 @@ export async function terminateProcessGroup(pgid: number, graceMs: number, optio
   // A replica's leader may be gone with members of its group left: those get the signals too.
   if (!options.leaderOnly && !running()) return;
   signalProcessGroup(pgid, 'SIGTERM');
+  // Real time, not the Clock: the grace is given to a real process to exit.
   const until = performance.now() + graceMs;
   while (performance.now() < until) {
     await sleep(Math.min(POLL_MS, Math.max(1, until - performance.now())));

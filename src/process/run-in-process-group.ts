@@ -119,6 +119,7 @@ export async function runInProcessGroup(options: GroupRunOptions): Promise<Group
 
   if (pgid !== undefined) await (stopping ?? terminateProcessGroup(pgid, options.killGraceMs));
   // A process that left the group (setsid) may still hold our pipes open; do not wait for it forever.
+  // Real time, not the Clock: the pipes belong to a real process.
   const closedInTime = await Promise.race([closed.then(() => true), sleep(CLOSE_WAIT_MS).then(() => false)]);
   if (!closedInTime) {
     child.stdout.destroy();

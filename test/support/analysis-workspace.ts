@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openContext, type CommandContext } from '../../src/cli/context.ts';
-import { runDaemonInForeground } from '../../src/cli/commands/up-down.ts';
+import { runDaemonInForeground } from '../../src/cli/commands/run-daemon.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import type { CoreDeps, Reporter } from '../../src/core/deps.ts';
 import type { Daemon } from '../../src/drivers/local/daemon.ts';

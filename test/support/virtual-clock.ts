@@ -27,21 +27,37 @@ export class VirtualClock implements Clock {
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
     return new Promise((resolve) => {
       if (signal?.aborted) return resolve();
-      const timer: Timer = { at: this.current + Math.max(0, ms), seq: this.seq++, wake: resolve };
-      this.timers.push(timer);
-      signal?.addEventListener(
-        'abort',
-        () => {
-          this.timers = this.timers.filter((t) => t !== timer);
+      // The listener goes when the timer wakes, as the system clock's does: a loop sleeping on
+      // one long-lived signal would otherwise pile them up.
+      const onAbort = () => {
+        this.timers = this.timers.filter((t) => t !== timer);
+        resolve();
+      };
+      const timer: Timer = {
+        at: this.current + Math.max(0, ms),
+        seq: this.seq++,
+        wake: () => {
+          signal?.removeEventListener('abort', onAbort);
           resolve();
         },
-        { once: true },
-      );
+      };
+      this.timers.push(timer);
+      signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
 
-  /** Settles `work`, moving virtual time forward only when nothing is runnable. */
-  async run<T>(work: Promise<T>): Promise<T> {
+  /** How many sleeps are waiting on virtual time. */
+  get pending(): number {
+    return this.timers.length;
+  }
+
+  /**
+   * Settles `work`, moving virtual time forward only when nothing is runnable. Real I/O in
+   * flight is not "runnable", so code that sleeps beside a socket read (a deadline) would see
+   * its deadline pass at once: `mayAdvance` holds time still until it says the I/O is done,
+   * e.g. `() => clock.pending >= 2` for a loop that waits between rounds beside its deadline.
+   */
+  async run<T>(work: Promise<T>, mayAdvance: () => boolean = () => true): Promise<T> {
     let settled = false;
     const watched = work.finally(() => {
       settled = true;
@@ -50,6 +66,10 @@ export class VirtualClock implements Clock {
     while (!settled) {
       await new Promise((resolve) => setImmediate(resolve));
       if (settled || this.timers.length === 0) continue;
+      if (!mayAdvance()) {
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        continue;
+      }
       this.timers.sort((a, b) => a.at - b.at || a.seq - b.seq);
       const next = this.timers.shift()!;
       this.current = Math.max(this.current, next.at);

@@ -51,7 +51,7 @@ export function registerDashboard(program: Command, globals: Globals): void {
       if (config.platform.kind === 'local') {
         const client = new AdminClient(localPaths(config.stateDir).socket);
         try {
-          const { url } = await client.call<{ url: string }>('POST', '/dashboard', request, 30_000);
+          const { url } = await client.send('POST /dashboard', { body: request, timeoutMs: 30_000 });
           announce(url, Boolean(g.json), Boolean(options.open), false);
           return 0;
         } finally {

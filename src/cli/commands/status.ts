@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import pc from 'picocolors';
+import { systemClock } from '../../core/deps.ts';
 import { COLORS } from '../../core/types.ts';
 import { readStatus, type StatusReport } from '../../core/operations/status-report.ts';
 import { openContext } from '../context.ts';
@@ -36,7 +37,8 @@ export function registerStatus(program: Command, globals: Globals): void {
           // 1 when live traffic is failing or reality could not be read (no daemon, no API
           // server): the same on every platform, so a script can tell "unknown" from "fine".
           if (!options.watch) return liveFailing || !report.platform.reachable ? 1 : 0;
-          await new Promise((r) => setTimeout(r, 1_000));
+          // The refresh of a display, on the operation's clock like every other wait the CLI makes.
+          await (ctx.deps.clock ?? systemClock).sleep(1_000);
         } while (true);
       } finally {
         await ctx.close();

@@ -51,7 +51,7 @@ export class AdminClient {
   }
 
   /**
-   * A request outside the protocol's table (the dashboard's `POST /dashboard`), unchecked.
+   * The raw request under `send`: any method and path, its answer unchecked.
    * `timeoutMs` bounds each wait for the daemon (the answer's headers, then each part of its body).
    * @throws CutoverError('unreachable') when no daemon listens or it does not answer in time;
    *   otherwise the daemon's own error code.

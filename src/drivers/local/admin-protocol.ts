@@ -3,7 +3,7 @@ import type { ColorStatus, ReplicaEventPage } from '../../core/driver.ts';
 import type { Color } from '../../core/types.ts';
 import type { RouterCounters } from '../../router/router-counters.ts';
 import type { SplitConfig } from '../../router/router.ts';
-import type { flagsRequest, maintenanceRequest, releaseSpecRequest, splitRequest, switchRequest } from './admin-requests.ts';
+import type { dashboardRequest, flagsRequest, maintenanceRequest, releaseSpecRequest, splitRequest, switchRequest } from './admin-requests.ts';
 import type { RouterEngine } from './data-plane.ts';
 import type { ReplicaPhase } from './replica-process.ts';
 import { arrayOf, boolean, literal, nullable, number, object, optional, string, type Shape } from './response-shape.ts';
@@ -21,6 +21,7 @@ export type FlagsBody = z.infer<typeof flagsRequest>;
 export type SwitchBody = z.infer<typeof switchRequest>;
 export type MaintenanceBody = z.infer<typeof maintenanceRequest>;
 export type SplitBody = z.infer<typeof splitRequest>;
+export type DashboardBody = z.infer<typeof dashboardRequest>;
 
 /** Where a restart asked for with `POST /restart` stands, in `status`. */
 export interface RestartReport {
@@ -126,6 +127,8 @@ export interface AdminRoutes {
   'GET /counters': { body: undefined; response: RouterCounters };
   'POST /restart': { body: undefined; response: { pid: number; workerPid: number } };
   'POST /shutdown': { body: undefined; response: Ok };
+  /** Served by the dashboard once attached (dashboard/daemon-dashboard.ts): a one-time link. */
+  'POST /dashboard': { body: DashboardBody; response: { url: string } };
 }
 
 export type AdminRoute = keyof AdminRoutes;
@@ -198,4 +201,5 @@ export const RESPONSE_SHAPES: Partial<Record<AdminRoute, Shape>> = {
   }),
   'GET /counters': routerCounters,
   'POST /restart': object({ pid: number, workerPid: number }),
+  'POST /dashboard': object({ url: string }),
 };

@@ -38,6 +38,9 @@ export const splitRequest = z.object({
   cohort: z.object({ header: cohortMatch.optional(), cookie: cohortMatch.optional() }).strict().optional(),
 }).strict();
 
+/** `cutover dashboard`: where the dashboard should listen (first start only) and whether the link may steer. */
+export const dashboardRequest = z.object({ listen: z.string().min(1).max(300).optional(), readOnly: z.boolean() }).strict();
+
 /** How the daemon validates one route's body: a schema and a name for its errors, or null for none. */
 export interface BodySpec<T> {
   what: string;
@@ -62,6 +65,7 @@ export const REQUEST_BODIES: BodySpecs = {
   'GET /counters': null,
   'POST /restart': null,
   'POST /shutdown': null,
+  'POST /dashboard': { what: 'dashboard', schema: dashboardRequest },
 };
 
 /** Parses the body of `route`, or throws a usage error naming the field. */

@@ -39,8 +39,8 @@ export class AdminServer {
     return this.on(method, path, async (request) => handler({ ...request, body: parseBody(route, request.body) }));
   }
 
-  /** A route outside the protocol's table (the dashboard's `POST /dashboard`); it validates its own body. */
-  on(method: string, path: string, handler: AdminHandler): this {
+  /** The dispatcher under `serve`: a route by method and path, its body unchecked. */
+  private on(method: string, path: string, handler: AdminHandler): this {
     const keys: string[] = [];
     const pattern = new RegExp(`^${path.replace(/:(\w+)/g, (_, key: string) => { keys.push(key); return '([^/]+)'; })}$`);
     this.routes.push({ method, pattern, keys, handler });

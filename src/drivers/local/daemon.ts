@@ -5,9 +5,9 @@ import type { HealthPolicy } from '../../checks/types.ts';
 import { CutoverError } from '../../core/errors.ts';
 import { COLORS, otherColor, type Color } from '../../core/types.ts';
 import type { SplitConfig } from '../../router/router.ts';
-import type { DaemonStatus, LastSwitch, RestartReport, RestoreReport, SwitchAnswer, TrafficReport } from './admin-protocol.ts';
+import type { AdminBody, AdminResponse, AdminRoute, DaemonStatus, LastSwitch, RestartReport, RestoreReport, SwitchAnswer, TrafficReport } from './admin-protocol.ts';
 import { parseColor, parseEventsQuery } from './admin-requests.ts';
-import { AdminServer, type AdminHandler } from './admin-server.ts';
+import { AdminServer, type AdminRequest } from './admin-server.ts';
 import type { DataPlane, DataPlaneOptions } from './data-plane.ts';
 import { startDataPlane } from './start-data-plane.ts';
 import { PRIVATE_DIR_MODE, writeFileAtomic } from './atomic-file.ts';
@@ -238,6 +238,7 @@ export class Daemon {
       if (status.desired > 0 && status.ready === status.desired) break;
       if (status.desired === 0) return { ok: false, detail: `${color} runs nothing` };
       if (Date.now() > deadline) return { ok: false, detail: `not ready within ${this.options.readyTimeoutMs}ms: ${status.detail ?? `${status.ready}/${status.desired} ready`}` };
+      // The daemon watching its own real replicas (the data plane): real time, not the Clock.
       await new Promise((r) => setTimeout(r, 100));
     }
     const targets = this.supervisor.replicas(color).map((r) => ({ name: r.name, url: `http://127.0.0.1:${r.port}` }));
@@ -464,9 +465,9 @@ export class Daemon {
     };
   }
 
-  /** Adds an admin route from outside the daemon's own (the dashboard's `POST /dashboard`). */
-  route(method: string, path: string, handler: AdminHandler): void {
-    this.admin.on(method, path, handler);
+  /** Serves a route of the admin protocol that lives outside the daemon (the dashboard's `POST /dashboard`). */
+  serve<R extends AdminRoute>(route: R, handler: (request: AdminRequest<AdminBody<R>>) => Promise<AdminResponse<R>>): void {
+    this.admin.serve(route, handler);
   }
 
   /** Runs `hook` at shutdown, before the router and the replicas stop. */

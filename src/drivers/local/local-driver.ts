@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { dirname } from 'node:path';
 import { packageFile } from '../../package-root.ts';
+import { systemClock, type Clock } from '../../core/deps.ts';
 import { CutoverError } from '../../core/errors.ts';
 import type { CheckTargets, ColorStatus, Diagnosis, LogLine, LogOptions, PlatformDriver, PlatformStatus, ReadyReport, ReplicaEventPage, SplitRouting, SwitchResult, TrafficProof } from '../../core/driver.ts';
 import { COLORS, otherColor } from '../../core/types.ts';
@@ -37,8 +38,12 @@ export class LocalDriver implements PlatformDriver {
   /** The cutover.yaml the daemon runs from, so that a dead daemon can be started again. */
   private readonly configPath: string | null;
 
-  constructor(platform: ResolvedLocalPlatform, stateDir: string, configPath?: string) {
+  /** Paces waitReady's poll and bounds its timeout. */
+  private readonly clock: Clock;
+
+  constructor(platform: ResolvedLocalPlatform, stateDir: string, configPath?: string, clock: Clock = systemClock) {
     this.configPath = configPath ?? null;
+    this.clock = clock;
     this.platform = platform;
     this.paths = localPaths(stateDir);
     this.client = new AdminClient(this.paths.socket);
@@ -120,16 +125,16 @@ export class LocalDriver implements PlatformDriver {
   }
 
   async waitReady(color: Color, options: { timeoutMs: number; signal?: AbortSignal }): Promise<ReadyReport> {
-    const started = Date.now();
+    const started = this.clock.now();
     let last: ColorStatus | undefined;
-    while (Date.now() - started < options.timeoutMs) {
+    while (this.clock.now() - started < options.timeoutMs) {
       if (options.signal?.aborted) throw new CutoverError('operation-failed', `waiting for ${color} was aborted`);
       last = (await this.status()).colors[color];
       if (last.crashLooping) {
         throw new CutoverError('operation-failed', `${color} (${last.version}) is crash-looping: ${last.detail ?? 'replicas keep exiting'}`, { details: { status: last } });
       }
-      if (last.desired > 0 && last.ready === last.desired) return { ready: last.ready, desired: last.desired, durationMs: Date.now() - started };
-      await new Promise((r) => setTimeout(r, 100));
+      if (last.desired > 0 && last.ready === last.desired) return { ready: last.ready, desired: last.desired, durationMs: this.clock.now() - started };
+      await this.clock.sleep(100, options.signal);
     }
     const seconds = Math.round(options.timeoutMs / 1000);
     throw new CutoverError('operation-failed', `${color} did not become ready within ${seconds}s (${last?.ready ?? 0}/${last?.desired ?? 0} accepting connections${last?.detail ? `: ${last.detail}` : ''})`, { details: { status: last } });

@@ -3,6 +3,7 @@ import { link, open, stat, unlink } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { systemClock, type Clock } from '../../core/deps.ts';
 import { isSameProcessAlive, processStartTime } from '../../process/process-alive.ts';
 
 const GUARD_STALE_MS = 5_000;
@@ -114,9 +115,10 @@ export class LockFileBusy extends Error {
  * is what recovery after kill -9 needs.
  * @throws LockFileBusy naming the holder once the wait runs out; fs errors (ENOSPC, EACCES) as is.
  */
-export async function acquireLockFile(path: string, holder: LockFileHolder, options: { waitMs?: number; pollMs?: number } = {}): Promise<LockFileHandle> {
+export async function acquireLockFile(path: string, holder: LockFileHolder, options: { waitMs?: number; pollMs?: number; clock?: Clock } = {}): Promise<LockFileHandle> {
+  const clock = options.clock ?? systemClock;
   const me: LockFileHolder = { ...holder, startTime: holder.startTime ?? processStartTime(holder.pid) };
-  const deadline = Date.now() + (options.waitMs ?? 0);
+  const deadline = clock.now() + (options.waitMs ?? 0);
   for (;;) {
     if (await tryCreate(path, me)) return handleFor(path, me);
     const reading = await readLockFile(path);
@@ -125,8 +127,8 @@ export async function acquireLockFile(path: string, holder: LockFileHolder, opti
       await removeIfSame(path, reading.inode);
       continue;
     }
-    if (Date.now() >= deadline) throw new LockFileBusy(reading.holder);
-    await sleep(Math.min(options.pollMs ?? 100, Math.max(1, deadline - Date.now())));
+    if (clock.now() >= deadline) throw new LockFileBusy(reading.holder);
+    await clock.sleep(Math.min(options.pollMs ?? 100, Math.max(1, deadline - clock.now())));
   }
 }
 
@@ -173,6 +175,7 @@ async function removeIfSame(path: string, inode: number): Promise<void> {
     const info = await stat(guard).catch(() => null);
     if (info && Date.now() - info.mtimeMs > GUARD_STALE_MS) await unlink(guard).catch(() => {});
     if (attempt > 2_000) throw new Error(`could not take ${guard} to recover the lock`);
+    // Real time: a guard is held by another process for a few real milliseconds.
     await sleep(5);
   }
   try {

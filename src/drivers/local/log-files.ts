@@ -24,6 +24,7 @@ export async function* followLogs(logDir: string, color: Color, options: LogOpti
   if (!options.follow) return;
   const known = new Map(files.map((f) => [f.path, f]));
   while (!options.signal?.aborted) {
+    // I/O pacing of a tail -f, not operation logic: stays on real time.
     await new Promise((r) => setTimeout(r, FOLLOW_POLL_MS));
     for (const file of await logFiles(logDir, color)) {
       if (!known.has(file.path)) known.set(file.path, file);

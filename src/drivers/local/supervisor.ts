@@ -160,6 +160,7 @@ async function waitUntil(done: () => boolean, timeoutMs: number, failed: () => b
   const deadline = Date.now() + timeoutMs;
   while (!done()) {
     if (failed() || Date.now() > deadline) throw new Error(message());
+    // The daemon watching its own real child processes: real time, not the Clock.
     await new Promise((r) => setTimeout(r, 50));
   }
 }

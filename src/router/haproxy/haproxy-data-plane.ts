@@ -535,6 +535,7 @@ export class HaproxyDataPlane implements DataPlane {
           process.stderr.write(`cutover daemon: ${(err as Error).message}; the metrics listener stays off until the next restart\n`);
           return;
         }
+        // Data-plane I/O pacing (a port held by the old process): real time, not the Clock.
         await new Promise((r) => setTimeout(r, 200));
       }
     }

@@ -41,6 +41,7 @@ export function refusalReasons(output: string): string {
   return reasons.slice(0, 3).map(cut).join('; ') + (reasons.length > 3 ? ` (and ${reasons.length - 3} more)` : '');
 }
 
+/** Pacing while a real HAProxy process starts or stops: data-plane I/O, so real time, not the Clock. */
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The pid of the worker that answers on the Runtime API socket, or null when none answers. */

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { hostname } from 'node:os';
-import { openSync, closeSync, mkdirSync, existsSync, readFileSync, statSync, writeFileSync, chmodSync } from 'node:fs';
+import { openSync, closeSync, mkdirSync, readFileSync, statSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageFile } from '../../package-root.ts';
 import type { Command } from 'commander';
@@ -8,64 +8,21 @@ import { loadConfig } from '../../config/load.ts';
 import type { ResolvedConfig } from '../../config/resolved.ts';
 import { CutoverError } from '../../core/errors.ts';
 import { AdminClient } from '../../drivers/local/admin-client.ts';
-import { Daemon } from '../../drivers/local/daemon.ts';
 import { KeeperLink } from '../../drivers/local/keeper-link.ts';
 import { bindAndHandOff, DAEMON_ROLE_ENV, inheritedListenFds, type ListenFds } from '../../drivers/local/listener-handoff.ts';
 import { runKeeper } from '../../drivers/local/listener-keeper.ts';
-import { readDaemonSnapshot } from '../../drivers/local/daemon-state.ts';
-import { findReplicaProcesses, stopReplicaProcesses } from '../../drivers/local/orphan-replicas.ts';
 import { defaultUnitDir, renderSystemdUnit, unitName } from '../../drivers/local/systemd-unit.ts';
-import type { RestoreReport } from '../../drivers/local/admin-protocol.ts';
 import { FileStateStore } from '../../drivers/local/file-store.ts';
-import { isProcessAlive } from '../../process/process-alive.ts';
 import { localPaths } from '../../drivers/local/paths.ts';
-import { COLORS } from '../../core/types.ts';
 import { pollUntil } from '../../core/poll-until.ts';
-import { recordPlatformStopped, recordRestored, recordStartedEmpty } from '../../core/operations/platform-reset.ts';
-import { attachDashboard } from '../../dashboard/daemon-dashboard.ts';
+import { findHaproxy } from '../../router/haproxy/haproxy-process.ts';
 import { printJson } from '../output.ts';
 import type { Globals } from '../context.ts';
+import { requireLocal } from './require-local.ts';
+import { runDaemonInForeground } from './run-daemon.ts';
 
 const START_TIMEOUT_MS = 15_000;
-import { findHaproxy } from '../../router/haproxy/haproxy-process.ts';
-
 const BIN = packageFile('bin/cutover');
-
-function requireLocal(config: ResolvedConfig): void {
-  if (config.platform.kind !== 'local') throw new CutoverError('usage', '`cutover up` and `down` run the local platform; this config uses kubernetes');
-}
-
-/** Starts the router and supervisor in this process and serves until a signal or `cutover down`. */
-export async function runDaemonInForeground(config: ResolvedConfig, options: { fresh?: boolean; listenFds?: ListenFds; keeper?: KeeperLink } = {}): Promise<Daemon> {
-  const local = config.platform.kind === 'local' ? config.platform : null;
-  // stderr is daemon.log (or the journal): a full disk under it must not kill the router.
-  process.stderr.on('error', () => {});
-  process.stdout.on('error', () => {});
-  const daemon = await Daemon.start({
-    stateDir: config.stateDir,
-    router: { engine: config.router.engine, listen: config.router.listen, preview: config.router.preview, metrics: config.router.metrics, drainTimeoutMs: config.router.drainTimeoutMs, maxPauseMs: config.router.maxPauseMs,
-      trustedProxies: config.router.trustedProxies, maxRequestBodyBytes: config.router.maxRequestBodyBytes, maxConnections: config.router.maxConnections,
-      listenFds: options.listenFds },
-    maintenance: { pageFile: config.maintenance.pageFile, retryAfterSec: config.maintenance.retryAfterSec },
-    readyTimeoutMs: local?.readyTimeoutMs ?? 60_000,
-    releaseEnv: local?.env,
-    health: config.health,
-    logs: local?.logs,
-    restore: !options.fresh,
-    keeper: options.keeper,
-  });
-  await attachDashboard(daemon, config);
-  const store = new FileStateStore(config.stateDir);
-  if (daemon.restored) {
-    daemon.restoring.then(() => {
-      const report = daemon.restoreReport;
-      if (report?.state === 'live') return recordRestored(store, report);
-    }).catch(() => {});
-  } else {
-    await recordStartedEmpty(store).catch((err: Error) => process.stderr.write(`cutover daemon: could not update the state record: ${err.message}\n`));
-  }
-  return daemon;
-}
 
 /** The last lines a failed daemon wrote to its log since `offset`: the reason it did not start. */
 function logTail(path: string, offset: number): string {
@@ -200,7 +157,7 @@ async function restartDaemon(config: ResolvedConfig, client: AdminClient, g: { j
   }
 }
 
-export function registerUpDown(program: Command, globals: Globals): void {
+export function registerUp(program: Command, globals: Globals): void {
   program.command('up').description('start the local daemon (router and process supervisor) in the background')
     .option('--foreground', 'stay attached; Ctrl-C stops everything')
     .option('--fresh', 'do not bring back the release that was live before `down` or a reboot')
@@ -262,46 +219,6 @@ export function registerUpDown(program: Command, globals: Globals): void {
       }
       if (child.exitCode !== null || child.signalCode !== null) throw daemonStartError(child.exitCode, child.signalCode, paths.daemonLog, logOffset);
       throw new CutoverError('unreachable', `the daemon did not start within ${START_TIMEOUT_MS / 1000}s; see ${paths.daemonLog}`);
-    });
-
-  program.command('down').description('stop the local daemon and every process it started')
-    .action(async () => {
-      const g = globals();
-      const config = loadConfig(g.config);
-      requireLocal(config);
-      const paths = localPaths(config.stateDir);
-      // Stopping everything under a running deploy would strand it: take the operation lock
-      // first, so `down` waits its turn like any operation (exit 3 names the holder).
-      const store = new FileStateStore(config.stateDir);
-      const lock = await store.acquireLock({ pid: process.pid, host: hostname(), command: 'down', since: new Date().toISOString() });
-      const client = new AdminClient(paths.socket);
-      const snapshot = readDaemonSnapshot(paths.daemonState);
-      let wasRunning = false;
-      try {
-        if (await client.isUp()) {
-          wasRunning = true;
-          const { pid } = await client.send('GET /status');
-          await client.send('POST /shutdown');
-          await pollUntil(() => (isProcessAlive(pid) ? undefined : true), { intervalMs: 100, timeoutMs: 60_000 });
-        } else {
-          // The daemon died: stop what it left behind so nothing keeps running unmanaged,
-          // whether or not its record survived (replicas carry a marker of this directory).
-          const recorded = COLORS.flatMap((c) => snapshot?.colors[c]?.replicas ?? []).map((r) => r.pid).filter((p): p is number => p !== null && isProcessAlive(p));
-          const pids = [...new Set([...recorded, ...findReplicaProcesses(config.stateDir)])];
-          if (pids.length) {
-            wasRunning = true;
-            await stopReplicaProcesses(pids, 10_000);
-          }
-        }
-        // Everything is stopped: the record must not claim anything is live.
-        await recordPlatformStopped(store, { wasRunning });
-      } finally {
-        await client.close();
-        await lock.release();
-      }
-      if (g.json) printJson({ stopped: wasRunning, wasRunning });
-      else process.stderr.write(wasRunning ? 'cutover daemon stopped; all release processes stopped\n' : `nothing to stop: no cutover daemon or release process is running for ${config.stateDir}\n`);
-      return 0;
     });
 }
 
