@@ -328,3 +328,43 @@ test('haproxy engine: an idle keep-alive connection held across a reload is answ
     if (!process.env.KEEP) rmSync(dir, { recursive: true, force: true });
   }
 });
+
+// Found by the first wave: a request still running at drainTimeout that was not the first on
+// its client connection got its connection closed with no response (HAProxy treats a server
+// abort on a reused client connection as "let the client retry" and says nothing), while the
+// spec says what is left after the timeout gets a 504. The test above passes only because its
+// slow request is the first on its connection.
+// Still open (todo): HAProxy 2.6 answers 504 only when a stream's own server timeout strikes,
+// and that timeout is fixed when the stream starts; the Runtime API cannot change it later.
+test('haproxy engine: a request left at drainTimeout on a reused keep-alive connection gets a 504, not a silent close', {
+  timeout: 60_000, skip: haproxySkip(), todo: 'HAProxy 2.6 closes a reused client connection silently when its server session is shut down',
+}, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cutover-hx-'));
+  const blue = await startTestBackend('blue');
+  const green = await startTestBackend('green');
+  const plane = await HaproxyDataPlane.start({ engine: 'haproxy', workDir: dir, drainTimeoutMs: 800, listen: { host: '127.0.0.1', port: 0 } });
+  let conn: KeepAliveConnection | null = null;
+  try {
+    await plane.setUpstreams('blue', [blue.url]);
+    await plane.setUpstreams('green', [green.url]);
+    await plane.switchTo('blue');
+    conn = await KeepAliveConnection.open(plane.address.main);
+    assert.equal((await conn.get('/')).status, 200, 'a fast first request');
+    const slow = conn.get('/slow?ms=6000', 10_000).catch((err: Error) => err);
+    await new Promise((r) => setTimeout(r, 200));
+    const started = performance.now();
+    const report = await plane.switchTo('green');
+    const drained = await report.drained;
+    assert.deepEqual({ completed: drained.completed, timedOut: drained.timedOut }, { completed: 0, timedOut: 1 });
+    const answer = await slow;
+    assert.ok(!(answer instanceof Error), `an answer, not: ${answer instanceof Error ? answer.message : ''}`);
+    assert.equal(answer.status, 504, 'left after drainTimeout: 504');
+    assert.ok(performance.now() - started < 3_000, 'answered at the drain deadline, not when the upstream finished');
+  } finally {
+    conn?.close();
+    await plane.close();
+    await blue.close();
+    await green.close();
+    if (!process.env.KEEP) rmSync(dir, { recursive: true, force: true });
+  }
+});
