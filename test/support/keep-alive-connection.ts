@@ -28,7 +28,7 @@ export class KeepAliveConnection {
   static open(base: string): Promise<KeepAliveConnection> {
     const url = new URL(base);
     return new Promise((resolve, reject) => {
-      const socket = connect({ host: url.hostname, port: Number(url.port) });
+      const socket = connect({ host: url.hostname.replace(/^\[(.*)\]$/, '$1'), port: Number(url.port) });
       socket.once('connect', () => { socket.removeListener('error', reject); resolve(new KeepAliveConnection(socket)); });
       socket.once('error', reject);
     });
@@ -39,10 +39,11 @@ export class KeepAliveConnection {
     return this.#closed;
   }
 
-  /** Sends `GET path` and reads one response; rejects when the connection closes first. */
-  async get(path: string, timeoutMs = 5_000): Promise<RawResponse> {
+  /** Sends `GET path` (with that Host and any extra headers) and reads one response; rejects when the connection closes first. */
+  async get(path: string, timeoutMs = 5_000, host = 'cutover.test', headers: Record<string, string> = {}): Promise<RawResponse> {
     if (this.#closed) throw new Error('the server had already closed this connection');
-    this.#socket.write(`GET ${path} HTTP/1.1\r\nHost: cutover.test\r\n\r\n`);
+    const extra = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+    this.#socket.write(`GET ${path} HTTP/1.1\r\nHost: ${host}\r\n${extra}\r\n`);
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const response = this.#take();

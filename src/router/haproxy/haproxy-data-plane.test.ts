@@ -91,9 +91,10 @@ test('haproxy engine: latency histogram per color from the request log', { timeo
     const spoofed = { 'x-forwarded-for': '6.6.6.6', 'x-forwarded-proto': 'https', 'x-forwarded-host': 'evil.test', 'x-real-ip': '6.6.6.6', forwarded: 'for=6.6.6.6' };
     const seen = JSON.parse((await get(`${plane.address.main}/headers`, spoofed)).body) as { headers: Record<string, string>; rawHeaders: string[] };
     assert.deepEqual(
-      ['x-forwarded-for', 'x-forwarded-proto', 'x-real-ip', 'forwarded'].map((h) => seen.headers[h]),
-      ['127.0.0.1', 'http', '127.0.0.1', 'for=127.0.0.1;proto=http'],
+      ['x-forwarded-for', 'x-forwarded-proto', 'x-real-ip'].map((h) => seen.headers[h]),
+      ['127.0.0.1', 'http', '127.0.0.1'],
     );
+    assert.match(seen.headers['forwarded'] ?? '', /^for=127\.0\.0\.1;host="127\.0\.0\.1:\d+";proto=http$/, 'as the Node router writes it');
     assert.match(seen.headers['x-forwarded-host'] ?? '', /^127\.0\.0\.1:\d+$/, 'the Host the client sent');
     assert.equal(seen.rawHeaders.filter((_, i) => i % 2 === 0 && /^(x-forwarded-|x-real-ip$|forwarded$)/i.test(seen.rawHeaders[i]!)).length, 5, 'one of each');
   } finally {
@@ -309,7 +310,7 @@ test('haproxy engine: an idle keep-alive connection held across a reload is answ
     const first = await idle[0]!.get('/headers');
     assert.deepEqual([first.status, first.headers['x-cutover-color'], first.headers['connection']], [200, 'blue', 'close']);
     const forwarded = (JSON.parse(first.body) as { headers: Record<string, string> }).headers;
-    assert.deepEqual([forwarded['x-forwarded-for'], forwarded['forwarded']], ['127.0.0.1', 'for=127.0.0.1;proto=http'], 'the client\'s address, once');
+    assert.deepEqual([forwarded['x-forwarded-for'], forwarded['forwarded']], ['127.0.0.1', 'for=127.0.0.1;host=cutover.test;proto=http'], 'the client\'s address, once');
 
     // Changes made after the reload reach the old worker's routing as well.
     await successor.switchTo('green');
@@ -325,6 +326,103 @@ test('haproxy engine: an idle keep-alive connection held across a reload is answ
     await blue.close();
     await green.close().catch(() => {});
     await greenNext.close();
+    if (!process.env.KEEP) rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// Found by the first wave: a request still running at drainTimeout that was not the first on
+// its client connection got its connection closed with no response (HAProxy treats a server
+// abort on a reused client connection as "let the client retry" and says nothing), while the
+// spec says what is left after the timeout gets a 504. The test above passes only because its
+// slow request is the first on its connection.
+// Still open (todo): HAProxy 2.6 answers 504 only when a stream's own server timeout strikes,
+// and that timeout is fixed when the stream starts; the Runtime API cannot change it later.
+test('haproxy engine: a request left at drainTimeout on a reused keep-alive connection gets a 504, not a silent close', {
+  timeout: 60_000, skip: haproxySkip(), todo: 'HAProxy 2.6 closes a reused client connection silently when its server session is shut down',
+}, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cutover-hx-'));
+  const blue = await startTestBackend('blue');
+  const green = await startTestBackend('green');
+  const plane = await HaproxyDataPlane.start({ engine: 'haproxy', workDir: dir, drainTimeoutMs: 800, listen: { host: '127.0.0.1', port: 0 } });
+  let conn: KeepAliveConnection | null = null;
+  try {
+    await plane.setUpstreams('blue', [blue.url]);
+    await plane.setUpstreams('green', [green.url]);
+    await plane.switchTo('blue');
+    conn = await KeepAliveConnection.open(plane.address.main);
+    assert.equal((await conn.get('/')).status, 200, 'a fast first request');
+    const slow = conn.get('/slow?ms=6000', 10_000).catch((err: Error) => err);
+    await new Promise((r) => setTimeout(r, 200));
+    const started = performance.now();
+    const report = await plane.switchTo('green');
+    const drained = await report.drained;
+    assert.deepEqual({ completed: drained.completed, timedOut: drained.timedOut }, { completed: 0, timedOut: 1 });
+    const answer = await slow;
+    assert.ok(!(answer instanceof Error), `an answer, not: ${answer instanceof Error ? answer.message : ''}`);
+    assert.equal(answer.status, 504, 'left after drainTimeout: 504');
+    assert.ok(performance.now() - started < 3_000, 'answered at the drain deadline, not when the upstream finished');
+  } finally {
+    conn?.close();
+    await plane.close();
+    await blue.close();
+    await green.close();
+    if (!process.env.KEEP) rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// Parity with the Node router (hop-by-hop.ts): its Forwarded element names the Host the client
+// sent, quoted when it is not a token, and an IPv6 client as a bracketed, quoted node (RFC 7239).
+test('haproxy engine: Forwarded carries host= and a bracketed IPv6 client, as the Node router sends it', { timeout: 60_000, skip: haproxySkip() }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cutover-hx-'));
+  const blue = await startTestBackend('blue');
+  const plane = await HaproxyDataPlane.start({ engine: 'haproxy', workDir: dir, drainTimeoutMs: 500, listen: { host: '::1', port: 0 } });
+  try {
+    await plane.setUpstreams('blue', [blue.url]);
+    await plane.switchTo('blue');
+    const headersFor = async (host: string) => {
+      const conn = await KeepAliveConnection.open(plane.address.main);
+      try {
+        return (JSON.parse((await conn.get('/headers', 5_000, host)).body) as { headers: Record<string, string> }).headers;
+      } finally { conn.close(); }
+    };
+    const withPort = await headersFor('app.test:8080');
+    assert.deepEqual([withPort['forwarded'], withPort['x-forwarded-for'], withPort['x-real-ip']], ['for="[::1]";host="app.test:8080";proto=http', '::1', '::1']);
+    assert.equal((await headersFor('app.test'))['forwarded'], 'for="[::1]";host=app.test;proto=http', 'a token host is not quoted');
+  } finally {
+    await plane.close();
+    await blue.close();
+    if (!process.env.KEEP) rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// A relaying old worker skips every http-request rule, but `option forwardfor` is not a rule:
+// it added the client to X-Forwarded-For, and the serving worker, seeing a trusted peer, kept
+// that and appended the client again.
+test('haproxy engine: with trusted proxies, a request relayed by the old worker after a reload names the client once in X-Forwarded-For', { timeout: 60_000, skip: haproxySkip() }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cutover-hx-'));
+  const blue = await startTestBackend('blue');
+  const options = { engine: 'haproxy' as const, workDir: dir, drainTimeoutMs: 1_000, trustedProxies: ['127.0.0.1'], listen: { host: '127.0.0.1', port: 0 } };
+  const plane = await HaproxyDataPlane.start(options);
+  let successor: HaproxyDataPlane | null = null;
+  let conn: KeepAliveConnection | null = null;
+  try {
+    await plane.setUpstreams('blue', [blue.url]);
+    await plane.switchTo('blue');
+    conn = await KeepAliveConnection.open(plane.address.main);
+    const chain = { 'x-forwarded-for': '203.0.113.7', forwarded: 'for=203.0.113.7' };
+    const direct = (JSON.parse((await conn.get('/headers', 5_000, 'cutover.test', chain)).body) as { headers: Record<string, string> }).headers;
+    assert.equal(direct['x-forwarded-for'], '203.0.113.7, 127.0.0.1', 'a trusted peer\'s chain is appended to');
+    successor = await HaproxyDataPlane.start({ ...options, drainTimeoutMs: 2_000 });
+    await plane.retire();
+    await new Promise((r) => setTimeout(r, 300));
+    const relayed = await conn.get('/headers', 5_000, 'cutover.test', chain);
+    assert.equal(relayed.headers['connection'], 'close', `answered by the old worker: ${JSON.stringify(relayed.headers)}`);
+    const seen = (JSON.parse(relayed.body) as { headers: Record<string, string> }).headers;
+    assert.deepEqual([seen['x-forwarded-for'], seen['forwarded']], [direct['x-forwarded-for'], direct['forwarded']], 'the same headers as without the relay');
+  } finally {
+    conn?.close();
+    await (successor ?? plane).close();
+    await blue.close();
     if (!process.env.KEEP) rmSync(dir, { recursive: true, force: true });
   }
 });
