@@ -61,7 +61,10 @@ describe('WebSockets across daemon restarts', () => {
     for (let deadline = Date.now() + 3000; ; await new Promise((r) => setTimeout(r, 50))) {
       for (const key of Object.keys(appCodes)) delete appCodes[key];
       for (const line of readFileSync(closesLog, 'utf8').split('\n').filter(Boolean)) appCodes[line] = (appCodes[line] ?? 0) + 1;
-      if ((appCodes['1001'] ?? 0) >= RESTARTS * SOCKETS || Date.now() > deadline) break;
+      // Both kinds are awaited: the app logs the last reconnect's 1000 a moment after the client
+      // sees its close (seen in CI: 4 of 5 logged when the 1001s were all in).
+      const allIn = (appCodes['1001'] ?? 0) >= RESTARTS * SOCKETS && (appCodes['1000'] ?? 0) >= RESTARTS;
+      if (allIn || Date.now() > deadline) break;
     }
     // The reconnects were closed by their clients (1000); every socket open at a restart saw 1001.
     assert.deepEqual(appCodes, { 1000: RESTARTS, 1001: RESTARTS * SOCKETS }, 'close codes the app saw');
