@@ -2,6 +2,7 @@ import type { Color } from '../../core/types.ts';
 import { COLORS } from '../../core/types.ts';
 import { splitFrontendRules, type SplitNames } from './split-rules.ts';
 import { PAUSE_ACTION } from './pause-hold.ts';
+import { drainCutRules } from './drain-cut.ts';
 
 /** Server slots per backend: HAProxy cannot add servers to a backend without a reload in 2.6 without `add server`, and slots keep names stable across reloads. */
 export const SERVER_SLOTS = 80;
@@ -27,6 +28,8 @@ export interface HaproxyConfigInput {
   split: SplitNames;
   /** The Lua file (pause-hold.ts) that holds requests while the map says `paused`. */
   pauseLuaFile: string;
+  /** The Lua file (drain-cut.ts) that answers 504 to a request cut at its drain's deadline. */
+  drainCutLuaFile: string;
   /** Per listener, the unix socket on which the serving worker takes the requests old workers relay (see relayed()). */
   relaySockets: { main: string; preview: string };
 }
@@ -43,10 +46,13 @@ function ms(n: number): string {
 function backend(name: string, color: Color, input: HaproxyConfigInput): string {
   const lines = [`backend ${name}`];
   if (name.startsWith('main_')) {
-    // Requests still running when a drain expires are cut by the daemon; HAProxy answers those
-    // 502, but cutover's contract is a 504 for "the drain timed out". The flag is set only on
-    // an old color's main backend, between its drain deadline and its next switch.
+    // Requests still running when a drain expires are cut by the daemon, and cutover's contract
+    // is a 504 for "the drain timed out". The flag is set only on an old color's main backend,
+    // between its drain deadline and its next switch. drainCutRules answer a request whose
+    // response has not begun; a cut after an interim (1xx) response, on a first request, is
+    // answered 502 by HAProxy, made a 504 here.
     lines.push(`  http-after-response set-status 504 if { status 502 } { str(expired_${color}),map(${input.mapFile},0) -m str 1 }`);
+    lines.push(...drainCutRules(color, input.mapFile));
   }
   lines.push(`  http-response set-header x-cutover-served-by ${color} if { var(txn.probe) -m found }`);
   const slots = input.servers[color];
@@ -221,6 +227,7 @@ global
   hard-stop-after ${ms(input.drainTimeoutMs + 5_000)}
   tune.bufsize 32768
   lua-load ${input.pauseLuaFile}
+  lua-load ${input.drainCutLuaFile}
 ${input.logPort ? `  log ring@request_log len 256 format raw local0 info\n` : ''}
 ${input.logPort ? `ring request_log
   # The request log for latency histograms (request-log-histogram.ts): written to memory per

@@ -46,7 +46,9 @@ test('haproxy engine: switch by one map commit, proof counters, preview, mainten
     assert.equal(later.blue.main.requests + later.blue.main.inFlight, report.acceptedBefore, 'HAProxy counted no new request on blue');
     const drained = await report.drained;
     assert.deepEqual({ completed: drained.completed, timedOut: drained.timedOut }, { completed: 0, timedOut: 1 });
-    assert.equal((await slow).status, 504, 'left after drainTimeout: 504');
+    const cut = await slow;
+    assert.equal(cut.status, 504, 'left after drainTimeout: 504');
+    assert.match(cut.body, /blue was switched away from and did not answer within the 800 ms drain timeout/, 'the Node router\'s answer');
 
     await plane.setMaintenance({ on: true, message: 'back <soon>', retryAfterSec: 7 });
     const m = await get(plane.address.main);
@@ -335,11 +337,7 @@ test('haproxy engine: an idle keep-alive connection held across a reload is answ
 // abort on a reused client connection as "let the client retry" and says nothing), while the
 // spec says what is left after the timeout gets a 504. The test above passes only because its
 // slow request is the first on its connection.
-// Still open (todo): HAProxy 2.6 answers 504 only when a stream's own server timeout strikes,
-// and that timeout is fixed when the stream starts; the Runtime API cannot change it later.
-test('haproxy engine: a request left at drainTimeout on a reused keep-alive connection gets a 504, not a silent close', {
-  timeout: 60_000, skip: haproxySkip(), todo: 'HAProxy 2.6 closes a reused client connection silently when its server session is shut down',
-}, async () => {
+test('haproxy engine: a request left at drainTimeout on a reused keep-alive connection gets a 504, not a silent close', { timeout: 60_000, skip: haproxySkip() }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'cutover-hx-'));
   const blue = await startTestBackend('blue');
   const green = await startTestBackend('green');
@@ -360,12 +358,40 @@ test('haproxy engine: a request left at drainTimeout on a reused keep-alive conn
     const answer = await slow;
     assert.ok(!(answer instanceof Error), `an answer, not: ${answer instanceof Error ? answer.message : ''}`);
     assert.equal(answer.status, 504, 'left after drainTimeout: 504');
+    assert.match(answer.body, /blue was switched away from and did not answer within the 800 ms drain timeout/);
+    assert.equal(answer.headers['cache-control'], 'no-store');
     assert.ok(performance.now() - started < 3_000, 'answered at the drain deadline, not when the upstream finished');
   } finally {
     conn?.close();
     await plane.close();
     await blue.close();
     await green.close();
+    if (!process.env.KEEP) rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// The drain's 504 comes from a tcp-response rule that waits for the response headers
+// (drain-cut.ts); it must not stand in the way of HAProxy's own server timeout, which answers
+// 504 to a request on a reused connection too, nor of a live color's plain answers.
+test('haproxy engine: with the drain rules in place, the upstream headers timeout still answers 504 on a reused connection', { timeout: 60_000, skip: haproxySkip() }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cutover-hx-'));
+  const blue = await startTestBackend('blue');
+  const plane = await HaproxyDataPlane.start({ engine: 'haproxy', workDir: dir, drainTimeoutMs: 800, upstreamHeadersTimeoutMs: 600, listen: { host: '127.0.0.1', port: 0 } });
+  let conn: KeepAliveConnection | null = null;
+  try {
+    await plane.setUpstreams('blue', [blue.url]);
+    await plane.switchTo('blue');
+    conn = await KeepAliveConnection.open(plane.address.main);
+    assert.equal((await conn.get('/')).status, 200, 'a fast first request');
+    assert.equal((await conn.get('/slow?ms=100')).status, 200, 'a response a little late is waited for');
+    const started = performance.now();
+    const late = await conn.get('/slow?ms=5000', 10_000);
+    assert.equal(late.status, 504, 'no headers within upstreamHeadersTimeout: 504');
+    assert.ok(performance.now() - started < 3_000, 'answered at the headers timeout');
+  } finally {
+    conn?.close();
+    await plane.close();
+    await blue.close();
     if (!process.env.KEEP) rmSync(dir, { recursive: true, force: true });
   }
 });
