@@ -46,7 +46,7 @@ end, 1)
  * keep waiting for the headers; past it, HAProxy's own server timeout (which answers 504 on any
  * connection) takes over as before, and a read timeout ends the wait too (it shuts the server
  * side). `res.len` comes first: once the headers are in it fails and the map is not read, which
- * costs about 1.7k instructions less per request than the other order (docs/BENCHMARKS.md).
+ * costs about 1.6k instructions less per request than the other order (docs/BENCHMARKS.md).
  */
 export function drainCutRules(color: string, mapFile: string): string[] {
   return [
