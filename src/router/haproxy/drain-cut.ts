@@ -16,7 +16,13 @@
  * routing map and no byte of a response came, this Lua action answers 504, as the Node router
  * does at the drain deadline. Normal traffic only costs the two rule checks per response; the
  * Lua code runs only for a request cut at the deadline.
+ *
+ * Not covered: once an interim response (103 Early Hints, 100 Continue) has been forwarded the
+ * rules are done, and a cut before the final response is HAProxy's again (a 502 made a 504 on
+ * a first request, a close with no answer on a reused connection; seen with a 103).
  */
+
+import type { Color } from '../../core/types.ts';
 
 /** The action's name in the generated config: `tcp-response content lua.<name> <color>`. */
 export const DRAIN_CUT_ACTION = 'cutover_drain_cut';
@@ -48,7 +54,7 @@ end, 1)
  * side). `res.len` comes first: once the headers are in it fails and the map is not read, which
  * costs about 1.6k instructions less per request than the other order (docs/BENCHMARKS.md).
  */
-export function drainCutRules(color: string, mapFile: string): string[] {
+export function drainCutRules(color: Color, mapFile: string): string[] {
   return [
     '  tcp-response inspect-delay 24d',
     `  tcp-response content lua.${DRAIN_CUT_ACTION} ${color} if !{ res.len gt 0 } { str(expired_${color}),map(${mapFile},0) -m str 1 }`,
