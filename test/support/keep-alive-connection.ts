@@ -10,7 +10,8 @@ export interface RawResponse {
 /**
  * One TCP connection kept open between requests, with no client library in between: the test
  * decides when it sends and sees exactly what the server does with an idle keep-alive
- * connection (answer it, or close it under the client). Bodies must carry a content-length.
+ * connection (answer it, or close it under the client). Bodies carry a content-length or are
+ * chunked (without trailers).
  */
 export class KeepAliveConnection {
   readonly #socket: Socket;
@@ -71,10 +72,32 @@ export class KeepAliveConnection {
       const colon = line.indexOf(':');
       headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
     }
+    const status = Number(statusLine!.split(' ')[1]);
+    if (headers['transfer-encoding']?.toLowerCase() === 'chunked') {
+      const chunked = this.#chunkedBody(end + 4);
+      if (!chunked) return null;
+      this.#buffer = this.#buffer.subarray(chunked.next);
+      return { status, headers, body: chunked.body };
+    }
     const length = Number(headers['content-length'] ?? 0);
     if (this.#buffer.length < end + 4 + length) return null;
     const body = this.#buffer.subarray(end + 4, end + 4 + length).toString('utf8');
     this.#buffer = this.#buffer.subarray(end + 4 + length);
-    return { status: Number(statusLine!.split(' ')[1]), headers, body };
+    return { status, headers, body };
+  }
+
+  /** A chunked body starting at `from` once it is all in (no trailers), with where the next response starts. */
+  #chunkedBody(from: number): { body: string; next: number } | null {
+    const parts: Buffer[] = [];
+    let at = from;
+    for (;;) {
+      const lineEnd = this.#buffer.indexOf('\r\n', at);
+      if (lineEnd === -1) return null;
+      const size = parseInt(this.#buffer.subarray(at, lineEnd).toString('latin1'), 16);
+      if (this.#buffer.length < lineEnd + 2 + size + 2) return null;
+      if (size === 0) return { body: Buffer.concat(parts).toString('utf8'), next: lineEnd + 4 };
+      parts.push(this.#buffer.subarray(lineEnd + 2, lineEnd + 2 + size));
+      at = lineEnd + 2 + size + 2;
+    }
   }
 }
