@@ -62,10 +62,18 @@ function localCachePath(configPath: string): string {
 
 /** The cache file for a config kept in the user's cache directory, or null without a home. */
 export function userCachePath(configPath: string, env: NodeJS.ProcessEnv): string | null {
+  return userCacheFile('config-cache', configPath, env);
+}
+
+/**
+ * A file of cutover's in the user's cache directory (`$XDG_CACHE_HOME/cutover/<kind>/`, else
+ * `~/.cache/...`), one per `name` (a path, hashed), or null without a home.
+ */
+export function userCacheFile(kind: 'config-cache' | 'kubeconfig-cache', name: string, env: NodeJS.ProcessEnv): string | null {
   const home = env['HOME'] || homedir();
   const base = env['XDG_CACHE_HOME'] && isAbsolute(env['XDG_CACHE_HOME']) ? env['XDG_CACHE_HOME'] : home ? join(home, '.cache') : null;
   if (!base) return null;
-  return join(base, 'cutover', 'config-cache', `${createHash('sha256').update(configPath).digest('hex').slice(0, 32)}.json`);
+  return join(base, 'cutover', kind, `${createHash('sha256').update(name).digest('hex').slice(0, 32)}.json`);
 }
 
 /** True when `JSON.parse(JSON.stringify(value))` gives back the same value (an absent key for an undefined one). */

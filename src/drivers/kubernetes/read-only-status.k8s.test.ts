@@ -34,7 +34,7 @@ describe('kubernetes: read-only status', () => {
   test('the read-only platform reads the same status, record, lock and history as the full one', async () => {
     const config = loadConfig(ws.configPath);
     const full = await createKubernetesPlatform(config);
-    const light = createReadOnlyKubernetesPlatform(config, () => { throw new Error('the full platform was loaded'); });
+    const light = await createReadOnlyKubernetesPlatform(config, () => { throw new Error('the full platform was loaded'); });
     assert.ok(light, 'the test kubeconfig (token, inline CA) needs no generated client');
     try {
       assert.deepEqual(await light.driver.status(), await full.driver.status());
