@@ -2,7 +2,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { createHash } from 'node:crypto';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { writeFileAtomic } from '../drivers/local/atomic-file.ts';
 import type { ResolvedConfig } from './resolved.ts';
 import { packageVersion } from '../package-root.ts';
 
@@ -50,6 +49,8 @@ export async function loadConfigCached(path = 'cutover.yaml', options: { cache?:
   const place = config.platform.kind === 'local' ? (existsSync(config.stateDir) ? places.local : null) : places.kubernetes;
   // Only a config that JSON carries unchanged is kept (a class instance, a RegExp or Infinity would not be).
   if (place && survivesJson(config)) {
+    // Imported here, on a miss: a hit (every command but the first) never loads the writer.
+    const { writeFileAtomic } = await import('../drivers/local/atomic-file.ts');
     await writeFileAtomic(place, JSON.stringify({ key, config } satisfies CacheEntry)).catch(() => { /* not kept: the next run parses again */ });
   }
   return config;

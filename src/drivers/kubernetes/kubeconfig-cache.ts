@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { userCacheFile } from '../../config/cached-load.ts';
-import { writeFileAtomic } from '../local/atomic-file.ts';
 
 /** The parts of a kubeconfig file the read-only path reads (kubectl's field names). */
 export interface KubeconfigFile {
@@ -42,7 +41,10 @@ export async function readKubeconfig(file: string, context: string | undefined, 
 
   const { parse } = await import('yaml');
   const doc = chosenEntries((parse(text) ?? {}) as KubeconfigFile, context);
-  if (place) await writeFileAtomic(place, JSON.stringify({ key, doc } satisfies CacheEntry)).catch(() => { /* not kept: the next run parses again */ });
+  if (place) {
+    const { writeFileAtomic } = await import('../local/atomic-file.ts');
+    await writeFileAtomic(place, JSON.stringify({ key, doc } satisfies CacheEntry)).catch(() => { /* not kept: the next run parses again */ });
+  }
   return doc;
 }
 
