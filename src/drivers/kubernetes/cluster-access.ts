@@ -37,6 +37,8 @@ const SERVICE_ACCOUNT = '/var/run/secrets/kubernetes.io/serviceaccount';
  * the kubeconfigs that need no code to authenticate; anything else (exec plugins, auth-provider
  * plugins, a proxy, several merged files, or a kubeconfig it cannot read) is reported as
  * unsupported, and the caller then uses the generated client, which also gives the errors.
+ * The parsed file comes from kubeconfig-cache.ts (`options.cache`: whether it may be cached,
+ * by default in a compiled build only).
  */
 export async function loadClusterAccess(context: string | undefined, env: NodeJS.ProcessEnv = process.env, options: { cache?: boolean } = {}): Promise<ClusterAccessResult> {
   const files = (env.KUBECONFIG ?? '').split(delimiter).filter(Boolean);
