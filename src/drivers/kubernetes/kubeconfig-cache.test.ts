@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { userCacheFile } from '../../config/cached-load.ts';
-import { traceModules } from '../../../test/support/module-trace.ts';
+import { traceTypeScript } from '../../../test/support/module-trace.ts';
 import { loadClusterAccess } from './cluster-access.ts';
 
 function kubeconfig(token: string, server = 'https://127.0.0.1:6443') {
@@ -75,20 +75,17 @@ test('a kubeconfig read from the cache does not load the YAML parser', async () 
   const ws = workspace();
   try {
     writeFileSync(ws.file, kubeconfig('token-aaa'));
-    const script = join(ws.dir, 'read.mjs');
-    writeFileSync(script, [
-      `const { register } = await import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))});`,
-      'register();',
+    const read = [
       `const { loadClusterAccess } = await import(${JSON.stringify(new URL('./cluster-access.ts', import.meta.url).href)});`,
       `const found = await loadClusterAccess(undefined, ${JSON.stringify(ws.env)}, { cache: true });`,
       'console.log(found.access.headers().authorization);',
-    ].join('\n'));
+    ];
     const yaml = (modules: string[]) => modules.filter((url) => /\/node_modules\/yaml\//.test(url));
-    const first = await traceModules(script, []);
+    const first = await traceTypeScript(read);
     assert.equal(first.code, 0, first.stderr);
     assert.equal(first.stdout.trim(), 'Bearer token-aaa');
     assert.notDeepEqual(yaml(first.modules), [], 'the first read parses the YAML');
-    const second = await traceModules(script, []);
+    const second = await traceTypeScript(read);
     assert.equal(second.code, 0, second.stderr);
     assert.equal(second.stdout.trim(), 'Bearer token-aaa');
     assert.deepEqual(yaml(second.modules), []);

@@ -5,28 +5,14 @@
 // test control plane (read-only-status.k8s.test.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { traceModules } from '../../../test/support/module-trace.ts';
+import { importLines, traceTypeScript } from '../../../test/support/module-trace.ts';
 
 test('`status` on Kubernetes (the verb, its context, the read-only platform) loads neither zod nor the YAML parser', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'cutover-k8s-read-trace-'));
-  try {
-    const script = join(dir, 'load-read-only.mjs');
-    // The verb's own module, the CLI's context it opens, and the platform it builds.
-    const modules = ['../../cli/commands/status.ts', '../../cli/context.ts', '../create-platform.ts', './read-only-platform.ts', './state-record.ts', './cluster-access.ts']
-      .map((m) => new URL(m, import.meta.url).href);
-    writeFileSync(script, [
-      `const { register } = await import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))});`,
-      'register();',
-      ...modules.map((m) => `await import(${JSON.stringify(m)});`),
-    ].join('\n'));
-    const run = await traceModules(script, []);
-    assert.equal(run.code, 0, run.stderr);
-    assert.ok(run.modules.some((url) => url.endsWith('/src/drivers/kubernetes/read-only-platform.ts')), 'the trace sees the sources');
-    assert.deepEqual(run.modules.filter((url) => /\/node_modules\/(zod|yaml)\//.test(url)), []);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  // The verb's own module, the CLI's context it opens, and the platform it builds.
+  const modules = ['../../cli/commands/status.ts', '../../cli/context.ts', '../create-platform.ts', './read-only-platform.ts', './state-record.ts', './cluster-access.ts']
+    .map((m) => new URL(m, import.meta.url).href);
+  const run = await traceTypeScript(importLines(modules));
+  assert.equal(run.code, 0, run.stderr);
+  assert.ok(run.modules.some((url) => url.endsWith('/src/drivers/kubernetes/read-only-platform.ts')), 'the trace sees the sources');
+  assert.deepEqual(run.modules.filter((url) => /\/node_modules\/(zod|yaml)\//.test(url)), []);
 });
