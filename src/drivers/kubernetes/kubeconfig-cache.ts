@@ -34,7 +34,7 @@ const CACHE_IN_THIS_BUILD = import.meta.url.endsWith('.js');
  */
 export async function readKubeconfig(file: string, context: string | undefined, env: NodeJS.ProcessEnv, options: { cache?: boolean } = {}): Promise<KubeconfigFile> {
   const text = readFileSync(file, 'utf8');
-  const place = options.cache ?? CACHE_IN_THIS_BUILD ? userCacheFile('kubeconfig-cache', file, env) : null;
+  const place = (options.cache ?? CACHE_IN_THIS_BUILD) ? userCacheFile('kubeconfig-cache', file, env) : null;
   const key = createHash('sha256').update(`${ENTRY_FORMAT}\0${file}\0${context ?? ''}\0${text}`).digest('hex');
   const hit = place ? readEntry(place) : null;
   if (hit?.key === key) return hit.doc;
