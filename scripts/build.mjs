@@ -28,8 +28,9 @@ const external = [...Object.keys(manifest.peerDependencies ?? {}), 'libpg-query'
 
 // `await import('undici')` of a bundled CommonJS package gives only a default export (Node itself
 // finds the named ones), so `const { request } = await import('undici')` would get undefined.
-// Such imports go through a small module that names each export.
-const COMMONJS_IMPORTED_LAZILY = ['undici'];
+// Such imports (undici, and yaml for a kubeconfig the cache misses) go through a small module
+// that names each export.
+const COMMONJS_IMPORTED_LAZILY = ['undici', 'yaml'];
 const namedCommonJsExports = {
   name: 'named-commonjs-exports',
   setup(esbuild) {

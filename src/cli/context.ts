@@ -3,7 +3,6 @@ import { loadConfigCached } from '../config/cached-load.ts';
 import type { ResolvedConfig } from '../config/resolved.ts';
 import type { CoreDeps } from '../core/deps.ts';
 import { CutoverError } from '../core/errors.ts';
-import { routerTrafficSource } from '../metrics/builtin/router-traffic-source.ts';
 import { createPlatform, type Platform } from '../drivers/create-platform.ts';
 import { checkVerifier } from './check-verifier.ts';
 import { terminalGate } from './gate-prompt.ts';
@@ -40,8 +39,10 @@ export async function openContext(options: GlobalOptions, command: string): Prom
     await platform.driver.close();
     throw new CutoverError('config', `progressive: the ${platform.driver.kind} platform cannot split traffic by percentage; remove progressive: (or use platform.kind: local)`, { details: { path: 'progressive' } });
   }
-  // The router counts real traffic per color; other platforms have no such source by default.
+  // The router counts real traffic per color; other platforms have no such source by default
+  // (nor load its module).
   const routerCounters = platform.driver.routerCounters?.bind(platform.driver);
+  const traffic = routerCounters ? (await import('../metrics/builtin/router-traffic-source.ts')).routerTrafficSource(routerCounters) : undefined;
   // Commands that only read never run a phase, so they never need the spinner's modules.
   if (!READ_ONLY_COMMANDS.has(command)) await loadSpinner();
   const reporter = new TerminalReporter();
@@ -65,7 +66,7 @@ export async function openContext(options: GlobalOptions, command: string): Prom
       stableForMs: config.health.stableForMs,
       stableIntervalMs: config.health.intervalMs,
     },
-    traffic: routerCounters ? routerTrafficSource(routerCounters) : undefined,
+    traffic,
     holder: { pid: process.pid, host: hostname(), command },
     ...hooks,
   };

@@ -2,7 +2,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { createHash } from 'node:crypto';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { writeFileAtomic } from '../drivers/local/atomic-file.ts';
 import type { ResolvedConfig } from './resolved.ts';
 import { packageVersion } from '../package-root.ts';
 
@@ -50,6 +49,8 @@ export async function loadConfigCached(path = 'cutover.yaml', options: { cache?:
   const place = config.platform.kind === 'local' ? (existsSync(config.stateDir) ? places.local : null) : places.kubernetes;
   // Only a config that JSON carries unchanged is kept (a class instance, a RegExp or Infinity would not be).
   if (place && survivesJson(config)) {
+    // Imported here, on a miss: a hit (every command but the first) never loads the writer.
+    const { writeFileAtomic } = await import('../drivers/local/atomic-file.ts');
     await writeFileAtomic(place, JSON.stringify({ key, config } satisfies CacheEntry)).catch(() => { /* not kept: the next run parses again */ });
   }
   return config;
@@ -62,10 +63,18 @@ function localCachePath(configPath: string): string {
 
 /** The cache file for a config kept in the user's cache directory, or null without a home. */
 export function userCachePath(configPath: string, env: NodeJS.ProcessEnv): string | null {
+  return userCacheFile('config-cache', configPath, env);
+}
+
+/**
+ * A file of cutover's in the user's cache directory (`$XDG_CACHE_HOME/cutover/<kind>/`, else
+ * `~/.cache/...`), one per `name` (a path, hashed), or null without a home.
+ */
+export function userCacheFile(kind: 'config-cache' | 'kubeconfig-cache', name: string, env: NodeJS.ProcessEnv): string | null {
   const home = env['HOME'] || homedir();
   const base = env['XDG_CACHE_HOME'] && isAbsolute(env['XDG_CACHE_HOME']) ? env['XDG_CACHE_HOME'] : home ? join(home, '.cache') : null;
   if (!base) return null;
-  return join(base, 'cutover', 'config-cache', `${createHash('sha256').update(configPath).digest('hex').slice(0, 32)}.json`);
+  return join(base, 'cutover', kind, `${createHash('sha256').update(name).digest('hex').slice(0, 32)}.json`);
 }
 
 /** True when `JSON.parse(JSON.stringify(value))` gives back the same value (an absent key for an undefined one). */

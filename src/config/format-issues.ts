@@ -48,7 +48,8 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
   return value;
 }
 
-function describeFound(value: unknown): string {
+/** A value as an error message names what was found: `"purple"`, `number 3`, `a list of 2`, `nothing`. */
+export function describeFound(value: unknown): string {
   if (value === undefined) return 'nothing';
   if (value === null) return 'null';
   if (typeof value === 'string') return JSON.stringify(value);

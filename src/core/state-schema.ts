@@ -1,104 +1,107 @@
-import * as z from 'zod';
-import { formatIssues } from '../config/format-issues.ts';
 import { CutoverError } from './errors.ts';
+import { anything, arrayOf, boolean, integer, nonEmptyString, nullable, number, object, oneOf, optional, recordOf, ShapeMismatch, string, withDefault, type Shape } from './record-shape.ts';
 import type { AppState, HistoryEntry } from './types.ts';
 
 /*
  * The shape of the state record and of a history line, checked whenever one is read back.
- * Objects are loose (unknown keys kept): a record written by a newer cutover, with fields this
- * one does not know, still loads and is saved back whole. Known fields must have their type.
+ * Objects keep unknown keys: a record written by a newer cutover, with fields this one does not
+ * know, still loads and is saved back whole. Known fields must have their type.
  */
 
-const color = z.enum(['blue', 'green']);
-const colorState = z.enum(['empty', 'provisioning', 'ready', 'verified', 'live', 'retired', 'failed']);
-const operationKind = z.enum(['deploy', 'switch', 'rollback', 'finalize', 'maintenance', 'flags']);
-const phaseName = z.enum(['preflight', 'migrate-expand', 'provision', 'verify', 'gate', 'shift', 'switch', 'monitor', 'retire', 'rollback']);
-const phaseStatus = z.enum(['running', 'succeeded', 'failed', 'skipped', 'waiting']);
-const outcome = z.enum(['promoted', 'rolled_back', 'failed', 'aborted', 'stranded']);
-const flagSet = z.record(z.string(), z.unknown());
+const color = oneOf('blue', 'green');
+const colorState = oneOf('empty', 'provisioning', 'ready', 'verified', 'live', 'retired', 'failed');
+const operationKind = oneOf('deploy', 'switch', 'rollback', 'finalize', 'maintenance', 'flags');
+const phaseName = oneOf('preflight', 'migrate-expand', 'provision', 'verify', 'gate', 'shift', 'switch', 'monitor', 'retire', 'rollback');
+const phaseStatus = oneOf('running', 'succeeded', 'failed', 'skipped', 'waiting');
+const outcome = oneOf('promoted', 'rolled_back', 'failed', 'aborted', 'stranded');
+const flagSet = recordOf(anything);
 
-const colorRecord = z.looseObject({
-  version: z.string().nullable(),
+const colorRecord = object({
+  version: nullable(string),
   state: colorState,
-  since: z.string(),
-  deployedSeq: z.number().int().optional(),
+  since: string,
+  deployedSeq: optional(integer),
 });
 
-const phaseRecord = z.looseObject({
+const phaseRecord = object({
   name: phaseName,
   status: phaseStatus,
-  startedAt: z.string(),
-  durationMs: z.number(),
-  detail: z.string(),
-  data: z.unknown().optional(),
+  startedAt: string,
+  durationMs: number,
+  detail: string,
+  data: anything,
 });
 
-const lockHolder = z.looseObject({
-  pid: z.number().int(),
-  host: z.string(),
-  command: z.string(),
-  since: z.string(),
-  startTime: z.string().nullable().optional(),
+const lockHolder = object({
+  pid: integer,
+  host: string,
+  command: string,
+  since: string,
+  startTime: optional(nullable(string)),
 });
 
-const operation = z.looseObject({
-  id: z.string().min(1),
+const operation = object({
+  id: nonEmptyString,
   kind: operationKind,
-  version: z.string().nullable(),
+  version: nullable(string),
   target: color,
-  from: color.nullable(),
+  from: nullable(color),
   phase: phaseName,
-  phases: z.array(phaseRecord),
-  startedAt: z.string(),
+  phases: arrayOf(phaseRecord),
+  startedAt: string,
   holder: lockHolder,
-  options: z.looseObject({ noSwitch: z.boolean().optional(), yes: z.boolean().optional(), force: z.boolean().optional(), flagsFrom: z.enum(['auto', 'live', 'idle', 'defaults']).optional() }),
-  abortRequested: z.boolean().optional(),
-  promoted: z.boolean().optional(),
+  options: object({ noSwitch: optional(boolean), yes: optional(boolean), force: optional(boolean), flagsFrom: optional(oneOf('auto', 'live', 'idle', 'defaults')) }),
+  abortRequested: optional(boolean),
+  promoted: optional(boolean),
 });
 
-export const appStateSchema = z.looseObject({
-  schemaVersion: z.literal(1),
-  app: z.string(),
-  live: color.nullable(),
-  colors: z.strictObject({ blue: colorRecord, green: colorRecord }),
-  operation: operation.nullable(),
-  maintenance: z.looseObject({ on: z.boolean(), message: z.string().optional(), since: z.string().optional() }).default({ on: false }),
-  flags: z.strictObject({ blue: flagSet, green: flagSet }).default({ blue: {}, green: {} }),
-  flagsChangedAt: z.looseObject({ blue: z.string().optional(), green: z.string().optional() }).optional(),
-  releases: z.array(z.string()).default([]),
-  lastOutcome: z.looseObject({ operationId: z.string(), kind: operationKind, outcome, at: z.string() }).nullable().default(null),
-  updatedAt: z.string().default(() => new Date(0).toISOString()),
-});
+const appState = object({
+  schemaVersion: oneOf(1),
+  app: string,
+  live: nullable(color),
+  colors: object({ blue: colorRecord, green: colorRecord }, 'refuse'),
+  operation: nullable(operation),
+  maintenance: withDefault(object({ on: boolean, message: optional(string), since: optional(string) }), () => ({ on: false })),
+  flags: withDefault(object({ blue: flagSet, green: flagSet }, 'refuse'), () => ({ blue: {}, green: {} })),
+  flagsChangedAt: optional(object({ blue: optional(string), green: optional(string) })),
+  releases: withDefault(arrayOf(string), () => []),
+  lastOutcome: withDefault(nullable(object({ operationId: string, kind: operationKind, outcome, at: string })), () => null),
+  updatedAt: withDefault(string, () => new Date(0).toISOString()),
+}) as Shape<unknown> as Shape<AppState>;
 
-export const historyEntrySchema = z.looseObject({
-  at: z.string(),
-  operationId: z.string(),
+const historyEntry = object({
+  at: string,
+  operationId: string,
   kind: operationKind,
-  event: z.enum(['started', 'phase', 'finished']),
-  version: z.string().nullable().optional(),
-  phase: phaseRecord.optional(),
-  outcome: outcome.optional(),
-  live: z.looseObject({ color: color.nullable(), version: z.string().nullable() }).optional(),
-  message: z.string().optional(),
-});
+  event: oneOf('started', 'phase', 'finished'),
+  version: optional(nullable(string)),
+  phase: optional(phaseRecord),
+  outcome: optional(outcome),
+  live: optional(object({ color: nullable(color), version: nullable(string) })),
+  message: optional(string),
+}) as Shape<unknown> as Shape<HistoryEntry>;
 
 /**
  * Parses the text of a state record. `where` names it for the person reading the error (a
  * file path, a ConfigMap key); `recover` says what to do about it.
- * @throws CutoverError('damaged') naming `where`, the first problems by field path, and `recover`.
+ * @throws CutoverError('damaged') naming `where`, the first field that is off, and `recover`.
  */
 export function parseAppState(text: string, where: string, recover: string): AppState {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (cause) {
-    throw damaged(where, [text.trim() === '' ? 'it is empty' : `it is not valid JSON (${(cause as Error).message})`], recover, cause);
+    throw damaged(where, text.trim() === '' ? 'it is empty' : `it is not valid JSON (${(cause as Error).message})`, recover, cause);
   }
-  const result = appStateSchema.safeParse(value);
-  if (!result.success) throw damaged(where, formatIssues(result.error.issues, value).slice(0, 5), recover);
-  const state = result.data as AppState;
+  let state: AppState;
+  try {
+    state = appState(value, '');
+  } catch (err) {
+    if (err instanceof ShapeMismatch) throw damaged(where, err.message, recover);
+    throw err;
+  }
   // A live color must be a color that has a release; anything else would send traffic nowhere.
-  if (state.live && !state.colors[state.live].version) throw damaged(where, [`live: ${state.live} is recorded as live but has no version`], recover);
+  if (state.live && !state.colors[state.live].version) throw damaged(where, `live: ${state.live} is recorded as live but has no version`, recover);
   return state;
 }
 
@@ -110,11 +113,14 @@ export function parseHistoryLine(line: string): { entry: HistoryEntry } | { prob
   } catch {
     return { problem: 'not valid JSON (torn or overwritten)' };
   }
-  const result = historyEntrySchema.safeParse(value);
-  if (!result.success) return { problem: formatIssues(result.error.issues, value).slice(0, 2).join('; ') };
-  return { entry: result.data as HistoryEntry };
+  try {
+    return { entry: historyEntry(value, '') };
+  } catch (err) {
+    if (err instanceof ShapeMismatch) return { problem: err.message };
+    throw err;
+  }
 }
 
-function damaged(where: string, problems: string[], recover: string, cause?: unknown): CutoverError {
-  return new CutoverError('damaged', `${where} is damaged: ${problems.join('; ')}. cutover changed nothing. ${recover}`, { cause, details: { file: where, problems } });
+function damaged(where: string, problem: string, recover: string, cause?: unknown): CutoverError {
+  return new CutoverError('damaged', `${where} is damaged: ${problem}. cutover changed nothing. ${recover}`, { cause, details: { file: where, problems: [problem] } });
 }

@@ -25,7 +25,7 @@ export async function createPlatform(config: ResolvedConfig, options: { readOnly
     // This module imports no part of the generated client (only its types), so it needs no
     // missing-package handling: it loads the client only if a call needs more than reads.
     const { createReadOnlyKubernetesPlatform } = await import('./kubernetes/read-only-platform.ts');
-    const readOnly = createReadOnlyKubernetesPlatform(config, full);
+    const readOnly = await createReadOnlyKubernetesPlatform(config, full);
     if (readOnly) return readOnly;
   }
   return full();

@@ -47,3 +47,25 @@ export async function traceModules(script: string, args: string[], options: { cw
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+/**
+ * Runs `code` (lines of an ES module, which may `await import()` TypeScript sources through tsx)
+ * in a new node and lists every module it resolved: which modules a source file pulls in.
+ */
+export async function traceTypeScript(code: readonly string[]): Promise<TracedRun> {
+  const dir = mkdtempSync(join(tmpdir(), 'cutover-trace-src-'));
+  try {
+    const script = join(dir, 'run.mjs');
+    writeFileSync(script, [
+      `const { register } = await import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))});`,
+      'register();',
+      ...code,
+    ].join('\n'));
+    return await traceModules(script, []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** `await import(url)` for each module, as lines for traceTypeScript. */
+export const importLines = (urls: readonly string[]): string[] => urls.map((url) => `await import(${JSON.stringify(url)});`);

@@ -3,7 +3,7 @@ import type { CoreDeps } from '../deps.ts';
 import { OperationContext } from '../engine/operation-context.ts';
 import type { OperationResult } from '../engine/operation-result.ts';
 import { runDeploy } from '../engine/run-phases.ts';
-import { recordDisagreement } from './rebuild-record.ts';
+import { recordDisagreement } from './record-disagreement.ts';
 import { chooseReleaseFlags } from './release-flags.ts';
 import { otherColor, type OperationOptions } from '../types.ts';
 

@@ -1,23 +1,8 @@
 import { CutoverError } from '../errors.ts';
 import type { CoreDeps } from '../deps.ts';
-import type { PlatformStatus } from '../driver.ts';
 import { COLORS, type AppState, type ColorState } from '../types.ts';
 import { OperationContext } from '../engine/operation-context.ts';
-
-/**
- * Where cutover's record and the platform disagree about what serves live traffic, in one
- * sentence; null when they agree. Only meaningful with no operation in progress (an operation
- * moves traffic on purpose, and `resume` reconciles it).
- */
-export function recordDisagreement(state: AppState | null, platform: PlatformStatus): string | null {
-  const recordedLive = state?.live ?? null;
-  const recordedVersion = recordedLive ? state!.colors[recordedLive].version : null;
-  const realVersion = platform.live ? platform.colors[platform.live].version : null;
-  if (recordedLive === platform.live && (recordedLive === null || recordedVersion === realVersion)) return null;
-  const recorded = state === null ? 'cutover has no record (state.json is missing)' : `cutover's record says ${recordedLive ? `${recordedLive} (${recordedVersion}) is live` : 'nothing is live'}`;
-  const real = platform.live ? `the platform routes live traffic to ${platform.live} (${realVersion ?? 'unknown version'})` : 'the platform routes live traffic to nothing';
-  return `${recorded}, but ${real}`;
-}
+import { recordDisagreement } from './record-disagreement.ts';
 
 /** What `rebuildRecord` did. */
 export interface RebuildResult {

@@ -2,7 +2,7 @@ import { isCutoverError } from '../errors.ts';
 import type { CoreDeps } from '../deps.ts';
 import type { PlatformStatus } from '../driver.ts';
 import { COLORS, emptyState, type AppState, type Color } from '../types.ts';
-import { recordDisagreement } from './rebuild-record.ts';
+import { recordDisagreement } from './record-disagreement.ts';
 
 /** The `status --json` shape (see DESIGN.md's CLI contract); the dashboard shows the same. */
 export interface StatusReport {

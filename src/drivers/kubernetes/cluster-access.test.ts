@@ -33,8 +33,8 @@ async function clientView(file: string, context?: string) {
   return { server: kc.getCurrentCluster()!.server, ca: opts.ca?.toString(), cert: opts.cert?.toString(), key: opts.key?.toString(), rejectUnauthorized: opts.rejectUnauthorized !== false, servername: opts.servername, headers };
 }
 
-function ourView(file: string, context?: string) {
-  const found = loadClusterAccess(context, { KUBECONFIG: file });
+async function ourView(file: string, context?: string, env: NodeJS.ProcessEnv = {}) {
+  const found = await loadClusterAccess(context, { KUBECONFIG: file, ...env }, { cache: Boolean(env.XDG_CACHE_HOME) });
   if ('unsupported' in found) return found;
   const a = found.access;
   return { server: a.server, ca: a.ca?.toString(), cert: a.cert?.toString(), key: a.key?.toString(), rejectUnauthorized: a.rejectUnauthorized, servername: a.servername, headers: a.headers() };
@@ -58,21 +58,24 @@ test('kubeconfigs that need no plugin are read as the generated client reads the
       { name: 'impersonation', doc: kubeconfig({}, { token: 'abc', as: 'view-only' }) },
       { name: 'the context given, not the current one', doc: kubeconfig({}, { token: 'abc' }), context: 'second' },
     ];
+    // Each read three ways: parsed, parsed into the kubeconfig cache, and read back from it.
+    const cache = { XDG_CACHE_HOME: join(dir, 'cache') };
     for (const c of cases) {
       const file = join(dir, 'kubeconfig');
       writeFileSync(file, stringify(c.doc));
-      const ours = ourView(file, c.context);
       const theirs = await clientView(file, c.context);
       // The client trims nothing from a token file; kubectl and we do.
       if (c.name === 'token-file') theirs.headers.authorization = theirs.headers.authorization?.trim() ?? '';
-      assert.deepEqual(ours, theirs, c.name);
+      assert.deepEqual(await ourView(file, c.context), theirs, c.name);
+      assert.deepEqual(await ourView(file, c.context, cache), theirs, `${c.name}, parsed into the cache`);
+      assert.deepEqual(await ourView(file, c.context, cache), theirs, `${c.name}, from the cache`);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });
 
-test('kubeconfigs that need the generated client are left to it, with the reason', () => {
+test('kubeconfigs that need the generated client are left to it, with the reason', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'cutover-kubeconfig-'));
   try {
     const file = join(dir, 'kubeconfig');
@@ -85,12 +88,14 @@ test('kubeconfigs that need the generated client are left to it, with the reason
     ];
     for (const [name, doc, reason] of cases) {
       writeFileSync(file, stringify(doc));
-      const found = loadClusterAccess(undefined, { KUBECONFIG: file });
-      assert.ok('unsupported' in found, name);
-      assert.match(found.unsupported, reason, name);
+      for (const cache of [false, true, true]) {
+        const found = await loadClusterAccess(undefined, { KUBECONFIG: file, XDG_CACHE_HOME: join(dir, 'cache') }, { cache });
+        assert.ok('unsupported' in found, name);
+        assert.match(found.unsupported, reason, name);
+      }
     }
-    assert.match((loadClusterAccess(undefined, { KUBECONFIG: `${file}:${file}` }) as { unsupported: string }).unsupported, /several files/);
-    assert.ok('unsupported' in loadClusterAccess(undefined, { KUBECONFIG: join(dir, 'missing') }));
+    assert.match((await loadClusterAccess(undefined, { KUBECONFIG: `${file}:${file}` }) as { unsupported: string }).unsupported, /several files/);
+    assert.ok('unsupported' in await loadClusterAccess(undefined, { KUBECONFIG: join(dir, 'missing') }));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

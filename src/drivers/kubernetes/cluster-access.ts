@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, dirname, isAbsolute, join } from 'node:path';
-import { parse } from 'yaml';
+import { readKubeconfig, type KubeconfigFile } from './kubeconfig-cache.ts';
 
 /**
  * How to reach and authenticate to the API server: what a read-only command needs from the
@@ -37,8 +37,10 @@ const SERVICE_ACCOUNT = '/var/run/secrets/kubernetes.io/serviceaccount';
  * the kubeconfigs that need no code to authenticate; anything else (exec plugins, auth-provider
  * plugins, a proxy, several merged files, or a kubeconfig it cannot read) is reported as
  * unsupported, and the caller then uses the generated client, which also gives the errors.
+ * The parsed file comes from kubeconfig-cache.ts (`options.cache`: whether it may be cached,
+ * by default in a compiled build only).
  */
-export function loadClusterAccess(context: string | undefined, env: NodeJS.ProcessEnv = process.env): ClusterAccessResult {
+export async function loadClusterAccess(context: string | undefined, env: NodeJS.ProcessEnv = process.env, options: { cache?: boolean } = {}): Promise<ClusterAccessResult> {
   const files = (env.KUBECONFIG ?? '').split(delimiter).filter(Boolean);
   if (files.length > 1) return { unsupported: 'several files in $KUBECONFIG' };
   let file = files[0];
@@ -49,19 +51,11 @@ export function loadClusterAccess(context: string | undefined, env: NodeJS.Proce
   if (!file) return !context && existsSync(`${SERVICE_ACCOUNT}/token`) ? { access: inCluster(env) } : { unsupported: 'no kubeconfig' };
   let doc: KubeconfigFile;
   try {
-    doc = (parse(readFileSync(file, 'utf8')) ?? {}) as KubeconfigFile;
+    doc = await readKubeconfig(file, context, env, options);
   } catch (err) {
     return { unsupported: `cannot read ${file}: ${(err as Error).message}` };
   }
   return fromKubeconfig(doc, dirname(file), context);
-}
-
-/** The parts of a kubeconfig file this reads (kubectl's field names). */
-interface KubeconfigFile {
-  'current-context'?: string;
-  contexts?: Array<{ name?: string; context?: { cluster?: string; user?: string } }>;
-  clusters?: Array<{ name?: string; cluster?: Record<string, unknown> }>;
-  users?: Array<{ name?: string; user?: Record<string, unknown> }>;
 }
 
 /** The access a parsed kubeconfig gives; relative file paths are relative to `baseDir`. */

@@ -11,11 +11,10 @@ import {
   LABEL_COLOR,
   LABEL_MANAGED_BY,
   LABEL_VERSION,
+  VERSION_ANNOTATION,
   versionLabel,
 } from './object-names.ts';
 
-/** The real version, which a label may not hold verbatim (see versionLabel). */
-export const VERSION_ANNOTATION = 'cutover.dev/version';
 
 export interface RenderInput {
   app: string;

@@ -3,10 +3,9 @@ import type { V1Job, V1Pod } from '@kubernetes/client-node';
 import { formatDuration } from '../../config/duration.ts';
 import { systemClock, type Clock } from '../../core/deps.ts';
 import { CutoverError } from '../../core/errors.ts';
-import { VERSION_ANNOTATION } from './deployment-template.ts';
 import type { KubeClients } from './kube-clients.ts';
 import { kube, kubeOptional } from './kube-errors.ts';
-import { FIELD_MANAGER, LABEL_APP, LABEL_MANAGED_BY, LABEL_VERSION, versionLabel } from './object-names.ts';
+import { FIELD_MANAGER, LABEL_APP, LABEL_MANAGED_BY, LABEL_VERSION, VERSION_ANNOTATION, versionLabel } from './object-names.ts';
 import { describePod, diagnosePods, formatDiagnosis } from './pod-diagnosis.ts';
 
 const LOG_TAIL_LINES = 20;

@@ -9,6 +9,9 @@ export const LABEL_COLOR = 'color';
 export const LABEL_VERSION = 'version';
 export const LABEL_MANAGED_BY = 'app.kubernetes.io/managed-by';
 
+/** The real version, which a label may not hold verbatim (see versionLabel). */
+export const VERSION_ANNOTATION = 'cutover.dev/version';
+
 /** The env var that carries a color's feature flags. */
 export const FLAGS_ENV = 'FEATURE_FLAGS_JSON';
 

@@ -22,10 +22,10 @@ import { configMapWhere, historyOf, stateOf } from './state-record.ts';
  * Returns null when the kubeconfig needs what only the generated client does (an exec plugin,
  * a proxy, ...): the caller then builds the full platform.
  */
-export function createReadOnlyKubernetesPlatform(config: ResolvedConfig, loadFull: () => Promise<Platform>): Platform | null {
+export async function createReadOnlyKubernetesPlatform(config: ResolvedConfig, loadFull: () => Promise<Platform>): Promise<Platform | null> {
   const platform = config.platform;
   if (platform.kind !== 'kubernetes') throw new CutoverError('internal', `createReadOnlyKubernetesPlatform called for platform ${platform.kind}`);
-  const found = loadClusterAccess(platform.context);
+  const found = await loadClusterAccess(platform.context);
   if ('unsupported' in found) return null;
   const reads = new RestReads({ access: found.access, namespace: platform.namespace, policy: { ...DEFAULT_API_CALL_POLICY, timeoutMs: platform.apiTimeoutMs } });
   let full: Promise<Platform> | undefined;

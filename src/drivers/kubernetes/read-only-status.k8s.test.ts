@@ -5,9 +5,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { promisify } from 'node:util';
 import { loadConfig } from '../../config/load.ts';
 import { createKubernetesPlatform } from './index.ts';
@@ -34,7 +35,7 @@ describe('kubernetes: read-only status', () => {
   test('the read-only platform reads the same status, record, lock and history as the full one', async () => {
     const config = loadConfig(ws.configPath);
     const full = await createKubernetesPlatform(config);
-    const light = createReadOnlyKubernetesPlatform(config, () => { throw new Error('the full platform was loaded'); });
+    const light = await createReadOnlyKubernetesPlatform(config, () => { throw new Error('the full platform was loaded'); });
     assert.ok(light, 'the test kubeconfig (token, inline CA) needs no generated client');
     try {
       assert.deepEqual(await light.driver.status(), await full.driver.status());
@@ -68,6 +69,36 @@ describe('kubernetes: read-only status', () => {
     assert.deepEqual(report.warnings, []);
   });
 
+  test('a damaged record in the state ConfigMap: status exits 1 naming the ConfigMap, the key and the field, and changes nothing', async () => {
+    const name = `${APP}-cutover`;
+    const good = (await ws.cluster.core.readNamespacedConfigMap({ name, namespace: ws.namespace })).data!['state.json']!;
+    const put = (text: string) => ws.cluster.core.patchNamespacedConfigMap(
+      { name, namespace: ws.namespace, body: { data: { 'state.json': text } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    const damages: Array<[string, string, RegExp]> = [
+      ['an unknown live color', JSON.stringify({ ...JSON.parse(good), live: 'purple' }), /live: expected one of "blue", "green", found "purple"/],
+      ['a color of the wrong type', JSON.stringify({ ...JSON.parse(good), colors: { ...JSON.parse(good).colors, green: 3 } }), /colors\.green: expected a mapping, found number 3/],
+      ['a phase without its name', JSON.stringify({ ...JSON.parse(good), operation: { ...opFrom(good), phases: [{ status: 'running', startedAt: 'x', durationMs: 1, detail: '' }] } }), /operation\.phases\[0\]\.name: required/],
+      ['torn JSON', good.slice(0, 40), /it is not valid JSON/],
+    ];
+    try {
+      for (const [what, text, problem] of damages) {
+        await put(text);
+        const r = await ws.cli(['status']);
+        assert.equal(r.code, 1, `${what}: ${explain(r)}`);
+        assert.equal(r.json?.error?.code, 'damaged', `${what}: ${r.stdout}`);
+        assert.match(r.stderr, new RegExp(`ConfigMap ${ws.namespace}/${name} key state\\.json is damaged`), what);
+        assert.match(r.stderr, problem, what);
+        assert.match(r.stderr, /cutover resume/, `${what}: the way out`);
+        assert.equal((await ws.cluster.core.readNamespacedConfigMap({ name, namespace: ws.namespace })).data!['state.json'], text, `${what}: the record is left as it was`);
+      }
+    } finally {
+      await put(good);
+    }
+    assert.equal((await ws.cli(['status'])).code, 0);
+  });
+
   test('history reads without the client too; status --probe loads it and probes through port-forward', async () => {
     const history = await traceModules(BIN, ['history', '--json', '--config', ws.configPath], { cwd: ws.dir, env: { CI: 'true' } });
     assert.equal(history.code, 0, history.stderr);
@@ -85,9 +116,28 @@ describe('kubernetes: read-only status', () => {
       assert.equal(existsSync(join(installed.project, 'node_modules', '@kubernetes', 'client-node')), false);
       const run = promisify(execFile);
       const env = { ...process.env, CI: 'true', NO_COLOR: '1' };
-      const status = JSON.parse((await run(process.execPath, [installed.bin, 'status', '--json', '--config', ws.configPath], { env })).stdout);
-      assert.equal(status.live.color, (await ws.kubectlJson(['get', 'service', SERVICE])).spec.selector.color);
-      assert.equal(status.colors.green.ready, 2);
+      // The bundle's chunks have hashed names: zod's and the YAML parser's are found by what they hold.
+      const chunks = join(installed.project, 'node_modules', 'cutover', 'dist');
+      const holds = (url: string, marker: string) => url.startsWith('file:') && url.includes('/dist/') && readFileSync(fileURLToPath(url), 'utf8').includes(marker);
+      // The first status fills the caches (config, kubeconfig), as any earlier command would; the second is a user's.
+      for (const round of ['first', 'second']) {
+        const traced = await traceModules(installed.bin, ['status', '--json', '--config', ws.configPath], { env: { CI: 'true', XDG_CACHE_HOME: join(installed.project, 'cache') } });
+        assert.equal(traced.code, 0, `${round}: ${traced.stdout}\n${traced.stderr}`);
+        const status = JSON.parse(traced.stdout);
+        assert.equal(status.live.color, (await ws.kubectlJson(['get', 'service', SERVICE])).spec.selector.color);
+        assert.equal(status.colors.green.ready, 2);
+        assert.ok(traced.modules.some((url) => url.includes(chunks)), 'the trace sees the bundle');
+        const zod = traced.modules.filter((url) => holds(url, '$ZodType"'));
+        const yaml = traced.modules.filter((url) => holds(url, 'yaml.document'));
+        if (round === 'first') {
+          // It validates the config and parses the kubeconfig (which also shows the markers find the chunks).
+          assert.notDeepEqual(zod, [], 'the first status validates the config with zod');
+          assert.notDeepEqual(yaml, [], 'the first status parses the YAML');
+        } else {
+          assert.deepEqual(zod, [], 'no zod chunk once the config is cached');
+          assert.deepEqual(yaml, [], 'no YAML parser once the kubeconfig is cached');
+        }
+      }
       const history = await run(process.execPath, [installed.bin, 'history', '--config', ws.configPath], { env });
       assert.match(history.stdout, /v2/);
       // A verb that changes the cluster needs the client, and says so.
@@ -99,3 +149,11 @@ describe('kubernetes: read-only status', () => {
     }
   });
 });
+
+/** The recorded operation of a record, or a minimal one to damage. */
+function opFrom(stateText: string): Record<string, unknown> {
+  return JSON.parse(stateText).operation ?? {
+    id: 'op-test', kind: 'deploy', version: 'v9', target: 'blue', from: 'green', phase: 'verify', startedAt: 'x',
+    holder: { pid: 1, host: 'h', command: 'deploy v9', since: 'x' }, options: {},
+  };
+}

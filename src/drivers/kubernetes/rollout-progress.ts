@@ -1,6 +1,5 @@
 import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
-import { VERSION_ANNOTATION } from './deployment-template.ts';
-import { LABEL_VERSION } from './object-names.ts';
+import { LABEL_VERSION, VERSION_ANNOTATION } from './object-names.ts';
 
 /** Where a Deployment's rollout stands, read from its status. */
 export interface RolloutProgress {

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { traceModules } from '../../../test/support/module-trace.ts';
+import { importLines, traceTypeScript } from '../../../test/support/module-trace.ts';
 import { CutoverError, EXIT_CODES } from '../../core/errors.ts';
 import { AdminClient } from './admin-client.ts';
 
@@ -120,20 +120,9 @@ describe('admin client', () => {
  * inferred from the daemon's schemas without importing them: this proves neither loads zod.
  */
 test("the client's side of the protocol (driver, client, protocol) loads no zod", async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'cutover-client-trace-'));
-  try {
-    const script = join(dir, 'load-client.mjs');
-    const modules = ['./local-driver.ts', './admin-client.ts', './admin-protocol.ts'].map((m) => new URL(m, import.meta.url).href);
-    writeFileSync(script, [
-      `const { register } = await import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))});`,
-      'register();',
-      ...modules.map((m) => `await import(${JSON.stringify(m)});`),
-    ].join('\n'));
-    const run = await traceModules(script, []);
-    assert.equal(run.code, 0, run.stderr);
-    assert.ok(run.modules.some((url) => url.endsWith('/src/drivers/local/admin-protocol.ts')), 'the trace sees the sources');
-    assert.deepEqual(run.modules.filter((url) => /\/node_modules\/zod\//.test(url)), []);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const modules = ['./local-driver.ts', './admin-client.ts', './admin-protocol.ts'].map((m) => new URL(m, import.meta.url).href);
+  const run = await traceTypeScript(importLines(modules));
+  assert.equal(run.code, 0, run.stderr);
+  assert.ok(run.modules.some((url) => url.endsWith('/src/drivers/local/admin-protocol.ts')), 'the trace sees the sources');
+  assert.deepEqual(run.modules.filter((url) => /\/node_modules\/zod\//.test(url)), []);
 });

@@ -1,0 +1,74 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { userCacheFile } from '../../config/cached-load.ts';
+
+/** The parts of a kubeconfig file the read-only path reads (kubectl's field names). */
+export interface KubeconfigFile {
+  'current-context'?: string;
+  contexts?: Array<{ name?: string; context?: { cluster?: string; user?: string } }>;
+  clusters?: Array<{ name?: string; cluster?: Record<string, unknown> }>;
+  users?: Array<{ name?: string; user?: Record<string, unknown> }>;
+}
+
+interface CacheEntry {
+  key: string;
+  doc: KubeconfigFile;
+}
+
+/** Bumped when what is kept changes, so an older entry is never read as a newer one. */
+const ENTRY_FORMAT = 1;
+
+/** As for the config cache: a checkout's sources can change what is kept without a version bump. */
+const CACHE_IN_THIS_BUILD = import.meta.url.endsWith('.js');
+
+/**
+ * The kubeconfig at `file`, parsed, with only the entries `context` (or the current context)
+ * names. Parsed YAML is kept in the user's cache directory, keyed by a hash of the file's path,
+ * the context asked for and the file's whole text, so a changed kubeconfig is parsed again and
+ * an unchanged one is not: loading the YAML parser was about a tenth of `cutover status` on
+ * Kubernetes (docs/BENCHMARKS.md, k8s-switch). Only the chosen context's cluster and user are
+ * kept, in a 0600 file in 0700 directories, as the kubeconfig itself is kept. Files the
+ * kubeconfig names (a CA, a token file) are not cached: the caller reads them every time.
+ * A cache that cannot be read or written is ignored.
+ * @throws what reading `file` or parsing its YAML throws
+ */
+export async function readKubeconfig(file: string, context: string | undefined, env: NodeJS.ProcessEnv, options: { cache?: boolean } = {}): Promise<KubeconfigFile> {
+  const text = readFileSync(file, 'utf8');
+  const place = (options.cache ?? CACHE_IN_THIS_BUILD) ? userCacheFile('kubeconfig-cache', file, env) : null;
+  const key = createHash('sha256').update(`${ENTRY_FORMAT}\0${file}\0${context ?? ''}\0${text}`).digest('hex');
+  const hit = place ? readEntry(place) : null;
+  if (hit?.key === key) return hit.doc;
+
+  const { parse } = await import('yaml');
+  const doc = chosenEntries((parse(text) ?? {}) as KubeconfigFile, context);
+  if (place) {
+    const { writeFileAtomic } = await import('../local/atomic-file.ts');
+    await writeFileAtomic(place, JSON.stringify({ key, doc } satisfies CacheEntry)).catch(() => { /* not kept: the next run parses again */ });
+  }
+  return doc;
+}
+
+/** The context `context` (or the current one) and the cluster and user it names: all the read-only path reads. */
+function chosenEntries(doc: KubeconfigFile, context: string | undefined): KubeconfigFile {
+  if (typeof doc !== 'object' || doc === null) return {};
+  const name = context ?? doc['current-context'];
+  const list = <T extends { name?: string }>(items: T[] | undefined, wanted: string | undefined) =>
+    Array.isArray(items) ? items.filter((item) => item?.name === wanted).slice(0, 1) : undefined;
+  const contexts = list(doc.contexts, name);
+  const ctx = contexts?.[0]?.context;
+  return {
+    'current-context': doc['current-context'],
+    contexts,
+    clusters: list(doc.clusters, ctx?.cluster),
+    users: list(doc.users, ctx?.user),
+  };
+}
+
+function readEntry(path: string): CacheEntry | null {
+  try {
+    const entry = JSON.parse(readFileSync(path, 'utf8')) as Partial<CacheEntry>;
+    return typeof entry.key === 'string' && entry.doc && typeof entry.doc === 'object' ? entry as CacheEntry : null;
+  } catch {
+    return null;
+  }
+}
