@@ -69,7 +69,7 @@ const { metafile } = await build({
 });
 // The status fast path (src/cli/status-main.ts) is bundled on its own, with its own chunks
 // (status-*): without commander and the program, and split only where the status path itself
-// imports lazily, it loads 19 files where the full program loaded 25 (each costs its resolve,
+// imports lazily, it loads 16 files where the full program loaded 25 (each costs its resolve,
 // read, compile and link: docs/BENCHMARKS.md, k8s-switch). Not splitting at all was tried and is
 // far slower: a 1.2 MB file to compile, and every external package (libpg-query's WebAssembly
 // among them) imported at its top. Its fallback to the full program stays an import of the split
