@@ -16,7 +16,7 @@ const BIN = fileURLToPath(new URL('../bin/cutover', import.meta.url));
 const run = promisify(execFile);
 
 async function cutover(dir: string, args: string[], fastPath: boolean): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env = { ...process.env, CI: 'true', NO_COLOR: '1', XDG_CACHE_HOME: join(dir, 'cache'), CUTOVER_STATUS_FAST_PATH: fastPath ? '1' : '0' };
+  const env: NodeJS.ProcessEnv = { ...process.env, CI: 'true', NO_COLOR: '1', XDG_CACHE_HOME: join(dir, 'cache'), CUTOVER_STATUS_FAST_PATH: fastPath ? '1' : '0' };
   delete env.GITHUB_STEP_SUMMARY;
   return run(process.execPath, [BIN, ...args], { cwd: dir, env }).then((r) => ({ code: 0, ...r }), (err: { code: number; stdout: string; stderr: string }) => ({ code: err.code, stdout: err.stdout, stderr: err.stderr }));
 }
