@@ -7,7 +7,7 @@ import { describeWriteFailure } from '../drivers/local/write-failure.ts';
  * What a failed command prints and exits with, for both ways into a verb: the full commander
  * program (main.ts) and the status fast path (status-main.ts), so the two cannot drift apart.
  * `usageExitCode` names the exit code of a command-line parser's own errors (commander's), which
- * only main.ts can recognise without loading commander.
+ * main.ts recognises (the fast path never loads commander, so it passes none).
  */
 export async function reportFailure(caught: unknown, json: boolean, command: string | undefined, argv: readonly string[], usageExitCode: (err: unknown) => number | undefined = () => undefined): Promise<number> {
   const { code, err } = report(caught, json, usageExitCode);
