@@ -67,10 +67,42 @@ const { metafile } = await build({
   metafile: true,
   logLevel: 'warning',
 });
+// The status fast path (src/cli/status-main.ts) is bundled on its own, with its own chunks
+// (status-*): without commander and the program, and split only where the status path itself
+// imports lazily, it loads 16 files where the full program loaded 25 (each costs its resolve,
+// read, compile and link: docs/BENCHMARKS.md, k8s-switch). Not splitting at all was tried and is
+// far slower: a 1.2 MB file to compile, and every external package (libpg-query's WebAssembly
+// among them) imported at its top. Its fallback to the full program stays an import of the split
+// build's main.js beside it, so the program is not loaded twice.
+const fullProgram = {
+  name: 'full-program-external',
+  setup(esbuild) {
+    esbuild.onResolve({ filter: /^\.\/main\.ts$/ }, (args) => args.importer.endsWith(join('src', 'cli', 'status-main.ts')) ? { path: './main.js', external: true } : undefined);
+  },
+};
+const statusBuild = await build({
+  absWorkingDir: root,
+  entryPoints: { 'cli/status-main': 'src/cli/status-main.ts' },
+  outdir: dist,
+  chunkNames: 'chunks/status-[name]-[hash]',
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: `node${manifest.engines.node.replace(/^>=\s*/, '')}`,
+  minify: process.env.CUTOVER_BUILD_MINIFY !== '0',
+  legalComments: 'linked',
+  external,
+  banner: { js: "import{createRequire as __cutoverRequire}from'node:module';const require=__cutoverRequire(import.meta.url);" },
+  plugins: [fullProgram, namedCommonJsExports],
+  metafile: true,
+  logLevel: 'warning',
+});
+Object.assign(metafile.outputs, statusBuild.metafile.outputs);
 // `import { z } from 'zod'` anywhere makes the bundle keep zod's whole namespace object, and with
 // it every locale (about 260 kB that each command validating anything would load); the
 // namespace import `import * as z from 'zod'` lets the unused parts go.
-const bundledLocales = Object.values(metafile.outputs).flatMap((output) => Object.keys(output.inputs)).filter((input) => /zod\/v4\/locales\/(?!en\.js)/.test(input));
+const bundledLocales = Object.values(metafile.outputs).flatMap((output) => Object.keys(output.inputs)).filter((input) => /zod\/v4\/locales\/(?!en\.js|index\.js)/.test(input));
 if (bundledLocales.length > 0) {
   console.error(`build: zod's locales were bundled (${bundledLocales.length} files): write \`import * as z from 'zod'\`, not \`import { z } from 'zod'\``);
   process.exit(1);

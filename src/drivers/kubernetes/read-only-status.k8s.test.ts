@@ -69,6 +69,19 @@ describe('kubernetes: read-only status', () => {
     assert.deepEqual(report.warnings, []);
   });
 
+  test('the status fast path and the full program print the same on Kubernetes, text and --json', async () => {
+    const run = promisify(execFile);
+    for (const args of [['status'], ['status', '--json'], ['--json', 'status', '--bogus']]) {
+      const outputs = [];
+      for (const fastPath of ['1', '0']) {
+        const env = { ...process.env, CI: 'true', NO_COLOR: '1', CUTOVER_STATUS_FAST_PATH: fastPath };
+        outputs.push(await run(process.execPath, [BIN, ...args, '--config', ws.configPath], { cwd: ws.dir, env }).then((r) => ({ code: 0, ...r }), (err: { code: number; stdout: string; stderr: string }) => ({ code: err.code, stdout: err.stdout, stderr: err.stderr })));
+      }
+      assert.deepEqual(outputs[0], outputs[1], args.join(' '));
+      assert.equal(outputs[0]!.code, args.includes('--bogus') ? 2 : 0, outputs[0]!.stderr);
+    }
+  });
+
   test('a damaged record in the state ConfigMap: status exits 1 naming the ConfigMap, the key and the field, and changes nothing', async () => {
     const name = `${APP}-cutover`;
     const good = (await ws.cluster.core.readNamespacedConfigMap({ name, namespace: ws.namespace })).data!['state.json']!;
