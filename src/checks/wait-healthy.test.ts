@@ -135,6 +135,23 @@ describe('waitHealthy', () => {
     assert.equal(report.durationMs, 120_000, 'three rounds a minute apart');
   });
 
+  test('a wall-clock step during the rounds changes neither the pacing nor the duration', { timeout: 10_000 }, async () => {
+    // NTP stepping the wall clock back an hour mid-round would, on Date.now, make the pause an
+    // hour long and the duration negative: rounds are timed on the monotonic reading.
+    const clock = new VirtualClock();
+    let calls = 0;
+    const good = await startServer((_req, res) => {
+      if (calls++ === 1) clock.stepWallClock(-3_600_000);
+      json(res, 200, { checks: [{ name: 'database', status: 'ok' }] });
+    });
+    const report = await withServers([good], () => clock.run(waitHealthy(
+      [{ name: 'blue-0', url: good.url }], policy({ intervalMs: 60_000, timeoutMs: 3_600_000 }), { clock },
+    ), betweenRounds(clock)));
+    assert.equal(report.healthy, true);
+    assert.equal(report.durationMs, 120_000, 'three rounds a minute apart, the step notwithstanding');
+    assert.match(report.summary, / in 2m$/);
+  });
+
   test('no targets is not healthy', async () => {
     const report = await waitHealthy([], policy());
     assert.equal(report.healthy, false);

@@ -29,8 +29,9 @@ export async function waitHealthy(
   options: WaitHealthyOptions = {},
 ): Promise<HealthReport> {
   const clock = options.clock ?? systemClock;
-  const started = clock.now();
-  const elapsed = () => Math.round(clock.now() - started);
+  // Rounds are timed on the monotonic reading: a wall-clock step must not stretch a pause or the duration.
+  const started = clock.monotonic();
+  const elapsed = () => Math.round(clock.monotonic() - started);
   const timeoutMs = options.timeoutMs ?? policy.timeoutMs;
   const checksPerRound = targets.length * policy.checks.length;
 
@@ -52,7 +53,7 @@ export async function waitHealthy(
   let last: CheckResult[] = [];
   try {
     for (;;) {
-      const roundStarted = clock.now();
+      const roundStarted = clock.monotonic();
       const results = await checkOnce(targets, policy, runOptions);
       const ok = results.every((result) => result.ok);
       // A healthy round that finished as time ran out still counts; a failing one was cut short.
@@ -76,7 +77,7 @@ export async function waitHealthy(
             + `(${plural(checksPerRound, 'check')} each) in ${formatDuration(durationMs)}`,
         };
       }
-      const pause = policy.intervalMs - (clock.now() - roundStarted);
+      const pause = policy.intervalMs - (clock.monotonic() - roundStarted);
       if (pause > 0) await clock.sleep(pause, signal);
       if (signal.aborted) break;
     }

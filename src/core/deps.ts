@@ -122,12 +122,16 @@ export interface LifecycleEvent {
 }
 
 export interface Clock {
+  /** Wall-clock time in ms since the epoch, for timestamps; it can step (NTP, an operator). */
   now(): number;
+  /** A monotonic reading in ms, for measuring durations: it never steps with the wall clock. */
+  monotonic(): number;
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
 export const systemClock: Clock = {
   now: () => Date.now(),
+  monotonic: () => performance.now(),
   sleep: (ms, signal) => new Promise((resolve) => {
     if (signal?.aborted) return resolve();
     const timer = setTimeout(done, ms);

@@ -13,6 +13,8 @@ interface Timer {
  */
 export class VirtualClock implements Clock {
   private current: number;
+  /** How far the wall clock (now) has been stepped away from the monotonic reading. */
+  private wallOffset = 0;
   private seq = 0;
   private timers: Timer[] = [];
 
@@ -21,7 +23,17 @@ export class VirtualClock implements Clock {
   }
 
   now(): number {
+    return this.current + this.wallOffset;
+  }
+
+  /** Virtual time as a monotonic reading: timers run on it, and wall-clock steps leave it alone. */
+  monotonic(): number {
     return this.current;
+  }
+
+  /** Steps the wall clock (now) by `deltaMs`, as NTP or an operator might; timers and monotonic() are unmoved. */
+  stepWallClock(deltaMs: number): void {
+    this.wallOffset += deltaMs;
   }
 
   sleep(ms: number, signal?: AbortSignal): Promise<void> {

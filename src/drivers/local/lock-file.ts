@@ -3,7 +3,6 @@ import { link, open, stat, unlink } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { systemClock, type Clock } from '../../core/deps.ts';
 import { isSameProcessAlive, processStartTime } from '../../process/process-alive.ts';
 
 const GUARD_STALE_MS = 5_000;
@@ -113,12 +112,13 @@ export class LockFileBusy extends Error {
  * (left by a full disk, or an older cutover that wrote in place) is known to be stale at once.
  * No library: proper-lockfile and friends use mkdir locks without a pid or start time, which
  * is what recovery after kill -9 needs.
+ * The wait is on real, monotonic time (no injectable clock): it waits for another process to let
+ * go, which no virtual clock can hurry, and a wall-clock step must not stretch or cut it.
  * @throws LockFileBusy naming the holder once the wait runs out; fs errors (ENOSPC, EACCES) as is.
  */
-export async function acquireLockFile(path: string, holder: LockFileHolder, options: { waitMs?: number; pollMs?: number; clock?: Clock } = {}): Promise<LockFileHandle> {
-  const clock = options.clock ?? systemClock;
+export async function acquireLockFile(path: string, holder: LockFileHolder, options: { waitMs?: number; pollMs?: number } = {}): Promise<LockFileHandle> {
   const me: LockFileHolder = { ...holder, startTime: holder.startTime ?? processStartTime(holder.pid) };
-  const deadline = clock.now() + (options.waitMs ?? 0);
+  const deadline = performance.now() + (options.waitMs ?? 0);
   for (;;) {
     if (await tryCreate(path, me)) return handleFor(path, me);
     const reading = await readLockFile(path);
@@ -127,8 +127,8 @@ export async function acquireLockFile(path: string, holder: LockFileHolder, opti
       await removeIfSame(path, reading.inode);
       continue;
     }
-    if (clock.now() >= deadline) throw new LockFileBusy(reading.holder);
-    await clock.sleep(Math.min(options.pollMs ?? 100, Math.max(1, deadline - clock.now())));
+    if (performance.now() >= deadline) throw new LockFileBusy(reading.holder);
+    await sleep(Math.min(options.pollMs ?? 100, Math.max(1, deadline - performance.now())));
   }
 }
 
