@@ -2,6 +2,7 @@ import type { Color } from '../../core/types.ts';
 import { COLORS } from '../../core/types.ts';
 import { splitFrontendRules, type SplitNames } from './split-rules.ts';
 import { PAUSE_ACTION } from './pause-hold.ts';
+import { JOIN_LINES_ACTION } from './join-header-lines.ts';
 
 /** Server slots per backend: HAProxy cannot add servers to a backend without a reload in 2.6 without `add server`, and slots keep names stable across reloads. */
 export const SERVER_SLOTS = 80;
@@ -27,6 +28,8 @@ export interface HaproxyConfigInput {
   split: SplitNames;
   /** The Lua file (pause-hold.ts) that holds requests while the map says `paused`. */
   pauseLuaFile: string;
+  /** The Lua file (join-header-lines.ts) that joins a trusted peer's multi-line forwarded headers. */
+  joinLinesLuaFile: string;
   /** Per listener, the unix socket on which the serving worker takes the requests old workers relay (see relayed()). */
   relaySockets: { main: string; preview: string };
 }
@@ -121,10 +124,14 @@ function forwardedHeaderRules(trustedProxies: readonly string[]): string[] {
     '  http-request set-header x-forwarded-proto http if !{ req.hdr(x-forwarded-proto) -m found }',
     '  http-request set-header x-forwarded-host %[req.hdr(host)] if !{ req.hdr(x-forwarded-host) -m found } { req.hdr(host) -m found }',
     '  http-request set-header x-real-ip %[src] if !{ req.hdr(x-real-ip) -m found }',
-    '  http-request add-header x-forwarded-for %[src]',
+    // A chain on several lines becomes one (req.fhdr reads only the last), then gets our entry.
+    `  http-request lua.${JOIN_LINES_ACTION} x-forwarded-for if { req.fhdr_cnt(x-forwarded-for) gt 1 }`,
+    `  http-request lua.${JOIN_LINES_ACTION} forwarded if { req.fhdr_cnt(forwarded) gt 1 }`,
+    '  http-request set-header x-forwarded-for "%[req.fhdr(x-forwarded-for)], %[src]" if { req.fhdr_cnt(x-forwarded-for) gt 0 }',
+    '  http-request add-header x-forwarded-for %[src] if { req.fhdr_cnt(x-forwarded-for) eq 0 }',
     ...FORWARDED_ELEMENT,
-    '  http-request add-header forwarded %[var(txn.fwd)] if !{ req.hdr(forwarded) -m found }',
-    '  http-request set-header forwarded "%[req.fhdr(forwarded)], %[var(txn.fwd)]" if { req.hdr(forwarded) -m found } trusted_peer',
+    '  http-request set-header forwarded "%[req.fhdr(forwarded)], %[var(txn.fwd)]" if { req.fhdr_cnt(forwarded) gt 0 }',
+    '  http-request add-header forwarded %[var(txn.fwd)] if { req.fhdr_cnt(forwarded) eq 0 }',
   ];
 }
 
@@ -221,6 +228,7 @@ global
   hard-stop-after ${ms(input.drainTimeoutMs + 5_000)}
   tune.bufsize 32768
   lua-load ${input.pauseLuaFile}
+  lua-load ${input.joinLinesLuaFile}
 ${input.logPort ? `  log ring@request_log len 256 format raw local0 info\n` : ''}
 ${input.logPort ? `ring request_log
   # The request log for latency histograms (request-log-histogram.ts): written to memory per

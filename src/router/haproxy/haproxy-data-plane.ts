@@ -17,6 +17,7 @@ import { findHaproxy, HaproxyMaster, workerPid } from './haproxy-process.ts';
 import { RequestLogHistogram } from './request-log-histogram.ts';
 import { parseShowStat, runtimeCommand, type StatRow } from './runtime-api.ts';
 import { pauseHoldLua } from './pause-hold.ts';
+import { joinHeaderLinesLua } from './join-header-lines.ts';
 import { assertConfigSafeNames, NO_SPLIT_NAMES, sameSplitNames, splitMapEntries, splitNamesOf, withoutSplit, type SplitNames } from './split-rules.ts';
 
 const DRAIN_POLL_MS = 50;
@@ -455,6 +456,8 @@ export class HaproxyDataPlane implements DataPlane {
     await writeFileAtomic(this.#stateFile, `${JSON.stringify(state)}\n`);
     const pauseLuaFile = join(this.#dir, 'pause-hold.lua');
     await writeFileAtomic(pauseLuaFile, pauseHoldLua(this.#mapFile, this.#options.maxPauseMs ?? DEFAULT_MAX_PAUSE_MS));
+    const joinLinesLuaFile = join(this.#dir, 'join-header-lines.lua');
+    await writeFileAtomic(joinLinesLuaFile, joinHeaderLinesLua());
     await writeFileAtomic(this.#master.configFile, haproxyConfig({
       dir: this.#dir,
       mapFile: this.#mapFile,
@@ -470,6 +473,7 @@ export class HaproxyDataPlane implements DataPlane {
       logPort: this.#latency?.port,
       split: this.#splitNames,
       pauseLuaFile,
+      joinLinesLuaFile,
       relaySockets: { main: join(this.#dir, 'relay-main.sock'), preview: join(this.#dir, 'relay-preview.sock') },
     }));
   }
