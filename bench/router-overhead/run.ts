@@ -3,7 +3,9 @@
  * run: directly, through the cutover router (`router.engine: node`), through the
  * `router.engine: haproxy` data plane (HAProxy driven by cutover's control plane, as the daemon
  * runs it) and through nginx (1 worker, keep-alive upstream), plus a bare node:http + undici
- * proxy as a floor reference. Each one gets
+ * proxy as a floor reference, and nginx again doing the engine's per-request work
+ * (`nginx-same-work`: five forwarded headers, one access-log line) so that ratio compares like
+ * with like. Each one gets
  *   1. max throughput: wrk, 1 thread, 64 keep-alive connections (the project's load
  *      generator in its own process when wrk is missing);
  *   2. latency at 50% of its own max: wrk again, each connection pacing itself with a fixed
