@@ -25,6 +25,7 @@ import { haproxyConfig, routingMapLines } from '../../src/router/haproxy/haproxy
 import { pauseHoldLua } from '../../src/router/haproxy/pause-hold.ts';
 import { joinHeaderLinesLua } from '../../src/router/haproxy/join-header-lines.ts';
 import { NO_SPLIT_NAMES } from '../../src/router/haproxy/split-rules.ts';
+import { nginxHttpLines, nginxMainLines } from './nginx-unprivileged.ts';
 
 const { values: args } = parseArgs({
   options: { only: { type: 'string' }, file: { type: 'string', multiple: true, default: [] } },
@@ -76,19 +77,11 @@ async function send(port: number, n: number): Promise<void> {
 }
 
 function nginxBackend(dir: string, port: number): string {
-  return `worker_processes 1;
-daemon off;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
+  return `${nginxMainLines(dir)}
 events { worker_connections 1024; }
 http {
   access_log off;
-  client_body_temp_path ${dir}/body;
-  proxy_temp_path ${dir}/proxy;
-  fastcgi_temp_path ${dir}/fastcgi;
-  uwsgi_temp_path ${dir}/uwsgi;
-  scgi_temp_path ${dir}/scgi;
-  keepalive_requests 1000000;
+${nginxHttpLines(dir)}
   server { listen 127.0.0.1:${port}; location / { return 200 "ok\\n"; } }
 }
 `;

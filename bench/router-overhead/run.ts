@@ -34,6 +34,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { summarizeProfile, type ProfileSummary } from './profile-summary.ts';
+import { nginxHttpLines, nginxMainLines } from './nginx-unprivileged.ts';
 import { readProcStat } from '../../src/process/proc-stat.ts';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -154,18 +155,10 @@ function nginxConfig(dir: string, port: number, backendPort: number, sameWork = 
   const sameWorkHeaders = sameWork ? `
       proxy_set_header X-Real-IP $remote_addr;
       proxy_set_header Forwarded "$fwd_for$fwd_host;proto=$scheme";` : '';
-  return `worker_processes 1;
-daemon off;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
+  return `${nginxMainLines(dir)}
 events { worker_connections 4096; }
 http {${sameWorkHttp}
-  client_body_temp_path ${dir}/body;
-  proxy_temp_path ${dir}/proxy;
-  fastcgi_temp_path ${dir}/fastcgi;
-  uwsgi_temp_path ${dir}/uwsgi;
-  scgi_temp_path ${dir}/scgi;
-  keepalive_requests 1000000;
+${nginxHttpLines(dir)}
   upstream backend {
     server 127.0.0.1:${backendPort};
     keepalive 128;
