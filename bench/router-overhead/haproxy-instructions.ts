@@ -1,117 +1,201 @@
 /**
- * User-space instructions per request of HAProxy through the config the haproxy engine
- * generates, against the same config without the drain-cut rules (drain-cut.ts): what those
- * rules cost every request, in a figure that does not move with the shared machine's load.
+ * User-space instructions per request of the HAProxy worker, under `valgrind --tool=callgrind`,
+ * for the engine's generated config and variants of it. Unlike req/s and CPU seconds this does
+ * not move with the load of a shared machine, so configs can be compared by it run to run.
  *
- * Each variant runs under `valgrind --tool=callgrind` twice, for N1 and N2 sequential requests
- * on one keep-alive connection; the difference of the two totals over N2 - N1 is the cost of
- * one request (start-up and shut-down cancel out). `master-worker` is left out of the measured
- * config so that the one process valgrind watches is the one serving; it changes nothing per
- * request. The request log is off (no logPort), as in the earlier callgrind rows.
+ * Each config runs HAProxy alone (no master, so no fork to follow) in front of a static nginx
+ * backend; a keep-alive client sends N requests; the worker's instruction total is read when it
+ * exits. The figure is (total at 3000 requests - total at 1000) / 2000, so start-up, config
+ * parsing and shutdown cancel out. Kernel time (the syscalls) is not in it.
  *
- *   node --import tsx bench/router-overhead/haproxy-instructions.ts
+ *   node --import tsx bench/router-overhead/haproxy-instructions.ts [--only NAME] [--file NAME=CONFIG]
+ *     KEEP=1   keep the work dir and the last config's callgrind output, for callgrind_annotate
+ *     --file   also measure a hand-written config (placeholders @PORT@, @BACKEND@, @DIR@, @LOGPORT@)
+ *
+ * Needs valgrind, haproxy and nginx (Debian packages); installs nothing. About 20 s a config.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import { connect, type AddressInfo } from 'node:net';
+import { createServer, type AddressInfo } from 'node:net';
+import { request, Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Agent, request } from 'undici';
-import { haproxyConfig } from '../../src/router/haproxy/haproxy-config.ts';
-import { drainCutLua } from '../../src/router/haproxy/drain-cut.ts';
+import { parseArgs } from 'node:util';
+import { haproxyConfig, routingMapLines } from '../../src/router/haproxy/haproxy-config.ts';
 import { pauseHoldLua } from '../../src/router/haproxy/pause-hold.ts';
+import { joinHeaderLinesLua } from '../../src/router/haproxy/join-header-lines.ts';
+import { drainCutLua } from '../../src/router/haproxy/drain-cut.ts';
 import { NO_SPLIT_NAMES } from '../../src/router/haproxy/split-rules.ts';
-import { freePort } from '../../src/drivers/local/free-port.ts';
+import { nginxHttpLines, nginxMainLines } from './nginx-unprivileged.ts';
 
-const N1 = 1000;
-const N2 = 3000;
-
-const body = Buffer.from('ok\n');
-const backend = createServer((req, res) => {
-  req.resume();
-  res.writeHead(200, ['content-type', 'text/plain', 'content-length', String(body.length)]);
-  res.end(body);
+const { values: args } = parseArgs({
+  options: { only: { type: 'string' }, file: { type: 'string', multiple: true, default: [] } },
 });
-backend.keepAliveTimeout = 65_000;
-await new Promise<void>((r) => backend.listen(0, '127.0.0.1', r));
-const backendPort = (backend.address() as AddressInfo).port;
 
-const dir = mkdtempSync(join(tmpdir(), 'cutover-bench-hxi-'));
-const mapFile = join(dir, 'routing.map');
-writeFileSync(mapFile, 'live blue\n');
-const pauseLuaFile = join(dir, 'pause-hold.lua');
-writeFileSync(pauseLuaFile, pauseHoldLua(mapFile, 10_000));
-const drainCutLuaFile = join(dir, 'drain-cut.lua');
-writeFileSync(drainCutLuaFile, drainCutLua(5_000));
-const port = await freePort('127.0.0.1');
-const generated = haproxyConfig({
-  dir, mapFile, runtimeSocket: join(dir, 'api.sock'),
-  main: { host: '127.0.0.1', port },
-  drainTimeoutMs: 5_000, upstreamHeadersTimeoutMs: 300_000, trustedProxies: [],
-  servers: { blue: new Map([[1, `127.0.0.1:${backendPort}`]]), green: new Map() },
-  split: NO_SPLIT_NAMES, pauseLuaFile, drainCutLuaFile,
-  relaySockets: { main: join(dir, 'relay-main.sock'), preview: join(dir, 'relay-preview.sock') },
-}).split('\n').filter((l) => l.trim() !== 'master-worker');
-if (!generated.some((l) => l.includes('tcp-response'))) throw new Error('the generated config has no drain-cut rules to compare against');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-const variants: Record<string, string> = {
-  'generated config': generated.join('\n'),
-  'without the drain-cut rules': generated.filter((l) => !l.includes('tcp-response') && !l.includes(drainCutLuaFile)).join('\n'),
-};
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
 
-async function listening(deadline: number): Promise<void> {
+async function waitForPort(port: number, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const ok = await new Promise<boolean>((r) => {
-      const s = connect({ host: '127.0.0.1', port }, () => { s.destroy(); r(true); });
-      s.on('error', () => r(false));
+    const ok = await new Promise<boolean>((resolve) => {
+      const req = request({ host: '127.0.0.1', port, path: '/' }, (res) => { res.resume(); res.on('end', () => resolve(true)); });
+      req.on('error', () => resolve(false));
+      req.end();
     });
     if (ok) return;
-    if (Date.now() > deadline) throw new Error('HAProxy under valgrind did not listen within 60 s');
-    await new Promise((r) => setTimeout(r, 100));
+    if (Date.now() > deadline) throw new Error(`nothing answered on port ${port}`);
+    await sleep(200);
   }
 }
 
-/** Total instructions (Ir) of one HAProxy run under callgrind that served `n` requests. */
-async function instructions(name: string, config: string, n: number): Promise<number> {
-  const cfg = join(dir, 'measured.cfg');
-  writeFileSync(cfg, config);
-  const out = join(dir, `cg-${name.replace(/\W+/g, '-')}-${n}`);
-  const child = spawn('valgrind', ['--tool=callgrind', `--callgrind-out-file=${out}`, 'haproxy', '-f', cfg], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (c: Buffer) => { stderr += c.toString(); });
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  try {
-    await listening(Date.now() + 60_000);
-    const agent = new Agent({ connections: 1, pipelining: 1 });
-    for (let i = 0; i < n; i++) {
-      const r = await request(`http://127.0.0.1:${port}/`, { dispatcher: agent });
-      await r.body.arrayBuffer();
-      if (r.statusCode !== 200) throw new Error(`${name}: request ${i} answered ${r.statusCode}`);
+/** N GETs over 8 keep-alive connections, 8 in flight: the shape of wrk's load, at valgrind's pace. */
+async function send(port: number, n: number): Promise<void> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 8 });
+  let left = n;
+  const worker = async () => {
+    while (left-- > 0) {
+      await new Promise<void>((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port, path: '/', agent }, (res) => {
+          if (res.statusCode !== 200) reject(new Error(`status ${res.statusCode}`));
+          res.resume();
+          res.on('end', resolve);
+        });
+        req.on('error', reject);
+        req.end();
+      });
     }
-    await agent.close();
-  } finally {
-    child.kill('SIGTERM');
-    await exited;
+  };
+  await Promise.all(Array.from({ length: 8 }, worker));
+  agent.destroy();
+}
+
+function nginxBackend(dir: string, port: number): string {
+  return `${nginxMainLines(dir)}
+events { worker_connections 1024; }
+http {
+  access_log off;
+${nginxHttpLines(dir)}
+  server { listen 127.0.0.1:${port}; location / { return 200 "ok\\n"; } }
+}
+`;
+}
+
+/** The generated config made to run without a master: same frontends, backends and rules. */
+function standalone(config: string): string {
+  return config.replace(/^\s*master-worker\n/m, '').replace(' expose-fd listeners', '');
+}
+
+const MINIMAL = `global
+  nbthread 1
+  maxconn 8000
+defaults
+  mode http
+  timeout connect 5s
+  timeout client 65s
+  timeout server 65s
+  http-reuse safe
+frontend main
+  bind 127.0.0.1:@PORT@
+  default_backend b
+backend b
+  server r1 @BACKEND@
+`;
+
+interface Setup { dir: string; port: number; backend: string; logPort: number }
+
+function generated(s: Setup, opts: { log: boolean; trustedProxies?: string[] }): string {
+  const mapFile = join(s.dir, 'routing.map');
+  writeFileSync(mapFile, routingMapLines({ live: 'blue' }).map(([k, v]) => `${k} ${v}\n`).join(''));
+  writeFileSync(join(s.dir, 'pause-hold.lua'), pauseHoldLua(mapFile, 30_000));
+  writeFileSync(join(s.dir, 'join-header-lines.lua'), joinHeaderLinesLua());
+  writeFileSync(join(s.dir, 'drain-cut.lua'), drainCutLua(5_000));
+  return standalone(haproxyConfig({
+    dir: s.dir,
+    mapFile,
+    runtimeSocket: join(s.dir, 'runtime.sock'),
+    main: { host: '127.0.0.1', port: s.port },
+    drainTimeoutMs: 5_000,
+    upstreamHeadersTimeoutMs: 300_000,
+    trustedProxies: opts.trustedProxies ?? [],
+    servers: { blue: new Map([[1, s.backend]]), green: new Map() },
+    ...(opts.log ? { logPort: s.logPort } : {}),
+    split: NO_SPLIT_NAMES,
+    pauseLuaFile: join(s.dir, 'pause-hold.lua'),
+    joinLinesLuaFile: join(s.dir, 'join-header-lines.lua'),
+    drainCutLuaFile: join(s.dir, 'drain-cut.lua'),
+    relaySockets: { main: join(s.dir, 'relay-main.sock'), preview: join(s.dir, 'relay-preview.sock') },
+  }));
+}
+
+/** Instructions the HAProxy process ran in all, serving n requests. */
+async function totalInstructions(config: string, s: Setup, n: number): Promise<number> {
+  const cfg = join(s.dir, 'haproxy.cfg');
+  writeFileSync(cfg, config.replaceAll('@PORT@', String(s.port)).replaceAll('@BACKEND@', s.backend).replaceAll('@DIR@', s.dir).replaceAll('@LOGPORT@', String(s.logPort)));
+  const out = join(s.dir, `callgrind.out.${n}`);
+  const child = spawn('valgrind', ['--tool=callgrind', `--callgrind-out-file=${out}`, 'haproxy', '-db', '-f', cfg], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  try {
+    await waitForPort(s.port);
+    await send(s.port, n);
+  } catch (e) {
+    child.kill('SIGKILL');
+    throw new Error(`${(e as Error).message}\n${stderr.slice(-2000)}`);
   }
-  const summary = /^summary:\s+(\d+)/m.exec(readFileSync(out, 'utf8'));
-  if (!summary) throw new Error(`${name}: no callgrind summary in ${out}; valgrind said: ${stderr.slice(-500)}`);
+  await sleep(200); // let the ring flush its last lines to the sink
+  child.kill('SIGUSR1'); // soft stop: the process ends by itself and callgrind writes its totals
+  await exited;
+  const summary = /^summary: (\d+)/m.exec(readFileSync(out, 'utf8')) ?? /^totals: (\d+)/m.exec(readFileSync(out, 'utf8'));
+  if (!summary) throw new Error(`no callgrind summary in ${out}`);
   return Number(summary[1]);
 }
 
-try {
-  const perRequest: Record<string, number> = {};
-  const runs: Record<string, number[]> = {};
-  // Interleaved, so both variants see the same machine (the counts barely depend on it).
-  for (const n of [N1, N2]) {
-    for (const [name, config] of Object.entries(variants)) (runs[name] ??= []).push(await instructions(name, config, n));
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'cutover-hx-instr-'));
+  const backendPort = await freePort();
+  writeFileSync(join(dir, 'nginx.conf'), nginxBackend(dir, backendPort));
+  const nginx = spawn('nginx', ['-c', join(dir, 'nginx.conf'), '-p', dir, '-e', join(dir, 'error.log')], { stdio: 'ignore' });
+  // The request log's sink: reads and drops what the ring forwards, as the control plane would read it.
+  let logBytes = 0;
+  const sink = createServer((c) => {
+    c.on('data', (d: Buffer) => { logBytes += d.length; });
+    c.on('error', () => {}); // HAProxy resets it when it stops
+  });
+  await new Promise<void>((r) => sink.listen(0, '127.0.0.1', r));
+  try {
+    await waitForPort(backendPort);
+    const s: Setup = { dir, port: await freePort(), backend: `127.0.0.1:${backendPort}`, logPort: (sink.address() as AddressInfo).port };
+    const configs: Array<[string, string]> = [
+      ['generated, request log on', generated(s, { log: true })],
+      ['generated, request log off', generated(s, { log: false })],
+      ['generated with trustedProxies, log on', generated(s, { log: true, trustedProxies: ['10.0.0.0/8'] })],
+      ['minimal (one frontend, one server, no rule)', MINIMAL],
+      ...args.file.map((f): [string, string] => { const [name, path] = f.split('='); return [name!, readFileSync(path!, 'utf8')]; }),
+    ];
+    process.stdout.write(`valgrind ${execFileSync('valgrind', ['--version']).toString().trim()}, ${execFileSync('haproxy', ['-v']).toString().split('\n')[0]}\n`);
+    process.stdout.write('| config | instructions per request |\n|---|---:|\n');
+    for (const [name, config] of configs) {
+      if (args.only !== undefined && !name.includes(args.only)) continue;
+      const low = await totalInstructions(config, s, 1000);
+      const high = await totalInstructions(config, s, 3000);
+      process.stdout.write(`| ${name} | ${((high - low) / 2000 / 1000).toFixed(1)}k |\n`);
+    }
+    process.stderr.write(`(the log sink received ${logBytes} bytes)\n`);
+  } finally {
+    nginx.kill('SIGTERM');
+    sink.close();
+    if (process.env['KEEP']) process.stderr.write(`kept ${dir} (callgrind.out.<n> of the last config, for callgrind_annotate)\n`);
+    else rmSync(dir, { recursive: true, force: true });
   }
-  for (const [name, [a, b]] of Object.entries(runs)) perRequest[name] = (b! - a!) / (N2 - N1);
-  for (const [name, ir] of Object.entries(perRequest)) console.log(`${name}: ${(ir / 1000).toFixed(1)}k instructions per request`);
-  const [withRules, without] = [perRequest['generated config']!, perRequest['without the drain-cut rules']!];
-  console.log(`ratio generated / without the drain-cut rules: ${(withRules / without).toFixed(3)}x (+${((withRules - without) / 1000).toFixed(1)}k per request)`);
-} finally {
-  backend.close();
-  backend.closeAllConnections();
-  if (!process.env.KEEP) rmSync(dir, { recursive: true, force: true });
 }
+
+await main();

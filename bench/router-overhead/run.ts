@@ -3,7 +3,9 @@
  * run: directly, through the cutover router (`router.engine: node`), through the
  * `router.engine: haproxy` data plane (HAProxy driven by cutover's control plane, as the daemon
  * runs it) and through nginx (1 worker, keep-alive upstream), plus a bare node:http + undici
- * proxy as a floor reference. Each one gets
+ * proxy as a floor reference, and nginx again doing the engine's per-request work
+ * (`nginx-same-work`: five forwarded headers, one access-log line) so that ratio compares like
+ * with like. Each one gets
  *   1. max throughput: wrk, 1 thread, 64 keep-alive connections (the project's load
  *      generator in its own process when wrk is missing);
  *   2. latency at 50% of its own max: wrk again, each connection pacing itself with a fixed
@@ -25,13 +27,14 @@
  * measures max load.
  */
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { summarizeProfile, type ProfileSummary } from './profile-summary.ts';
+import { nginxHttpLines, nginxMainLines } from './nginx-unprivileged.ts';
 import { readProcStat } from '../../src/process/proc-stat.ts';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -49,7 +52,7 @@ const plan = tiny
   ? { rounds: 1, warmS: 2, maxS: 2, latencyS: 2, connections: 64, profileS: 3 }
   : { rounds: 3, warmS: 2, maxS: 10, latencyS: 10, connections: 64, profileS: 10 };
 
-type TargetName = 'direct' | 'router' | 'router-baseline' | 'haproxy-engine' | 'bare-undici' | 'nginx';
+type TargetName = 'direct' | 'router' | 'router-baseline' | 'haproxy-engine' | 'bare-undici' | 'nginx' | 'nginx-same-work';
 interface Target {
   name: TargetName;
   url: string;
@@ -134,20 +137,28 @@ async function waitForPort(port: number, timeoutMs = 5000): Promise<void> {
   }
 }
 
-function nginxConfig(dir: string, port: number, backendPort: number): string {
-  return `worker_processes 1;
-daemon off;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
+/**
+ * nginx as the issue compares it (`sameWork` false): `access_log off` and three X-Forwarded-*
+ * headers. With `sameWork` it does what the haproxy engine does per request too: the same five
+ * forwarded headers (X-Real-IP, and Forwarded with the Node router's quoting of host= and of an
+ * IPv6 for=, by `map`s), and one short access-log line per request (upstream, duration) into a
+ * buffered file, flushed at least every second; the engine's log goes to a memory ring
+ * forwarded over TCP to its control plane, whose CPU is counted in the engine's row.
+ */
+function nginxConfig(dir: string, port: number, backendPort: number, sameWork = false): string {
+  const sameWorkHttp = sameWork ? `
+  log_format cutover '$upstream_addr $request_time';
+  access_log ${dir}/access.log cutover buffer=64k flush=1s;
+  map $remote_addr $fwd_for { ~: "for=\\"[$remote_addr]\\""; default "for=$remote_addr"; }
+  map $http_host $fwd_host { "~^[-.0-9A-Za-z_~]+$" ";host=$http_host"; "~^[-.0-9A-Za-z_~:\\[\\]]+$" ";host=\\"$http_host\\""; default ""; }` : `
+  access_log off;`;
+  const sameWorkHeaders = sameWork ? `
+      proxy_set_header X-Real-IP $remote_addr;
+      proxy_set_header Forwarded "$fwd_for$fwd_host;proto=$scheme";` : '';
+  return `${nginxMainLines(dir)}
 events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/body;
-  proxy_temp_path ${dir}/proxy;
-  fastcgi_temp_path ${dir}/fastcgi;
-  uwsgi_temp_path ${dir}/uwsgi;
-  scgi_temp_path ${dir}/scgi;
-  keepalive_requests 1000000;
+http {${sameWorkHttp}
+${nginxHttpLines(dir)}
   upstream backend {
     server 127.0.0.1:${backendPort};
     keepalive 128;
@@ -162,7 +173,7 @@ http {
       proxy_set_header Host $http_host;
       proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
       proxy_set_header X-Forwarded-Proto $scheme;
-      proxy_set_header X-Forwarded-Host $http_host;
+      proxy_set_header X-Forwarded-Host $http_host;${sameWorkHeaders}
     }
   }
 }
@@ -269,13 +280,17 @@ async function main(): Promise<void> {
       { name: 'bare-undici', url: `http://127.0.0.1:${bare.port}/`, proxyPids: [bare.child.pid!] },
     );
     if (nginx !== null) {
-      const port = await freePort();
-      const conf = join(dir, 'nginx.conf');
-      writeFileSync(conf, nginxConfig(dir, port, backend.port));
-      const master = spawn(nginx, ['-c', conf, '-p', dir, '-e', join(dir, 'error.log')], { stdio: ['ignore', 'ignore', 'inherit'] });
-      children.push(master);
-      await waitForPort(port);
-      targets.push({ name: 'nginx', url: `http://127.0.0.1:${port}/`, proxyPids: [master.pid!, ...childPids(master.pid!)] });
+      for (const [name, sameWork] of [['nginx', false], ['nginx-same-work', true]] as const) {
+        const at = join(dir, name);
+        mkdirSync(at);
+        const port = await freePort();
+        const conf = join(at, 'nginx.conf');
+        writeFileSync(conf, nginxConfig(at, port, backend.port, sameWork));
+        const master = spawn(nginx, ['-c', conf, '-p', at, '-e', join(at, 'error.log')], { stdio: ['ignore', 'ignore', 'inherit'] });
+        children.push(master);
+        await waitForPort(port);
+        targets.push({ name, url: `http://127.0.0.1:${port}/`, proxyPids: [master.pid!, ...childPids(master.pid!)] });
+      }
     }
 
     for (const t of targets) results[t.name] = { max: [] };
@@ -337,6 +352,7 @@ async function main(): Promise<void> {
   const direct = row('direct')!;
   const router = row('router')!;
   const ngx = row('nginx');
+  const ngxSame = row('nginx-same-work');
   const bareRow = row('bare-undici');
   const baselineRow = row('router-baseline');
   const hx = row('haproxy-engine');
@@ -346,7 +362,7 @@ async function main(): Promise<void> {
   lines.push('');
   lines.push('| path | max req/s | p50 @50% (ms) | p99 @50% (ms) | proxy CPU s / 10k req | same, at 50% load | backend CPU s / 10k req |');
   lines.push('|---|---:|---:|---:|---:|---:|---:|');
-  for (const r of [direct, router, baselineRow, hx, bareRow, ngx]) {
+  for (const r of [direct, router, baselineRow, hx, bareRow, ngx, ngxSame]) {
     if (!r) continue;
     const proxied = r.name !== 'direct';
     lines.push(`| ${r.name} | ${fmt(r.maxRps, 0)} | ${fmt(r.latency.p50Ms, 3)} | ${fmt(r.latency.p99Ms, 3)} | ${proxied ? fmt(r.proxyCpuPer10k, 3) : '-'} | ${proxied ? fmt(r.latency.proxyCpuPer10k, 3) : '-'} | ${fmt(r.backendCpuPer10k, 3)} |`);
@@ -365,6 +381,10 @@ async function main(): Promise<void> {
       lines.push(`- haproxy-engine / nginx throughput: ${fmt(throughput)}x (target >= 1x: ${throughput >= 1 ? 'met' : 'NOT met'})`);
       lines.push(`- haproxy-engine / nginx CPU per request: ${fmt(cpu)}x (target <= 1.2x: ${cpu <= 1.2 ? 'met' : 'NOT met'}); of the engine's ${fmt(hx.proxyCpuPer10k, 3)} s / 10k req, the control plane (request log for latency histograms) took ${fmt(hx.controlCpuPer10k, 3)}, HAProxy ${fmt(hx.proxyCpuPer10k - hx.controlCpuPer10k, 3)} (${fmt((hx.proxyCpuPer10k - hx.controlCpuPer10k) / ngx.proxyCpuPer10k)}x nginx)`);
       lines.push(`- haproxy-engine / router throughput: ${fmt(hx.maxRps / router.maxRps)}x`);
+      if (ngxSame) {
+        lines.push(`- haproxy-engine / nginx-same-work (5 forwarded headers and a log line per request on both): throughput ${fmt(hx.maxRps / ngxSame.maxRps)}x, CPU per request ${fmt(hx.proxyCpuPer10k / ngxSame.proxyCpuPer10k)}x (HAProxy alone ${fmt((hx.proxyCpuPer10k - hx.controlCpuPer10k) / ngxSame.proxyCpuPer10k)}x)`);
+        lines.push(`- nginx-same-work / nginx: throughput ${fmt(ngxSame.maxRps / ngx.maxRps)}x, CPU per request ${fmt(ngxSame.proxyCpuPer10k / ngx.proxyCpuPer10k)}x`);
+      }
     }
     if (bareRow) lines.push(`- bare undici proxy (floor for node:http + undici) / nginx throughput: ${fmt(bareRow.maxRps / ngx.maxRps)}x; router / bare: ${fmt(router.maxRps / bareRow.maxRps)}x`);
   }
@@ -380,7 +400,7 @@ async function main(): Promise<void> {
   lines.push(`- load average at the end (uptime): ${readFileSync('/proc/loadavg', 'utf8').trim()}`);
   const added = addedP99(router);
   lines.push(`- router added p99 at 50% load: ${fmt(added, 3)} ms (target <= 1 ms: ${added <= 1 ? 'met' : 'NOT met'})`);
-  const all = [direct, router, baselineRow, hx, bareRow, ngx].filter(Boolean);
+  const all = [direct, router, baselineRow, hx, bareRow, ngx, ngxSame].filter(Boolean);
   lines.push(`- 50% load runs (${router.latency.tool}): achieved ${all.map((r) => `${r!.name} ${fmt(r!.latency.achievedRps, 0)}`).join(', ')} req/s; errors ${all.map((r) => `${r!.name} ${r!.latency.errors}`).join(', ')}`);
   for (const note of notes) lines.push(`- note: ${note}`);
   if (profile) {

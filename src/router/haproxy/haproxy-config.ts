@@ -3,6 +3,7 @@ import { COLORS } from '../../core/types.ts';
 import { splitFrontendRules, type SplitNames } from './split-rules.ts';
 import { PAUSE_ACTION } from './pause-hold.ts';
 import { drainCutRules } from './drain-cut.ts';
+import { JOIN_LINES_ACTION } from './join-header-lines.ts';
 
 /** Server slots per backend: HAProxy cannot add servers to a backend without a reload in 2.6 without `add server`, and slots keep names stable across reloads. */
 export const SERVER_SLOTS = 80;
@@ -30,6 +31,8 @@ export interface HaproxyConfigInput {
   pauseLuaFile: string;
   /** The Lua file (drain-cut.ts) that answers 504 to a request cut at its drain's deadline. */
   drainCutLuaFile: string;
+  /** The Lua file (join-header-lines.ts) that joins a trusted peer's multi-line forwarded headers. */
+  joinLinesLuaFile: string;
   /** Per listener, the unix socket on which the serving worker takes the requests old workers relay (see relayed()). */
   relaySockets: { main: string; preview: string };
 }
@@ -78,30 +81,53 @@ export function routingMapLines(entries: Readonly<Record<string, string>>): Arra
 }
 
 /**
- * The router's own `Forwarded` element, in `txn.fwd`, as the Node router writes it
- * (hop-by-hop.ts): `for=` the peer, an IPv6 one bracketed and quoted; `host=` the Host the
- * client sent, quoted when it is not a token (a port's colon, an IPv6 literal's brackets) and
- * left out when it holds anything a Host name never does; then `proto=http` (RFC 7239).
+ * The peer's address and the Host the client sent, each read once into a string variable: the
+ * rules below use them up to four times, and every use of `src` in a string turns the address
+ * into text again (inet_ntop, a printf per use in callgrind's profile). `concat()` with no
+ * argument is only the cast to a string. `req.fhdr` takes the whole Host line, as the Node
+ * router does, where `req.hdr` would split it at commas.
  */
-const FORWARDED_ELEMENT = [
-  '  acl client_v6 src -m sub :',
-  '  acl host_token req.hdr(host) -m reg ^[-.0-9A-Za-z_~]+$',
-  '  acl host_quotable req.hdr(host) -m reg ^[-.0-9A-Za-z_~:\\[\\]]+$',
-  '  http-request set-var-fmt(txn.fwd_for) "for=%[src]" if !client_v6',
-  '  http-request set-var-fmt(txn.fwd_for) "for=\\"[%[src]]\\"" if client_v6',
-  '  http-request set-var-fmt(txn.fwd) "%[var(txn.fwd_for)];proto=http" if !host_quotable',
-  '  http-request set-var-fmt(txn.fwd) "%[var(txn.fwd_for)];host=%[req.hdr(host)];proto=http" if host_token',
-  '  http-request set-var-fmt(txn.fwd) "%[var(txn.fwd_for)];host=\\"%[req.hdr(host)]\\";proto=http" if !host_token host_quotable',
+const PEER_AND_HOST = [
+  '  http-request set-var(txn.peer) src,concat()',
+  '  http-request set-var(txn.host) req.fhdr(host)',
+  '  acl has_host var(txn.host) -m found',
 ];
+
+/**
+ * The router's own `Forwarded` element as the Node router writes it (hop-by-hop.ts): `for=` the
+ * peer, an IPv6 one bracketed and quoted; `host=` the Host the client sent, quoted when it is
+ * not a token (a port's colon, an IPv6 literal's brackets) and left out when it holds anything
+ * a Host name never does; then `proto=http` (RFC 7239). One rule per case, each writing the
+ * whole element with `action` (an add-header, or a set-var-fmt for the trusted case to append
+ * to), rather than building it in steps through variables: a few thousand instructions fewer.
+ */
+function forwardedElementRules(action: string): string[] {
+  const v4 = 'for=%[var(txn.peer)]';
+  const v6 = 'for=\\"[%[var(txn.peer)]]\\"';
+  const rules = [
+    '  acl client_v6 var(txn.peer) -m sub :',
+    '  acl host_token var(txn.host) -m reg ^[-.0-9A-Za-z_~]+$',
+    '  acl host_quotable var(txn.host) -m reg ^[-.0-9A-Za-z_~:\\[\\]]+$',
+  ];
+  for (const [forPart, ip] of [[v4, '!client_v6'], [v6, 'client_v6']] as const) {
+    rules.push(
+      `  http-request ${action} "${forPart};host=%[var(txn.host)];proto=http" if ${ip} host_token`,
+      `  http-request ${action} "${forPart};host=\\"%[var(txn.host)]\\";proto=http" if ${ip} !host_token host_quotable`,
+      `  http-request ${action} "${forPart};proto=http" if ${ip} !host_quotable`,
+    );
+  }
+  return rules;
+}
 
 /**
  * The forwarded headers, as the Node router sets them. From an untrusted peer every one is
  * replaced by the router's own; with no trusted proxy at all that is three deletions (one by
- * prefix) and an append each, with no condition: about a fifth fewer instructions per request
- * (callgrind) than the general case, which keeps a trusted peer's values and appends to them.
- * The general case appends to X-Forwarded-For with a rule, not `option forwardfor`: an old
- * worker relaying a request after a reload skips every rule but not that option, and the
- * serving worker, trusting the relayed client, would append it a second time.
+ * prefix) and an append each, with no condition but Forwarded's cases: fewer instructions per
+ * request (callgrind) than the general case, which keeps a trusted peer's values and appends
+ * to them. X-Forwarded-For is a rule, not `option forwardfor`: an old worker relaying a request
+ * after a reload skips every rule but not that option, and with trusted proxies the serving
+ * worker, trusting the relayed client, would append it a second time; without them, the rule
+ * reuses the peer's address already in text, which the option would format again.
  */
 function forwardedHeaderRules(trustedProxies: readonly string[]): string[] {
   if (trustedProxies.length === 0) {
@@ -109,12 +135,12 @@ function forwardedHeaderRules(trustedProxies: readonly string[]): string[] {
       '  http-request del-header x-forwarded- -m beg',
       '  http-request del-header x-real-ip',
       '  http-request del-header forwarded',
-      '  option forwardfor',
+      ...PEER_AND_HOST,
+      '  http-request add-header x-forwarded-for %[var(txn.peer)]',
       '  http-request add-header x-forwarded-proto http',
-      '  http-request add-header x-forwarded-host %[req.hdr(host)] if { req.hdr(host) -m found }',
-      '  http-request add-header x-real-ip %[src]',
-      ...FORWARDED_ELEMENT,
-      '  http-request add-header forwarded %[var(txn.fwd)]',
+      '  http-request add-header x-forwarded-host %[var(txn.host)] if has_host',
+      '  http-request add-header x-real-ip %[var(txn.peer)]',
+      ...forwardedElementRules('add-header forwarded'),
     ];
   }
   return [
@@ -124,13 +150,18 @@ function forwardedHeaderRules(trustedProxies: readonly string[]): string[] {
     '  http-request del-header x-forwarded-host if !trusted_peer',
     '  http-request del-header x-real-ip if !trusted_peer',
     '  http-request del-header forwarded if !trusted_peer',
+    ...PEER_AND_HOST,
     '  http-request set-header x-forwarded-proto http if !{ req.hdr(x-forwarded-proto) -m found }',
-    '  http-request set-header x-forwarded-host %[req.hdr(host)] if !{ req.hdr(x-forwarded-host) -m found } { req.hdr(host) -m found }',
-    '  http-request set-header x-real-ip %[src] if !{ req.hdr(x-real-ip) -m found }',
-    '  http-request add-header x-forwarded-for %[src]',
-    ...FORWARDED_ELEMENT,
-    '  http-request add-header forwarded %[var(txn.fwd)] if !{ req.hdr(forwarded) -m found }',
-    '  http-request set-header forwarded "%[req.fhdr(forwarded)], %[var(txn.fwd)]" if { req.hdr(forwarded) -m found } trusted_peer',
+    '  http-request set-header x-forwarded-host %[var(txn.host)] if !{ req.hdr(x-forwarded-host) -m found } has_host',
+    '  http-request set-header x-real-ip %[var(txn.peer)] if !{ req.hdr(x-real-ip) -m found }',
+    // A chain on several lines becomes one (req.fhdr reads only the last), then gets our entry.
+    `  http-request lua.${JOIN_LINES_ACTION} x-forwarded-for if { req.fhdr_cnt(x-forwarded-for) gt 1 }`,
+    `  http-request lua.${JOIN_LINES_ACTION} forwarded if { req.fhdr_cnt(forwarded) gt 1 }`,
+    '  http-request set-header x-forwarded-for "%[req.fhdr(x-forwarded-for)], %[var(txn.peer)]" if { req.fhdr_cnt(x-forwarded-for) gt 0 }',
+    '  http-request add-header x-forwarded-for %[var(txn.peer)] if { req.fhdr_cnt(x-forwarded-for) eq 0 }',
+    ...forwardedElementRules('set-var-fmt(txn.fwd)'),
+    '  http-request set-header forwarded "%[req.fhdr(forwarded)], %[var(txn.fwd)]" if { req.fhdr_cnt(forwarded) gt 0 }',
+    '  http-request add-header forwarded %[var(txn.fwd)] if { req.fhdr_cnt(forwarded) eq 0 }',
   ];
 }
 
@@ -228,6 +259,7 @@ global
   tune.bufsize 32768
   lua-load ${input.pauseLuaFile}
   lua-load ${input.drainCutLuaFile}
+  lua-load ${input.joinLinesLuaFile}
 ${input.logPort ? `  log ring@request_log len 256 format raw local0 info\n` : ''}
 ${input.logPort ? `ring request_log
   # The request log for latency histograms (request-log-histogram.ts): written to memory per

@@ -452,3 +452,32 @@ test('haproxy engine: with trusted proxies, a request relayed by the old worker 
     if (!process.env.KEEP) rmSync(dir, { recursive: true, force: true });
   }
 });
+
+// A trusted proxy may send its chain over several header lines (RFC 9110 lets it split a list).
+// The Node router joins every line of X-Forwarded-For and Forwarded and appends its own entry,
+// sending one line each; `req.fhdr` reads only the last line, so the earlier hops were lost.
+test('haproxy engine: a trusted peer\'s X-Forwarded-For and Forwarded on several lines are joined and appended to, one line each, as the Node router does', { timeout: 60_000, skip: haproxySkip() }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cutover-hx-'));
+  const blue = await startTestBackend('blue');
+  const plane = await HaproxyDataPlane.start({ engine: 'haproxy', workDir: dir, drainTimeoutMs: 500, trustedProxies: ['127.0.0.1'], listen: { host: '127.0.0.1', port: 0 } });
+  try {
+    await plane.setUpstreams('blue', [blue.url]);
+    await plane.switchTo('blue');
+    const r = await request(`${plane.address.main}/headers`, {
+      headers: [
+        'host', 'app.test',
+        'x-forwarded-for', '203.0.113.7', 'x-forwarded-for', '198.51.100.2, 192.0.2.9',
+        'forwarded', 'for=203.0.113.7', 'forwarded', 'for=198.51.100.2;proto=https',
+      ],
+    });
+    const seen = JSON.parse(await r.body.text()) as { headers: Record<string, string>; rawHeaders: string[] };
+    const lines = (name: string) => seen.rawHeaders.filter((_, i) => i % 2 === 0 && seen.rawHeaders[i]!.toLowerCase() === name).length;
+    assert.equal(seen.headers['x-forwarded-for'], '203.0.113.7, 198.51.100.2, 192.0.2.9, 127.0.0.1', 'every hop, then the peer');
+    assert.equal(seen.headers['forwarded'], 'for=203.0.113.7, for=198.51.100.2;proto=https, for=127.0.0.1;host=app.test;proto=http');
+    assert.deepEqual([lines('x-forwarded-for'), lines('forwarded')], [1, 1], 'one line each, as the Node router sends them');
+  } finally {
+    await plane.close();
+    await blue.close();
+    if (!process.env.KEEP) rmSync(dir, { recursive: true, force: true });
+  }
+});

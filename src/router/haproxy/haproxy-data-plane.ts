@@ -18,6 +18,7 @@ import { RequestLogHistogram } from './request-log-histogram.ts';
 import { parseShowStat, runtimeCommand, type StatRow } from './runtime-api.ts';
 import { pauseHoldLua } from './pause-hold.ts';
 import { drainCutLua } from './drain-cut.ts';
+import { joinHeaderLinesLua } from './join-header-lines.ts';
 import { assertConfigSafeNames, NO_SPLIT_NAMES, sameSplitNames, splitMapEntries, splitNamesOf, withoutSplit, type SplitNames } from './split-rules.ts';
 
 const DRAIN_POLL_MS = 50;
@@ -458,6 +459,8 @@ export class HaproxyDataPlane implements DataPlane {
     await writeFileAtomic(pauseLuaFile, pauseHoldLua(this.#mapFile, this.#options.maxPauseMs ?? DEFAULT_MAX_PAUSE_MS));
     const drainCutLuaFile = join(this.#dir, 'drain-cut.lua');
     await writeFileAtomic(drainCutLuaFile, drainCutLua(this.#options.drainTimeoutMs));
+    const joinLinesLuaFile = join(this.#dir, 'join-header-lines.lua');
+    await writeFileAtomic(joinLinesLuaFile, joinHeaderLinesLua());
     await writeFileAtomic(this.#master.configFile, haproxyConfig({
       dir: this.#dir,
       mapFile: this.#mapFile,
@@ -474,6 +477,7 @@ export class HaproxyDataPlane implements DataPlane {
       split: this.#splitNames,
       pauseLuaFile,
       drainCutLuaFile,
+      joinLinesLuaFile,
       relaySockets: { main: join(this.#dir, 'relay-main.sock'), preview: join(this.#dir, 'relay-preview.sock') },
     }));
   }
