@@ -2,6 +2,7 @@ import type { Color } from '../../core/types.ts';
 import { COLORS } from '../../core/types.ts';
 import { splitFrontendRules, type SplitNames } from './split-rules.ts';
 import { PAUSE_ACTION } from './pause-hold.ts';
+import { RELAY_HEADER } from './long-lived-relay.ts';
 
 /** Server slots per backend: HAProxy cannot add servers to a backend without a reload in 2.6 without `add server`, and slots keep names stable across reloads. */
 export const SERVER_SLOTS = 80;
@@ -27,6 +28,8 @@ export interface HaproxyConfigInput {
   split: SplitNames;
   /** The Lua file (pause-hold.ts) that holds requests while the map says `paused`. */
   pauseLuaFile: string;
+  /** The unix socket of the daemon's relay for WebSockets and event streams (long-lived-relay.ts). */
+  longLivedRelaySocket: string;
   /** Per listener, the unix socket on which the serving worker takes the requests old workers relay (see relayed()). */
   relaySockets: { main: string; preview: string };
 }
@@ -137,6 +140,24 @@ function forwardedHeaderRules(trustedProxies: readonly string[]): string[] {
  * serving worker, which takes it on the same frontend through a unix socket (inherited at each
  * reload like the listeners) and routes it as it would any other.
  */
+/**
+ * WebSockets (any upgrade) and event streams go to the daemon's relay (long-lived-relay.ts),
+ * which can end them with a 1001 close frame or a clean end at a drain deadline; HAProxy
+ * cannot write into a tunnel. `route` names the listener and the color this request would
+ * have been sent to, read from the map in the same rule pass as every other request's.
+ */
+const LONG_LIVED_ACLS = [
+  `  http-request del-header ${RELAY_HEADER}`,
+  '  acl long_lived req.hdr(upgrade) -m found',
+  '  acl long_lived req.hdr(accept) -m sub text/event-stream',
+];
+
+function toLongLivedRelay(route: string, condition = ''): string {
+  // AND binds tighter than OR in HAProxy conditions: every OR branch needs its own long_lived.
+  const branches = condition === '' ? ['long_lived'] : condition.split('||').map((b) => `long_lived ${b.trim()}`);
+  return `  http-request set-header ${RELAY_HEADER} "${route}" if ${branches.join(' || ')}`;
+}
+
 function relayed(listener: 'main' | 'preview', socket: string): { bind: string; first: string[]; backend: string } {
   return {
     bind: `  bind unix@${socket} mode 600 accept-proxy`,
@@ -173,6 +194,7 @@ export function haproxyConfig(input: HaproxyConfigInput): string {
     ...(input.maxConnections !== undefined ? [`  maxconn ${input.maxConnections}`] : []),
     ...mainRelay.first,
     ...edge,
+    ...LONG_LIVED_ACLS,
     `  http-request set-var(txn.special) str(special),map(${m})`,
     '  acl special_on var(txn.special) -m found',
     `  http-request return status 503 content-type "text/html; charset=utf-8" hdr retry-after "%[str(retry),map(${m},30)]" hdr cache-control no-store lf-string "%[str(page),map(${m}),b64dec]" if special_on { str(maintenance),map(${m},0) -m str 1 }`,
@@ -181,6 +203,9 @@ export function haproxyConfig(input: HaproxyConfigInput): string {
     // A weighted step or cohort sends some requests to the canary; the rest follow `live`.
     ...split.request,
     ...split.response,
+    toLongLivedRelay(`main %[str(canary),map(${m},none)]`, split.useCanaryIf),
+    toLongLivedRelay(`main %[str(live),map(${m},none)]`, `!{ req.hdr(${RELAY_HEADER}) -m found }`),
+    '  use_backend long_lived if long_lived',
     `  use_backend main_%[str(canary),map(${m},none)] if ${split.useCanaryIf}`,
     `  use_backend main_%[str(live),map(${m},none)]`,
   ];
@@ -193,6 +218,9 @@ export function haproxyConfig(input: HaproxyConfigInput): string {
       ...(input.maxConnections !== undefined ? [`  maxconn ${input.maxConnections}`] : []),
       ...previewRelay.first,
       ...edge,
+      ...LONG_LIVED_ACLS,
+      toLongLivedRelay(`preview %[str(preview),map(${m},none)]`),
+      '  use_backend long_lived if long_lived',
       `  use_backend preview_%[str(preview),map(${m},none)]`,
     );
   }
@@ -200,6 +228,9 @@ export function haproxyConfig(input: HaproxyConfigInput): string {
     mainRelay.backend,
     '',
     ...(input.preview ? [previewRelay.backend, ''] : []),
+    'backend long_lived',
+    `  server daemon unix@${input.longLivedRelaySocket}`,
+    '',
     'backend main_none',
     '  http-request return status 503 content-type text/plain string "service unavailable: no release is live yet\\n"',
     '',
