@@ -145,7 +145,8 @@ export class HaproxyDataPlane implements DataPlane {
     let running: string | null = null;
     try { running = adopting ? readFileSync(master.configFile, 'utf8') : null; } catch { /* none: reload */ }
     await plane.#writeFiles();
-    await master.check();
+    // A config HAProxy refuses ends the start: the relay's listener would keep the process alive.
+    await master.check().catch(async (err: unknown) => { await plane.#relay.close(); plane.#latency?.close(); throw err; });
     // A restarted daemon whose config is the one HAProxy runs changes nothing: no reload, so
     // not even a keep-alive connection is closed. A changed config reloads seamlessly.
     if (adopting && readFileSync(master.configFile, 'utf8') !== running) await master.reload();

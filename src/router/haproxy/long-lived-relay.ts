@@ -146,7 +146,15 @@ export class LongLivedRelay implements ExchangeOwner {
    */
   async retire(): Promise<void> {
     for (const tunnel of this.#tunnels) if (tunnel.drain === null) tunnel.goAwayOnceOpen();
+    // Only what asked for an event stream comes here; one whose answer has not started yet may finish.
     for (const color of COLORS) for (const exchange of this.#inFlight[color]) if (exchange.drain === null && exchange.res.headersSent) exchange.abandonForDrain(0);
+    const ended = Promise.all([
+      ...[...this.#tunnels].map((tunnel) => new Promise<void>((resolve) => tunnel.whenClosed(resolve))),
+      ...[...this.#drains].map((drain) => drain.done),
+    ]);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([ended, new Promise((resolve) => { timer = setTimeout(resolve, this.#drainTimeoutMs); })]);
+    clearTimeout(timer);
     await this.close();
   }
 
