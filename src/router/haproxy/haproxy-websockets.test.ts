@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { WebSocket } from 'ws';
+import { WebSocket } from 'ws';
 import { HaproxyDataPlane } from './haproxy-data-plane.ts';
 import { startTestBackend, type TestBackend } from '../../../test/support/test-backend.ts';
 import { haproxySkip } from '../../../test/support/haproxy.ts';
@@ -105,6 +105,36 @@ describe('haproxy engine: WebSockets on the old color at a switch', { skip: hapr
     assert.equal(await nextMessage(ws), 'green:still');
     group.close();
     assert.deepEqual((await group.closed).map((o) => o.code), [1000]);
+  });
+
+  test('a split sends a WebSocket where it sends a plain request (bucket cookie, cohort); maintenance refuses the upgrade with 503', { timeout: 30_000 }, async () => {
+    await plane.switchTo('blue');
+    await plane.setSplit({ weights: { blue: 70, green: 30 }, cohort: { header: { name: 'X-Tester', values: ['qa'] } } });
+    const echo = async (headers: Record<string, string>): Promise<string> => {
+      const ws = new WebSocket(`${plane.address.main.replace('http', 'ws')}/chat`, { headers });
+      await new Promise<void>((resolve, reject) => { ws.once('open', () => resolve()); ws.once('error', reject); });
+      ws.send('hi');
+      const answer = await nextMessage(ws);
+      ws.close();
+      return answer;
+    };
+    assert.equal(await echo({ cookie: 'cutover_split=0' }), 'green:hi', 'bucket 0 is below the threshold');
+    assert.equal(await echo({ cookie: 'cutover_split=9999' }), 'blue:hi');
+    assert.equal(await echo({ cookie: 'cutover_split=9999', 'x-tester': 'qa' }), 'green:hi', 'a cohort value beats the bucket');
+    await plane.clearSplit();
+
+    await plane.setMaintenance({ on: true, message: 'back soon', retryAfterSec: 7 });
+    try {
+      const refused = await new Promise<number>((resolve, reject) => {
+        const ws = new WebSocket(`${plane.address.main.replace('http', 'ws')}/chat`);
+        ws.once('unexpected-response', (_req, res) => { resolve(res.statusCode ?? 0); res.resume(); ws.terminate(); });
+        ws.once('open', () => reject(new Error('the upgrade was accepted in maintenance')));
+        ws.on('error', () => {});
+      });
+      assert.equal(refused, 503);
+    } finally {
+      await plane.setMaintenance({ on: false });
+    }
   });
 
   test('the app sees the forwarded headers HAProxy sets, each once, on an upgrade too', { timeout: 30_000 }, async () => {
