@@ -132,6 +132,27 @@ function forwardedHeaderRules(trustedProxies: readonly string[]): string[] {
 }
 
 /**
+ * WebSockets (any upgrade) and event streams go to the daemon's relay (long-lived-relay.ts),
+ * which can end them with a 1001 close frame or a clean end at a drain deadline; HAProxy
+ * cannot write into a tunnel. Everything else never leaves HAProxy.
+ */
+const LONG_LIVED_ACLS = [
+  `  http-request del-header ${RELAY_HEADER}`,
+  '  acl long_lived req.hdr(upgrade) -m found',
+  '  acl long_lived req.hdr(accept) -m sub text/event-stream',
+];
+
+/**
+ * Tells the relay where a long-lived request goes: `route` names the listener and the color
+ * it would have been sent to, read from the map in the same rule pass as every other request.
+ */
+function toLongLivedRelay(route: string, condition = ''): string {
+  // AND binds tighter than OR in HAProxy conditions: every OR branch needs its own long_lived.
+  const branches = condition === '' ? ['long_lived'] : condition.split('||').map((b) => `long_lived ${b.trim()}`);
+  return `  http-request set-header ${RELAY_HEADER} "${route}" if ${branches.join(' || ')}`;
+}
+
+/**
  * A frontend's first rules and its relay backend. After a reload the old worker still answers
  * the next request on each keep-alive connection it holds (idle-close-on-response, so it never
  * closes one under a client that is sending on it), but its config, map and servers are as they
@@ -140,24 +161,6 @@ function forwardedHeaderRules(trustedProxies: readonly string[]): string[] {
  * serving worker, which takes it on the same frontend through a unix socket (inherited at each
  * reload like the listeners) and routes it as it would any other.
  */
-/**
- * WebSockets (any upgrade) and event streams go to the daemon's relay (long-lived-relay.ts),
- * which can end them with a 1001 close frame or a clean end at a drain deadline; HAProxy
- * cannot write into a tunnel. `route` names the listener and the color this request would
- * have been sent to, read from the map in the same rule pass as every other request's.
- */
-const LONG_LIVED_ACLS = [
-  `  http-request del-header ${RELAY_HEADER}`,
-  '  acl long_lived req.hdr(upgrade) -m found',
-  '  acl long_lived req.hdr(accept) -m sub text/event-stream',
-];
-
-function toLongLivedRelay(route: string, condition = ''): string {
-  // AND binds tighter than OR in HAProxy conditions: every OR branch needs its own long_lived.
-  const branches = condition === '' ? ['long_lived'] : condition.split('||').map((b) => `long_lived ${b.trim()}`);
-  return `  http-request set-header ${RELAY_HEADER} "${route}" if ${branches.join(' || ')}`;
-}
-
 function relayed(listener: 'main' | 'preview', socket: string): { bind: string; first: string[]; backend: string } {
   return {
     bind: `  bind unix@${socket} mode 600 accept-proxy`,

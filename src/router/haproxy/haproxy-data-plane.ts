@@ -207,7 +207,15 @@ export class HaproxyDataPlane implements DataPlane {
       // The relay's drain starts first: a WebSocket HAProxy still routes to the old color
       // until the commit then lands on the new one rather than outside the drain.
       const relayDrained = this.#relay.switchTo(color);
-      const rows = await this.#commitMap(next, `show stat main_${old} 2 -1`);
+      let rows: StatRow[];
+      try {
+        rows = await this.#commitMap(next, `show stat main_${old} 2 -1`);
+      } catch (err) {
+        // The old color stays live; its sockets still get their 1001 at the deadline and
+        // reconnect to it, but new ones are no longer sent away from it.
+        this.#relay.serving(old);
+        throw err;
+      }
       const switchedAt = performance.timeOrigin + performance.now();
       const row = backendRow(rows, `main_${old}`);
       const stats = listenerStatsOf(row);
