@@ -147,8 +147,9 @@ const LONG_LIVED_ACLS = [
  * it would have been sent to, read from the map in the same rule pass as every other request.
  */
 function toLongLivedRelay(route: string, condition = ''): string {
-  // AND binds tighter than OR in HAProxy conditions: every OR branch needs its own long_lived.
-  const branches = condition === '' ? ['long_lived'] : condition.split('||').map((b) => `long_lived ${b.trim()}`);
+  // AND binds tighter than OR in HAProxy conditions: every OR branch needs its own long_lived,
+  // put last there, so that the common case (no split: a variable test) stops before it.
+  const branches = condition === '' ? ['long_lived'] : condition.split('||').map((b) => `${b.trim()} long_lived`);
   return `  http-request set-header ${RELAY_HEADER} "${route}" if ${branches.join(' || ')}`;
 }
 
