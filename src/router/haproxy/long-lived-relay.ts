@@ -13,8 +13,10 @@ import { refuseUpgrade, WebSocketTunnel } from '../websocket-proxy.ts';
 
 /**
  * Request header HAProxy sets on every request it hands to the relay: `<listener> <color>`
- * (`main blue`, `preview none`), the routing decision it made from its map. HAProxy deletes
- * any copy a client sent, and the relay deletes it before the request goes on to the app.
+ * (`main blue`, `preview none`), the routing decision it made from its map. HAProxy's
+ * set-header replaces any copy a client sent, and the relay deletes it before the request goes
+ * on to the app. (Requests that stay in HAProxy pass a client's copy on untouched: only this
+ * socket, in the engine's private directory, reads it.)
  */
 export const RELAY_HEADER = 'x-cutover-relay';
 
@@ -45,11 +47,12 @@ function listening(path: string): Promise<boolean> {
  * replicas with the Node router's own code (WebSocketTunnel, ProxyExchange, DrainWatch).
  *
  * Why not in HAProxy itself: at a drain deadline each WebSocket must get a 1001 close frame
- * and each event stream a clean end, and HAProxy 2.6 cannot write into a connection that has
- * become a tunnel. The Runtime API can only cut sessions (`shutdown session`, which clients
- * see as 1006), and Lua actions run at rule evaluation, which a tunnel no longer goes through;
- * a Lua filter would see only data passing by, never a deadline on a silent socket. Only
- * these connections pay for the extra hop; every other request stays HAProxy's alone.
+ * and each event stream a clean end, and we found no way for HAProxy 2.6 to write into a
+ * connection that has become a tunnel. The Runtime API can only cut a session (`shutdown
+ * session`, which clients see as 1006). Lua actions run when rules are evaluated, and a
+ * tunnel is past its rules. A Lua filter runs only as data passes, so a deadline on a silent
+ * socket would never reach it. Only these connections pay for the extra hop; every other
+ * request stays in HAProxy alone.
  */
 export class LongLivedRelay implements ExchangeOwner {
   readonly socketPath: string;
