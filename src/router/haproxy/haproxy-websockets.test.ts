@@ -134,3 +134,33 @@ describe('haproxy engine: server-sent events on the old color at a switch', { sk
     await assertEventStreamDrains(`${plane.address.main}/events`, DRAIN_MS, () => plane.switchTo('green'));
   });
 });
+
+describe('haproxy engine: WebSockets when the data plane closes (cutover down)', { skip: haproxySkip() }, () => {
+  let blue: TestBackend;
+  before(async () => { blue = await startTestBackend('blue'); });
+  after(async () => { await blue.close(); });
+
+  test('each open socket gets a 1001 close frame on both sides before HAProxy stops', { timeout: 30_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cutover-hxws-'));
+    const plane = await HaproxyDataPlane.start({ engine: 'haproxy', workDir: dir, drainTimeoutMs: 5_000, listen: loopback });
+    try {
+      await plane.setUpstreams('blue', [blue.url]);
+      await plane.switchTo('blue');
+      const group = await openSockets(`${plane.address.main.replace('http', 'ws')}/chat`, 3);
+      for (const ws of group.sockets) {
+        ws.send('hi');
+        assert.equal(await nextMessage(ws), 'blue:hi');
+      }
+      assert.equal((await plane.traffic()).blue.websockets, 3, 'the relay counts the open sockets');
+      const appCodes: number[] = [];
+      for (const server of blue.sockets) server.once('close', (code) => appCodes.push(code));
+      await plane.close();
+      assert.deepEqual((await group.closed).map((o) => o.code), [1001, 1001, 1001], 'close codes the clients saw');
+      for (let deadline = performance.now() + 2000; appCodes.length < 3 && performance.now() < deadline;) await new Promise((r) => setTimeout(r, 20));
+      assert.deepEqual(appCodes, [1001, 1001, 1001], 'close codes the app saw');
+    } finally {
+      await plane.close();
+      if (!process.env.KEEP) rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
