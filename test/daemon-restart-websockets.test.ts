@@ -7,6 +7,7 @@ import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path';
 import type { WebSocket } from 'ws';
 import { explain } from './support/cli-runner.ts';
+import { haproxySkip } from './support/haproxy.ts';
 import { webSocketAppSource } from './support/websocket-app.ts';
 import { openSockets } from './support/websocket-client.ts';
 import { ScenarioWorkspace } from './support/workspace.ts';
@@ -21,12 +22,14 @@ function nextMessage(ws: WebSocket): Promise<string> {
   });
 }
 
-describe('WebSockets across daemon restarts', () => {
+// On engine haproxy the daemon relays WebSockets too (long-lived-relay.ts): HAProxy keeps the
+// listeners, is reloaded onto the new daemon's relay, and the old daemon's relay sends the 1001s.
+for (const engine of ['node', 'haproxy'] as const) describe(`WebSockets across daemon restarts (engine ${engine})`, { skip: engine === 'haproxy' ? haproxySkip() : false }, () => {
   let ws: ScenarioWorkspace;
   let main: string;
   let closesLog: string;
   before(async () => {
-    ws = ScenarioWorkspace.create();
+    ws = ScenarioWorkspace.create({ engine });
     closesLog = join(ws.dir, 'ws-closes.log');
     appendFileSync(closesLog, '');
     mkdirSync(join(ws.dir, 'releases', 'ws1'), { recursive: true });

@@ -131,6 +131,7 @@ function generated(s: Setup, opts: { log: boolean; trustedProxies?: string[] }):
     pauseLuaFile: join(s.dir, 'pause-hold.lua'),
     joinLinesLuaFile: join(s.dir, 'join-header-lines.lua'),
     drainCutLuaFile: join(s.dir, 'drain-cut.lua'),
+    longLivedRelaySocket: join(s.dir, 'long-lived.sock'),
     relaySockets: { main: join(s.dir, 'relay-main.sock'), preview: join(s.dir, 'relay-preview.sock') },
   }));
 }

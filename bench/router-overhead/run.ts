@@ -20,7 +20,8 @@
  *   options: --profile (also in tiny mode: CPU-profile the router under max load),
  *            --json <file> (write the raw numbers),
  *            --baseline <checkout> (also run that checkout's router as a row, `router-baseline`,
- *            interleaved with this one: before/after figures from the same run)
+ *            interleaved with this one: before/after figures from the same run; with haproxy,
+ *            that checkout's haproxy engine too, `haproxy-engine-baseline`)
  *
  * Needs the Debian packages `wrk`, `nginx` (nginx-light is enough) and `haproxy`; installs
  * nothing. Without nginx or haproxy that row is skipped; without wrk the load generator
@@ -52,7 +53,7 @@ const plan = tiny
   ? { rounds: 1, warmS: 2, maxS: 2, latencyS: 2, connections: 64, profileS: 3 }
   : { rounds: 3, warmS: 2, maxS: 10, latencyS: 10, connections: 64, profileS: 10 };
 
-type TargetName = 'direct' | 'router' | 'router-baseline' | 'haproxy-engine' | 'bare-undici' | 'nginx' | 'nginx-same-work';
+type TargetName = 'direct' | 'router' | 'router-baseline' | 'haproxy-engine' | 'haproxy-engine-baseline' | 'bare-undici' | 'nginx' | 'nginx-same-work';
 interface Target {
   name: TargetName;
   url: string;
@@ -275,6 +276,12 @@ async function main(): Promise<void> {
       const pids = /PIDS ([\d,]+)/.exec(engine.banner)?.[1]?.split(',').map(Number).filter((p) => p > 0) ?? [];
       if (pids.length !== 3) throw new Error(`the haproxy engine did not report its pids: ${engine.banner}`);
       targets.push({ name: 'haproxy-engine', url: `http://127.0.0.1:${engine.port}/`, proxyPids: pids, controlPids: [pids[0]!] });
+      if (args.baseline !== undefined) {
+        const base = await startNode(join(args.baseline, 'bench', 'router-overhead', 'haproxy-engine-process.ts'), [backendUrl]);
+        const basePids = /PIDS ([\d,]+)/.exec(base.banner)?.[1]?.split(',').map(Number).filter((p) => p > 0) ?? [];
+        if (basePids.length !== 3) throw new Error(`the baseline haproxy engine did not report its pids: ${base.banner}`);
+        targets.push({ name: 'haproxy-engine-baseline', url: `http://127.0.0.1:${base.port}/`, proxyPids: basePids, controlPids: [basePids[0]!] });
+      }
     }
     targets.push(
       { name: 'bare-undici', url: `http://127.0.0.1:${bare.port}/`, proxyPids: [bare.child.pid!] },
@@ -356,13 +363,14 @@ async function main(): Promise<void> {
   const bareRow = row('bare-undici');
   const baselineRow = row('router-baseline');
   const hx = row('haproxy-engine');
+  const hxBase = row('haproxy-engine-baseline');
   const fmt = (n: number | null | undefined, d = 2) => (n === null || n === undefined ? 'n/a' : n.toFixed(d));
   const lines: string[] = [];
   lines.push(`mode: ${tiny ? 'tiny' : 'full'} · ${plan.rounds} round(s) · max load ${plan.maxS}s each with ${wrk ? 'wrk -t1' : 'loadgen closed'} -c${plan.connections} after ${plan.warmS}s warm-up · latency ${plan.latencyS}s at 50% of each max · ${new Date().toISOString()}`);
   lines.push('');
   lines.push('| path | max req/s | p50 @50% (ms) | p99 @50% (ms) | proxy CPU s / 10k req | same, at 50% load | backend CPU s / 10k req |');
   lines.push('|---|---:|---:|---:|---:|---:|---:|');
-  for (const r of [direct, router, baselineRow, hx, bareRow, ngx, ngxSame]) {
+  for (const r of [direct, router, baselineRow, hx, hxBase, bareRow, ngx, ngxSame]) {
     if (!r) continue;
     const proxied = r.name !== 'direct';
     lines.push(`| ${r.name} | ${fmt(r.maxRps, 0)} | ${fmt(r.latency.p50Ms, 3)} | ${fmt(r.latency.p99Ms, 3)} | ${proxied ? fmt(r.proxyCpuPer10k, 3) : '-'} | ${proxied ? fmt(r.latency.proxyCpuPer10k, 3) : '-'} | ${fmt(r.backendCpuPer10k, 3)} |`);
@@ -396,11 +404,12 @@ async function main(): Promise<void> {
     const ratio = router.maxRps / bareRow.maxRps;
     lines.push(`- router / bare: throughput ${fmt(ratio, 3)}x (target within 5%: ${ratio >= 0.95 ? 'met' : 'NOT met'}), CPU per request ${fmt(router.proxyCpuPer10k / bareRow.proxyCpuPer10k)}x`);
   }
+  if (hx && hxBase) lines.push(`- haproxy-engine / haproxy-engine-baseline (${args.baseline}): throughput ${fmt(hx.maxRps / hxBase.maxRps)}x, CPU per request ${fmt(hx.proxyCpuPer10k / hxBase.proxyCpuPer10k)}x (at 50% load ${fmt(hx.latency.proxyCpuPer10k! / hxBase.latency.proxyCpuPer10k!)}x)`);
   if (ngx && baselineRow) lines.push(`- router-baseline / nginx throughput: ${fmt(baselineRow.maxRps / ngx.maxRps)}x`);
   lines.push(`- load average at the end (uptime): ${readFileSync('/proc/loadavg', 'utf8').trim()}`);
   const added = addedP99(router);
   lines.push(`- router added p99 at 50% load: ${fmt(added, 3)} ms (target <= 1 ms: ${added <= 1 ? 'met' : 'NOT met'})`);
-  const all = [direct, router, baselineRow, hx, bareRow, ngx, ngxSame].filter(Boolean);
+  const all = [direct, router, baselineRow, hx, hxBase, bareRow, ngx, ngxSame].filter(Boolean);
   lines.push(`- 50% load runs (${router.latency.tool}): achieved ${all.map((r) => `${r!.name} ${fmt(r!.latency.achievedRps, 0)}`).join(', ')} req/s; errors ${all.map((r) => `${r!.name} ${r!.latency.errors}`).join(', ')}`);
   for (const note of notes) lines.push(`- note: ${note}`);
   if (profile) {

@@ -33,6 +33,29 @@ describe('upstreamRequestHead', () => {
     assert.equal(hasBody, false);
   });
 
+  test('forwardedAsSent (HAProxy relaying to the daemon): the forwarded headers go on as they came, with no hop for the peer', () => {
+    const { headers } = upstreamRequestHead([
+      'Host', 'shop.example',
+      'Connection', 'Upgrade',
+      'Upgrade', 'websocket',
+      'X-Forwarded-For', '203.0.113.9',
+      'X-Forwarded-Proto', 'http',
+      'X-Forwarded-Host', 'shop.example',
+      'X-Real-IP', '203.0.113.9',
+      'Forwarded', 'for=203.0.113.9;host=shop.example;proto=http',
+    ], undefined, true, { forwardedAsSent: true });
+    assert.deepEqual(pairs(headers), [
+      ['host', 'shop.example'],
+      ['x-forwarded-for', '203.0.113.9'],
+      ['x-forwarded-proto', 'http'],
+      ['x-forwarded-host', 'shop.example'],
+      ['x-real-ip', '203.0.113.9'],
+      ['forwarded', 'for=203.0.113.9;host=shop.example;proto=http'],
+      ['connection', 'Upgrade'],
+      ['upgrade', 'websocket'],
+    ]);
+  });
+
   const spoofed = [
     'X-Forwarded-For', '203.0.113.9',
     'x-forwarded-for', '198.51.100.2',

@@ -119,6 +119,12 @@ export interface UpstreamHeadOptions {
   defaultHost?: string;
   /** Host that replaces the request's (an absolute-form target names it, RFC 9112 §3.2.2). */
   hostOverride?: string;
+  /**
+   * The peer is cutover's own edge (HAProxy relaying a long-lived request to the daemon, see
+   * haproxy/long-lived-relay.ts), which already wrote the forwarded headers for the client:
+   * they are sent on as they came, with no hop added for the peer.
+   */
+  forwardedAsSent?: boolean;
 }
 
 /** Names a `Connection` header can never make hop-by-hop: the request is unroutable without them. */
@@ -141,7 +147,7 @@ export function upstreamRequestHead(
   keepUpgrade: boolean,
   options: UpstreamHeadOptions = {},
 ): UpstreamRequestHead {
-  const trusted = options.trustedPeer === true;
+  const trusted = options.trustedPeer === true || options.forwardedAsSent === true;
   let headers: string[] = [];
   let forwardedFor: string | undefined;
   let forwarded: string | undefined;
@@ -212,6 +218,15 @@ export function upstreamRequestHead(
   } else if (host === undefined && options.defaultHost !== undefined) {
     host = options.defaultHost;
     headers.unshift('host', host);
+  }
+  if (options.forwardedAsSent === true) {
+    if (forwardedFor !== undefined) headers.push('x-forwarded-for', forwardedFor);
+    if (forwardedProto !== undefined) headers.push('x-forwarded-proto', forwardedProto);
+    if (forwardedHost !== undefined) headers.push('x-forwarded-host', forwardedHost);
+    if (realIp !== undefined) headers.push('x-real-ip', realIp);
+    if (forwarded !== undefined) headers.push('forwarded', forwarded);
+    if (keepUpgrade && upgrade !== undefined) headers.push('connection', 'Upgrade', 'upgrade', upgrade);
+    return { headers, hasBody, probe };
   }
   const client = clientAddress(remoteAddress);
   const hop = forwardedHop(client, host);

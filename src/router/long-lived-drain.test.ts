@@ -1,24 +1,15 @@
 import assert from 'node:assert/strict';
-import { createServer, request, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { WebSocket, WebSocketServer } from 'ws';
 import { Router } from './router.ts';
 import { startTestBackend, type TestBackend } from '../../test/support/test-backend.ts';
 import { openSockets } from '../../test/support/websocket-client.ts';
+import { closeCodesAcrossSwitches, nextMessage } from '../../test/support/websocket-switches.ts';
+import { assertEventStreamDrains, startEventStreamApp } from '../../test/support/event-stream-drain.ts';
 
 const loopback = { host: '127.0.0.1', port: 0 };
 const DRAIN_MS = 250;
-
-/** Resolves with the next message `ws` receives; rejects if the socket closes or 2 s pass first. */
-function nextMessage(ws: WebSocket): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('no message within 2 s')), 2000);
-    const onClose = (code: number) => { clearTimeout(timer); reject(new Error(`socket closed (${code}) before the message arrived`)); };
-    ws.once('close', onClose);
-    ws.once('message', (data) => { clearTimeout(timer); ws.off('close', onClose); resolve(data.toString()); });
-  });
-}
 
 describe('router: WebSockets on the old color at a switch', () => {
   let blue: TestBackend;
@@ -38,45 +29,13 @@ describe('router: WebSockets on the old color at a switch', () => {
   });
 
   test('across 20 switches every socket keeps working until drainTimeout, then gets a 1001 close frame; the reconnect lands on the new color', async () => {
-    const url = `${router.address.main.replace('http', 'ws')}/chat`;
-    let live: 'blue' | 'green' = 'blue';
-    router.switchTo(live);
-    const codes: Record<number, number> = {};
-    const upstreamCodes: Record<number, number> = {};
-    for (let i = 0; i < 20; i++) {
-      const group = await openSockets(url, 3);
-      for (const ws of group.sockets) {
-        ws.send('before');
-        assert.equal(await nextMessage(ws), `${live}:before`);
-      }
-      const backend = live === 'blue' ? blue : green;
-      for (const server of backend.sockets) server.once('close', (code) => { upstreamCodes[code] = (upstreamCodes[code] ?? 0) + 1; });
-      const next: 'blue' | 'green' = live === 'blue' ? 'green' : 'blue';
-      const report = router.switchTo(next);
-      const switchedAt = performance.now();
-
-      // During the drain the old color still answers on the sockets it has.
-      const probe = group.sockets[0]!;
-      probe.send('during');
-      assert.equal(await nextMessage(probe), `${live}:during`);
-
-      const outcomes = await group.closed;
-      const waited = performance.now() - switchedAt;
-      assert.ok(waited >= DRAIN_MS - 20, `switch ${i}: sockets closed after ${waited.toFixed(0)} ms, before the ${DRAIN_MS} ms drain timeout`);
-      for (const o of outcomes) codes[o.code ?? -1] = (codes[o.code ?? -1] ?? 0) + 1;
-      const drained = await report.drained;
-      assert.deepEqual(drained.websockets, { completed: 0, goingAway: 3 }, `switch ${i}`);
-
-      const again = await openSockets(url, 1);
-      again.sockets[0]!.send('again');
-      assert.equal(await nextMessage(again.sockets[0]!), `${next}:again`, `switch ${i}: the reconnect went to the old color`);
-      again.close();
-      await again.closed;
-      live = next;
-    }
-    assert.deepEqual(codes, { 1001: 60 }, 'close codes the clients saw');
-    for (let deadline = performance.now() + 2000; (upstreamCodes[1001] ?? 0) < 60 && performance.now() < deadline;) await new Promise((r) => setTimeout(r, 20));
-    assert.deepEqual(upstreamCodes, { 1001: 60 }, 'close codes the old color\'s app saw');
+    router.switchTo('blue');
+    await closeCodesAcrossSwitches({
+      url: `${router.address.main.replace('http', 'ws')}/chat`,
+      backends: { blue, green },
+      drainMs: DRAIN_MS,
+      switchTo: (color) => router.switchTo(color),
+    });
   });
 
   test('a socket its app closes during the drain ends with the app\'s own close, and counts as completed', async () => {
@@ -114,55 +73,24 @@ describe('router: WebSockets on the old color at a switch', () => {
 });
 
 describe('router: server-sent events on the old color at a switch', () => {
-  let backend: Server;
+  let app: Awaited<ReturnType<typeof startEventStreamApp>>;
   let router: Router;
 
   before(async () => {
-    backend = createServer((req, res) => {
-      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store' });
-      let n = 0;
-      const timer = setInterval(() => res.write(`id: ${++n}\ndata: tick ${n}\n\n`), 20);
-      res.on('close', () => clearInterval(timer));
-      req.resume();
-    });
-    await new Promise<void>((resolve) => backend.listen(0, '127.0.0.1', resolve));
-    const origin = `http://127.0.0.1:${(backend.address() as AddressInfo).port}`;
+    app = await startEventStreamApp();
     router = await Router.start({ listen: loopback, drainTimeoutMs: DRAIN_MS });
-    router.setUpstreams('blue', [origin]);
-    router.setUpstreams('green', [origin]);
+    router.setUpstreams('blue', [app.origin]);
+    router.setUpstreams('green', [app.origin]);
   });
 
   after(async () => {
     await router.close();
-    backend.closeAllConnections();
-    await new Promise<void>((resolve) => backend.close(() => resolve()));
+    await app.close();
   });
 
   test('an event stream keeps flowing until drainTimeout, then ends cleanly (no cut) so the client reconnects', async () => {
     router.switchTo('blue');
-    const res = await new Promise<IncomingMessage>((resolve, reject) => {
-      request(`${router.address.main}/events`, { agent: false }, resolve).on('error', reject).end();
-    });
-    assert.equal(res.statusCode, 200);
-    let body = '';
-    res.setEncoding('utf8');
-    res.on('data', (chunk: string) => { body += chunk; });
-    const ended = new Promise<'end' | 'aborted'>((resolve) => {
-      res.once('end', () => resolve('end'));
-      res.once('aborted', () => resolve('aborted'));
-      res.once('error', () => resolve('aborted'));
-    });
-    await new Promise((r) => setTimeout(r, 60));
-    const switchedAt = performance.now();
-    const report = router.switchTo('green');
-    const how = await ended;
-    const waited = performance.now() - switchedAt;
-    assert.equal(how, 'end', 'the event stream was cut instead of ended');
-    assert.ok(waited >= DRAIN_MS - 20, `the stream ended after ${waited.toFixed(0)} ms, before the drain timeout`);
-    const ticks = body.match(/data: tick \d+\n\n/g)?.length ?? 0;
-    assert.ok(ticks >= 6, `only ${ticks} events arrived in ${waited.toFixed(0)} ms: the stream did not keep flowing during the drain`);
-    const drained = await report.drained;
-    assert.equal(drained.timedOut, 1);
+    await assertEventStreamDrains(`${router.address.main}/events`, DRAIN_MS, () => router.switchTo('green'));
   });
 });
 

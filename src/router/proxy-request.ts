@@ -31,6 +31,8 @@ export interface EdgePolicy {
   isTrustedPeer(address: string | undefined): boolean;
   /** Largest request body accepted, in bytes; larger ones get 413. Undefined: no limit. */
   maxRequestBodyBytes?: number;
+  /** Every peer is cutover's own edge, which already wrote the forwarded headers (UpstreamHeadOptions.forwardedAsSent). */
+  forwardedAsSent?: boolean;
 }
 
 export const OPEN_EDGE: EdgePolicy = { isTrustedPeer: () => false };
@@ -165,6 +167,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
     const remote = req.socket.remoteAddress;
     this.#head = upstreamRequestHead(req.rawHeaders, remote, false, {
       trustedPeer: this.#edge.isTrustedPeer(remote),
+      forwardedAsSent: this.#edge.forwardedAsSent,
       hostOverride: target.host,
       defaultHost: req.httpVersionMinor === 0 && req.httpVersionMajor === 1 ? listenerHost(req.socket) : undefined,
     });

@@ -85,9 +85,10 @@ export class WebSocketTunnel {
    * `trustedPeer`: the client is a proxy of router.trustedProxies, whose forwarded headers are
    * appended to, exactly as for a plain request. An absolute-form target is rewritten as for a
    * plain request (its path is sent, its authority replaces Host), a `ws://` one too; any
-   * other non-path gets 400.
+   * other non-path gets 400. `forwardedAsSent`: the client is cutover's own HAProxy, which
+   * already wrote the forwarded headers (UpstreamHeadOptions.forwardedAsSent).
    */
-  open(req: IncomingMessage, head: Buffer, pool: UpstreamPool, trustedPeer = false): void {
+  open(req: IncomingMessage, head: Buffer, pool: UpstreamPool, trustedPeer = false, forwardedAsSent = false): void {
     this.#isWebSocketRequest = /\bwebsocket\b/i.test(String(req.headers.upgrade ?? ''));
     const target = requestTarget(req.url, true);
     if (target === null) {
@@ -95,7 +96,7 @@ export class WebSocketTunnel {
       this.close();
       return;
     }
-    const { headers } = upstreamRequestHead(req.rawHeaders, req.socket.remoteAddress, true, { trustedPeer, hostOverride: target.host });
+    const { headers } = upstreamRequestHead(req.rawHeaders, req.socket.remoteAddress, true, { trustedPeer, forwardedAsSent, hostOverride: target.host });
     let requestHead = `${req.method} ${target.path} HTTP/1.1\r\n`;
     for (let i = 0; i < headers.length; i += 2) requestHead += `${headers[i]}: ${headers[i + 1]}\r\n`;
     requestHead += '\r\n';

@@ -16,6 +16,8 @@ export const SMOKE_FAIL_VERSION = 'v-smokefail';
 export interface ConfigOptions {
   monitorDuration?: string;
   healthTimeout?: string;
+  /** router.engine; default node. */
+  engine?: 'node' | 'haproxy';
 }
 
 /** One answer from the main (or preview) listener. */
@@ -38,6 +40,7 @@ platform:
     backoff: 100ms
     maxBackoff: 400ms
 router:
+  engine: ${options.engine ?? 'node'}
   listen: 127.0.0.1:0
   preview: 127.0.0.1:0
   drainTimeout: 2s

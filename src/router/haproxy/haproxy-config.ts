@@ -4,6 +4,7 @@ import { splitFrontendRules, type SplitNames } from './split-rules.ts';
 import { PAUSE_ACTION } from './pause-hold.ts';
 import { drainCutRules } from './drain-cut.ts';
 import { JOIN_LINES_ACTION } from './join-header-lines.ts';
+import { RELAY_HEADER } from './long-lived-relay.ts';
 
 /** Server slots per backend: HAProxy cannot add servers to a backend without a reload in 2.6 without `add server`, and slots keep names stable across reloads. */
 export const SERVER_SLOTS = 80;
@@ -33,6 +34,8 @@ export interface HaproxyConfigInput {
   drainCutLuaFile: string;
   /** The Lua file (join-header-lines.ts) that joins a trusted peer's multi-line forwarded headers. */
   joinLinesLuaFile: string;
+  /** The unix socket of the daemon's relay for WebSockets and event streams (long-lived-relay.ts). */
+  longLivedRelaySocket: string;
   /** Per listener, the unix socket on which the serving worker takes the requests old workers relay (see relayed()). */
   relaySockets: { main: string; preview: string };
 }
@@ -166,6 +169,34 @@ function forwardedHeaderRules(trustedProxies: readonly string[]): string[] {
 }
 
 /**
+ * WebSockets (any upgrade) and event streams go to the daemon's relay (long-lived-relay.ts),
+ * which can end them with a 1001 close frame or a clean end at a drain deadline; HAProxy
+ * cannot write into a tunnel. The two header tests run once per request, into a variable:
+ * every later rule reads that (callgrind: fewer instructions per plain request than testing
+ * the headers in each rule, bench/router-overhead/haproxy-instructions.ts).
+ */
+const LONG_LIVED_ACLS = [
+  '  http-request set-var(txn.long) bool(1) if { req.hdr(upgrade) -m found } || { req.hdr(accept) -m sub text/event-stream }',
+  '  acl long_lived var(txn.long) -m found',
+];
+
+/**
+ * Tells the relay where a long-lived request goes: the listener and the color it would have
+ * been sent to, read from the map in the same rule pass as every other request. `routes` are
+ * tried in order, each `[route, condition]`; the first that applies is sent (set-header
+ * replaces any copy the client sent).
+ */
+function toLongLivedRelay(routes: Array<[string, string]>): string[] {
+  const rules = routes.map(([route, condition]) => {
+    // AND binds tighter than OR in HAProxy conditions: every OR branch needs its own tests,
+    // put last there, so that the common case (no split: a variable test) stops first.
+    const branches = (condition === '' ? [''] : condition.split('||')).map((b) => `${b.trim()} long_lived !{ var(txn.relay) -m found }`.trim());
+    return `  http-request set-var-fmt(txn.relay) "${route}" if ${branches.join(' || ')}`;
+  });
+  return [...rules, `  http-request set-header ${RELAY_HEADER} %[var(txn.relay)] if long_lived`, '  use_backend long_lived if long_lived'];
+}
+
+/**
  * A frontend's first rules and its relay backend. After a reload the old worker still answers
  * the next request on each keep-alive connection it holds (idle-close-on-response, so it never
  * closes one under a client that is sending on it), but its config, map and servers are as they
@@ -210,6 +241,7 @@ export function haproxyConfig(input: HaproxyConfigInput): string {
     ...(input.maxConnections !== undefined ? [`  maxconn ${input.maxConnections}`] : []),
     ...mainRelay.first,
     ...edge,
+    ...LONG_LIVED_ACLS,
     `  http-request set-var(txn.special) str(special),map(${m})`,
     '  acl special_on var(txn.special) -m found',
     `  http-request return status 503 content-type "text/html; charset=utf-8" hdr retry-after "%[str(retry),map(${m},30)]" hdr cache-control no-store lf-string "%[str(page),map(${m}),b64dec]" if special_on { str(maintenance),map(${m},0) -m str 1 }`,
@@ -218,6 +250,7 @@ export function haproxyConfig(input: HaproxyConfigInput): string {
     // A weighted step or cohort sends some requests to the canary; the rest follow `live`.
     ...split.request,
     ...split.response,
+    ...toLongLivedRelay([[`main %[str(canary),map(${m},none)]`, split.useCanaryIf], [`main %[str(live),map(${m},none)]`, '']]),
     `  use_backend main_%[str(canary),map(${m},none)] if ${split.useCanaryIf}`,
     `  use_backend main_%[str(live),map(${m},none)]`,
   ];
@@ -230,6 +263,8 @@ export function haproxyConfig(input: HaproxyConfigInput): string {
       ...(input.maxConnections !== undefined ? [`  maxconn ${input.maxConnections}`] : []),
       ...previewRelay.first,
       ...edge,
+      ...LONG_LIVED_ACLS,
+      ...toLongLivedRelay([[`preview %[str(preview),map(${m},none)]`, '']]),
       `  use_backend preview_%[str(preview),map(${m},none)]`,
     );
   }
@@ -237,6 +272,9 @@ export function haproxyConfig(input: HaproxyConfigInput): string {
     mainRelay.backend,
     '',
     ...(input.preview ? [previewRelay.backend, ''] : []),
+    'backend long_lived',
+    `  server daemon unix@${input.longLivedRelaySocket}`,
+    '',
     'backend main_none',
     '  http-request return status 503 content-type text/plain string "service unavailable: no release is live yet\\n"',
     '',

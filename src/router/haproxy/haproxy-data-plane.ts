@@ -15,6 +15,7 @@ import { haproxyConfig, routingMapLines, SERVER_SLOTS } from './haproxy-config.t
 import { backendRow, listenerStatsOf, oldestSessions, prometheusText, routerCountersOf } from './haproxy-metrics.ts';
 import { findHaproxy, HaproxyMaster, workerPid } from './haproxy-process.ts';
 import { RequestLogHistogram } from './request-log-histogram.ts';
+import { LongLivedRelay } from './long-lived-relay.ts';
 import { parseShowStat, runtimeCommand, type StatRow } from './runtime-api.ts';
 import { pauseHoldLua } from './pause-hold.ts';
 import { drainCutLua } from './drain-cut.ts';
@@ -42,6 +43,8 @@ interface EngineState {
   slots: Record<Color, Array<[number, string]>>;
   map: Record<string, string>;
   logPort?: number;
+  /** The socket the daemon's WebSocket and event-stream relay listened on (long-lived-relay.ts). */
+  longLivedRelaySocket?: string;
   /** The header and cookie names the config's split rules read (absent: the defaults). */
   splitNames?: SplitNames;
 }
@@ -80,6 +83,8 @@ export class HaproxyDataPlane implements DataPlane {
   #queue: Promise<unknown> = Promise.resolve();
   #metricsServer: Server | null = null;
   #latency: RequestLogHistogram | null = null;
+  /** Where HAProxy sends WebSockets and event streams; set in start(), before any config is written. */
+  #relay!: LongLivedRelay;
   #closed = false;
   /** The drains under way: `drained(color)` waits for a color's, `close()` ends them all. */
   readonly #drains = new Set<Drain>();
@@ -125,17 +130,25 @@ export class HaproxyDataPlane implements DataPlane {
       : undefined;
     const plane = new HaproxyDataPlane(options, master, dir, listen, preview);
     plane.#latency = await RequestLogHistogram.listen(previous?.logPort);
+    plane.#relay = await LongLivedRelay.listen(dir, {
+      connections: options.upstreamConnections ?? 1024,
+      headersTimeoutMs: options.upstreamHeadersTimeoutMs ?? 300_000,
+      // An event stream may be silent for long; HAProxy's `timeout server` bounds that silence.
+      bodyTimeoutMs: 0,
+    }, options.drainTimeoutMs, previous?.longLivedRelaySocket);
     if (previous) {
       // A pause belongs to the daemon that asked for it: a new one starts unpaused, as the Node router does.
       const { paused: _paused, ...map } = previous.map;
       plane.#map = map;
       plane.#splitNames = previous.splitNames ?? NO_SPLIT_NAMES;
       for (const color of COLORS) for (const [slot, at] of previous.slots[color] ?? []) plane.#slots[color].set(slot, at);
+      for (const color of COLORS) plane.#relay.setUpstreams(color, [...plane.#slots[color].values()].map((at) => `http://${at}`));
     }
     let running: string | null = null;
     try { running = adopting ? readFileSync(master.configFile, 'utf8') : null; } catch { /* none: reload */ }
     await plane.#writeFiles();
-    await master.check();
+    // A config HAProxy refuses ends the start: the relay's listener would keep the process alive.
+    await master.check().catch(async (err: unknown) => { await plane.#relay.close(); plane.#latency?.close(); throw err; });
     // A restarted daemon whose config is the one HAProxy runs changes nothing: no reload, so
     // not even a keep-alive connection is closed. A changed config reloads seamlessly.
     if (adopting && readFileSync(master.configFile, 'utf8') !== running) await master.reload();
@@ -178,6 +191,7 @@ export class HaproxyDataPlane implements DataPlane {
           commands.push(`set server ${listener}_${color}/r${slot} addr ${host} port ${port}`, `set server ${listener}_${color}/r${slot} state ready`);
         }
       }
+      this.#relay.setUpstreams(color, [...slots.values()].map((at) => `http://${at}`));
       await this.#writeFiles();
       if (commands.length) await this.#command(commands.join('; '));
     });
@@ -192,11 +206,22 @@ export class HaproxyDataPlane implements DataPlane {
       const next: Record<string, string> = { ...withoutSplit(this.#map), live: color };
       delete next[`expired_${color}`];
       this.#split = null;
-      const rows = await this.#commitMap(next, `show stat main_${old} 2 -1`);
+      // The relay's drain starts first: a WebSocket HAProxy still routes to the old color
+      // until the commit then lands on the new one rather than outside the drain.
+      const relayDrained = this.#relay.switchTo(color);
+      let rows: StatRow[];
+      try {
+        rows = await this.#commitMap(next, `show stat main_${old} 2 -1`);
+      } catch (err) {
+        // The old color stays live; its sockets still get their 1001 at the deadline and
+        // reconnect to it, but new ones are no longer sent away from it.
+        this.#relay.serving(old);
+        throw err;
+      }
       const switchedAt = performance.timeOrigin + performance.now();
       const row = backendRow(rows, `main_${old}`);
       const stats = listenerStatsOf(row);
-      const drained = this.#drain(old, stats.inFlight);
+      const drained = this.#drain(old, stats.inFlight, relayDrained);
       return { from, to: color, switchedAt, drained, acceptedBefore: stats.requests + stats.inFlight };
     });
   }
@@ -276,6 +301,7 @@ export class HaproxyDataPlane implements DataPlane {
           throw err;
         }
       }
+      if (valid.usesCanary) this.#relay.serving(valid.canary);
       await this.#commitMap({ ...withoutSplit(this.#map), ...splitMapEntries(rule) });
       this.#split = valid;
     });
@@ -306,7 +332,7 @@ export class HaproxyDataPlane implements DataPlane {
       out[color] = {
         main: listenerStatsOf(backendRow(rows, `main_${color}`)),
         preview: listenerStatsOf(backendRow(rows, `preview_${color}`)),
-        websockets: 0,
+        websockets: this.#relay.websockets(color),
       };
     }
     return out;
@@ -354,6 +380,7 @@ export class HaproxyDataPlane implements DataPlane {
     this.#closed = true;
     this.#master.onExit(() => {});
     await this.#queue.catch(() => {});
+    await this.#relay.retire();
     this.#latency?.close();
     if (this.#metricsServer) {
       const server = this.#metricsServer;
@@ -367,6 +394,8 @@ export class HaproxyDataPlane implements DataPlane {
     this.#closed = true;
     for (const drain of [...this.#drains]) drain.expire();
     await this.#queue.catch(() => {});
+    // Before HAProxy stops, so that each WebSocket's 1001 still reaches its client.
+    await this.#relay.close();
     await this.#master.stop();
     this.#latency?.close();
     if (this.#metricsServer) {
@@ -452,6 +481,7 @@ export class HaproxyDataPlane implements DataPlane {
       slots: { blue: [...this.#slots.blue], green: [...this.#slots.green] },
       map: this.#map,
       logPort: this.#latency?.port,
+      longLivedRelaySocket: this.#relay.socketPath,
       splitNames: this.#splitNames,
     };
     await writeFileAtomic(this.#stateFile, `${JSON.stringify(state)}\n`);
@@ -478,16 +508,36 @@ export class HaproxyDataPlane implements DataPlane {
       pauseLuaFile,
       drainCutLuaFile,
       joinLinesLuaFile,
+      longLivedRelaySocket: this.#relay.socketPath,
       relaySockets: { main: join(this.#dir, 'relay-main.sock'), preview: join(this.#dir, 'relay-preview.sock') },
     }));
   }
 
   /**
-   * Waits for the old color's main-listener sessions (`scur` in `show stat`) to end. At
+   * The whole drain of an old color: its requests in HAProxy (below) and its WebSockets and
+   * event streams in the relay, reported together as the Node router reports them.
+   */
+  #drain(color: Color, inFlight: number, relayed: Promise<DrainReport>): Promise<DrainReport> {
+    const report = Promise.all([this.#requestDrain(color, inFlight), relayed]).then(([requests, longLived]): DrainReport => ({
+      color,
+      completed: requests.completed + longLived.completed,
+      timedOut: requests.timedOut + longLived.timedOut,
+      websockets: longLived.websockets,
+      durationMs: Math.max(requests.durationMs, longLived.durationMs),
+    }));
+    // close() ends both parts itself (the request drains below, the relay's in relay.close()).
+    const drain: Drain = { color, report, expire: () => {} };
+    this.#drains.add(drain);
+    void report.then(() => this.#drains.delete(drain));
+    return report;
+  }
+
+  /**
+   * Waits for the old color's main-listener requests (`scur` in `show stat`) to end. At
    * drainTimeout the rest are cut (`shutdown sessions`), with the expired flag making HAProxy
    * answer 504 rather than 502 to those still waiting for headers.
    */
-  #drain(color: Color, inFlight: number): Promise<DrainReport> {
+  #requestDrain(color: Color, inFlight: number): Promise<DrainReport> {
     const started = performance.now();
     const report = (completed: number, timedOut: number): DrainReport => ({ color, completed, timedOut, durationMs: Math.round(performance.now() - started) });
     if (inFlight === 0) return Promise.resolve(report(0, 0));
