@@ -44,15 +44,10 @@ const namedCommonJsExports = {
 };
 
 rmSync(dist, { recursive: true, force: true });
-const { metafile } = await build({
+// What both builds below (the full program and the status fast path) share.
+const bundleOptions = {
   absWorkingDir: root,
-  entryPoints: {
-    'cli/main': 'src/cli/main.ts',
-    'ci/github-action': 'src/ci/github-action.ts',
-    index: 'src/index.ts',
-  },
   outdir: dist,
-  chunkNames: 'chunks/[name]-[hash]',
   bundle: true,
   splitting: true,
   format: 'esm',
@@ -63,9 +58,18 @@ const { metafile } = await build({
   external,
   // Bundled CommonJS packages (commander, yaml's CJS parts...) call require() for node builtins.
   banner: { js: "import{createRequire as __cutoverRequire}from'node:module';const require=__cutoverRequire(import.meta.url);" },
-  plugins: [namedCommonJsExports],
   metafile: true,
   logLevel: 'warning',
+};
+const { metafile } = await build({
+  ...bundleOptions,
+  entryPoints: {
+    'cli/main': 'src/cli/main.ts',
+    'ci/github-action': 'src/ci/github-action.ts',
+    index: 'src/index.ts',
+  },
+  chunkNames: 'chunks/[name]-[hash]',
+  plugins: [namedCommonJsExports],
 });
 // The status fast path (src/cli/status-main.ts) is bundled on its own, with its own chunks
 // (status-*): without commander and the program, and split only where the status path itself
@@ -81,22 +85,10 @@ const fullProgram = {
   },
 };
 const statusBuild = await build({
-  absWorkingDir: root,
+  ...bundleOptions,
   entryPoints: { 'cli/status-main': 'src/cli/status-main.ts' },
-  outdir: dist,
   chunkNames: 'chunks/status-[name]-[hash]',
-  bundle: true,
-  splitting: true,
-  format: 'esm',
-  platform: 'node',
-  target: `node${manifest.engines.node.replace(/^>=\s*/, '')}`,
-  minify: process.env.CUTOVER_BUILD_MINIFY !== '0',
-  legalComments: 'linked',
-  external,
-  banner: { js: "import{createRequire as __cutoverRequire}from'node:module';const require=__cutoverRequire(import.meta.url);" },
   plugins: [fullProgram, namedCommonJsExports],
-  metafile: true,
-  logLevel: 'warning',
 });
 Object.assign(metafile.outputs, statusBuild.metafile.outputs);
 // `import { z } from 'zod'` anywhere makes the bundle keep zod's whole namespace object, and with
