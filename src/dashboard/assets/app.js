@@ -216,12 +216,21 @@
     renderActions(op, waiting);
   }
 
+  // What the action buttons were last drawn from. Every update of the view (several a second
+  // while charts stream) used to replace the buttons, and a click whose press and release fell on
+  // either side of a replacement was lost: no dialog opened. They are redrawn only when something
+  // they show or act on changed.
+  let drawnActions = '';
+
   function renderActions(op, waiting) {
     const box = $('actions');
-    if (!view.actions) { replace(box); box.hidden = true; return; }
+    if (!view.actions) { drawnActions = ''; replace(box); box.hidden = true; return; }
     box.hidden = false;
     const maintenanceOn = (view.status?.maintenance ?? view.state?.maintenance)?.on;
     const live = view.state?.live;
+    const drawnFrom = JSON.stringify([currentApp, op ? [op.kind, op.version, op.target] : null, Boolean(waiting), live ?? null, Boolean(maintenanceOn)]);
+    if (drawnFrom === drawnActions && box.childElementCount > 0) return;
+    drawnActions = drawnFrom;
     const button = (name, label, cls, run, disabled) => h('button', { type: 'button', class: cls, 'data-action': name, onclick: run, disabled }, label);
     replace(box,
       button('promote', 'Promote', 'primary', () => confirmAndRun({ action: 'promote' }, `Promote the ${op?.kind ?? 'deploy'} of ${op?.version ?? '-'}? Traffic switches to ${op?.target ?? 'the new color'}.`), !(op && waiting)),
@@ -286,6 +295,8 @@
       } catch (err) {
         showResult(false, `${body.action} refused: ${err.message}`);
       } finally {
+        // The buttons were disabled by hand above: draw them afresh whatever the view says.
+        drawnActions = '';
         render();
       }
     };
