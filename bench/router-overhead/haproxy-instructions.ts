@@ -27,6 +27,7 @@ import { joinHeaderLinesLua } from '../../src/router/haproxy/join-header-lines.t
 import { drainCutLua } from '../../src/router/haproxy/drain-cut.ts';
 import { NO_SPLIT_NAMES } from '../../src/router/haproxy/split-rules.ts';
 import { nginxHttpLines, nginxMainLines } from './nginx-unprivileged.ts';
+import { haproxyMinimalConfig } from './haproxy-minimal.ts';
 
 const { values: args } = parseArgs({
   options: { only: { type: 'string' }, file: { type: 'string', multiple: true, default: [] } },
@@ -93,21 +94,6 @@ function standalone(config: string): string {
   return config.replace(/^\s*master-worker\n/m, '').replace(' expose-fd listeners', '');
 }
 
-const MINIMAL = `global
-  nbthread 1
-  maxconn 8000
-defaults
-  mode http
-  timeout connect 5s
-  timeout client 65s
-  timeout server 65s
-  http-reuse safe
-frontend main
-  bind 127.0.0.1:@PORT@
-  default_backend b
-backend b
-  server r1 @BACKEND@
-`;
 
 interface Setup { dir: string; port: number; backend: string; logPort: number }
 
@@ -179,7 +165,7 @@ async function main(): Promise<void> {
       ['generated, request log on', generated(s, { log: true })],
       ['generated, request log off', generated(s, { log: false })],
       ['generated with trustedProxies, log on', generated(s, { log: true, trustedProxies: ['10.0.0.0/8'] })],
-      ['minimal (one frontend, one server, no rule)', MINIMAL],
+      ['minimal (one frontend, one server, no rule)', haproxyMinimalConfig('@PORT@', '@BACKEND@')],
       ...args.file.map((f): [string, string] => { const [name, path] = f.split('='); return [name!, readFileSync(path!, 'utf8')]; }),
     ];
     process.stdout.write(`valgrind ${execFileSync('valgrind', ['--version']).toString().trim()}, ${execFileSync('haproxy', ['-v']).toString().split('\n')[0]}\n`);

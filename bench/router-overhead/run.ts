@@ -3,7 +3,8 @@
  * run: directly, through the cutover router (`router.engine: node`), through the
  * `router.engine: haproxy` data plane (HAProxy driven by cutover's control plane, as the daemon
  * runs it) and through nginx (1 worker, keep-alive upstream), plus a bare node:http + undici
- * proxy as a floor reference, and nginx again doing the engine's per-request work
+ * proxy as a floor reference, HAProxy with a minimal config (`haproxy-minimal`, alone and
+ * `-mw` as master-worker: the same binary's floor), and nginx again doing the engine's per-request work
  * (`nginx-same-work`: five forwarded headers, one access-log line) so that ratio compares like
  * with like. Each one gets
  *   1. max throughput: wrk, 1 thread, 64 keep-alive connections (the project's load
@@ -36,6 +37,7 @@ import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { summarizeProfile, type ProfileSummary } from './profile-summary.ts';
 import { nginxHttpLines, nginxMainLines } from './nginx-unprivileged.ts';
+import { haproxyMinimalConfig } from './haproxy-minimal.ts';
 import { readProcStat } from '../../src/process/proc-stat.ts';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -53,7 +55,7 @@ const plan = tiny
   ? { rounds: 1, warmS: 2, maxS: 2, latencyS: 2, connections: 64, profileS: 3 }
   : { rounds: 3, warmS: 2, maxS: 10, latencyS: 10, connections: 64, profileS: 10 };
 
-type TargetName = 'direct' | 'router' | 'router-baseline' | 'haproxy-engine' | 'haproxy-engine-baseline' | 'bare-undici' | 'nginx' | 'nginx-same-work';
+type TargetName = 'direct' | 'router' | 'router-baseline' | 'haproxy-engine' | 'haproxy-engine-baseline' | 'haproxy-minimal' | 'haproxy-minimal-mw' | 'bare-undici' | 'nginx' | 'nginx-same-work';
 interface Target {
   name: TargetName;
   url: string;
@@ -282,6 +284,20 @@ async function main(): Promise<void> {
         if (basePids.length !== 3) throw new Error(`the baseline haproxy engine did not report its pids: ${base.banner}`);
         targets.push({ name: 'haproxy-engine-baseline', url: `http://127.0.0.1:${base.port}/`, proxyPids: basePids, controlPids: [basePids[0]!] });
       }
+      // The floor: the same binary with no rule and no log, alone (-db) and as master-worker like the engine.
+      for (const [name, masterWorker] of [['haproxy-minimal', false], ['haproxy-minimal-mw', true]] as const) {
+        const at = join(dir, name);
+        mkdirSync(at);
+        const port = await freePort();
+        const conf = join(at, 'haproxy.cfg');
+        writeFileSync(conf, haproxyMinimalConfig(port, `127.0.0.1:${backend.port}`, { masterWorker }));
+        const proc = spawn(haproxy, [masterWorker ? '-W' : '-db', '-f', conf], { stdio: ['ignore', 'ignore', 'inherit'] });
+        children.push(proc);
+        await waitForPort(port);
+        const pids = [proc.pid!, ...childPids(proc.pid!)];
+        if (pids.length !== (masterWorker ? 2 : 1)) throw new Error(`${name}: expected ${masterWorker ? 'a master and a worker' : 'one process'}, found pids ${pids.join(',')}`);
+        targets.push({ name, url: `http://127.0.0.1:${port}/`, proxyPids: pids });
+      }
     }
     targets.push(
       { name: 'bare-undici', url: `http://127.0.0.1:${bare.port}/`, proxyPids: [bare.child.pid!] },
@@ -364,13 +380,15 @@ async function main(): Promise<void> {
   const baselineRow = row('router-baseline');
   const hx = row('haproxy-engine');
   const hxBase = row('haproxy-engine-baseline');
+  const hxMin = row('haproxy-minimal');
+  const hxMinMw = row('haproxy-minimal-mw');
   const fmt = (n: number | null | undefined, d = 2) => (n === null || n === undefined ? 'n/a' : n.toFixed(d));
   const lines: string[] = [];
   lines.push(`mode: ${tiny ? 'tiny' : 'full'} · ${plan.rounds} round(s) · max load ${plan.maxS}s each with ${wrk ? 'wrk -t1' : 'loadgen closed'} -c${plan.connections} after ${plan.warmS}s warm-up · latency ${plan.latencyS}s at 50% of each max · ${new Date().toISOString()}`);
   lines.push('');
   lines.push('| path | max req/s | p50 @50% (ms) | p99 @50% (ms) | proxy CPU s / 10k req | same, at 50% load | backend CPU s / 10k req |');
   lines.push('|---|---:|---:|---:|---:|---:|---:|');
-  for (const r of [direct, router, baselineRow, hx, hxBase, bareRow, ngx, ngxSame]) {
+  for (const r of [direct, router, baselineRow, hx, hxBase, hxMin, hxMinMw, bareRow, ngx, ngxSame]) {
     if (!r) continue;
     const proxied = r.name !== 'direct';
     lines.push(`| ${r.name} | ${fmt(r.maxRps, 0)} | ${fmt(r.latency.p50Ms, 3)} | ${fmt(r.latency.p99Ms, 3)} | ${proxied ? fmt(r.proxyCpuPer10k, 3) : '-'} | ${proxied ? fmt(r.latency.proxyCpuPer10k, 3) : '-'} | ${fmt(r.backendCpuPer10k, 3)} |`);
@@ -389,6 +407,21 @@ async function main(): Promise<void> {
       lines.push(`- haproxy-engine / nginx throughput: ${fmt(throughput)}x (target >= 1x: ${throughput >= 1 ? 'met' : 'NOT met'})`);
       lines.push(`- haproxy-engine / nginx CPU per request: ${fmt(cpu)}x (target <= 1.2x: ${cpu <= 1.2 ? 'met' : 'NOT met'}); of the engine's ${fmt(hx.proxyCpuPer10k, 3)} s / 10k req, the control plane (request log for latency histograms) took ${fmt(hx.controlCpuPer10k, 3)}, HAProxy ${fmt(hx.proxyCpuPer10k - hx.controlCpuPer10k, 3)} (${fmt((hx.proxyCpuPer10k - hx.controlCpuPer10k) / ngx.proxyCpuPer10k)}x nginx)`);
       lines.push(`- haproxy-engine / router throughput: ${fmt(hx.maxRps / router.maxRps)}x`);
+      // Each round's rows ran a minute apart at most, so a round's ratio shares that minute's load.
+      const perRound = (a: string, b: string) => {
+        const cpu = (m: MaxRun) => m.proxyCpuS / m.requests;
+        const xs = results[a]!.max.map((m, i) => cpu(m) / cpu(results[b]!.max[i]!));
+        const ts = results[a]!.max.map((m, i) => m.rps / results[b]!.max[i]!.rps);
+        return `throughput ${ts.map((x) => fmt(x)).join(' / ')}, CPU per request ${xs.map((x) => fmt(x)).join(' / ')}`;
+      };
+      lines.push(`- per round, haproxy-engine / nginx: ${perRound('haproxy-engine', 'nginx')}`);
+      if (hxMin) lines.push(`- per round, haproxy-minimal / nginx: ${perRound('haproxy-minimal', 'nginx')}`);
+      if (hxMinMw) lines.push(`- per round, haproxy-minimal-mw / nginx: ${perRound('haproxy-minimal-mw', 'nginx')}`);
+      for (const floor of [hxMin, hxMinMw]) {
+        if (!floor) continue;
+        const fCpu = floor.proxyCpuPer10k / ngx.proxyCpuPer10k;
+        lines.push(`- ${floor.name} (the floor: same binary, no rule, no log${floor === hxMinMw ? ', master-worker' : ', no master'}) / nginx: throughput ${fmt(floor.maxRps / ngx.maxRps)}x, CPU per request ${fmt(fCpu)}x (at 50% load ${fmt(floor.latency.proxyCpuPer10k! / ngx.latency.proxyCpuPer10k!)}x); haproxy-engine / ${floor.name}: throughput ${fmt(hx.maxRps / floor.maxRps)}x, CPU per request ${fmt(hx.proxyCpuPer10k / floor.proxyCpuPer10k)}x`);
+      }
       if (ngxSame) {
         lines.push(`- haproxy-engine / nginx-same-work (5 forwarded headers and a log line per request on both): throughput ${fmt(hx.maxRps / ngxSame.maxRps)}x, CPU per request ${fmt(hx.proxyCpuPer10k / ngxSame.proxyCpuPer10k)}x (HAProxy alone ${fmt((hx.proxyCpuPer10k - hx.controlCpuPer10k) / ngxSame.proxyCpuPer10k)}x)`);
         lines.push(`- nginx-same-work / nginx: throughput ${fmt(ngxSame.maxRps / ngx.maxRps)}x, CPU per request ${fmt(ngxSame.proxyCpuPer10k / ngx.proxyCpuPer10k)}x`);
@@ -409,7 +442,7 @@ async function main(): Promise<void> {
   lines.push(`- load average at the end (uptime): ${readFileSync('/proc/loadavg', 'utf8').trim()}`);
   const added = addedP99(router);
   lines.push(`- router added p99 at 50% load: ${fmt(added, 3)} ms (target <= 1 ms: ${added <= 1 ? 'met' : 'NOT met'})`);
-  const all = [direct, router, baselineRow, hx, hxBase, bareRow, ngx, ngxSame].filter(Boolean);
+  const all = [direct, router, baselineRow, hx, hxBase, hxMin, hxMinMw, bareRow, ngx, ngxSame].filter(Boolean);
   lines.push(`- 50% load runs (${router.latency.tool}): achieved ${all.map((r) => `${r!.name} ${fmt(r!.latency.achievedRps, 0)}`).join(', ')} req/s; errors ${all.map((r) => `${r!.name} ${r!.latency.errors}`).join(', ')}`);
   for (const note of notes) lines.push(`- note: ${note}`);
   if (profile) {
