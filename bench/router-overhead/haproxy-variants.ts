@@ -8,7 +8,8 @@
  * it (master-worker, request log to a sink that reads and drops it, as the control plane
  * would), the minimal config (haproxy-minimal.ts), and every `--file NAME=CONFIG` (a
  * hand-written variant run with `-W`; placeholders @PORT@, @BACKEND@, @LOGPORT@, @DIR@ where
- * @DIR@ holds the engine's Lua files). `--dump FILE` writes the generated config with those
+ * @DIR@ holds the engine's Lua files); `--env NAME=VAR=VALUE` sets an environment variable for
+ * variant NAME's HAProxy (GLIBC_TUNABLES, say). `--dump FILE` writes the generated config with those
  * placeholders, as a start for variants.
  *
  *   node --import tsx bench/router-overhead/haproxy-variants.ts [--rounds 5] [--seconds 5] [--strace] [--file NAME=CFG]... [--dump FILE]
@@ -40,6 +41,7 @@ const { values: args } = parseArgs({
     strace: { type: 'boolean', default: false },
     file: { type: 'string', multiple: true, default: [] },
     dump: { type: 'string' },
+    env: { type: 'string', multiple: true, default: [] },
   },
 });
 const rounds = Number(args.rounds);
@@ -196,14 +198,19 @@ ${nginxHttpLines(ngxDir)}
       ['minimal (master-worker)', haproxyMinimalConfig('@PORT@', '@BACKEND@', { masterWorker: true })],
       ...args.file.map((f): [string, string] => { const [name, path] = f.split('='); return [name!, readFileSync(path!, 'utf8')]; }),
     ];
-    for (const [i, [name, text]] of configs.entries()) {
+    for (const [i, [configName, text]] of configs.entries()) {
       const port = await freePort();
       const cfg = join(dir, `variant-${i}.cfg`);
       writeFileSync(cfg, text.replaceAll('@PORT@', String(port)).replaceAll('@BACKEND@', at).replaceAll('@LOGPORT@', String(logPort)).replaceAll('@DIR@', dir));
-      const proc = spawn('haproxy', ['-W', '-f', cfg], { stdio: ['ignore', 'ignore', 'inherit'] });
+      const env = { ...process.env };
+      for (const e of args.env) {
+        const [variant, name, ...value] = e.split('=');
+        if (variant === configName) env[name!] = value.join('=');
+      }
+      const proc = spawn('haproxy', ['-W', '-f', cfg], { stdio: ['ignore', 'ignore', 'inherit'], env });
       children.push(proc);
       await waitForPort(port);
-      rows.push({ name, url: `http://127.0.0.1:${port}/`, pids: pidsOf(proc.pid!), cpuPerReq: [], userPerReq: [], sysPerReq: [], sys: null });
+      rows.push({ name: configName, url: `http://127.0.0.1:${port}/`, pids: pidsOf(proc.pid!), cpuPerReq: [], userPerReq: [], sysPerReq: [], sys: null });
     }
     for (let r = 0; r < rounds; r++) {
       for (const row of rows) {
