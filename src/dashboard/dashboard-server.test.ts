@@ -126,3 +126,43 @@ describe('dashboard server: the HTTP edge', () => {
     assert.doesNotMatch(String(page.headers['content-security-policy']), /unsafe-inline/);
   });
 });
+
+describe('dashboard server: history from a source that keeps it', () => {
+  it('asks again when the history could not be read, and puts it before the live points', async () => {
+    const point = (at: number, rps: number) => ({ blue: { at, rps, errorRate: null, p50Ms: null, p99Ms: null }, green: { at, rps: 0, errorRate: null, p50Ms: null, p99Ms: null } });
+    let historyCalls = 0;
+    const started = Date.now();
+    const feed = {
+      source: { kind: 'prometheus' as const, address: 'http://127.0.0.1:9' },
+      intervalMs: 50,
+      async sample(at: number) { return { points: point(at, 1), problem: null }; },
+      // The first read fails (a Prometheus that was briefly slow); the second has ten points from before the start.
+      async history(end: number) {
+        historyCalls++;
+        if (historyCalls === 1) return null;
+        return Array.from({ length: 10 }, (_, i) => point(started - 10_000 + i * 1_000, 40));
+      },
+    };
+    const app = new RecordingApp();
+    Object.assign(app, { traffic: feed });
+    const server = new DashboardServer({ catalog: new CachedCatalog([app], async () => []), listen: '127.0.0.1:0' });
+    await server.start();
+    try {
+      const { cookie } = await signIn(server, true);
+      const deadline = Date.now() + 5_000;
+      let blue: Array<{ at: number; rps: number }> = [];
+      while (Date.now() < deadline) {
+        const res = await request(`${server.address}/api/apps/shop`, { headers: { cookie } });
+        blue = ((await res.body.json()) as { traffic: { blue: Array<{ at: number; rps: number }> } }).traffic.blue;
+        if (blue.some((p) => p.rps === 40)) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.ok(historyCalls >= 2, `history asked ${historyCalls} time(s)`);
+      assert.equal(blue.filter((p) => p.rps === 40).length, 10, 'the history arrived after the failed read');
+      const times = blue.map((p) => p.at);
+      assert.deepEqual(times, [...times].sort((a, b) => a - b), 'history before the live points');
+    } finally {
+      await server.close();
+    }
+  });
+});

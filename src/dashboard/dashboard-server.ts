@@ -47,7 +47,16 @@ interface Watcher {
   sampleTimer: NodeJS.Timeout | null;
   /** Bumped by every action, so the next view is pushed even when polling is slow. */
   stale: boolean;
+  /** How many more times to ask the source for its history before the first live point; 0 once it answered. */
+  historyAttempts: number;
 }
+
+/**
+ * How many samples in a row may ask for a source's history before the dashboard gives up on it:
+ * a Prometheus that is slow or restarting while the dashboard starts would otherwise leave the
+ * charts without their past for as long as the dashboard runs.
+ */
+const HISTORY_ATTEMPTS = 10;
 
 /**
  * The dashboard's HTTP server: the page and its assets, a small JSON API and Server-Sent Events
@@ -234,18 +243,31 @@ export class DashboardServer {
   private watcher(app: DashboardApp): Watcher {
     let w = this.watchers.get(app.name);
     if (w && w.app === app) return w;
-    w = { app, series: new TrafficSeries(), traffic: { ...app.traffic.source, problem: null }, subscribers: new Map(), reading: false, lastView: null, viewTimer: null, sampleTimer: null, stale: true };
+    w = { app, series: new TrafficSeries(), traffic: { ...app.traffic.source, problem: null }, subscribers: new Map(), reading: false, lastView: null, viewTimer: null, sampleTimer: null, stale: true, historyAttempts: HISTORY_ATTEMPTS };
     this.watchers.set(app.name, w);
     this.sample(w);
     return w;
   }
 
-  private sample(w: Watcher, first = true): void {
+  private sample(w: Watcher): void {
     const feed = w.app.traffic;
     if (!this.server || !isTrafficFeed(feed)) return;
-    // A source that keeps history (Prometheus) fills the window first, so the page charts what
-    // happened before the dashboard started, in order, ahead of the first live point.
-    const before = first && feed.history ? feed.history(Date.now(), CHART_SPAN_MS, CHART_POINTS).then((points) => { for (const p of points) w.series.push(p); }, () => {}) : Promise.resolve();
+    // A source that keeps history (Prometheus) fills the window with what happened before the
+    // dashboard started, oldest first and ahead of the live points. A read that fails is asked
+    // again on the next samples; what arrives late goes in front of the live points already
+    // taken, and open pages get the whole window again.
+    const before = feed.history && w.historyAttempts > 0
+      ? feed.history(Date.now(), CHART_SPAN_MS, CHART_POINTS).then((points) => {
+        if (points === null) {
+          w.historyAttempts--;
+          return;
+        }
+        w.historyAttempts = 0;
+        const late = w.series.snapshot().blue.length > 0;
+        w.series.backfill(points);
+        if (late && points.length > 0) for (const res of w.subscribers.keys()) sendEvent(res, 'traffic-history', w.series.snapshot());
+      }, () => { w.historyAttempts--; })
+      : Promise.resolve();
     void before.then(() => feed.sample(Date.now())).catch((err: unknown) => ({ points: null, problem: (err as Error)?.message ?? String(err) })).then(({ points, problem }) => {
       if (points) {
         w.series.push(points);
@@ -256,7 +278,7 @@ export class DashboardServer {
         for (const res of w.subscribers.keys()) sendEvent(res, 'traffic-source', w.traffic);
       }
     }).finally(() => {
-      if (this.server && this.watchers.get(w.app.name) === w) w.sampleTimer = setTimeout(() => this.sample(w, false), feed.intervalMs);
+      if (this.server && this.watchers.get(w.app.name) === w) w.sampleTimer = setTimeout(() => this.sample(w), feed.intervalMs);
     });
   }
 

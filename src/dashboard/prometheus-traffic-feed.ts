@@ -39,10 +39,11 @@ export class PrometheusTrafficFeed implements TrafficFeed {
 
   /**
    * The points Prometheus already has for the `spanMs` before `end`, oldest first, at most
-   * `maxPoints` of them: a dashboard started after a switch still charts it. Best effort: any
-   * query that fails gives no history (the live samples then report the problem).
+   * `maxPoints` of them: a dashboard started after a switch still charts it. Null when any
+   * query fails, so the dashboard asks again on a later sample (the live samples report the
+   * problem).
    */
-  async history(end: number, spanMs: number, maxPoints: number): Promise<Array<Record<Color, TrafficPoint>>> {
+  async history(end: number, spanMs: number, maxPoints: number): Promise<Array<Record<Color, TrafficPoint>> | null> {
     const stepMs = Math.max(this.intervalMs, spanMs / maxPoints);
     const start = end - spanMs;
     const read = async (series: Series, color: Color): Promise<Map<number, number>> => {
@@ -72,7 +73,7 @@ export class PrometheusTrafficFeed implements TrafficFeed {
         return points;
       });
     } catch {
-      return [];
+      return null;
     }
   }
 

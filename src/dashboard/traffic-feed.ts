@@ -22,8 +22,12 @@ export interface TrafficFeed {
   readonly intervalMs: number;
   /** Never rejects: a source that cannot be read reports it as `problem`. */
   sample(at: number): Promise<TrafficSample>;
-  /** Points the source already kept from before the dashboard started, oldest first (a metrics store has them; the router does not). Never rejects. */
-  history?(end: number, spanMs: number, maxPoints: number): Promise<Array<Record<Color, TrafficPoint>>>;
+  /**
+   * Points the source already kept from before the dashboard started, oldest first (a metrics
+   * store has them; the router does not). Never rejects: null when they could not be read, so
+   * the caller can ask again, and an empty list when there are none.
+   */
+  history?(end: number, spanMs: number, maxPoints: number): Promise<Array<Record<Color, TrafficPoint>> | null>;
 }
 
 /** An app without a traffic source: the page shows `source.hint` where the charts would be. */

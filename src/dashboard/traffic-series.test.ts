@@ -46,4 +46,16 @@ describe('traffic series from the router metrics', () => {
     ] as never);
     assert.deepEqual(markers.map((m) => [m.kind, m.to, m.at]), [['switch', 'green', Date.parse('2026-12-01T10:00:00.250Z')], ['rollback', 'blue', Date.parse('2026-12-01T10:00:00.250Z')]]);
   });
+
+  it('puts history that arrives late before the live points, oldest first, and keeps the window bounded', () => {
+    const point = (at: number, rps: number) => ({ blue: { at, rps, errorRate: null, p50Ms: null, p99Ms: null }, green: { at, rps: 0, errorRate: null, p50Ms: null, p99Ms: null } });
+    const series = new TrafficSeries(5);
+    series.push(point(10_000, 1));
+    series.push(point(11_000, 1));
+    // The history overlaps the live points at 10 s and 11 s: those stay as sampled live.
+    series.backfill([point(7_000, 9), point(8_000, 9), point(9_000, 9), point(10_000, 9), point(11_000, 9)]);
+    assert.deepEqual(series.snapshot().blue.map((p) => [p.at, p.rps]), [[7_000, 9], [8_000, 9], [9_000, 9], [10_000, 1], [11_000, 1]]);
+    series.backfill([point(5_000, 9), point(6_000, 9)]);
+    assert.deepEqual(series.snapshot().blue.map((p) => p.at), [7_000, 8_000, 9_000, 10_000, 11_000], 'the window keeps the newest points');
+  });
 });

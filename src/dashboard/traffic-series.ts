@@ -32,6 +32,21 @@ export class TrafficSeries {
     }
   }
 
+  /**
+   * Puts points from before the window's first one at its front (a history that arrived after
+   * live sampling began): points at or after the oldest kept one are dropped, since the live
+   * samples already cover that time. The window stays bounded, keeping the newest points.
+   */
+  backfill(history: ReadonlyArray<Record<Color, TrafficPoint>>): void {
+    for (const color of Object.keys(this.points) as Color[]) {
+      const list = this.points[color];
+      const oldest = list[0]?.at ?? Infinity;
+      const older = history.map((points) => points[color]).filter((p) => p !== undefined && p.at < oldest);
+      list.unshift(...older);
+      if (list.length > this.capacity) list.splice(0, list.length - this.capacity);
+    }
+  }
+
   /** Every kept point, oldest first. */
   snapshot(): Record<Color, TrafficPoint[]> {
     return { blue: [...this.points.blue], green: [...this.points.green] };
