@@ -137,7 +137,7 @@ describe('dashboard server: history from a source that keeps it', () => {
       intervalMs: 50,
       async sample(at: number) { return { points: point(at, 1), problem: null }; },
       // The first read fails (a Prometheus that was briefly slow); the second has ten points from before the start.
-      async history(end: number) {
+      async history() {
         historyCalls++;
         if (historyCalls === 1) return null;
         return Array.from({ length: 10 }, (_, i) => point(started - 10_000 + i * 1_000, 40));

@@ -47,7 +47,7 @@ interface Watcher {
   sampleTimer: NodeJS.Timeout | null;
   /** Bumped by every action, so the next view is pushed even when polling is slow. */
   stale: boolean;
-  /** How many more times to ask the source for its history before the first live point; 0 once it answered. */
+  /** How many more samples may ask the source for its history first; 0 once it answered (or after HISTORY_ATTEMPTS failed reads). */
   historyAttempts: number;
 }
 
