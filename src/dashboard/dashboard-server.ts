@@ -263,7 +263,7 @@ export class DashboardServer {
           return;
         }
         w.historyAttempts = 0;
-        const late = w.series.snapshot().blue.length > 0;
+        const late = !w.series.empty;
         w.series.backfill(points);
         if (late && points.length > 0) for (const res of w.subscribers.keys()) sendEvent(res, 'traffic-history', w.series.snapshot());
       }, () => { w.historyAttempts--; })

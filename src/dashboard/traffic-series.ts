@@ -47,6 +47,11 @@ export class TrafficSeries {
     }
   }
 
+  /** No point kept yet (both colors get one per sample, so blue's list stands for both). */
+  get empty(): boolean {
+    return this.points.blue.length === 0;
+  }
+
   /** Every kept point, oldest first. */
   snapshot(): Record<Color, TrafficPoint[]> {
     return { blue: [...this.points.blue], green: [...this.points.green] };
