@@ -414,6 +414,7 @@ test('haproxy engine: Forwarded carries host= and a bracketed IPv6 client, as th
     const withPort = await headersFor('app.test:8080');
     assert.deepEqual([withPort['forwarded'], withPort['x-forwarded-for'], withPort['x-real-ip']], ['for="[::1]";host="app.test:8080";proto=http', '::1', '::1']);
     assert.equal((await headersFor('app.test'))['forwarded'], 'for="[::1]";host=app.test;proto=http', 'a token host is not quoted');
+    assert.equal((await headersFor('app.test@x'))['forwarded'], 'for="[::1]";proto=http', 'a Host no Host name holds is left out');
   } finally {
     await plane.close();
     await blue.close();
