@@ -13,10 +13,10 @@ import { refuseUpgrade, WebSocketTunnel } from '../websocket-proxy.ts';
 
 /**
  * Request header HAProxy sets on every request it hands to the relay: `<listener> <color>`
- * (`main blue`, `preview none`), the routing decision it made from its map. HAProxy's
- * set-header replaces any copy a client sent, and the relay deletes it before the request goes
- * on to the app. (Requests that stay in HAProxy pass a client's copy on untouched: only this
- * socket, in the engine's private directory, reads it.)
+ * (`main blue`, `preview none`), the routing decision it made from its map. HAProxy deletes
+ * any copy a client sent from every request (haproxy-config.ts), so a plain request never
+ * carries one to the app and a long-lived one carries only HAProxy's; the relay deletes that
+ * before the request goes on to the app.
  */
 export const RELAY_HEADER = 'x-cutover-relay';
 
