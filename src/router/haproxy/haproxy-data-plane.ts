@@ -205,19 +205,14 @@ export class HaproxyDataPlane implements DataPlane {
       const old = otherColor(color);
       const next: Record<string, string> = { ...withoutSplit(this.#map), live: color };
       delete next[`expired_${color}`];
+      // A commit that fails throws here with nothing changed: the old color stays live, with
+      // its split, and nothing of it is drained.
+      const rows = await this.#commitMap(next, `show stat main_${old} 2 -1`);
       this.#split = null;
-      // The relay's drain starts first: a WebSocket HAProxy still routes to the old color
-      // until the commit then lands on the new one rather than outside the drain.
+      // The relay's drain starts only once the map is committed. A WebSocket or event stream
+      // HAProxy routed to the old color before the commit is either open in the relay now (so
+      // in this drain) or not yet there (and then sent to the new color, see #leaving).
       const relayDrained = this.#relay.switchTo(color);
-      let rows: StatRow[];
-      try {
-        rows = await this.#commitMap(next, `show stat main_${old} 2 -1`);
-      } catch (err) {
-        // The old color stays live; its sockets still get their 1001 at the deadline and
-        // reconnect to it, but new ones are no longer sent away from it.
-        this.#relay.serving(old);
-        throw err;
-      }
       const switchedAt = performance.timeOrigin + performance.now();
       const row = backendRow(rows, `main_${old}`);
       const stats = listenerStatsOf(row);

@@ -123,8 +123,9 @@ export class LongLivedRelay implements ExchangeOwner {
   /**
    * The main listener moves to `color`: the other color's WebSockets and event streams keep
    * working until drainTimeout, then get a 1001 close frame or a clean end (DrainWatch).
-   * Called before HAProxy's map commit, so anything HAProxy sends here for the old color
-   * after it is already covered (see #leaving).
+   * Called once HAProxy's map commit has succeeded (a failed switch drains nothing): what
+   * HAProxy routed to the old color just before the commit and reaches this relay after this
+   * call goes to the new color (see #leaving); what reached it before is in the drain.
    */
   switchTo(color: Color): Promise<DrainReport> {
     const old = otherColor(color);
