@@ -115,6 +115,21 @@ export class LongLivedRelay implements ExchangeOwner {
     return n;
   }
 
+  /**
+   * The WebSocket handshakes and event streams this relay carried for (color, listener), counted
+   * as the Node router counts them (the same code); null before the first one.
+   */
+  counters(color: Color, listener: ListenerName): TrafficCounters | null {
+    return this.#counters.get(`${color} ${listener}`) ?? null;
+  }
+
+  /** Age of the oldest main-listener event stream on `color` still open, in seconds (0 when none), as the Node router counts it. */
+  oldestInFlightSeconds(color: Color): number {
+    let oldest = Infinity;
+    for (const exchange of this.#inFlight[color]) oldest = Math.min(oldest, exchange.startedAt);
+    return oldest === Infinity ? 0 : (performance.now() - oldest) / 1000;
+  }
+
   /** `color` may be routed to again on the main listener (a switch back, or a split's canary). */
   serving(color: Color): void {
     this.#leaving.delete(color);
@@ -197,7 +212,11 @@ export class LongLivedRelay implements ExchangeOwner {
     const { listener, color } = route;
     if (color === null || this.#closed) return sendRouterAnswer(res, 503, `service unavailable: no ${listener === 'main' ? 'release is live' : 'preview color is set'} yet`);
     const pool = this.#pools[color];
-    if (pool.size === 0) return sendRouterAnswer(res, 503, `service unavailable: ${color} has no upstreams`);
+    if (pool.size === 0) {
+      // Counted on the color, as the Node router counts its own 503 for a color with no upstreams.
+      sendRouterAnswer(res, 503, `service unavailable: ${color} has no upstreams`);
+      return this.#countersOf(color, listener).record(503, 0);
+    }
     const exchange = new ProxyExchange(req, res, color, pool, this.#countersOf(color, listener), this, null, RELAYED_EDGE);
     if (listener === 'main') this.#inFlight[color].add(exchange);
     exchange.start();
@@ -209,7 +228,7 @@ export class LongLivedRelay implements ExchangeOwner {
     if (route === null) return refuseUpgrade(socket, 421, 'Misdirected Request', 'misdirected request: this socket takes only what cutover\'s HAProxy relays');
     const { listener, color } = route;
     if (color === null || this.#closed) return refuseUpgrade(socket, 503, 'Service Unavailable', `service unavailable: no ${listener === 'main' ? 'release is live' : 'preview color is set'} yet`);
-    const tunnel = new WebSocketTunnel(color, listener, socket, (t) => this.#tunnels.delete(t));
+    const tunnel = new WebSocketTunnel(color, listener, socket, this.#countersOf(color, listener), (t) => this.#tunnels.delete(t));
     this.#tunnels.add(tunnel);
     tunnel.open(req, head, this.#pools[color], false, true);
   }
