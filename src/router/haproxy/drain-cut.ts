@@ -62,11 +62,14 @@ end, 1)
  * side). `res.len` comes first: once the headers are in it fails and the map is not read, which
  * costs about 1.6k instructions less per request than the other order (docs/BENCHMARKS.md).
  *
- * An interim response: `status` reads the first status line in the buffer, so the first time
- * it is a 1xx its size is kept (`txn.interim`), and the rules go on waiting (`res.len` "may
- * change") while nothing has come after it. When the 1xx and the final head arrive in one read,
- * the size kept covers both, and the head waits for the first bytes of the body or the end of
- * the response (a response complete in the buffer is final, and passes).
+ * An interim response: `status` reads the first status line in the buffer. A final one (or a
+ * 100) is accepted by the second rule, one test more than before (callgrind: +0.1k instructions
+ * per request, within run-to-run spread; docs/BENCHMARKS.md, hxlong). A 102 or 103 has its size
+ * kept the first time (`txn.interim`), and the last rule waits (`res.len` "may change") while
+ * nothing has come after it. When the 1xx and the final head arrive in one read the size kept
+ * covers both, so the head waits for the first bytes of its body or the end of the response (a
+ * response complete in the buffer is final, and passes; a head whose body comes much later
+ * would be held as long: reasoned from the rules, not tested).
  */
 export function drainCutRules(color: Color, mapFile: string): string[] {
   const expired = `{ str(expired_${color}),map(${mapFile},0) -m str 1 }`;
