@@ -64,8 +64,8 @@ end, 1)
  * costs about 1.6k instructions less per request than the other order (docs/BENCHMARKS.md).
  *
  * An interim response: `status` reads the first status line in the buffer. A final one (or a
- * 100) is accepted by the second rule, one test more than before (callgrind: +0.1k instructions
- * per request, within run-to-run spread; docs/BENCHMARKS.md, hxlong). A 102 or 103 has its size
+ * 100) is accepted by the second rule, one test more than before (callgrind: +0.1k to +0.4k
+ * instructions per request in two runs, about the run-to-run spread; docs/BENCHMARKS.md, hxlong). A 102 or 103 has its size
  * kept the first time (`txn.interim`), and the last rule waits (`res.len` "may change") while
  * nothing has come after it. When the 1xx and the final head arrive in one read the size kept
  * covers both, so the head waits for the first bytes of its body or the end of the response (a
