@@ -64,13 +64,14 @@ end, 1)
  * costs about 1.6k instructions less per request than the other order (docs/BENCHMARKS.md).
  *
  * An interim response: `status` reads the first status line in the buffer. A final one (or a
- * 100) is accepted by the second rule, one test more than before (callgrind: +0.1k to +0.4k
- * instructions per request in two runs, about the run-to-run spread; docs/BENCHMARKS.md, hxlong). A 102 or 103 has its size
- * kept the first time (`txn.interim`), and the last rule waits (`res.len` "may change") while
- * nothing has come after it. When the 1xx and the final head arrive in one read the size kept
- * covers both, so the head waits for the first bytes of its body or the end of the response (a
- * response complete in the buffer is final, and passes; a head whose body comes much later
- * would be held as long: reasoned from the rules, not tested).
+ * 100) is accepted by the second rule, a `status` test where there was a `res.len` one
+ * (callgrind: +0.1k to +0.4k instructions per request in two runs, about the run-to-run
+ * spread; docs/BENCHMARKS.md, hxlong). A 102 or 103 has its size kept the first time
+ * (`txn.interim`), and the last rule waits (`res.len` "may change") while nothing has come
+ * after it. When the 1xx and the final head arrive in one read the size kept covers both, so
+ * the head waits for the first bytes of its body or the end of the response (a response
+ * complete in the buffer is final, and passes; a head whose body comes much later would be
+ * held as long: reasoned from the rules, not tested).
  */
 export function drainCutRules(color: Color, mapFile: string): string[] {
   const expired = `{ str(expired_${color}),map(${mapFile},0) -m str 1 }`;
