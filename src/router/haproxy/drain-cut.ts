@@ -25,10 +25,12 @@
  * it goes on at once) or the server side closes (then, past the deadline, the 504). The
  * Node router never forwards an upstream's 1xx at all (ProxyExchange.onHeaders), so on both
  * engines no early hint reaches the client before the final response (HAProxy sends it just
- * before; Node not at all), and a cut gets a 504 at the deadline. A 100 Continue is let through at once: a client may wait for it before sending its
- * body, and the app before answering. A cut after one on a reused connection is still closed
- * with no answer (seen with a one-off probe, an app answering 100 and then nothing: the Node
- * router answered 504, HAProxy closed the connection).
+ * before; Node not at all), and a cut gets a 504 at the deadline.
+ *
+ * A 100 Continue is let through at once: a client may wait for it before sending its body, and
+ * the app for the body before answering. A cut after one on a reused connection is still
+ * closed with no answer (seen with a one-off probe, an app answering 100 and then nothing: the
+ * Node router answered 504, HAProxy closed the connection).
  */
 
 import type { Color } from '../../core/types.ts';
