@@ -624,7 +624,7 @@ export class Router implements ExchangeOwner {
   }
 
   #openTunnel(req: IncomingMessage, socket: Duplex, head: Buffer, color: Color, listener: ListenerName): void {
-    const tunnel = new WebSocketTunnel(color, listener, socket, (t) => this.#tunnels.delete(t));
+    const tunnel = new WebSocketTunnel(color, listener, socket, this.#metrics.counters(color, listener), (t) => this.#tunnels.delete(t));
     this.#tunnels.add(tunnel);
     tunnel.open(req, head, this.#pools[color], this.#edge.isTrustedPeer(req.socket.remoteAddress));
   }

@@ -4,7 +4,8 @@ import type { Duplex } from 'node:stream';
 import type { Color } from '../core/types.ts';
 import { upstreamRequestHead } from './hop-by-hop.ts';
 import { BAD_TARGET_MESSAGE, requestTarget } from './request-target.ts';
-import type { ListenerName } from './router-metrics.ts';
+import { CLIENT_CLOSED_STATUS } from './proxy-request.ts';
+import type { ListenerName, TrafficCounters } from './router-metrics.ts';
 import type { UpstreamPool } from './upstream-pool.ts';
 import { isConnectFailure, type UpstreamReplica } from './upstream-replica.ts';
 import { CLOSE_GOING_AWAY, closeFrame, FrameBoundaries } from './websocket-frames.ts';
@@ -24,6 +25,7 @@ const GOING_AWAY_GRACE_MS = 2_000;
 /** An answer to an upgrade whose head is longer than this is relayed without looking at it further. */
 const MAX_RESPONSE_HEAD_BYTES = 16 * 1024;
 const SWITCHING_PROTOCOLS = /^HTTP\/1\.[01] 101[ \r]/;
+const STATUS_LINE = /^HTTP\/1\.[01] (\d{3})/;
 
 /**
  * An upgraded connection (normally a WebSocket) relayed between a client and one replica.
@@ -58,11 +60,21 @@ export class WebSocketTunnel {
   #closeWaiters: Array<() => void> | null = null;
   readonly #resumeUpstream = () => this.#upstream?.resume();
   readonly #resumeClient = () => this.#client.resume();
+  /**
+   * The (color, listener) counters the upgrade is counted in as one request, as a plain
+   * request is: in flight from `open` until the upstream's answer head (a 101, or an error
+   * such as a 503), then recorded with that status and the time it took, so that a color
+   * failing its handshakes shows up in the 5xx rate and latency like any other failure.
+   */
+  readonly #counters: TrafficCounters;
+  #handshakeStartedAt = 0;
+  #handshakeCounted = true;
 
-  constructor(color: Color, listener: ListenerName, client: Duplex, onClosed: (tunnel: WebSocketTunnel) => void) {
+  constructor(color: Color, listener: ListenerName, client: Duplex, counters: TrafficCounters, onClosed: (tunnel: WebSocketTunnel) => void) {
     this.color = color;
     this.listener = listener;
     this.#client = client;
+    this.#counters = counters;
     this.#onClosed = onClosed;
     client.on('error', () => this.close());
     client.on('close', () => this.#clientClosed());
@@ -89,10 +101,14 @@ export class WebSocketTunnel {
    * already wrote the forwarded headers (UpstreamHeadOptions.forwardedAsSent).
    */
   open(req: IncomingMessage, head: Buffer, pool: UpstreamPool, trustedPeer = false, forwardedAsSent = false): void {
+    this.#counters.inFlight++;
+    this.#handshakeStartedAt = performance.now();
+    this.#handshakeCounted = false;
     this.#isWebSocketRequest = /\bwebsocket\b/i.test(String(req.headers.upgrade ?? ''));
     const target = requestTarget(req.url, true);
     if (target === null) {
       refuseUpgrade(this.#client, 400, 'Bad Request', BAD_TARGET_MESSAGE);
+      this.#countHandshake(400);
       this.close();
       return;
     }
@@ -110,6 +126,7 @@ export class WebSocketTunnel {
       refuseUpgrade(this.#client, 502, 'Bad Gateway', tried.length === 0
         ? `bad gateway: ${this.color} has no upstreams`
         : `bad gateway: no ${this.color} replica accepted the connection (${tried.length} tried)`);
+      this.#countHandshake(502, true);
       this.close();
       return;
     }
@@ -124,6 +141,7 @@ export class WebSocketTunnel {
         return;
       }
       refuseUpgrade(this.#client, 502, 'Bad Gateway', `bad gateway: a ${this.color} replica failed: ${(err as { code?: string }).code ?? 'error'}`);
+      this.#countHandshake(502, true);
       this.close();
     };
     upstream.once('error', onConnectError);
@@ -133,8 +151,9 @@ export class WebSocketTunnel {
         upstream.destroy();
         return;
       }
-      upstream.on('error', () => this.close());
-      upstream.on('close', () => this.#upstreamClosed());
+      // Gone before it answered the upgrade: for the client, a 502 (see #countHandshake).
+      upstream.on('error', () => { this.#countHandshake(502, true); this.close(); });
+      upstream.on('close', () => { this.#countHandshake(502, true); this.#upstreamClosed(); });
       upstream.write(requestHead);
       if (head.length > 0) this.#fromClient(head);
       upstream.on('data', (chunk: Buffer) => this.#fromUpstream(chunk));
@@ -184,9 +203,11 @@ export class WebSocketTunnel {
     const end = seen.indexOf('\r\n\r\n');
     if (end === -1) {
       this.#responseHead = seen.length > MAX_RESPONSE_HEAD_BYTES ? null : seen;
+      if (this.#responseHead === null) this.#countAnswer(seen);
       return chunk.length;
     }
     this.#responseHead = null;
+    this.#countAnswer(seen);
     if (this.#isWebSocketRequest && SWITCHING_PROTOCOLS.test(seen.toString('latin1', 0, Math.min(end + 2, 64)))) {
       this.#toClient = new FrameBoundaries();
     }
@@ -202,6 +223,8 @@ export class WebSocketTunnel {
    */
   goAway(): void {
     if (this.#closed || this.#goingAway) return;
+    // Still waiting for the upstream's answer at a drain deadline: what a plain request gets then.
+    this.#countHandshake(504);
     if (this.#toClient === null || this.#upstream === null) {
       this.close();
       return;
@@ -254,9 +277,27 @@ export class WebSocketTunnel {
     this.close();
   }
 
+  /** The upstream's answer head (or its start) has come: the handshake is counted with its status. */
+  #countAnswer(head: Buffer): void {
+    const status = STATUS_LINE.exec(head.toString('latin1', 0, Math.min(head.length, 16)));
+    this.#countHandshake(status ? Number(status[1]) : 502, status === null);
+  }
+
+  /** Counts the handshake once, as ProxyExchange counts a request: `upstreamError` for a 502 the upstream caused. */
+  #countHandshake(status: number, upstreamError = false): void {
+    if (this.#handshakeCounted) return;
+    this.#handshakeCounted = true;
+    const counters = this.#counters;
+    counters.inFlight--;
+    if (upstreamError) counters.upstreamErrors++;
+    counters.record(status, (performance.now() - this.#handshakeStartedAt) / 1000);
+  }
+
   /** Closes both sides at once. Idempotent. */
   close(): void {
     if (this.#closed) return;
+    // Closed before any answer came, and not by the upstream (counted where it went): the client went away.
+    this.#countHandshake(CLIENT_CLOSED_STATUS);
     this.#closed = true;
     if (this.#graceTimer !== null) clearTimeout(this.#graceTimer);
     this.#upstream?.destroy();

@@ -5,6 +5,8 @@ export interface RawResponse {
   status: number;
   headers: Record<string, string>;
   body: string;
+  /** The interim (1xx) responses that came before this one, such as 103 Early Hints, by status. */
+  interim: number[];
 }
 
 /**
@@ -40,16 +42,21 @@ export class KeepAliveConnection {
     return this.#closed;
   }
 
-  /** Sends `GET path` (with that Host and any extra headers) and reads one response; rejects when the connection closes first. */
+  /**
+   * Sends `GET path` (with that Host and any extra headers) and reads its final response (the
+   * interim ones before it are listed in `interim`); rejects when the connection closes first.
+   */
   async get(path: string, timeoutMs = 5_000, host = 'cutover.test', headers: Record<string, string> = {}): Promise<RawResponse> {
     if (this.#closed) throw new Error('the server had already closed this connection');
     const extra = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
     this.#socket.write(`GET ${path} HTTP/1.1\r\nHost: ${host}\r\n${extra}\r\n`);
     const deadline = Date.now() + timeoutMs;
+    const interim: number[] = [];
     for (;;) {
       const response = this.#take();
-      if (response) return response;
-      if (this.#closed) throw new Error(`the server closed the connection before answering GET ${path}`);
+      if (response && response.status < 200) { interim.push(response.status); continue; }
+      if (response) return { ...response, interim };
+      if (this.#closed) throw new Error(`the server closed the connection before answering GET ${path}${interim.length ? ` (after interim ${interim.join(', ')})` : ''}`);
       if (Date.now() > deadline) throw new Error(`no response to GET ${path} within ${timeoutMs}ms`);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, 50);
@@ -63,7 +70,7 @@ export class KeepAliveConnection {
     this.#socket.destroy();
   }
 
-  #take(): RawResponse | null {
+  #take(): Omit<RawResponse, 'interim'> | null {
     const end = this.#buffer.indexOf('\r\n\r\n');
     if (end === -1) return null;
     const [statusLine, ...lines] = this.#buffer.subarray(0, end).toString('latin1').split('\r\n');

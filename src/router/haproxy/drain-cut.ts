@@ -17,9 +17,20 @@
  * does at the drain deadline. Normal traffic only costs the two rule checks per response; the
  * Lua code runs only for a request cut at the deadline.
  *
- * Not covered: once an interim response (103 Early Hints, 100 Continue) has been forwarded the
- * rules are done, and a cut before the final response is HAProxy's again (a 502 made a 504 on
- * a first request, a close with no answer on a reused connection; seen with a 103).
+ * An interim response (102 Processing, 103 Early Hints) would end the rules as any response
+ * does, and once HAProxy has forwarded it a cut is HAProxy's again: after a 1xx it waits for
+ * the next response in the same analyzer (`goto next_one`), so it closes a reused connection
+ * with no answer and answers a first one with its own 502 page. So the rules keep such a
+ * response in the buffer, not yet forwarded, until more of the response comes (then all of
+ * it goes on at once) or the server side closes (then, past the deadline, the 504). The
+ * Node router never forwards an upstream's 1xx at all (ProxyExchange.onHeaders), so on both
+ * engines no early hint reaches the client before the final response (HAProxy sends it just
+ * before; Node not at all), and a cut gets a 504 at the deadline.
+ *
+ * A 100 Continue is let through at once: a client may wait for it before sending its body, and
+ * the app for the body before answering. A cut after one on a reused connection is still
+ * closed with no answer (seen with a one-off probe, an app answering 100 and then nothing: the
+ * Node router answered 504, HAProxy closed the connection).
  */
 
 import type { Color } from '../../core/types.ts';
@@ -53,11 +64,24 @@ end, 1)
  * connection) takes over as before, and a read timeout ends the wait too (it shuts the server
  * side). `res.len` comes first: once the headers are in it fails and the map is not read, which
  * costs about 1.6k instructions less per request than the other order (docs/BENCHMARKS.md).
+ *
+ * An interim response: `status` reads the first status line in the buffer. A final one (or a
+ * 100) is accepted by the second rule, a `status` test where there was a `res.len` one
+ * (callgrind: +0.1k to +0.4k instructions per request in two runs, about the run-to-run
+ * spread; docs/BENCHMARKS.md, hxlong). A 102 or 103 has its size kept the first time
+ * (`txn.interim`), and the last rule waits (`res.len` "may change") while nothing has come
+ * after it. When the 1xx and the final head arrive in one read the size kept covers both, so
+ * the head waits for the first bytes of its body or the end of the response (a response
+ * complete in the buffer is final, and passes; a head whose body comes much later would be
+ * held as long: reasoned from the rules, not tested).
  */
 export function drainCutRules(color: Color, mapFile: string): string[] {
+  const expired = `{ str(expired_${color}),map(${mapFile},0) -m str 1 }`;
   return [
     '  tcp-response inspect-delay 24d',
-    `  tcp-response content lua.${DRAIN_CUT_ACTION} ${color} if !{ res.len gt 0 } { str(expired_${color}),map(${mapFile},0) -m str 1 }`,
-    '  tcp-response content accept if { res.len gt 0 }',
+    `  tcp-response content lua.${DRAIN_CUT_ACTION} ${color} if !{ res.len gt 0 } ${expired}`,
+    '  tcp-response content accept if !{ status lt 200 } || { status eq 100 }',
+    '  tcp-response content set-var(txn.interim) res.len if !{ var(txn.interim) -m found }',
+    `  tcp-response content lua.${DRAIN_CUT_ACTION} ${color} if !{ res.len,sub(txn.interim) gt 0 } ${expired}`,
   ];
 }

@@ -220,6 +220,9 @@ function relayed(listener: 'main' | 'preview', socket: string): { bind: string; 
 export function haproxyConfig(input: HaproxyConfigInput): string {
   const m = input.mapFile;
   const edge = [
+    // The relay's routing header is cutover's own: no client may send one on to the app (a
+    // long-lived request gets it set again below, from HAProxy's own decision).
+    `  http-request del-header ${RELAY_HEADER}`,
     ...forwardedHeaderRules(input.trustedProxies),
     '  http-request set-var(txn.probe) bool(1) if { req.hdr(x-cutover-probe) -m found }',
   ];

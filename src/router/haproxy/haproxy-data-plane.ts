@@ -12,7 +12,7 @@ import type { RouterCounters } from '../router-counters.ts';
 import type { RetireReport, SplitConfig, SwitchReport } from '../router.ts';
 import { TrafficSplit } from '../traffic-split.ts';
 import { haproxyConfig, routingMapLines, SERVER_SLOTS } from './haproxy-config.ts';
-import { backendRow, listenerStatsOf, oldestSessions, prometheusText, routerCountersOf } from './haproxy-metrics.ts';
+import { backendRow, listenerStatsOf, oldestSessions, prometheusText, routerCountersOf, type RelayedTraffic } from './haproxy-metrics.ts';
 import { findHaproxy, HaproxyMaster, workerPid } from './haproxy-process.ts';
 import { RequestLogHistogram } from './request-log-histogram.ts';
 import { LongLivedRelay } from './long-lived-relay.ts';
@@ -205,22 +205,19 @@ export class HaproxyDataPlane implements DataPlane {
       const old = otherColor(color);
       const next: Record<string, string> = { ...withoutSplit(this.#map), live: color };
       delete next[`expired_${color}`];
+      // A commit that fails throws here with nothing changed: the old color stays live, with
+      // its split, and nothing of it is drained.
+      const rows = await this.#commitMap(next, `show stat main_${old} 2 -1`);
       this.#split = null;
-      // The relay's drain starts first: a WebSocket HAProxy still routes to the old color
-      // until the commit then lands on the new one rather than outside the drain.
+      // The relay's drain starts only once the map is committed. A WebSocket or event stream
+      // HAProxy routed to the old color before the commit is either open in the relay now (so
+      // in this drain) or not yet there (and then sent to the new color, see #leaving).
       const relayDrained = this.#relay.switchTo(color);
-      let rows: StatRow[];
-      try {
-        rows = await this.#commitMap(next, `show stat main_${old} 2 -1`);
-      } catch (err) {
-        // The old color stays live; its sockets still get their 1001 at the deadline and
-        // reconnect to it, but new ones are no longer sent away from it.
-        this.#relay.serving(old);
-        throw err;
-      }
       const switchedAt = performance.timeOrigin + performance.now();
       const row = backendRow(rows, `main_${old}`);
-      const stats = listenerStatsOf(row);
+      // HAProxy's row read with the commit, plus what the relay had accepted for the old color
+      // by now: from here on it sends what HAProxy still routes there to the new one (#leaving).
+      const stats = listenerStatsOf(row, this.#relay.counters(old, 'main'));
       const drained = this.#drain(old, stats.inFlight, relayDrained);
       return { from, to: color, switchedAt, drained, acceptedBefore: stats.requests + stats.inFlight };
     });
@@ -330,8 +327,8 @@ export class HaproxyDataPlane implements DataPlane {
     const out = {} as Record<Color, ColorTraffic>;
     for (const color of COLORS) {
       out[color] = {
-        main: listenerStatsOf(backendRow(rows, `main_${color}`)),
-        preview: listenerStatsOf(backendRow(rows, `preview_${color}`)),
+        main: listenerStatsOf(backendRow(rows, `main_${color}`), this.#relay.counters(color, 'main')),
+        preview: listenerStatsOf(backendRow(rows, `preview_${color}`), this.#relay.counters(color, 'preview')),
         websockets: this.#relay.websockets(color),
       };
     }
@@ -340,19 +337,24 @@ export class HaproxyDataPlane implements DataPlane {
 
   async metricsText(): Promise<string> {
     const { rows, oldest } = await this.#readStats();
-    return prometheusText(rows, this.live, oldest) + (this.#latency?.text() ?? '');
+    return prometheusText(rows, this.live, oldest, this.#latency, this.#relayed);
   }
 
   async counters(): Promise<RouterCounters> {
     const { rows, oldest } = await this.#readStats();
-    return routerCountersOf(rows, oldest, this.#latency);
+    return routerCountersOf(rows, oldest, this.#latency, this.#relayed);
   }
+
+  /** The relay's WebSocket handshakes and event streams, which HAProxy's per-color rows do not hold (haproxy-metrics.ts). */
+  readonly #relayed: RelayedTraffic = (color, listener) => this.#relay.counters(color, listener);
 
   /** `show stat`, plus `show sess` for the oldest request in flight when any backend is busy. */
   async #readStats(): Promise<{ rows: StatRow[]; oldest: Record<Color, number> }> {
     const rows = parseShowStat(await this.#command('show stat -1 2 -1'));
     const busy = COLORS.some((c) => Number(backendRow(rows, `main_${c}`)?.['scur'] ?? 0) > 0);
-    const oldest = busy ? oldestSessions(await this.#command('show sess')) : { blue: 0, green: 0 };
+    const inHaproxy = busy ? oldestSessions(await this.#command('show sess')) : { blue: 0, green: 0 };
+    // An event stream in the relay is a request in flight too, as on the Node engine.
+    const oldest = { blue: Math.max(inHaproxy.blue, this.#relay.oldestInFlightSeconds('blue')), green: Math.max(inHaproxy.green, this.#relay.oldestInFlightSeconds('green')) };
     return { rows, oldest };
   }
 

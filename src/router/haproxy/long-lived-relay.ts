@@ -13,10 +13,10 @@ import { refuseUpgrade, WebSocketTunnel } from '../websocket-proxy.ts';
 
 /**
  * Request header HAProxy sets on every request it hands to the relay: `<listener> <color>`
- * (`main blue`, `preview none`), the routing decision it made from its map. HAProxy's
- * set-header replaces any copy a client sent, and the relay deletes it before the request goes
- * on to the app. (Requests that stay in HAProxy pass a client's copy on untouched: only this
- * socket, in the engine's private directory, reads it.)
+ * (`main blue`, `preview none`), the routing decision it made from its map. HAProxy deletes
+ * any copy a client sent from every request (haproxy-config.ts), so a plain request never
+ * carries one to the app and a long-lived one carries only HAProxy's; the relay deletes that
+ * before the request goes on to the app.
  */
 export const RELAY_HEADER = 'x-cutover-relay';
 
@@ -115,6 +115,21 @@ export class LongLivedRelay implements ExchangeOwner {
     return n;
   }
 
+  /**
+   * The WebSocket handshakes and event streams this relay carried for (color, listener), counted
+   * as the Node router counts them (the same code); null before the first one.
+   */
+  counters(color: Color, listener: ListenerName): TrafficCounters | null {
+    return this.#counters.get(`${color} ${listener}`) ?? null;
+  }
+
+  /** Age of the oldest main-listener event stream on `color` still open, in seconds (0 when none), as the Node router counts it. */
+  oldestInFlightSeconds(color: Color): number {
+    let oldest = Infinity;
+    for (const exchange of this.#inFlight[color]) oldest = Math.min(oldest, exchange.startedAt);
+    return oldest === Infinity ? 0 : (performance.now() - oldest) / 1000;
+  }
+
   /** `color` may be routed to again on the main listener (a switch back, or a split's canary). */
   serving(color: Color): void {
     this.#leaving.delete(color);
@@ -123,8 +138,9 @@ export class LongLivedRelay implements ExchangeOwner {
   /**
    * The main listener moves to `color`: the other color's WebSockets and event streams keep
    * working until drainTimeout, then get a 1001 close frame or a clean end (DrainWatch).
-   * Called before HAProxy's map commit, so anything HAProxy sends here for the old color
-   * after it is already covered (see #leaving).
+   * Called once HAProxy's map commit has succeeded (a failed switch drains nothing): what
+   * HAProxy routed to the old color just before the commit and reaches this relay after this
+   * call goes to the new color (see #leaving); what reached it before is in the drain.
    */
   switchTo(color: Color): Promise<DrainReport> {
     const old = otherColor(color);
@@ -196,7 +212,11 @@ export class LongLivedRelay implements ExchangeOwner {
     const { listener, color } = route;
     if (color === null || this.#closed) return sendRouterAnswer(res, 503, `service unavailable: no ${listener === 'main' ? 'release is live' : 'preview color is set'} yet`);
     const pool = this.#pools[color];
-    if (pool.size === 0) return sendRouterAnswer(res, 503, `service unavailable: ${color} has no upstreams`);
+    if (pool.size === 0) {
+      // Counted on the color, as the Node router counts its own 503 for a color with no upstreams.
+      sendRouterAnswer(res, 503, `service unavailable: ${color} has no upstreams`);
+      return this.#countersOf(color, listener).record(503, 0);
+    }
     const exchange = new ProxyExchange(req, res, color, pool, this.#countersOf(color, listener), this, null, RELAYED_EDGE);
     if (listener === 'main') this.#inFlight[color].add(exchange);
     exchange.start();
@@ -208,7 +228,7 @@ export class LongLivedRelay implements ExchangeOwner {
     if (route === null) return refuseUpgrade(socket, 421, 'Misdirected Request', 'misdirected request: this socket takes only what cutover\'s HAProxy relays');
     const { listener, color } = route;
     if (color === null || this.#closed) return refuseUpgrade(socket, 503, 'Service Unavailable', `service unavailable: no ${listener === 'main' ? 'release is live' : 'preview color is set'} yet`);
-    const tunnel = new WebSocketTunnel(color, listener, socket, (t) => this.#tunnels.delete(t));
+    const tunnel = new WebSocketTunnel(color, listener, socket, this.#countersOf(color, listener), (t) => this.#tunnels.delete(t));
     this.#tunnels.add(tunnel);
     tunnel.open(req, head, this.#pools[color], false, true);
   }

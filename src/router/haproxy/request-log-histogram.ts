@@ -86,28 +86,6 @@ export class RequestLogHistogram {
     return { latency, sumSeconds: slot?.sum ?? 0 };
   }
 
-  /** `cutover_router_request_duration_seconds` in Prometheus text, cumulative per bucket. */
-  text(): string {
-    const out = [
-      '# HELP cutover_router_request_duration_seconds Time from receiving a request to sending the last byte of its response, per color and listener (from HAProxy\'s request log).',
-      '# TYPE cutover_router_request_duration_seconds histogram',
-    ];
-    for (const [backend, slot] of this.#byBackend) {
-      const [listener, color] = backend.split('_') as [string, string];
-      const labels = `color="${color}",listener="${listener}"`;
-      let cumulative = 0;
-      LATENCY_BUCKETS_SECONDS.forEach((le, i) => {
-        cumulative += slot.counts[i]!;
-        out.push(`cutover_router_request_duration_seconds_bucket{${labels},le="${le}"} ${cumulative}`);
-      });
-      cumulative += slot.counts.at(-1)!;
-      out.push(`cutover_router_request_duration_seconds_bucket{${labels},le="+Inf"} ${cumulative}`);
-      out.push(`cutover_router_request_duration_seconds_sum{${labels}} ${slot.sum}`);
-      out.push(`cutover_router_request_duration_seconds_count{${labels}} ${cumulative}`);
-    }
-    return `${out.join('\n')}\n`;
-  }
-
   close(): void {
     this.#server.close();
     for (const socket of this.#connections) socket.destroy();
