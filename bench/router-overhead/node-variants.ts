@@ -12,7 +12,7 @@
  * for --seconds, to backend.ts, as router-overhead does. Needs wrk; installs nothing.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { readProcStat } from '../../src/process/proc-stat.ts';
@@ -83,7 +83,7 @@ try {
     const eq = spec.indexOf('=');
     const name = spec.slice(0, eq);
     const [script, extra] = spec.slice(eq + 1).split(':');
-    const started = await startNode(join(root, script!), [backendUrl, ...(extra ? extra.split(',') : [])]);
+    const started = await startNode(resolve(root, script!), [backendUrl, ...(extra ? extra.split(',') : [])]);
     variants.push({ name, ...started, rps: [] as number[], cpuUs: [] as number[], backendUs: [] as number[] });
   }
   // The JIT settles in the first seconds; no round should measure that.
