@@ -37,25 +37,6 @@ export function mayBeSpecial(first: number, length: number): boolean {
   }
 }
 
-/**
- * The lower-case form of the special names as senders usually spell them. Node's backends and
- * most clients send `Host`, `Content-Length`, `Connection` and `Keep-Alive` on every message;
- * looking their lower case up spares `toLowerCase()` a new string each time.
- */
-const USUAL_SPELLINGS: Readonly<Record<string, string>> = Object.assign(Object.create(null) as Record<string, string>, {
-  Host: 'host', host: 'host',
-  'Content-Length': 'content-length', 'content-length': 'content-length',
-  Connection: 'connection', connection: 'connection',
-  'Keep-Alive': 'keep-alive', 'keep-alive': 'keep-alive',
-  'Transfer-Encoding': 'transfer-encoding', 'transfer-encoding': 'transfer-encoding',
-  Upgrade: 'upgrade', upgrade: 'upgrade',
-});
-
-/** `name` lower-cased. */
-export function lowerHeaderName(name: string): string {
-  return USUAL_SPELLINGS[name] ?? name.toLowerCase();
-}
-
 /** True for a lower-cased header name that only concerns one connection. */
 export function isHopByHop(lower: string): boolean {
   switch (lower) {
@@ -186,7 +167,7 @@ export function upstreamRequestHead(
       headers.push(name, value);
       continue;
     }
-    const lower = lowerHeaderName(name);
+    const lower = name.toLowerCase();
     if (isHopByHop(lower)) {
       if (lower === 'transfer-encoding') hasBody = true;
       else if (lower === 'connection') {
@@ -275,7 +256,7 @@ export function downstreamResponseHeaders(raw: readonly Buffer[]): string[] {
       headers.push(name, raw[i + 1]!.toString('latin1'));
       continue;
     }
-    const lower = lowerHeaderName(name);
+    const lower = name.toLowerCase();
     if (isHopByHop(lower)) {
       if (lower === 'connection') {
         const extra = connectionNamedHeaders(raw[i + 1]!.toString('latin1'));
