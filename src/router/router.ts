@@ -295,32 +295,20 @@ export class Router implements ExchangeOwner {
     main.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.#onMainUpgrade(req, socket, head));
     preview?.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.#onPreviewUpgrade(req, socket, head));
     // After the 'upgrade' listeners: the idle hold watches upgrades only where they are served.
-    const mainIdle = holdIdleConnections(main);
-    this.#idle.push(mainIdle);
-    const noteMain = notes.main;
-    main.on('request', (req: IncomingMessage, res: ServerResponse) => {
-      noteMain(req, res);
-      this.#onMainRequest(req, res);
-      mainIdle.inUse(req);
+    this.#serve(main, notes.main, (req, res) => this.#onMainRequest(req, res));
+    if (preview) this.#serve(preview, notes.preview!, (req, res) => this.#onPreviewRequest(req, res));
+    if (metricsServer) this.#serve(metricsServer, null, (req, res) => this.#onMetricsRequest(req, res));
+  }
+
+  /** The server's one 'request' listener: the parse-error note, the request itself, then the idle hold's step. */
+  #serve(server: Server, note: NoteResponse | null, handle: (req: IncomingMessage, res: ServerResponse) => void): void {
+    const idle = holdIdleConnections(server);
+    this.#idle.push(idle);
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      note?.(req, res);
+      handle(req, res);
+      idle.inUse(req);
     });
-    if (preview) {
-      const previewIdle = holdIdleConnections(preview);
-      this.#idle.push(previewIdle);
-      const notePreview = notes.preview!;
-      preview.on('request', (req: IncomingMessage, res: ServerResponse) => {
-        notePreview(req, res);
-        this.#onPreviewRequest(req, res);
-        previewIdle.inUse(req);
-      });
-    }
-    if (metricsServer) {
-      const metricsIdle = holdIdleConnections(metricsServer);
-      this.#idle.push(metricsIdle);
-      metricsServer.on('request', (req: IncomingMessage, res: ServerResponse) => {
-        this.#onMetricsRequest(req, res);
-        metricsIdle.inUse(req);
-      });
-    }
   }
 
   /** The color the main listener serves, or null before the first switch. */
