@@ -82,6 +82,6 @@ function noteResponse(req: IncomingMessage, res: ServerResponse): void {
  * request arrives (on a busy router, through a young-generation collection each).
  */
 export function forgetClosedResponse(res: ServerResponse): void {
-  const socket = res.req.socket as TrackedSocket | null;
-  if (socket !== null && socket[LAST_RESPONSE] === res) socket[LAST_RESPONSE] = undefined;
+  const socket = res.req?.socket as TrackedSocket | null | undefined;
+  if (socket && socket[LAST_RESPONSE] === res) socket[LAST_RESPONSE] = undefined;
 }
