@@ -3,7 +3,8 @@
  * run: directly, through the cutover router (`router.engine: node`), through the
  * `router.engine: haproxy` data plane (HAProxy driven by cutover's control plane, as the daemon
  * runs it) and through nginx (1 worker, keep-alive upstream), plus a bare node:http + undici
- * proxy as a floor reference, HAProxy with a minimal config (`haproxy-minimal`, alone and
+ * proxy as a floor reference (and `bare-forwarded`, the same proxy sending the router's five
+ * forwarded headers: the floor for what the router must send), HAProxy with a minimal config (`haproxy-minimal`, alone and
  * `-mw` as master-worker: the same binary's floor), and nginx again doing the engine's per-request work
  * (`nginx-same-work`: five forwarded headers, one access-log line) so that ratio compares like
  * with like. Each one gets
@@ -55,7 +56,7 @@ const plan = tiny
   ? { rounds: 1, warmS: 2, maxS: 2, latencyS: 2, connections: 64, profileS: 3 }
   : { rounds: 3, warmS: 2, maxS: 10, latencyS: 10, connections: 64, profileS: 10 };
 
-type TargetName = 'direct' | 'router' | 'router-baseline' | 'haproxy-engine' | 'haproxy-engine-baseline' | 'haproxy-minimal' | 'haproxy-minimal-mw' | 'bare-undici' | 'nginx' | 'nginx-same-work';
+type TargetName = 'direct' | 'router' | 'router-baseline' | 'haproxy-engine' | 'haproxy-engine-baseline' | 'haproxy-minimal' | 'haproxy-minimal-mw' | 'bare-undici' | 'bare-forwarded' | 'nginx' | 'nginx-same-work';
 interface Target {
   name: TargetName;
   url: string;
@@ -265,6 +266,8 @@ async function main(): Promise<void> {
     const backendUrl = `http://127.0.0.1:${backend.port}`;
     const router = await startNode(join(here, 'router-process.ts'), [backendUrl]);
     const bare = await startNode(join(here, 'bare-proxy.ts'), [backendUrl]);
+    // The bare proxy sending the router's forwarded headers: the floor for the router's contract.
+    const bareForwarded = await startNode(join(here, 'bare-proxy-pieces.ts'), [backendUrl, 'forwarded']);
     const targets: Target[] = [
       { name: 'direct', url: `${backendUrl}/`, proxyPids: [] },
       { name: 'router', url: `http://127.0.0.1:${router.port}/`, proxyPids: [router.child.pid!] },
@@ -301,6 +304,7 @@ async function main(): Promise<void> {
     }
     targets.push(
       { name: 'bare-undici', url: `http://127.0.0.1:${bare.port}/`, proxyPids: [bare.child.pid!] },
+      { name: 'bare-forwarded', url: `http://127.0.0.1:${bareForwarded.port}/`, proxyPids: [bareForwarded.child.pid!] },
     );
     if (nginx !== null) {
       for (const [name, sameWork] of [['nginx', false], ['nginx-same-work', true]] as const) {
@@ -377,6 +381,7 @@ async function main(): Promise<void> {
   const ngx = row('nginx');
   const ngxSame = row('nginx-same-work');
   const bareRow = row('bare-undici');
+  const bareFwdRow = row('bare-forwarded');
   const baselineRow = row('router-baseline');
   const hx = row('haproxy-engine');
   const hxBase = row('haproxy-engine-baseline');
@@ -388,7 +393,7 @@ async function main(): Promise<void> {
   lines.push('');
   lines.push('| path | max req/s | p50 @50% (ms) | p99 @50% (ms) | proxy CPU s / 10k req | same, at 50% load | backend CPU s / 10k req |');
   lines.push('|---|---:|---:|---:|---:|---:|---:|');
-  for (const r of [direct, router, baselineRow, hx, hxBase, hxMin, hxMinMw, bareRow, ngx, ngxSame]) {
+  for (const r of [direct, router, baselineRow, hx, hxBase, hxMin, hxMinMw, bareRow, bareFwdRow, ngx, ngxSame]) {
     if (!r) continue;
     const proxied = r.name !== 'direct';
     lines.push(`| ${r.name} | ${fmt(r.maxRps, 0)} | ${fmt(r.latency.p50Ms, 3)} | ${fmt(r.latency.p99Ms, 3)} | ${proxied ? fmt(r.proxyCpuPer10k, 3) : '-'} | ${proxied ? fmt(r.latency.proxyCpuPer10k, 3) : '-'} | ${fmt(r.backendCpuPer10k, 3)} |`);
@@ -436,13 +441,17 @@ async function main(): Promise<void> {
   if (bareRow) {
     const ratio = router.maxRps / bareRow.maxRps;
     lines.push(`- router / bare: throughput ${fmt(ratio, 3)}x (target within 5%: ${ratio >= 0.95 ? 'met' : 'NOT met'}), CPU per request ${fmt(router.proxyCpuPer10k / bareRow.proxyCpuPer10k)}x`);
+    if (bareFwdRow) {
+      lines.push(`- bare-forwarded (the bare proxy sending the router's five forwarded headers) / bare: throughput ${fmt(bareFwdRow.maxRps / bareRow.maxRps, 3)}x, CPU per request ${fmt(bareFwdRow.proxyCpuPer10k / bareRow.proxyCpuPer10k)}x, backend CPU per request ${fmt(bareFwdRow.backendCpuPer10k / bareRow.backendCpuPer10k)}x`);
+      lines.push(`- router / bare-forwarded (what the router costs beyond its headers): throughput ${fmt(router.maxRps / bareFwdRow.maxRps, 3)}x, CPU per request ${fmt(router.proxyCpuPer10k / bareFwdRow.proxyCpuPer10k)}x`);
+    }
   }
   if (hx && hxBase) lines.push(`- haproxy-engine / haproxy-engine-baseline (${args.baseline}): throughput ${fmt(hx.maxRps / hxBase.maxRps)}x, CPU per request ${fmt(hx.proxyCpuPer10k / hxBase.proxyCpuPer10k)}x (at 50% load ${fmt(hx.latency.proxyCpuPer10k! / hxBase.latency.proxyCpuPer10k!)}x)`);
   if (ngx && baselineRow) lines.push(`- router-baseline / nginx throughput: ${fmt(baselineRow.maxRps / ngx.maxRps)}x`);
   lines.push(`- load average at the end (uptime): ${readFileSync('/proc/loadavg', 'utf8').trim()}`);
   const added = addedP99(router);
   lines.push(`- router added p99 at 50% load: ${fmt(added, 3)} ms (target <= 1 ms: ${added <= 1 ? 'met' : 'NOT met'})`);
-  const all = [direct, router, baselineRow, hx, hxBase, hxMin, hxMinMw, bareRow, ngx, ngxSame].filter(Boolean);
+  const all = [direct, router, baselineRow, hx, hxBase, hxMin, hxMinMw, bareRow, bareFwdRow, ngx, ngxSame].filter(Boolean);
   lines.push(`- 50% load runs (${router.latency.tool}): achieved ${all.map((r) => `${r!.name} ${fmt(r!.latency.achievedRps, 0)}`).join(', ')} req/s; errors ${all.map((r) => `${r!.name} ${r!.latency.errors}`).join(', ')}`);
   for (const note of notes) lines.push(`- note: ${note}`);
   if (profile) {

@@ -40,17 +40,21 @@ const CLIENT_ERROR_STATUS: Readonly<Record<string, string>> = {
 const LAST_RESPONSE = Symbol('cutover.lastResponse');
 type TrackedSocket = Socket & { [LAST_RESPONSE]?: ServerResponse };
 
+/** What a listener does for every request it reads, so that a parse error after it waits for its answer. */
+export type NoteResponse = (req: IncomingMessage, res: ServerResponse) => void;
+
 /**
  * Request-parsing errors get their 4xx only after the answers to the requests that came
  * before them on the same connection. Node's default handler writes the 400 at once and
  * destroys the socket, so a pipelined valid request followed by garbage lost its answer.
  * Node writes pipelined answers in order, so the last response started is the one to wait
- * for: remembering it per connection costs one property write per request, no listener.
+ * for: remembering it per connection costs one property write per request.
+ *
+ * Returns that per-request step; the server's 'request' listener must call it for every
+ * request. It is not a 'request' listener of its own because node's `emit` copies the
+ * listener list on every event once there is more than one.
  */
-export function answerParseErrorsInOrder(server: Server): void {
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    (req.socket as TrackedSocket)[LAST_RESPONSE] = res;
-  });
+export function answerParseErrorsInOrder(server: Server): NoteResponse {
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     const status = CLIENT_ERROR_STATUS[err.code ?? ''] ?? '400 Bad Request';
     const reply = () => {
@@ -64,4 +68,20 @@ export function answerParseErrorsInOrder(server: Server): void {
     // A reply that never comes must not hold the socket forever.
     setTimeout(() => socket.destroy(), 30_000).unref();
   });
+  return noteResponse;
+}
+
+function noteResponse(req: IncomingMessage, res: ServerResponse): void {
+  (req.socket as TrackedSocket)[LAST_RESPONSE] = res;
+}
+
+/**
+ * Forgets `res` once it closed (finished or cut), if it is still its connection's last
+ * response: a parse error would then be answered at once either way, and the connection no
+ * longer keeps the finished response, its request and what they hold alive until the next
+ * request arrives (on a busy router, through a young-generation collection each).
+ */
+export function forgetClosedResponse(res: ServerResponse): void {
+  const socket = res.req?.socket as TrackedSocket | null | undefined;
+  if (socket && socket[LAST_RESPONSE] === res) socket[LAST_RESPONSE] = undefined;
 }

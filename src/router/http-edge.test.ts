@@ -73,6 +73,29 @@ describe('router: the HTTP edge', () => {
     assert.match(raw, /blue slow/);
   });
 
+  test('a slow and a fast pipelined request followed by garbage get both answers, in order, before the 400', async () => {
+    // The fast one is done upstream first, but its answer waits for the slow one's, and so must the 400.
+    const raw = await rawExchange(router.address.main, 'GET /slow?ms=150 HTTP/1.1\r\nHost: a\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\nGARBAGE\u0001 / nonsense\r\n\r\n');
+    const answers = [...raw.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => m[1]);
+    assert.deepEqual(answers, ['200', '200', '400'], JSON.stringify(raw.slice(0, 400)));
+    assert.ok(raw.indexOf('blue slow') < raw.lastIndexOf('HTTP/1.1 200'), 'the slow answer comes first');
+  });
+
+  test('garbage on a keep-alive connection whose last answer is complete gets its 400 at once', async () => {
+    const socket = connect(Number(new URL(router.address.main).port), '127.0.0.1');
+    let raw = '';
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => { raw += chunk; });
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    socket.write('GET / HTTP/1.1\r\nHost: a\r\n\r\n');
+    while (!/\r\n\r\n[\s\S]*blue/.test(raw)) await new Promise((r) => setTimeout(r, 10));
+    const sentAt = performance.now();
+    socket.write('GARBAGE\u0001 / nonsense\r\n\r\n');
+    await closed;
+    assert.ok(performance.now() - sentAt < 5_000, 'answered without waiting for any timeout');
+    assert.match(raw.slice(raw.indexOf('blue')), /HTTP\/1\.1 400 Bad Request/);
+  });
+
   test('Connection: close, Host does not strip Host', async () => {
     const raw = await rawExchange(router.address.main, 'GET /headers HTTP/1.1\r\nHost: shop.example\r\nConnection: close, Host\r\n\r\n');
     assert.equal(seen(raw).headers.host, 'shop.example');

@@ -21,6 +21,12 @@ export interface IdleConnections {
    * it, and those already past it close at once. Idempotent.
    */
   closeAtAdvertised(): void;
+  /**
+   * A request arrived on `req`'s connection, so it is in use again. The server's 'request'
+   * listener must call this for every request: it is not a listener of its own because node's
+   * `emit` copies the listener list on every event once there is more than one.
+   */
+  inUse(req: IncomingMessage): void;
 }
 
 /**
@@ -61,10 +67,11 @@ export function holdIdleConnections(server: Server, advertisedMs = ADVERTISED_KE
     socket.setTimeout(Math.max(1, closeAfterMs - advertisedMs));
   });
   const inUse = (req: IncomingMessage) => { if (held.size > 0) release(req.socket); };
-  server.on('request', inUse);
   // Only where upgrades are served: a listener on 'upgrade' is what makes node accept them.
+  // (Upgrades are rare enough for a listener of their own.)
   if (server.listenerCount('upgrade') > 0) server.on('upgrade', inUse);
   return {
+    inUse,
     closeAtAdvertised() {
       atAdvertised = true;
       for (const socket of held) socket.destroy();

@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import { Transform, type TransformCallback } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { Color } from '../core/types.ts';
+import { forgetClosedResponse } from './client-edge.ts';
 import { downstreamResponseHeaders, upstreamRequestHead, type UpstreamRequestHead } from './hop-by-hop.ts';
 import { BAD_TARGET_MESSAGE, requestTarget } from './request-target.ts';
 import type { TrafficCounters } from './router-metrics.ts';
@@ -23,6 +24,7 @@ const EXCHANGE = Symbol('cutover.exchange');
  */
 function onResponseClose(this: ServerResponse & { [EXCHANGE]?: ProxyExchange }): void {
   this[EXCHANGE]?.clientClosed();
+  forgetClosedResponse(this);
 }
 
 /** Per-listener rules at the edge, shared by every exchange of one router. */

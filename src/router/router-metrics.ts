@@ -72,6 +72,11 @@ export class TrafficCounters {
 export class RouterMetrics {
   readonly registry = new Registry();
   readonly #slots = new Map<string, TrafficCounters>();
+  /**
+   * The same counters by listener, then color, for `counters()` on every request: a key string
+   * built per call (`blue/main`) is a fresh string whose hash the Map computes each time.
+   */
+  readonly #byListener = { main: {}, preview: {} } as Record<ListenerName, Record<MetricColor, TrafficCounters>>;
   readonly #oldestInFlightSeconds: (color: Color) => number;
 
   /**
@@ -83,7 +88,9 @@ export class RouterMetrics {
     const slots = this.#slots;
     for (const color of METRIC_COLORS) {
       for (const listener of LISTENERS) {
-        slots.set(`${color}/${listener}`, new TrafficCounters(color, listener));
+        const slot = new TrafficCounters(color, listener);
+        slots.set(`${color}/${listener}`, slot);
+        this.#byListener[listener][color] = slot;
       }
     }
 
@@ -153,7 +160,7 @@ export class RouterMetrics {
 
   /** The counters for one (color, listener) pair; the same object every call. */
   counters(color: MetricColor, listener: ListenerName): TrafficCounters {
-    return this.#slots.get(`${color}/${listener}`)!;
+    return this.#byListener[listener][color];
   }
 
   /**

@@ -6,7 +6,7 @@ import { COLORS, otherColor, type Color } from '../core/types.ts';
 import { DrainWatch, type DrainReport } from './drain-watch.ts';
 import { renderMaintenancePage, type MaintenancePage, type MaintenanceState } from './maintenance-page.ts';
 import { PauseGate } from './pause-gate.ts';
-import { answerParseErrorsInOrder, edgePolicy } from './client-edge.ts';
+import { answerParseErrorsInOrder, edgePolicy, type NoteResponse } from './client-edge.ts';
 import { holdIdleConnections, type IdleConnections } from './idle-connections.ts';
 import { InFlightList } from './in-flight-list.ts';
 import { ProxyExchange, sendRouterAnswer, type EdgePolicy, type ExchangeOwner } from './proxy-request.ts';
@@ -105,6 +105,12 @@ export interface RouterStats {
 }
 
 const DEFAULT_MAX_PAUSE_MS = 10_000;
+
+/** The parse-error ordering's per-request step of each client listener (see answerParseErrorsInOrder). */
+interface ListenerNotes {
+  main: NoteResponse;
+  preview?: NoteResponse;
+}
 
 function listenerStats(counters: TrafficCounters): ListenerStats {
   const byClass = {} as Record<StatusClass, number>;
@@ -221,7 +227,7 @@ export class Router implements ExchangeOwner {
 
     edgePolicy(options.trustedProxies ?? [], undefined); // throws on a bad entry before anything binds
     const main = createServer({ noDelay: true });
-    answerParseErrorsInOrder(main);
+    const notes: ListenerNotes = { main: answerParseErrorsInOrder(main) };
     if (options.maxConnections !== undefined) main.maxConnections = options.maxConnections;
     const servers: Server[] = [main];
     const address: { main: string; preview?: string; metrics?: string } = { main: '' };
@@ -230,11 +236,11 @@ export class Router implements ExchangeOwner {
       const metricsServer = options.metrics ? createServer() : undefined;
       for (const server of [preview, metricsServer]) if (server) servers.push(server);
       if (preview) {
-        answerParseErrorsInOrder(preview);
+        notes.preview = answerParseErrorsInOrder(preview);
         if (options.maxConnections !== undefined) preview.maxConnections = options.maxConnections;
       }
       router = new Router(options, servers, address, metrics, pools);
-      router.#attach(main, preview, metricsServer);
+      router.#attach(main, preview, metricsServer, notes);
       return router;
     }
     try {
@@ -242,7 +248,7 @@ export class Router implements ExchangeOwner {
       let preview: Server | undefined;
       if (options.preview) {
         preview = createServer({ noDelay: true });
-        answerParseErrorsInOrder(preview);
+        notes.preview = answerParseErrorsInOrder(preview);
         if (options.maxConnections !== undefined) preview.maxConnections = options.maxConnections;
         servers.push(preview);
         address.preview = await listen(preview, 'router.preview', options.preview);
@@ -254,7 +260,7 @@ export class Router implements ExchangeOwner {
         address.metrics = await listen(metricsServer, 'router.metrics', options.metrics);
       }
       router = new Router(options, servers, address, metrics, pools);
-      router.#attach(main, preview, metricsServer);
+      router.#attach(main, preview, metricsServer, notes);
       return router;
     } catch (err) {
       await Promise.all(servers.map(closeServer));
@@ -280,13 +286,29 @@ export class Router implements ExchangeOwner {
     return this.#accepting;
   }
 
-  #attach(main: Server, preview: Server | undefined, metricsServer: Server | undefined): void {
-    main.on('request', (req: IncomingMessage, res: ServerResponse) => this.#onMainRequest(req, res));
+  /**
+   * One 'request' listener per server, which also runs the parse-error ordering and the idle
+   * hold's per-request steps: with several listeners node's `emit` copies the listener list
+   * on every request.
+   */
+  #attach(main: Server, preview: Server | undefined, metricsServer: Server | undefined, notes: ListenerNotes): void {
     main.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.#onMainUpgrade(req, socket, head));
-    preview?.on('request', (req: IncomingMessage, res: ServerResponse) => this.#onPreviewRequest(req, res));
     preview?.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.#onPreviewUpgrade(req, socket, head));
-    metricsServer?.on('request', (req: IncomingMessage, res: ServerResponse) => this.#onMetricsRequest(req, res));
-    for (const server of [main, preview, metricsServer]) if (server) this.#idle.push(holdIdleConnections(server));
+    // After the 'upgrade' listeners: the idle hold watches upgrades only where they are served.
+    this.#serve(main, notes.main, (req, res) => this.#onMainRequest(req, res));
+    if (preview) this.#serve(preview, notes.preview!, (req, res) => this.#onPreviewRequest(req, res));
+    if (metricsServer) this.#serve(metricsServer, null, (req, res) => this.#onMetricsRequest(req, res));
+  }
+
+  /** The server's one 'request' listener: the parse-error note, the request itself, then the idle hold's step. */
+  #serve(server: Server, note: NoteResponse | null, handle: (req: IncomingMessage, res: ServerResponse) => void): void {
+    const idle = holdIdleConnections(server);
+    this.#idle.push(idle);
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      note?.(req, res);
+      handle(req, res);
+      idle.inUse(req);
+    });
   }
 
   /** The color the main listener serves, or null before the first switch. */
