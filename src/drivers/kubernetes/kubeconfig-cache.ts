@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { userCacheFile } from '../../config/cached-load.ts';
+import { readCacheEntry, userCacheFile, writeCacheEntry } from '../../config/cache-entry.ts';
 
 /** The parts of a kubeconfig file the read-only path reads (kubectl's field names; a list may be null, as kubectl writes an empty one). */
 export interface KubeconfigFile {
@@ -8,11 +8,6 @@ export interface KubeconfigFile {
   contexts?: Array<{ name?: string; context?: { cluster?: string; user?: string } }> | null;
   clusters?: Array<{ name?: string; cluster?: Record<string, unknown> }> | null;
   users?: Array<{ name?: string; user?: Record<string, unknown> }> | null;
-}
-
-interface CacheEntry {
-  key: string;
-  doc: KubeconfigFile;
 }
 
 /** Bumped when what is kept changes, so an older entry is never read as a newer one. */
@@ -36,15 +31,12 @@ export async function readKubeconfig(file: string, context: string | undefined, 
   const text = readFileSync(file, 'utf8');
   const place = (options.cache ?? CACHE_IN_THIS_BUILD) ? userCacheFile('kubeconfig-cache', file, env) : null;
   const key = createHash('sha256').update(`${ENTRY_FORMAT}\0${file}\0${context ?? ''}\0${text}`).digest('hex');
-  const hit = place ? readEntry(place) : null;
-  if (hit?.key === key) return hit.doc;
+  const hit = place ? readCacheEntry<KubeconfigFile>(place, key, 'doc') : null;
+  if (hit) return hit;
 
   const { parseKubeconfig } = await import('./kubeconfig-shape.ts');
   const doc = chosenEntries(parseKubeconfig(file, text), context);
-  if (place) {
-    const { writeFileAtomic } = await import('../local/atomic-file.ts');
-    await writeFileAtomic(place, JSON.stringify({ key, doc } satisfies CacheEntry)).catch(() => { /* not kept: the next run parses again */ });
-  }
+  if (place) await writeCacheEntry(place, key, 'doc', doc);
   return doc;
 }
 
@@ -61,13 +53,4 @@ function chosenEntries(doc: KubeconfigFile, context: string | undefined): Kubeco
     clusters: list(doc.clusters, ctx?.cluster),
     users: list(doc.users, ctx?.user),
   };
-}
-
-function readEntry(path: string): CacheEntry | null {
-  try {
-    const entry = JSON.parse(readFileSync(path, 'utf8')) as Partial<CacheEntry>;
-    return typeof entry.key === 'string' && entry.doc && typeof entry.doc === 'object' ? entry as CacheEntry : null;
-  } catch {
-    return null;
-  }
 }
