@@ -9,8 +9,8 @@ import { describeFound } from '../config/format-issues.ts';
  *
  * Hand-written rather than zod because every `cutover status` reads the record and the daemon's
  * answer (or the kubeconfig), and loading zod there was one of the largest costs of the command
- * beyond Node's own start-up (docs/BENCHMARKS.md, k8s-switch; about 50 ms of CPU on this 2-core
- * machine for the local client); the config schema, read once and cached, keeps zod, and so does
+ * beyond Node's own start-up (docs/BENCHMARKS.md, k8s-switch; for the local client, about 50 ms
+ * of CPU on a 2-core machine, `hyperfine 'node -e 0'` against `await import('zod')`); the config schema, read once and cached, keeps zod, and so does
  * the daemon for the requests it receives (admin-requests.ts).
  */
 export type Shape<T> = (value: unknown, path: string) => T;
