@@ -236,6 +236,43 @@ describe('dashboard in Chromium against a real local deploy', { skip: chromiumAv
     await page.waitForSelector(`.color-card[data-color="${idle}"] .flags li:has-text("limit = 5")`);
   });
 
+  it('keeps the flags buttons across view updates, so a click whose press and release straddle one opens its dialog', async () => {
+    // Every render redraws the title: count renders by its mutations.
+    await page.evaluate(() => {
+      const w = window as unknown as { __renders: number };
+      w.__renders = 0;
+      new MutationObserver(() => { w.__renders++; }).observe(document.getElementById('app-title')!, { childList: true });
+    });
+    const renders = () => page.evaluate(() => (window as unknown as { __renders: number }).__renders);
+    // A log line changes the view the page is sent, as an app printing would.
+    const logFile = join(ws.dir, '.cutover', 'logs', readdirSync(join(ws.dir, '.cutover', 'logs')).find((n) => n.endsWith('.out.log'))!);
+    const updates = async (count: number) => {
+      const until = (await renders()) + count;
+      for (let i = 0; (await renders()) < until; i++) {
+        assert.ok(i < 150, `the page saw ${count} view updates within 30s`);
+        appendFileSync(logFile, `straddle ${Date.now()}\n`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    };
+    const selectors = ['.color-card button[data-action="flags-blue"]', '.color-card button[data-action="flags-green"]', '#actions button[data-action="rollback"]'];
+    const drawn = await Promise.all(selectors.map((s) => page.waitForSelector(s)));
+    await updates(3);
+    for (const [i, selector] of selectors.entries()) {
+      const same = await drawn[i]!.evaluate((el, s) => el.isConnected && el === document.querySelector(s), selector);
+      assert.equal(same, true, `${selector} is still the element drawn before the updates`);
+    }
+
+    const box = (await (await page.waitForSelector(selectors[1]!)).boundingBox())!;
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.mouse.down();
+    await updates(1);
+    await page.mouse.up();
+    await page.waitForSelector('#confirm[open]', { timeout: 5_000 });
+    assert.match((await page.textContent('#confirm-text'))!, /flags of green|green is LIVE/);
+    await page.keyboard.press('Escape');
+    await page.waitForFunction(() => !(document.getElementById('confirm') as HTMLDialogElement).open);
+  });
+
   it('shows a refusal from the core as the CLI would: nothing to promote', async () => {
     const text = await page.evaluate(async () => {
       const csrf = document.querySelector<HTMLMetaElement>('meta[name="cutover-csrf"]')!.content;

@@ -44,6 +44,19 @@ describe('status fast path', () => {
     });
   }
 
+  test('only the verb `status` takes the fast path: `migrations status`, a config named "status" and a stray operand "status" start the full program', async () => {
+    const env = { CI: 'true', XDG_CACHE_HOME: join(dir, 'cache') };
+    const entry = (modules: string[]) => modules.filter((url) => /\/src\/cli\/(status-)?main\.ts$/.test(url)).map((url) => url.replace(/^.*\/src\/cli\//, ''));
+    for (const args of [['migrations', 'status'], ['--config', 'status', 'history'], ['-c', 'cutover.yaml', 'history', 'status']]) {
+      const run = await traceModules(BIN, args, { cwd: dir, env });
+      assert.deepEqual(entry(run.modules), ['main.ts'], `cutover ${args.join(' ')}: ${run.stderr}`);
+    }
+    for (const args of [['status'], ['--json', 'status'], ['-c', 'cutover.yaml', 'status'], ['--config=cutover.yaml', 'status', '--config', 'x']]) {
+      const run = await traceModules(BIN, args, { cwd: dir, env });
+      assert.equal(entry(run.modules)[0], 'status-main.ts', `cutover ${args.join(' ')}: ${run.stderr}`);
+    }
+  });
+
   test('the fast path runs without commander; a command line it does not read loads the full program', async () => {
     const env = { CI: 'true', XDG_CACHE_HOME: join(dir, 'cache') };
     const fast = await traceModules(BIN, ['status', '--json'], { cwd: dir, env });

@@ -1,17 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { createHash } from 'node:crypto';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { readCacheEntry, userCacheFile, writeCacheEntry } from './cache-entry.ts';
 import type { ResolvedConfig } from './resolved.ts';
 import { packageVersion } from '../package-root.ts';
 
 /** Where the validated config is kept, beside the local platform's state. */
 export const CONFIG_CACHE_FILE = 'config-cache.json';
-
-interface CacheEntry {
-  key: string;
-  config: ResolvedConfig;
-}
 
 /**
  * A compiled build only: a checkout runs TypeScript sources whose schema can change without a
@@ -41,18 +36,14 @@ export async function loadConfigCached(path = 'cutover.yaml', options: { cache?:
   const key = createHash('sha256').update(`${packageVersion()}\0${configPath}\0${text}`).digest('hex');
   const places = { local: localCachePath(configPath), kubernetes: userCachePath(configPath, options.env ?? process.env) };
   for (const place of [places.local, places.kubernetes]) {
-    const hit = place ? readEntry(place) : null;
-    if (hit?.key === key) return Object.freeze(hit.config);
+    const hit = place ? readCacheEntry<ResolvedConfig>(place, key, 'config') : null;
+    if (hit) return Object.freeze(hit);
   }
 
   const config = (await import('./load.ts')).parseConfig(text, configPath);
   const place = config.platform.kind === 'local' ? (existsSync(config.stateDir) ? places.local : null) : places.kubernetes;
   // Only a config that JSON carries unchanged is kept (a class instance, a RegExp or Infinity would not be).
-  if (place && survivesJson(config)) {
-    // Imported here, on a miss: a hit (every command but the first) never loads the writer.
-    const { writeFileAtomic } = await import('../drivers/local/atomic-file.ts');
-    await writeFileAtomic(place, JSON.stringify({ key, config } satisfies CacheEntry)).catch(() => { /* not kept: the next run parses again */ });
-  }
+  if (place && survivesJson(config)) await writeCacheEntry(place, key, 'config', config);
   return config;
 }
 
@@ -66,17 +57,6 @@ export function userCachePath(configPath: string, env: NodeJS.ProcessEnv): strin
   return userCacheFile('config-cache', configPath, env);
 }
 
-/**
- * A file of cutover's in the user's cache directory (`$XDG_CACHE_HOME/cutover/<kind>/`, else
- * `~/.cache/...`), one per `name` (a path, hashed), or null without a home.
- */
-export function userCacheFile(kind: 'config-cache' | 'kubeconfig-cache', name: string, env: NodeJS.ProcessEnv): string | null {
-  const home = env['HOME'] || homedir();
-  const base = env['XDG_CACHE_HOME'] && isAbsolute(env['XDG_CACHE_HOME']) ? env['XDG_CACHE_HOME'] : home ? join(home, '.cache') : null;
-  if (!base) return null;
-  return join(base, 'cutover', kind, `${createHash('sha256').update(name).digest('hex').slice(0, 32)}.json`);
-}
-
 /** True when `JSON.parse(JSON.stringify(value))` gives back the same value (an absent key for an undefined one). */
 export function survivesJson(value: unknown): boolean {
   if (value === null || typeof value === 'string' || typeof value === 'boolean') return true;
@@ -87,13 +67,3 @@ export function survivesJson(value: unknown): boolean {
   }
   return false;
 }
-
-function readEntry(path: string): CacheEntry | null {
-  try {
-    const entry = JSON.parse(readFileSync(path, 'utf8')) as Partial<CacheEntry>;
-    return typeof entry.key === 'string' && entry.config && typeof entry.config === 'object' ? entry as CacheEntry : null;
-  } catch {
-    return null;
-  }
-}
-

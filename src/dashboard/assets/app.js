@@ -130,18 +130,40 @@
     renderMarkers();
   }
 
+  // The color cards, kept across view updates. Every update of the view (several a second while
+  // charts stream) used to replace the cards and their Flags buttons, and a click whose press
+  // and release fell on either side of a replacement was lost, as it was for the action bar
+  // (renderActions). What a card shows is redrawn in place; its button only when what it acts
+  // on changed.
+  const colorCards = new Map();
+
+  function colorCard(color) {
+    if (!colorCards.has(color)) {
+      colorCards.set(color, {
+        article: h('article', { class: `color-card ${color}`, 'data-color': color, 'aria-label': `${color} color` }),
+        actions: h('div', { class: 'actions' }),
+        drawnFrom: '',
+      });
+    }
+    return colorCards.get(color);
+  }
+
   function renderColors() {
     const status = view.status;
     const state = view.state;
     const live = status?.live.color ?? state?.live ?? null;
     const maintenance = status?.maintenance ?? state?.maintenance ?? { on: false };
-    replace($('colors'), COLORS.map((color) => {
+    for (const color of COLORS) {
       const s = status?.colors[color];
       const record = state?.colors[color];
       const role = live === color ? 'live' : (s && typeof s.ready === 'number' && s.ready > 0) ? 'preview' : 'idle';
       const flags = state?.flags?.[color] ?? {};
       const health = s?.healthy === null || s?.healthy === undefined ? '-' : s.healthy ? 'healthy' : 'unhealthy';
-      return h('article', { class: `color-card ${color}`, 'data-color': color, 'data-role': role, 'aria-label': `${color} color` },
+      const card = colorCard(color);
+      card.article.dataset.role = role;
+      // Everything but the actions box is drawn afresh; that box stays where it is.
+      for (const child of [...card.article.children]) if (child !== card.actions) child.remove();
+      card.article.prepend(
         h('h3', null, color,
           h('span', { class: `badge ${role}` }, role),
           role === 'live' && maintenance.on ? h('span', { class: 'badge maintenance' }, 'maintenance') : null),
@@ -153,10 +175,22 @@
           s?.detail ? [h('dt', null, 'detail'), h('dd', null, s.detail)] : null,
           role === 'live' && maintenance.on ? [h('dt', null, 'maintenance'), h('dd', null, maintenance.message || 'on')] : null,
           h('dt', null, 'flags'), h('dd', null, Object.keys(flags).length === 0 ? h('span', { class: 'muted' }, 'none')
-            : h('ul', { class: 'flags' }, Object.entries(flags).map(([k, v]) => h('li', null, `${k} = ${JSON.stringify(v)}`))))),
-        view.actions ? h('div', { class: 'actions' },
-          h('button', { type: 'button', 'data-action': `flags-${color}`, onclick: () => editFlags(color, flags, live === color) }, `Flags on ${color}…`)) : null);
-    }));
+            : h('ul', { class: 'flags' }, Object.entries(flags).map(([k, v]) => h('li', null, `${k} = ${JSON.stringify(v)}`))))));
+      if (!view.actions) {
+        card.drawnFrom = '';
+        card.actions.remove();
+        continue;
+      }
+      const drawnFrom = JSON.stringify([currentApp, flags, live === color]);
+      if (drawnFrom !== card.drawnFrom || card.actions.childElementCount === 0) {
+        card.drawnFrom = drawnFrom;
+        replace(card.actions, h('button', { type: 'button', 'data-action': `flags-${color}`, onclick: () => editFlags(color, flags, live === color) }, `Flags on ${color}…`));
+      }
+      if (card.actions.parentNode !== card.article) card.article.append(card.actions);
+    }
+    const box = $('colors');
+    const articles = COLORS.map((color) => colorCard(color).article);
+    if (articles.some((article, i) => box.children[i] !== article)) replace(box, articles);
   }
 
   /**
@@ -297,6 +331,7 @@
       } finally {
         // The buttons were disabled by hand above: draw them afresh whatever the view says.
         drawnActions = '';
+        for (const card of colorCards.values()) card.drawnFrom = '';
         render();
       }
     };

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, dirname, isAbsolute, join } from 'node:path';
+import { isCutoverError } from '../../core/errors.ts';
 import { readKubeconfig, type KubeconfigFile } from './kubeconfig-cache.ts';
 
 /**
@@ -37,25 +38,34 @@ const SERVICE_ACCOUNT = '/var/run/secrets/kubernetes.io/serviceaccount';
  * the kubeconfigs that need no code to authenticate; anything else (exec plugins, auth-provider
  * plugins, a proxy, several merged files, or a kubeconfig it cannot read) is reported as
  * unsupported, and the caller then uses the generated client, which also gives the errors.
+ * A kubeconfig that is not one (a list where a mapping belongs, a server that is a number) is
+ * refused here, as the generated client's path refuses it.
  * The parsed file comes from kubeconfig-cache.ts (`options.cache`: whether it may be cached,
  * by default in a compiled build only).
+ * @throws CutoverError('config') for a malformed kubeconfig, naming the file and the field
  */
 export async function loadClusterAccess(context: string | undefined, env: NodeJS.ProcessEnv = process.env, options: { cache?: boolean } = {}): Promise<ClusterAccessResult> {
-  const files = (env.KUBECONFIG ?? '').split(delimiter).filter(Boolean);
+  const files = kubeconfigFiles(env);
   if (files.length > 1) return { unsupported: 'several files in $KUBECONFIG' };
-  let file = files[0];
-  if (!file) {
-    const home = env.HOME ?? homedir();
-    if (home && existsSync(join(home, '.kube', 'config'))) file = join(home, '.kube', 'config');
-  }
+  const file = files[0];
   if (!file) return !context && existsSync(`${SERVICE_ACCOUNT}/token`) ? { access: inCluster(env) } : { unsupported: 'no kubeconfig' };
   let doc: KubeconfigFile;
   try {
     doc = await readKubeconfig(file, context, env, options);
   } catch (err) {
+    // A malformed kubeconfig is the user's to fix, with the same message the generated client's path gives (kubeconfig-shape.ts).
+    if (isCutoverError(err)) throw err;
     return { unsupported: `cannot read ${file}: ${(err as Error).message}` };
   }
   return fromKubeconfig(doc, dirname(file), context);
+}
+
+/** The kubeconfig files kubectl reads: those $KUBECONFIG lists, else ~/.kube/config if it exists, else none. */
+export function kubeconfigFiles(env: NodeJS.ProcessEnv): string[] {
+  const files = (env.KUBECONFIG ?? '').split(delimiter).filter(Boolean);
+  if (files.length > 0) return files;
+  const home = env.HOME ?? homedir();
+  return home && existsSync(join(home, '.kube', 'config')) ? [join(home, '.kube', 'config')] : [];
 }
 
 /** The access a parsed kubeconfig gives; relative file paths are relative to `baseDir`. */

@@ -11,9 +11,12 @@ import {
   KubernetesObjectApi,
   ServerConfiguration,
 } from '@kubernetes/client-node';
+import { readFileSync } from 'node:fs';
 import { CutoverError } from '../../core/errors.ts';
 import { DEFAULT_API_CALL_POLICY, type ApiCallPolicy } from './api-call-policy.ts';
 import { BoundedHttpLibrary } from './bounded-http.ts';
+import { kubeconfigFiles } from './cluster-access.ts';
+import { parseKubeconfig } from './kubeconfig-shape.ts';
 
 /** The API groups the driver talks to, all from one kubeconfig. */
 export interface KubeClients {
@@ -32,9 +35,21 @@ export interface KubeClients {
 /**
  * Loads cluster access the way kubectl does: $KUBECONFIG (or ~/.kube/config, or the in-cluster
  * service account), then switches to `context` when one is configured.
- * @throws CutoverError('config') when the kubeconfig or the context does not exist.
+ * @throws CutoverError('config') when the kubeconfig or the context does not exist, or a
+ *   kubeconfig file is malformed (naming the file and the field, kubeconfig-shape.ts).
  */
 export function connectCluster(context?: string, policy: ApiCallPolicy = DEFAULT_API_CALL_POLICY): KubeClients {
+  // Checked by the read-only path's rules first, so a malformed file gets the message `status`
+  // gives (file and field) rather than a TypeError from inside the loader.
+  for (const file of kubeconfigFiles(process.env)) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      continue; // the loader below says why it cannot be read
+    }
+    parseKubeconfig(file, text);
+  }
   const kc = new KubeConfig();
   try {
     kc.loadFromDefault();

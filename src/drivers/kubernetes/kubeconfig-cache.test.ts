@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { userCacheFile } from '../../config/cached-load.ts';
+import { userCacheFile } from '../../config/cache-entry.ts';
 import { traceTypeScript } from '../../../test/support/module-trace.ts';
 import { loadClusterAccess } from './cluster-access.ts';
 

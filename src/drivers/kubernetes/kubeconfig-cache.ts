@@ -1,22 +1,17 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { userCacheFile } from '../../config/cached-load.ts';
+import { readCacheEntry, userCacheFile, writeCacheEntry } from '../../config/cache-entry.ts';
 
-/** The parts of a kubeconfig file the read-only path reads (kubectl's field names). */
+/** The parts of a kubeconfig file the read-only path reads (kubectl's field names; a list may be null, as kubectl writes an empty one). */
 export interface KubeconfigFile {
   'current-context'?: string;
-  contexts?: Array<{ name?: string; context?: { cluster?: string; user?: string } }>;
-  clusters?: Array<{ name?: string; cluster?: Record<string, unknown> }>;
-  users?: Array<{ name?: string; user?: Record<string, unknown> }>;
-}
-
-interface CacheEntry {
-  key: string;
-  doc: KubeconfigFile;
+  contexts?: Array<{ name?: string; context?: { cluster?: string; user?: string } }> | null;
+  clusters?: Array<{ name?: string; cluster?: Record<string, unknown> }> | null;
+  users?: Array<{ name?: string; user?: Record<string, unknown> }> | null;
 }
 
 /** Bumped when what is kept changes, so an older entry is never read as a newer one. */
-const ENTRY_FORMAT = 1;
+const ENTRY_FORMAT = 2; // 2: only a kubeconfig that passed kubeconfig-shape.ts is kept
 
 /** As for the config cache: a checkout's sources can change what is kept without a version bump. */
 const CACHE_IN_THIS_BUILD = import.meta.url.endsWith('.js');
@@ -30,29 +25,25 @@ const CACHE_IN_THIS_BUILD = import.meta.url.endsWith('.js');
  * kept, in a 0600 file in 0700 directories, as the kubeconfig itself is kept. Files the
  * kubeconfig names (a CA, a token file) are not cached: the caller reads them every time.
  * A cache that cannot be read or written is ignored.
- * @throws what reading `file` or parsing its YAML throws
+ * @throws what reading `file` throws; CutoverError('config') when it is not a kubeconfig (kubeconfig-shape.ts)
  */
 export async function readKubeconfig(file: string, context: string | undefined, env: NodeJS.ProcessEnv, options: { cache?: boolean } = {}): Promise<KubeconfigFile> {
   const text = readFileSync(file, 'utf8');
   const place = (options.cache ?? CACHE_IN_THIS_BUILD) ? userCacheFile('kubeconfig-cache', file, env) : null;
   const key = createHash('sha256').update(`${ENTRY_FORMAT}\0${file}\0${context ?? ''}\0${text}`).digest('hex');
-  const hit = place ? readEntry(place) : null;
-  if (hit?.key === key) return hit.doc;
+  const hit = place ? readCacheEntry<KubeconfigFile>(place, key, 'doc') : null;
+  if (hit) return hit;
 
-  const { parse } = await import('yaml');
-  const doc = chosenEntries((parse(text) ?? {}) as KubeconfigFile, context);
-  if (place) {
-    const { writeFileAtomic } = await import('../local/atomic-file.ts');
-    await writeFileAtomic(place, JSON.stringify({ key, doc } satisfies CacheEntry)).catch(() => { /* not kept: the next run parses again */ });
-  }
+  const { parseKubeconfig } = await import('./kubeconfig-shape.ts');
+  const doc = chosenEntries(parseKubeconfig(file, text), context);
+  if (place) await writeCacheEntry(place, key, 'doc', doc);
   return doc;
 }
 
 /** The context `context` (or the current one) and the cluster and user it names: all the read-only path reads. */
 function chosenEntries(doc: KubeconfigFile, context: string | undefined): KubeconfigFile {
-  if (typeof doc !== 'object' || doc === null) return {};
   const name = context ?? doc['current-context'];
-  const list = <T extends { name?: string }>(items: T[] | undefined, wanted: string | undefined) =>
+  const list = <T extends { name?: string }>(items: T[] | null | undefined, wanted: string | undefined) =>
     Array.isArray(items) ? items.filter((item) => item?.name === wanted).slice(0, 1) : undefined;
   const contexts = list(doc.contexts, name);
   const ctx = contexts?.[0]?.context;
@@ -62,13 +53,4 @@ function chosenEntries(doc: KubeconfigFile, context: string | undefined): Kubeco
     clusters: list(doc.clusters, ctx?.cluster),
     users: list(doc.users, ctx?.user),
   };
-}
-
-function readEntry(path: string): CacheEntry | null {
-  try {
-    const entry = JSON.parse(readFileSync(path, 'utf8')) as Partial<CacheEntry>;
-    return typeof entry.key === 'string' && entry.doc && typeof entry.doc === 'object' ? entry as CacheEntry : null;
-  } catch {
-    return null;
-  }
 }

@@ -80,7 +80,7 @@ describe('admin client', () => {
     try {
       const err = await failure(fake.client.send('GET /status'));
       assert.equal(err.code, 'unreachable');
-      assert.match(err.message, /answer to GET \/status is not what this cutover expects \(colors\.blue\.ready: expected a number\); if the daemon runs another cutover version, restart it with `cutover up`/);
+      assert.match(err.message, /answer to GET \/status is not what this cutover expects \(colors\.blue\.ready: expected a number, found "1"\); if the daemon runs another cutover version, restart it with `cutover up`/);
     } finally {
       await fake.close();
     }

@@ -1,5 +1,6 @@
 import { Agent, request, type IncomingMessage } from 'node:http';
 import { CutoverError, EXIT_CODES, type ErrorCode } from '../../core/errors.ts';
+import { ShapeMismatch } from '../../core/record-shape.ts';
 import type { Color } from '../../core/types.ts';
 import { RESPONSE_SHAPES, type AdminBody, type AdminQuery, type AdminResponse, type AdminRoute } from './admin-protocol.ts';
 
@@ -45,8 +46,12 @@ export class AdminClient {
     }
     if (options?.query) path += `?${new URLSearchParams(Object.entries(options.query as Record<string, number>).map(([k, v]) => [k, String(v)]))}`;
     const answer = await this.call<unknown>(method, path, options?.body, options?.timeoutMs);
-    const problem = RESPONSE_SHAPES[route]?.(answer, '') ?? null;
-    if (problem) throw new CutoverError('unreachable', `the cutover daemon's answer to ${route} is not what this cutover expects (${problem}); ${RESTART_HINT}`, { details: { route } });
+    try {
+      RESPONSE_SHAPES[route]?.(answer, '');
+    } catch (err) {
+      if (!(err instanceof ShapeMismatch)) throw err;
+      throw new CutoverError('unreachable', `the cutover daemon's answer to ${route} is not what this cutover expects (${err.message}); ${RESTART_HINT}`, { cause: err, details: { route, field: err.path } });
+    }
     return answer as AdminResponse<R>;
   }
 

@@ -6,7 +6,7 @@ import type { SplitConfig } from '../../router/router.ts';
 import type { dashboardRequest, flagsRequest, maintenanceRequest, releaseSpecRequest, splitRequest, switchRequest } from './admin-requests.ts';
 import type { RouterEngine } from './data-plane.ts';
 import type { ReplicaPhase } from './replica-process.ts';
-import { arrayOf, boolean, literal, nullable, number, object, optional, string, type Shape } from './response-shape.ts';
+import { ShapeMismatch, arrayOf, boolean, nullable, number, object, oneOf, optional, string, type Shape } from '../../core/record-shape.ts';
 
 /**
  * The admin protocol between the CLI and the daemon: every route, what its body is and what it
@@ -136,8 +136,8 @@ export type AdminBody<R extends AdminRoute> = AdminRoutes[R]['body'];
 export type AdminResponse<R extends AdminRoute> = AdminRoutes[R]['response'];
 export type AdminQuery<R extends AdminRoute> = AdminRoutes[R] extends { query: infer Q } ? Q : never;
 
-const color = literal('blue', 'green');
-const bothColors = (shape: Shape) => object({ blue: shape, green: shape });
+const color = oneOf('blue', 'green');
+const bothColors = <T>(shape: Shape<T>) => object({ blue: shape, green: shape });
 
 const colorStatus = object({
   version: nullable(string),
@@ -157,16 +157,14 @@ const listenerCounters = object({
   latencySumSeconds: number,
 });
 
-const routerCounters: Shape = (value, path) => {
-  const problem = object({ latencyBoundsSeconds: arrayOf(number), colors: bothColors(object({ main: listenerCounters, preview: listenerCounters })) })(value, path);
-  if (problem) return problem;
-  const counters = value as RouterCounters;
+const routerCounters: Shape<RouterCounters> = (value, path) => {
+  const counters = object({ latencyBoundsSeconds: arrayOf(number), colors: bothColors(object({ main: listenerCounters, preview: listenerCounters })) })(value, path);
   for (const c of ['blue', 'green'] as const) {
     for (const listener of ['main', 'preview'] as const) {
-      if (counters.colors[c][listener].latency.length !== counters.latencyBoundsSeconds.length + 1) return `colors.${c}.${listener}.latency: expected one count per bound plus +Inf`;
+      if (counters.colors[c][listener].latency.length !== counters.latencyBoundsSeconds.length + 1) throw new ShapeMismatch(`colors.${c}.${listener}.latency`, 'expected one count per bound plus +Inf');
     }
   }
-  return null;
+  return counters as RouterCounters;
 };
 
 /**
@@ -174,7 +172,7 @@ const routerCounters: Shape = (value, path) => {
  * may add more. A mismatch means a daemon from another cutover version (or a bug), and is
  * reported as such instead of surfacing later as `undefined` deep inside an operation.
  */
-export const RESPONSE_SHAPES: Partial<Record<AdminRoute, Shape>> = {
+export const RESPONSE_SHAPES: Partial<Record<AdminRoute, Shape<unknown>>> = {
   'GET /status': object({
     pid: number,
     live: nullable(color),
@@ -182,8 +180,8 @@ export const RESPONSE_SHAPES: Partial<Record<AdminRoute, Shape>> = {
     colors: bothColors(colorStatus),
     maintenance: object({ on: boolean, message: optional(string) }),
     routerSplit: nullable(object({ canary: color, canaryShare: number })),
-    restore: nullable(object({ color, version: string, state: literal('checking', 'live', 'failed'), detail: string })),
-    restart: nullable(object({ state: literal('starting', 'failed'), at: number, detail: optional(string) })),
+    restore: nullable(object({ color, version: string, state: oneOf('checking', 'live', 'failed'), detail: string })),
+    restart: nullable(object({ state: oneOf('starting', 'failed'), at: number, detail: optional(string) })),
     notes: arrayOf(string),
   }),
   'POST /switch': object({ from: nullable(color), to: color, switchedAt: number }),
