@@ -71,13 +71,15 @@ const { metafile } = await build({
   chunkNames: 'chunks/[name]-[hash]',
   plugins: [namedCommonJsExports],
 });
-// The status fast path (src/cli/status-main.ts) is bundled on its own, with its own chunks
-// (status-*): without commander and the program, and split only where the status path itself
-// imports lazily, it loads 16 files where the full program loaded 25 (each costs its resolve,
-// read, compile and link: docs/BENCHMARKS.md, k8s-switch). Not splitting at all was tried and is
-// far slower: a 1.2 MB file to compile, and every external package (libpg-query's WebAssembly
-// among them) imported at its top. Its fallback to the full program stays an import of the split
-// build's main.js beside it, so the program is not loaded twice.
+// The status fast path (src/cli/status-main.ts) is ONE CommonJS file, dist/cli/status-main.cjs,
+// that bin/cutover loads with require(): Node 20's ES module loader costs every file its resolve,
+// read, compile and link, and the split ESM status path loaded 16 of them (docs/BENCHMARKS.md,
+// k8s-switch, statusfast). Unsplit, its lazy imports become lazy initializers inside the one file,
+// and a package it imports is required only when the code importing it first runs; so packages
+// stay outside it (`packages: 'external'`, resolved from node_modules as installed) and the
+// config-cache hit never loads zod or the YAML parser. (An unsplit *ESM* file was far slower:
+// there esbuild hoists every package import to the top.) Its fallback to the full program stays a
+// real import() of the split build's main.js beside it, so the program is not loaded twice.
 const fullProgram = {
   name: 'full-program-external',
   setup(esbuild) {
@@ -85,10 +87,22 @@ const fullProgram = {
   },
 };
 const statusBuild = await build({
-  ...bundleOptions,
-  entryPoints: { 'cli/status-main': 'src/cli/status-main.ts' },
-  chunkNames: 'chunks/status-[name]-[hash]',
-  plugins: [fullProgram, namedCommonJsExports],
+  absWorkingDir: root,
+  entryPoints: ['src/cli/status-main.ts'],
+  outfile: join(dist, 'cli', 'status-main.cjs'),
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: bundleOptions.target,
+  minify: bundleOptions.minify,
+  legalComments: 'linked',
+  packages: 'external',
+  // CommonJS has no import.meta: code that finds files from its own URL (package-root.ts) gets this file's.
+  define: { 'import.meta.url': '__cutoverImportMetaUrl' },
+  banner: { js: "const __cutoverImportMetaUrl=require('node:url').pathToFileURL(__filename).href;" },
+  metafile: true,
+  logLevel: 'warning',
+  plugins: [fullProgram],
 });
 Object.assign(metafile.outputs, statusBuild.metafile.outputs);
 // `import { z } from 'zod'` anywhere makes the bundle keep zod's whole namespace object, and with

@@ -1,7 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { exampleServerSource } from '../src/demo/example-app.ts';
@@ -60,12 +60,13 @@ test('--version and --help answer from the compiled build', async () => {
 
 test('dist/ is a bundle: a few entry points and shared chunks, not one file per source module', () => {
   const dist = join(installed.project, 'node_modules', 'cutover', 'dist');
-  const scripts = (dir: string): string[] => readdirSync(join(dist, dir), { withFileTypes: true }).flatMap((e) => e.isDirectory() ? scripts(join(dir, e.name)) : e.name.endsWith('.js') ? [join(dir, e.name)] : []);
+  const scripts = (dir: string): string[] => readdirSync(join(dist, dir), { withFileTypes: true }).flatMap((e) => e.isDirectory() ? scripts(join(dir, e.name)) : /\.c?js$/.test(e.name) ? [join(dir, e.name)] : []);
   // dashboard/ holds the page's browser scripts, served as they are.
   const all = scripts('.').filter((f) => !f.startsWith('dashboard/'));
-  assert.ok(all.every((f) => /^(index\.js|cli\/main\.js|cli\/status-main\.js|ci\/github-action\.js|chunks\/[^/]+\.js)$/.test(f)), all.filter((f) => !f.startsWith('chunks/')).join(', '));
-  // The status fast path is an entry of its own (src/cli/status-main.ts).
-  assert.ok(all.includes('cli/status-main.js'), 'the status fast path');
+  assert.ok(all.every((f) => /^(index\.js|cli\/main\.js|cli\/status-main\.cjs|ci\/github-action\.js|chunks\/[^/]+\.js)$/.test(f)), all.filter((f) => !f.startsWith('chunks/')).join(', '));
+  // The status fast path is one CommonJS file of its own (src/cli/status-main.ts), no chunks.
+  assert.ok(all.includes('cli/status-main.cjs'), 'the status fast path');
+  assert.ok(!all.some((f) => f.startsWith('chunks/status-chunk-')), 'the status fast path has no chunks');
   // The verbs stay lazily loaded: each has a chunk of its own.
   for (const verb of ['status', 'deploy', 'up', 'migrations-cli']) assert.ok(all.some((f) => f.startsWith(`chunks/${verb}-`)), `a chunk for ${verb}`);
 });
@@ -89,6 +90,12 @@ test('the installed CLI runs a release through its daemon, and status reads it',
       assert.equal(report.colors['blue']?.healthy, true);
     }
     assert.ok(existsSync(join(app, '.cutover', 'config-cache.json')));
+    // The status fast path (dist/cli/status-main.cjs) keeps the config itself, as the full program does:
+    // a .cjs build once took itself for sources (only `.js` counted as compiled) and parsed every time.
+    rmSync(join(app, '.cutover', 'config-cache.json'));
+    const refill = await cutover(['status', '--json'], app);
+    assert.equal(refill.code, 0, refill.stderr);
+    assert.ok(existsSync(join(app, '.cutover', 'config-cache.json')), 'status wrote the config cache');
   } finally {
     const down = await cutover(['down'], app);
     assert.equal(down.code, 0, down.stderr);

@@ -1,9 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { createHash } from 'node:crypto';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { ResolvedConfig } from './resolved.ts';
 import { packageVersion } from '../package-root.ts';
+import { userCacheDir } from '../user-cache-dir.ts';
 
 /** Where the validated config is kept, beside the local platform's state. */
 export const CONFIG_CACHE_FILE = 'config-cache.json';
@@ -17,7 +17,7 @@ interface CacheEntry {
  * A compiled build only: a checkout runs TypeScript sources whose schema can change without a
  * version bump, so there the config is always parsed.
  */
-const CACHE_IN_THIS_BUILD = import.meta.url.endsWith('.js');
+const CACHE_IN_THIS_BUILD = !import.meta.url.endsWith('.ts');
 
 /**
  * Loads cutover.yaml as `loadConfig` does, but keeps the validated result, keyed by a hash of
@@ -71,10 +71,9 @@ export function userCachePath(configPath: string, env: NodeJS.ProcessEnv): strin
  * `~/.cache/...`), one per `name` (a path, hashed), or null without a home.
  */
 export function userCacheFile(kind: 'config-cache' | 'kubeconfig-cache', name: string, env: NodeJS.ProcessEnv): string | null {
-  const home = env['HOME'] || homedir();
-  const base = env['XDG_CACHE_HOME'] && isAbsolute(env['XDG_CACHE_HOME']) ? env['XDG_CACHE_HOME'] : home ? join(home, '.cache') : null;
+  const base = userCacheDir(env);
   if (!base) return null;
-  return join(base, 'cutover', kind, `${createHash('sha256').update(name).digest('hex').slice(0, 32)}.json`);
+  return join(base, kind, `${createHash('sha256').update(name).digest('hex').slice(0, 32)}.json`);
 }
 
 /** True when `JSON.parse(JSON.stringify(value))` gives back the same value (an absent key for an undefined one). */

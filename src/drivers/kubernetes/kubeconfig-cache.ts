@@ -19,7 +19,7 @@ interface CacheEntry {
 const ENTRY_FORMAT = 1;
 
 /** As for the config cache: a checkout's sources can change what is kept without a version bump. */
-const CACHE_IN_THIS_BUILD = import.meta.url.endsWith('.js');
+const CACHE_IN_THIS_BUILD = !import.meta.url.endsWith('.ts');
 
 /**
  * The kubeconfig at `file`, parsed, with only the entries `context` (or the current context)
