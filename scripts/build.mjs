@@ -9,9 +9,9 @@
 // package file (package.json, bin/cutover) finds it with src/package-root.ts.
 // For reading a stack trace: CUTOVER_BUILD_MINIFY=0 keeps names; CUTOVER_BUILD_TYPES=0 skips tsc.
 import { execFileSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
@@ -86,6 +86,14 @@ const fullProgram = {
     esbuild.onResolve({ filter: /^\.\/main\.ts$/ }, (args) => args.importer.endsWith(join('src', 'cli', 'status-main.ts')) ? { path: './main.js', external: true } : undefined);
   },
 };
+// The status bundle's own import() calls (the few that stay: packages loaded lazily, the full
+// program) are rewritten to call a function its loader gives it. On Node 20, V8 loses what an
+// import() needs when a script's bytecode comes from a code cache ("A dynamic import callback was
+// not specified": nodejs/node#43663, fixed in V8 only for Node 22+), and the loader that runs
+// this file with one (src/cli/code-cache.ts) can import on its behalf. Loaded by a plain
+// require(), the bundle imports itself. Only literal specifiers are rewritten, and the build
+// fails unless it rewrote exactly the dynamic imports esbuild left in (the metafile lists them).
+const STATUS_IMPORT = "const __cutoverImport=module[Symbol.for('cutover.import')]??(s=>import(s));";
 const statusBuild = await build({
   absWorkingDir: root,
   entryPoints: ['src/cli/status-main.ts'],
@@ -101,10 +109,42 @@ const statusBuild = await build({
   define: { 'import.meta.url': '__cutoverImportMetaUrl' },
   banner: { js: "const __cutoverImportMetaUrl=require('node:url').pathToFileURL(__filename).href;" },
   metafile: true,
+  write: false,
   logLevel: 'warning',
   plugins: [fullProgram],
 });
-Object.assign(metafile.outputs, statusBuild.metafile.outputs);
+for (const file of statusBuild.outputFiles) {
+  if (!file.path.endsWith('.cjs')) {
+    writeFileSync(file.path, file.contents);
+    continue;
+  }
+  const expected = Object.values(statusBuild.metafile.outputs).flatMap((output) => output.imports).filter((i) => i.kind === 'dynamic-import' && i.external).length;
+  let rewritten = 0;
+  const text = file.text.replace(/\bimport\((?=["'`])/g, () => { rewritten++; return '__cutoverImport('; });
+  if (rewritten !== expected || /\bimport\(/.test(text.replace(STATUS_IMPORT, ''))) {
+    console.error(`build: the status bundle has ${expected} dynamic imports, ${rewritten} were rewritten; see scripts/build.mjs`);
+    process.exit(1);
+  }
+  mkdirSync(dirname(file.path), { recursive: true });
+  writeFileSync(file.path, STATUS_IMPORT + text);
+}
+// Node 20 has no compile cache for user code (module.enableCompileCache is 22.1+), so there
+// bin/cutover runs the status bundle through src/cli/code-cache.ts, which keeps V8's bytecode of
+// it between runs. Its own small file: it must be loaded before the bundle it caches.
+const codeCacheBuild = await build({
+  absWorkingDir: root,
+  entryPoints: ['src/cli/code-cache.ts'],
+  outfile: join(dist, 'cli', 'code-cache.cjs'),
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: bundleOptions.target,
+  minify: bundleOptions.minify,
+  packages: 'external',
+  metafile: true,
+  logLevel: 'warning',
+});
+Object.assign(metafile.outputs, statusBuild.metafile.outputs, codeCacheBuild.metafile.outputs);
 // `import { z } from 'zod'` anywhere makes the bundle keep zod's whole namespace object, and with
 // it every locale (about 260 kB that each command validating anything would load); the
 // namespace import `import * as z from 'zod'` lets the unused parts go.
