@@ -114,6 +114,22 @@ test('the installed CLI runs a release through its daemon, and status reads it',
   }
 });
 
+test('the installed status fast path prints and exits as the full program does, from a cold and a filled code cache', async () => {
+  const dir = join(installed.project, 'fast-path');
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'cutover.yaml'), 'app: fast\nplatform:\n  kind: local\n  command: ["node", "server.js"]\nhealth:\n  checks:\n    - http: /health\n');
+  const lines = [['status'], ['status', '--json'], ['status', '-c', 'missing.yaml'], ['status', '--json', '-c', 'missing.yaml'], ['status', '--bogus'], ['status', '--help']];
+  for (const [i, args] of lines.entries()) {
+    // A cache directory of its own for each line: its first fast run is cold and writes the code cache.
+    const env = { XDG_CACHE_HOME: join(dir, `user-cache-${i}`) };
+    for (const round of ['cold', 'filled']) {
+      const fast = await cutover(args, dir, env);
+      const full = await cutover(args, dir, { ...env, CUTOVER_STATUS_FAST_PATH: '0' });
+      assert.deepEqual(fast, full, `cutover ${args.join(' ')} (${round} code cache)`);
+    }
+  }
+});
+
 test('the installed CLI writes a job summary for a deploy that ends in an error, and --help shows the verbs\' arguments', async () => {
   const dir = join(installed.project, 'summary');
   mkdirSync(dir);
