@@ -9,9 +9,9 @@
 // package file (package.json, bin/cutover) finds it with src/package-root.ts.
 // For reading a stack trace: CUTOVER_BUILD_MINIFY=0 keeps names; CUTOVER_BUILD_TYPES=0 skips tsc.
 import { execFileSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
@@ -71,26 +71,80 @@ const { metafile } = await build({
   chunkNames: 'chunks/[name]-[hash]',
   plugins: [namedCommonJsExports],
 });
-// The status fast path (src/cli/status-main.ts) is bundled on its own, with its own chunks
-// (status-*): without commander and the program, and split only where the status path itself
-// imports lazily, it loads 16 files where the full program loaded 25 (each costs its resolve,
-// read, compile and link: docs/BENCHMARKS.md, k8s-switch). Not splitting at all was tried and is
-// far slower: a 1.2 MB file to compile, and every external package (libpg-query's WebAssembly
-// among them) imported at its top. Its fallback to the full program stays an import of the split
-// build's main.js beside it, so the program is not loaded twice.
+// The status fast path (src/cli/status-main.ts) is ONE CommonJS file, dist/cli/status-main.cjs,
+// that bin/cutover loads with require(): Node 20's ES module loader costs every file its resolve,
+// read, compile and link, and the split ESM status path loaded 16 of them (docs/BENCHMARKS.md,
+// k8s-switch, statusfast). Unsplit, its lazy imports become lazy initializers inside the one file,
+// and a package it imports is required only when the code importing it first runs; so packages
+// stay outside it (`packages: 'external'`, resolved from node_modules as installed) and the
+// config-cache hit never loads zod or the YAML parser. (An unsplit *ESM* file was far slower:
+// there esbuild hoists every package import to the top.) Its fallback to the full program stays a
+// real import() of the split build's main.js beside it, so the program is not loaded twice.
 const fullProgram = {
   name: 'full-program-external',
   setup(esbuild) {
     esbuild.onResolve({ filter: /^\.\/main\.ts$/ }, (args) => args.importer.endsWith(join('src', 'cli', 'status-main.ts')) ? { path: './main.js', external: true } : undefined);
   },
 };
+// The status bundle's own import() calls (the few that stay: packages loaded lazily, the full
+// program) are rewritten to call a function its loader gives it. On Node 20, V8 loses what an
+// import() needs when a script's bytecode comes from a code cache ("A dynamic import callback was
+// not specified": nodejs/node#43663, fixed in V8 only for Node 22+), and the loader that runs
+// this file with one (src/cli/code-cache.ts) can import on its behalf. Loaded by a plain
+// require(), the bundle imports itself. Only literal specifiers are rewritten, and the build
+// fails unless it rewrote exactly the dynamic imports esbuild left in (the metafile lists them).
+const STATUS_IMPORT = "const __cutoverImport=module[Symbol.for('cutover.import')]??(s=>import(s));";
 const statusBuild = await build({
-  ...bundleOptions,
-  entryPoints: { 'cli/status-main': 'src/cli/status-main.ts' },
-  chunkNames: 'chunks/status-[name]-[hash]',
-  plugins: [fullProgram, namedCommonJsExports],
+  absWorkingDir: root,
+  entryPoints: ['src/cli/status-main.ts'],
+  outfile: join(dist, 'cli', 'status-main.cjs'),
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: bundleOptions.target,
+  minify: bundleOptions.minify,
+  legalComments: 'linked',
+  packages: 'external',
+  // CommonJS has no import.meta: code that finds files from its own URL (package-root.ts) gets this file's.
+  define: { 'import.meta.url': '__cutoverImportMetaUrl' },
+  banner: { js: "const __cutoverImportMetaUrl=require('node:url').pathToFileURL(__filename).href;" },
+  metafile: true,
+  write: false,
+  logLevel: 'warning',
+  plugins: [fullProgram],
 });
-Object.assign(metafile.outputs, statusBuild.metafile.outputs);
+for (const file of statusBuild.outputFiles) {
+  if (!file.path.endsWith('.cjs')) {
+    writeFileSync(file.path, file.contents);
+    continue;
+  }
+  const expected = Object.values(statusBuild.metafile.outputs).flatMap((output) => output.imports).filter((i) => i.kind === 'dynamic-import' && i.external).length;
+  let rewritten = 0;
+  const text = file.text.replace(/\bimport\((?=["'`])/g, () => { rewritten++; return '__cutoverImport('; });
+  if (rewritten !== expected || /\bimport\(/.test(text.replace(STATUS_IMPORT, ''))) {
+    console.error(`build: the status bundle has ${expected} dynamic imports, ${rewritten} were rewritten; see scripts/build.mjs`);
+    process.exit(1);
+  }
+  mkdirSync(dirname(file.path), { recursive: true });
+  writeFileSync(file.path, STATUS_IMPORT + text);
+}
+// Node 20 has no compile cache for user code (module.enableCompileCache is 22.1+), so there
+// bin/cutover runs the status bundle through src/cli/code-cache.ts, which keeps V8's bytecode of
+// it between runs. Its own small file: it must be loaded before the bundle it caches.
+const codeCacheBuild = await build({
+  absWorkingDir: root,
+  entryPoints: ['src/cli/code-cache.ts'],
+  outfile: join(dist, 'cli', 'code-cache.cjs'),
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: bundleOptions.target,
+  minify: bundleOptions.minify,
+  packages: 'external',
+  metafile: true,
+  logLevel: 'warning',
+});
+Object.assign(metafile.outputs, statusBuild.metafile.outputs, codeCacheBuild.metafile.outputs);
 // `import { z } from 'zod'` anywhere makes the bundle keep zod's whole namespace object, and with
 // it every locale (about 260 kB that each command validating anything would load); the
 // namespace import `import * as z from 'zod'` lets the unused parts go.

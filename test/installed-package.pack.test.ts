@@ -1,7 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { exampleServerSource } from '../src/demo/example-app.ts';
@@ -60,12 +60,13 @@ test('--version and --help answer from the compiled build', async () => {
 
 test('dist/ is a bundle: a few entry points and shared chunks, not one file per source module', () => {
   const dist = join(installed.project, 'node_modules', 'cutover', 'dist');
-  const scripts = (dir: string): string[] => readdirSync(join(dist, dir), { withFileTypes: true }).flatMap((e) => e.isDirectory() ? scripts(join(dir, e.name)) : e.name.endsWith('.js') ? [join(dir, e.name)] : []);
+  const scripts = (dir: string): string[] => readdirSync(join(dist, dir), { withFileTypes: true }).flatMap((e) => e.isDirectory() ? scripts(join(dir, e.name)) : /\.c?js$/.test(e.name) ? [join(dir, e.name)] : []);
   // dashboard/ holds the page's browser scripts, served as they are.
   const all = scripts('.').filter((f) => !f.startsWith('dashboard/'));
-  assert.ok(all.every((f) => /^(index\.js|cli\/main\.js|cli\/status-main\.js|ci\/github-action\.js|chunks\/[^/]+\.js)$/.test(f)), all.filter((f) => !f.startsWith('chunks/')).join(', '));
-  // The status fast path is an entry of its own (src/cli/status-main.ts).
-  assert.ok(all.includes('cli/status-main.js'), 'the status fast path');
+  assert.ok(all.every((f) => /^(index\.js|cli\/main\.js|cli\/status-main\.cjs|cli\/code-cache\.cjs|ci\/github-action\.js|chunks\/[^/]+\.js)$/.test(f)), all.filter((f) => !f.startsWith('chunks/')).join(', '));
+  // The status fast path is one CommonJS file of its own (src/cli/status-main.ts), no chunks.
+  assert.ok(all.includes('cli/status-main.cjs'), 'the status fast path');
+  assert.ok(!all.some((f) => f.startsWith('chunks/status-chunk-')), 'the status fast path has no chunks');
   // The verbs stay lazily loaded: each has a chunk of its own.
   for (const verb of ['status', 'deploy', 'up', 'migrations-cli']) assert.ok(all.some((f) => f.startsWith(`chunks/${verb}-`)), `a chunk for ${verb}`);
 });
@@ -89,9 +90,43 @@ test('the installed CLI runs a release through its daemon, and status reads it',
       assert.equal(report.colors['blue']?.healthy, true);
     }
     assert.ok(existsSync(join(app, '.cutover', 'config-cache.json')));
+    // The status fast path (dist/cli/status-main.cjs) keeps the config itself, as the full program does:
+    // a .cjs build once took itself for sources (only `.js` counted as compiled) and parsed every time.
+    rmSync(join(app, '.cutover', 'config-cache.json'));
+    const refill = await cutover(['status', '--json'], app);
+    assert.equal(refill.code, 0, refill.stderr);
+    assert.ok(existsSync(join(app, '.cutover', 'config-cache.json')), 'status wrote the config cache');
+    // On Node 20 the status bundle keeps V8's bytecode of itself (src/cli/code-cache.ts): the
+    // first run writes it, the next runs from it, and a command line the fast path hands to the
+    // full program still imports it (the bundle's import() goes through the loader).
+    const userCache = join(installed.project, 'user-cache');
+    const fresh = [];
+    for (let i = 0; i < 2; i++) fresh.push(await cutover(['status', '--json'], app, { XDG_CACHE_HOME: userCache }));
+    assert.deepEqual(fresh.map((r) => [r.code, r.stderr]), [[0, ''], [0, '']]);
+    assert.equal(fresh[1]!.stdout.length > 0, true);
+    if (!('enableCompileCache' in (await import('node:module')))) assert.equal(readdirSync(join(userCache, 'cutover', 'code-cache')).length, 1);
+    const fallback = await cutover(['status', '--bogus'], app, { XDG_CACHE_HOME: userCache });
+    assert.equal(fallback.code, 2, fallback.stderr);
+    assert.match(fallback.stderr, /unknown option '--bogus'/);
   } finally {
     const down = await cutover(['down'], app);
     assert.equal(down.code, 0, down.stderr);
+  }
+});
+
+test('the installed status fast path prints and exits as the full program does, from a cold and a filled code cache', async () => {
+  const dir = join(installed.project, 'fast-path');
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'cutover.yaml'), 'app: fast\nplatform:\n  kind: local\n  command: ["node", "server.js"]\nhealth:\n  checks:\n    - http: /health\n');
+  const lines = [['status'], ['status', '--json'], ['status', '-c', 'missing.yaml'], ['status', '--json', '-c', 'missing.yaml'], ['status', '--bogus'], ['status', '--help']];
+  for (const [i, args] of lines.entries()) {
+    // A cache directory of its own for each line: its first fast run is cold and writes the code cache.
+    const env = { XDG_CACHE_HOME: join(dir, `user-cache-${i}`) };
+    for (const round of ['cold', 'filled']) {
+      const fast = await cutover(args, dir, env);
+      const full = await cutover(args, dir, { ...env, CUTOVER_STATUS_FAST_PATH: '0' });
+      assert.deepEqual(fast, full, `cutover ${args.join(' ')} (${round} code cache)`);
+    }
   }
 });
 

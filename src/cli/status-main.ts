@@ -12,10 +12,14 @@ import { readStatusInvocation } from './status-invocation.ts';
 import { exitWith, reportFailure } from './failure-report.ts';
 import { runStatus } from './commands/status.ts';
 
-const invocation = readStatusInvocation(process.argv.slice(2));
-if (invocation === undefined) {
-  await import('./main.ts');
-} else {
+// No top-level await: the installed package runs this file as one CommonJS bundle
+// (dist/cli/status-main.cjs: scripts/build.mjs says why), and CommonJS has none.
+async function main(): Promise<void> {
+  const invocation = readStatusInvocation(process.argv.slice(2));
+  if (invocation === undefined) {
+    await import('./main.ts');
+    return;
+  }
   let code: number;
   try {
     code = await runStatus(invocation.globals, { watch: invocation.watch, probe: invocation.probe });
@@ -24,3 +28,4 @@ if (invocation === undefined) {
   }
   exitWith(code);
 }
+void main();

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { isAbsolute, join } from 'node:path';
+import { join } from 'node:path';
+import { userCacheDir } from '../user-cache-dir.ts';
 
 /*
  * An entry of one of cutover's caches (the validated config, the parsed kubeconfig): a JSON file
@@ -37,8 +37,7 @@ export async function writeCacheEntry(path: string, key: string, field: string, 
  * `~/.cache/...`), one per `name` (a path, hashed), or null without a home.
  */
 export function userCacheFile(kind: 'config-cache' | 'kubeconfig-cache', name: string, env: NodeJS.ProcessEnv): string | null {
-  const home = env['HOME'] || homedir();
-  const base = env['XDG_CACHE_HOME'] && isAbsolute(env['XDG_CACHE_HOME']) ? env['XDG_CACHE_HOME'] : home ? join(home, '.cache') : null;
+  const base = userCacheDir(env);
   if (!base) return null;
-  return join(base, 'cutover', kind, `${createHash('sha256').update(name).digest('hex').slice(0, 32)}.json`);
+  return join(base, kind, `${createHash('sha256').update(name).digest('hex').slice(0, 32)}.json`);
 }

@@ -12,7 +12,7 @@ export const CONFIG_CACHE_FILE = 'config-cache.json';
  * A compiled build only: a checkout runs TypeScript sources whose schema can change without a
  * version bump, so there the config is always parsed.
  */
-const CACHE_IN_THIS_BUILD = import.meta.url.endsWith('.js');
+const CACHE_IN_THIS_BUILD = !import.meta.url.endsWith('.ts');
 
 /**
  * Loads cutover.yaml as `loadConfig` does, but keeps the validated result, keyed by a hash of

@@ -16,6 +16,20 @@ export async function resolve(specifier, context, next) {
 }
 `;
 
+// Node 20's resolve hooks see import, not require(): CommonJS code (bin/cutover, the status
+// bundle, the packages it requires) is traced by wrapping the CommonJS resolver, each file as a URL.
+const REQUIRE_TRACE = (out: string) => `import { appendFileSync } from 'node:fs';
+import { createRequire, builtinModules } from 'node:module';
+import { pathToFileURL } from 'node:url';
+const Module = createRequire(import.meta.url)('node:module');
+const resolveFilename = Module._resolveFilename;
+Module._resolveFilename = function (...args) {
+  const filename = resolveFilename.apply(this, args);
+  appendFileSync(${JSON.stringify(out)}, (builtinModules.includes(filename.replace(/^node:/, '')) ? 'node:' + filename.replace(/^node:/, '') : pathToFileURL(filename).href) + '\\n');
+  return filename;
+};
+`;
+
 /** What a traced run did: its exit code, output, and every module URL it resolved. */
 export interface TracedRun {
   code: number | null;
@@ -30,7 +44,7 @@ export async function traceModules(script: string, args: string[], options: { cw
   try {
     const out = join(dir, 'modules.txt');
     writeFileSync(join(dir, 'hooks.mjs'), HOOKS);
-    writeFileSync(join(dir, 'register.mjs'), `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(join(dir, 'hooks.mjs')).href)}, { data: { out: ${JSON.stringify(out)} } });\n`);
+    writeFileSync(join(dir, 'register.mjs'), `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(join(dir, 'hooks.mjs')).href)}, { data: { out: ${JSON.stringify(out)} } });\n${REQUIRE_TRACE(out)}`);
     const child = spawn(process.execPath, ['--import', pathToFileURL(join(dir, 'register.mjs')).href, script, ...args], {
       cwd: options.cwd, env: { ...process.env, NO_COLOR: '1', ...options.env }, stdio: ['ignore', 'pipe', 'pipe'],
     });

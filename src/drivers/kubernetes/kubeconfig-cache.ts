@@ -14,7 +14,7 @@ export interface KubeconfigFile {
 const ENTRY_FORMAT = 2; // 2: only a kubeconfig that passed kubeconfig-shape.ts is kept
 
 /** As for the config cache: a checkout's sources can change what is kept without a version bump. */
-const CACHE_IN_THIS_BUILD = import.meta.url.endsWith('.js');
+const CACHE_IN_THIS_BUILD = !import.meta.url.endsWith('.ts');
 
 /**
  * The kubeconfig at `file`, parsed, with only the entries `context` (or the current context)
