@@ -31,6 +31,11 @@
  * the app for the body before answering. A cut after one on a reused connection is still
  * closed with no answer (seen with a one-off probe, an app answering 100 and then nothing: the
  * Node router answered 504, HAProxy closed the connection).
+ *
+ * `haproxy -c` warns about these rules ("L6 sample fetches ignored on HTTP proxies"): the
+ * check predates HTX. `res.len` is evaluated in an HTTP proxy, on the response still in the
+ * buffer: a rule answering 504 `if { res.len gt 0 }` answered every request, and with the `!`
+ * none (HAProxy 2.6.12, a one-off config).
  */
 
 import type { Color } from '../../core/types.ts';

@@ -181,29 +181,31 @@ const LONG_LIVED_ACLS = [
  * tried in order, each `[route, condition]`; the first that applies is sent (set-header
  * replaces any copy the client sent).
  */
-function toLongLivedRelay(routes: Array<[string, string]>): string[] {
+function toLongLivedRelay(routes: Array<[string, string]>): { request: string[]; route: string } {
   const rules = routes.map(([route, condition]) => {
     // AND binds tighter than OR in HAProxy conditions: every OR branch needs its own tests,
     // put last there, so that the common case (no split: a variable test) stops first.
     const branches = (condition === '' ? [''] : condition.split('||')).map((b) => `${b.trim()} long_lived !{ var(txn.relay) -m found }`.trim());
     return `  http-request set-var-fmt(txn.relay) "${route}" if ${branches.join(' || ')}`;
   });
-  return [...rules, `  http-request set-header ${RELAY_HEADER} %[var(txn.relay)] if long_lived`, '  use_backend long_lived if long_lived'];
+  return { request: [...rules, `  http-request set-header ${RELAY_HEADER} %[var(txn.relay)] if long_lived`], route: '  use_backend long_lived if long_lived' };
 }
 
 /**
- * A frontend's first rules and its relay backend. After a reload the old worker still answers
- * the next request on each keep-alive connection it holds (idle-close-on-response, so it never
- * closes one under a client that is sending on it), but its config, map and servers are as they
- * were: the Runtime API refuses `set server` on a stopping proxy. So it routes nothing itself:
- * it skips every rule and hands the request, with the client's address (PROXY protocol), to the
- * serving worker, which takes it on the same frontend through a unix socket (inherited at each
- * reload like the listeners) and routes it as it would any other.
+ * A frontend's first rule, its first route and its relay backend. After a reload the old
+ * worker still answers the next request on each keep-alive connection it holds
+ * (idle-close-on-response, so it never closes one under a client that is sending on it), but
+ * its config, map and servers are as they were: the Runtime API refuses `set server` on a
+ * stopping proxy. So it routes nothing itself: `first` skips every later http-request rule, and
+ * `route`, the first use_backend, hands the request with the client's address (PROXY protocol)
+ * to the serving worker, which takes it on the same frontend through a unix socket (inherited
+ * at each reload like the listeners) and routes it as it would any other.
  */
-function relayed(listener: 'main' | 'preview', socket: string): { bind: string; first: string[]; backend: string } {
+function relayed(listener: 'main' | 'preview', socket: string): { bind: string; first: string; route: string; backend: string } {
   return {
     bind: `  bind unix@${socket} mode 600 accept-proxy`,
-    first: ['  http-request allow if { stopping }', `  use_backend relay_${listener} if { stopping }`],
+    first: '  http-request allow if { stopping }',
+    route: `  use_backend relay_${listener} if { stopping }`,
     backend: `backend relay_${listener}
   server serving_worker unix@${socket} send-proxy-v2`,
   };
@@ -232,12 +234,14 @@ export function haproxyConfig(input: HaproxyConfigInput): string {
   const split = splitFrontendRules(input.split, m, 'special_on');
   const mainRelay = relayed('main', input.relaySockets.main);
   const previewRelay = relayed('preview', input.relaySockets.preview);
+  const mainLongLived = toLongLivedRelay([[`main %[str(canary),map(${m},none)]`, split.useCanaryIf], [`main %[str(live),map(${m},none)]`, '']]);
+  const previewLongLived = toLongLivedRelay([[`preview %[str(preview),map(${m},none)]`, '']]);
   const frontends = [
     'frontend main',
     `  bind ${bind(input.main)}`,
     mainRelay.bind,
     ...(input.maxConnections !== undefined ? [`  maxconn ${input.maxConnections}`] : []),
-    ...mainRelay.first,
+    mainRelay.first,
     ...edge,
     ...LONG_LIVED_ACLS,
     `  http-request set-var(txn.special) str(special),map(${m})`,
@@ -248,7 +252,11 @@ export function haproxyConfig(input: HaproxyConfigInput): string {
     // A weighted step or cohort sends some requests to the canary; the rest follow `live`.
     ...split.request,
     ...split.response,
-    ...toLongLivedRelay([[`main %[str(canary),map(${m},none)]`, split.useCanaryIf], [`main %[str(live),map(${m},none)]`, '']]),
+    ...mainLongLived.request,
+    // HAProxy runs every http-request rule before any use_backend, whatever the written order
+    // (and warns when they are mixed), so the routes come last, in the order they are tried.
+    mainRelay.route,
+    mainLongLived.route,
     `  use_backend main_%[str(canary),map(${m},none)] if ${split.useCanaryIf}`,
     `  use_backend main_%[str(live),map(${m},none)]`,
   ];
@@ -259,10 +267,12 @@ export function haproxyConfig(input: HaproxyConfigInput): string {
       `  bind ${bind(input.preview)}`,
       previewRelay.bind,
       ...(input.maxConnections !== undefined ? [`  maxconn ${input.maxConnections}`] : []),
-      ...previewRelay.first,
+      previewRelay.first,
       ...edge,
       ...LONG_LIVED_ACLS,
-      ...toLongLivedRelay([[`preview %[str(preview),map(${m},none)]`, '']]),
+      ...previewLongLived.request,
+      previewRelay.route,
+      previewLongLived.route,
       `  use_backend preview_%[str(preview),map(${m},none)]`,
     );
   }
