@@ -1,11 +1,14 @@
+import { isatty } from 'node:tty';
 import type { GatePrompt } from '../core/deps.ts';
 
 /**
  * Asks on the terminal only when a person can answer: stdin and stderr are TTYs, CI is not
- * set and --yes was not given. Everywhere else the core never prompts.
+ * set and --yes was not given. Everywhere else the core never prompts. The TTY test is on the
+ * file descriptors: reading process.stdin.isTTY would build the stdin stream (and its modules),
+ * a few milliseconds of every command's start-up, `status` included, for a gate that seldom asks.
  */
 export function terminalGate(options: { yes: boolean; terminal?: { suspend(): void; resume(): void } }): GatePrompt {
-  const interactive = !options.yes && !process.env.CI && Boolean(process.stdin.isTTY) && Boolean(process.stderr.isTTY);
+  const interactive = !options.yes && !process.env.CI && isatty(0) && isatty(2);
   return {
     interactive,
     async confirm(question: string, signal: AbortSignal): Promise<boolean> {
@@ -25,5 +28,5 @@ export function terminalGate(options: { yes: boolean; terminal?: { suspend(): vo
 
 /** For scripts: `CI=true` and `--yes` mean "never ask". */
 export function isNonInteractive(yes: boolean): boolean {
-  return yes || Boolean(process.env.CI) || !process.stdin.isTTY;
+  return yes || Boolean(process.env.CI) || !isatty(0);
 }

@@ -1,4 +1,5 @@
 import type { Ora } from 'ora';
+import { isatty } from 'node:tty';
 import pc from 'picocolors';
 import { formatDuration } from '../config/duration.ts';
 import type { Reporter } from '../core/deps.ts';
@@ -32,8 +33,9 @@ function ensureColumns(stream: NodeJS.WriteStream): void {
 // a terminal ever shows a spinner, so they are imported by `loadSpinner` and only there.
 let createSpinner: typeof import('ora').default | undefined;
 
+/** A test of fd 2, not process.stderr.isTTY: reading that builds the stream (gate-prompt.ts says why that matters). */
 function interactiveTerminal(): boolean {
-  return Boolean(process.stderr.isTTY) && !process.env.CI;
+  return isatty(2) && !process.env.CI;
 }
 
 /** Loads the spinner when stderr is a terminal; without it the reporter prints plain lines. */
