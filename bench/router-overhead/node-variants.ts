@@ -11,11 +11,12 @@
  * `READY <port>` (router-process.ts, bare-proxy.ts do). Load: 1 s warm-up, then `wrk -t1 -c64`
  * for --seconds, to backend.ts, as router-overhead does. Needs wrk; installs nothing.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { readProcStat } from '../../src/process/proc-stat.ts';
+import { startNodeProcess } from './node-process.ts';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const root = join(here, '..', '..');
@@ -42,17 +43,7 @@ function cpuSeconds(pid: number): number {
 }
 
 async function startNode(script: string, argv: string[]): Promise<{ pid: number; port: number }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...argv], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
-  children.push(child);
-  let banner = '';
-  const port = await new Promise<number>((resolve, reject) => {
-    child.stdout!.on('data', (c: Buffer) => {
-      banner += c.toString();
-      const m = /READY (\d+)/.exec(banner);
-      if (m) resolve(Number(m[1]));
-    });
-    child.once('exit', (code) => reject(new Error(`${script} exited with ${code} before it was ready`)));
-  });
+  const { child, port } = await startNodeProcess({ cwd: root, script, argv, children });
   return { pid: child.pid!, port };
 }
 

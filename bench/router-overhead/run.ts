@@ -40,6 +40,7 @@ import { summarizeProfile, type ProfileSummary } from './profile-summary.ts';
 import { nginxHttpLines, nginxMainLines } from './nginx-unprivileged.ts';
 import { haproxyMinimalConfig } from './haproxy-minimal.ts';
 import { readProcStat } from '../../src/process/proc-stat.ts';
+import { startNodeProcess } from './node-process.ts';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const root = join(here, '..', '..');
@@ -112,19 +113,8 @@ async function freePort(): Promise<number> {
 }
 
 /** Spawns a node process that prints `READY <port>` and waits for that line. */
-async function startNode(script: string, argv: string[], nodeFlags: string[] = []): Promise<{ child: ChildProcess; port: number; banner: string }> {
-  const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', script, ...argv], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
-  children.push(child);
-  let banner = '';
-  const port = await new Promise<number>((resolve, reject) => {
-    child.stdout!.on('data', (c: Buffer) => {
-      banner += c.toString();
-      const m = /READY (\d+)/.exec(banner);
-      if (m) resolve(Number(m[1]));
-    });
-    child.once('exit', (code) => reject(new Error(`${script} exited with ${code} before it was ready`)));
-  });
-  return { child, port, banner };
+function startNode(script: string, argv: string[], nodeFlags: string[] = []): Promise<{ child: ChildProcess; port: number; banner: string }> {
+  return startNodeProcess({ cwd: root, script, argv, nodeFlags, children });
 }
 
 async function waitForPort(port: number, timeoutMs = 5000): Promise<void> {
