@@ -4,7 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -85,6 +85,29 @@ describe('runWithCodeCache', () => {
     writeFileSync(bundle, `${BUNDLE}// changed\n`);
     assert.deepEqual(await runBundle(bundle, cache), { stdout: EXPECTED, outcome: 'missing' });
     assert.equal(entries().length, 2);
+    assert.deepEqual(await runBundle(bundle, cache), { stdout: EXPECTED, outcome: 'used' });
+  });
+
+  // One entry per cutover and Node version pair: without pruning, every upgrade left one behind
+  // (about 255 kB for the status bundle) for as long as the user cache lived.
+  test('writing an entry keeps the four newest and removes older ones and abandoned temporary files', async () => {
+    const now = Date.now() / 1000;
+    for (const f of readdirSync(cache)) rmSync(join(cache, f));
+    for (let age = 1; age <= 6; age++) {
+      const old = join(cache, `old-${age}.bin`);
+      writeFileSync(old, 'bytecode of another cutover or Node version');
+      utimesSync(old, now - age * 3600, now - age * 3600);
+    }
+    const abandoned = join(cache, 'old-1.bin.12345.tmp');
+    writeFileSync(abandoned, 'left by a run killed between write and rename');
+    utimesSync(abandoned, now - 3600, now - 3600);
+    const fresh = join(cache, 'other.bin.999.tmp');
+    writeFileSync(fresh, 'another run writing now');
+    assert.deepEqual(await runBundle(bundle, cache), { stdout: EXPECTED, outcome: 'missing' });
+    const left = readdirSync(cache).sort();
+    assert.equal(left.filter((f) => f.endsWith('.bin')).length, 4, left.join(' '));
+    assert.deepEqual(left.filter((f) => f.startsWith('old-')), ['old-1.bin', 'old-2.bin', 'old-3.bin']);
+    assert.ok(left.includes('other.bin.999.tmp'), 'a temporary file written within the last minute is left to its writer');
     assert.deepEqual(await runBundle(bundle, cache), { stdout: EXPECTED, outcome: 'used' });
   });
 

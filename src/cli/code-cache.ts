@@ -14,10 +14,12 @@
  *     either way the bundle is compiled from source as if there were no cache;
  *   - it is written at exit, after the run (so it holds the functions the run compiled lazily), to
  *     a temporary file renamed into place, and only when there was no usable one;
+ *   - writing one keeps the four newest entries and removes the rest (each cutover and Node
+ *     version leaves one behind), and temporary files a killed run left over a minute ago;
  *   - any error reading or writing it is ignored.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -27,6 +29,10 @@ import { userCacheDir } from '../user-cache-dir.ts';
 /** Bumped when the file layout below changes. */
 const FORMAT = 'cutover-code-cache-1';
 const DIGEST_BYTES = 32;
+/** Entries kept: a few versions used side by side (a global and a project's cutover) each keep theirs. */
+const KEPT_ENTRIES = 4;
+/** A temporary file older than this belongs to a run that died before renaming it. */
+const ABANDONED_AFTER_MS = 60_000;
 
 /** What happened to the cache in one run (for tests). */
 export type CodeCacheOutcome = 'used' | 'missing' | 'invalid' | 'rejected';
@@ -80,9 +86,28 @@ function writeEntry(file: string, script: vm.Script): void {
     const temporary = `${file}.${process.pid}.tmp`;
     writeFileSync(temporary, Buffer.concat([createHash('sha256').update(data).digest(), data]), { mode: 0o600 });
     renameSync(temporary, file);
+    prune(dirname(file));
   } catch {
     // Not kept: the next run compiles from source again.
   }
+}
+
+/** Removes all but the KEPT_ENTRIES newest entries, and abandoned temporary files. */
+function prune(dir: string): void {
+  const now = Date.now();
+  const entries: Array<{ path: string; mtimeMs: number }> = [];
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    try {
+      const { mtimeMs } = statSync(path);
+      if (name.endsWith('.bin')) entries.push({ path, mtimeMs });
+      else if (name.endsWith('.tmp') && now - mtimeMs > ABANDONED_AFTER_MS) rmSync(path, { force: true });
+    } catch {
+      // Gone already (another run pruning), or not ours to judge: left as it is.
+    }
+  }
+  entries.sort((a, b) => b.mtimeMs - a.mtimeMs);
+  for (const { path } of entries.slice(KEPT_ENTRIES)) rmSync(path, { force: true });
 }
 
 /** Where the status bundle's bytecode is kept: `code-cache/` in cutover's user cache directory. */
