@@ -31,7 +31,7 @@ const STACK_TRACE = /\n\s+at .+(:\d+:\d+\)?|\(native\))$/m;
 const TOP = Object.keys(configSchema.shape).map((k) => k.replace('$', '\\$')).join('|');
 /** A field path at the start of a problem line: `platform.replicas`, `health.checks[0].http`, `(top level)`. */
 const FIELD_PATH = new RegExp(`^(\\(top level\\)|(${TOP})(\\[\\d+\\]|\\.[^\\s.:[\\]]+)*)[: ]`);
-/** A field path anywhere in a message, e.g. "kubeconfig has no context "x" (platform.context)". */
+/** A field path anywhere in a message, e.g. "kubeconfig /home/u/.kube/config has no context "x" (platform.context)". */
 const MENTIONS_FIELD = new RegExp(`(^|[\\s("'])(${TOP})(\\[\\d+\\]|\\.[^\\s.:[\\]()]+)*([:)\\s]|$)`, 'm');
 const CONFIG_PATH = '/fuzz/cutover.yaml';
 

@@ -30,6 +30,9 @@ const malformed: Array<{ name: string; text: string; says: RegExp }> = [
   { name: 'users as a string', text: `${CONTEXT}${CLUSTER}users: everyone\n`, says: /: users: expected a list, found "everyone"$/m },
   { name: 'a list at the top level', text: '- clusters: []\n', says: /: \(top level\): expected a mapping, found a list of 1$/m },
   { name: 'YAML that does not parse', text: `${CONTEXT}clusters: [{name: c\n`, says: / is not valid YAML:\n {2}line 4, column 1: /m },
+  // Well-formed, but pointing at nothing: the same refusal from both paths too.
+  { name: 'a current-context that is not there', text: `current-context: gone\ncontexts: [{name: dev, context: {cluster: c, user: u}}]\n${CLUSTER}${USER}`, says: / has no context "gone" \(its current-context\); kubectl config get-contexts lists those it has$/m },
+  { name: 'a context naming a cluster that is not there', text: `current-context: dev\ncontexts: [{name: dev, context: {cluster: gone, user: u}}]\n${CLUSTER}${USER}`, says: /: context "dev" names cluster "gone", which it does not define$/m },
 ];
 
 async function cutover(dir: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stderr: string }> {
@@ -61,12 +64,14 @@ describe('a malformed kubeconfig', () => {
     });
   });
 
-  test('status reports it without loading the generated Kubernetes client', async () => {
-    const file = join(dir, 'kubeconfig-traced');
-    writeFileSync(file, malformed[0]!.text);
-    const traced = await traceModules(BIN, ['status'], { cwd: dir, env: { CI: 'true', KUBECONFIG: file, XDG_CACHE_HOME: join(dir, 'cache') } });
-    assert.equal(traced.code, 2, traced.stderr);
-    assert.match(traced.stderr, malformed[0]!.says);
-    assert.deepEqual(traced.modules.filter((url) => url.includes('/node_modules/@kubernetes/client-node/')), []);
+  test('status reports it without loading the generated Kubernetes client (a field that is off, a cluster that is not there)', async () => {
+    for (const bad of [malformed[0]!, malformed.at(-1)!]) {
+      const file = join(dir, 'kubeconfig-traced');
+      writeFileSync(file, bad.text);
+      const traced = await traceModules(BIN, ['status'], { cwd: dir, env: { CI: 'true', KUBECONFIG: file, XDG_CACHE_HOME: join(dir, 'cache') } });
+      assert.equal(traced.code, 2, traced.stderr);
+      assert.match(traced.stderr, bad.says);
+      assert.deepEqual(traced.modules.filter((url) => url.includes('/node_modules/@kubernetes/client-node/')), [], bad.name);
+    }
   });
 });

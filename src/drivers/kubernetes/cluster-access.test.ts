@@ -75,6 +75,35 @@ test('kubeconfigs that need no plugin are read as the generated client reads the
   }
 });
 
+// The generated client could only fail on these too, after seconds of loading, and without
+// saying which file (the message kubectl's users see for a stale current-context).
+test('a context that is not in the kubeconfig, or one naming a cluster that is not, is a config error naming the file', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cutover-kubeconfig-'));
+  try {
+    const file = join(dir, 'kubeconfig');
+    const base = kubeconfig({}, { token: 'abc' });
+    const cases: Array<[string, object, string | undefined, RegExp]> = [
+      ['a current-context that is gone', { ...base, 'current-context': 'gone' }, undefined, /kubeconfig .*kubeconfig has no context "gone" \(its current-context\)/],
+      ['platform.context naming one that is not there', base, 'nosuch', /has no context "nosuch" \(platform\.context\)/],
+      ['no current-context and none configured', { ...base, 'current-context': undefined }, undefined, /sets no current-context and platform\.context names none/],
+      ['a context naming a cluster that is not there', { ...base, contexts: [{ name: 'main', context: { cluster: 'gone', user: 'u' } }] }, undefined, /context "main" names cluster "gone", which it does not define/],
+    ];
+    for (const [name, doc, context, message] of cases) {
+      writeFileSync(file, stringify(doc));
+      for (const cache of [false, true, true]) {
+        await assert.rejects(loadClusterAccess(context, { KUBECONFIG: file, XDG_CACHE_HOME: join(dir, 'cache') }, { cache }), (err: Error & { code?: string; details?: { file?: string } }) => {
+          assert.equal(err.code, 'config', name);
+          assert.equal(err.details?.file, file, name);
+          assert.match(err.message, message, name);
+          return true;
+        }, `${name} (cache ${cache})`);
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('kubeconfigs that need the generated client are left to it, with the reason', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'cutover-kubeconfig-'));
   try {
@@ -84,7 +113,6 @@ test('kubeconfigs that need the generated client are left to it, with the reason
       ['auth-provider', kubeconfig({}, { 'auth-provider': { name: 'oidc' } }), /auth-provider/],
       ['proxy', kubeconfig({ 'proxy-url': 'http://proxy:3128' }, { token: 'abc' }), /proxy-url/],
       ['plain HTTP with TLS checks on', kubeconfig({ server: 'http://127.0.0.1:8080' }, { token: 'abc' }), /plain HTTP/],
-      ['unknown context', kubeconfig({}, { token: 'abc' }, { 'current-context': 'gone' }), /no context "gone"/],
     ];
     for (const [name, doc, reason] of cases) {
       writeFileSync(file, stringify(doc));

@@ -3,6 +3,7 @@ import { homedir } from 'node:os';
 import { delimiter, dirname, isAbsolute, join } from 'node:path';
 import { isCutoverError } from '../../core/errors.ts';
 import { readKubeconfig, type KubeconfigFile } from './kubeconfig-cache.ts';
+import { missingCluster, missingContext, noCurrentContext } from './kubeconfig-references.ts';
 
 /**
  * How to reach and authenticate to the API server: what a read-only command needs from the
@@ -57,7 +58,7 @@ export async function loadClusterAccess(context: string | undefined, env: NodeJS
     if (isCutoverError(err)) throw err;
     return { unsupported: `cannot read ${file}: ${(err as Error).message}` };
   }
-  return fromKubeconfig(doc, dirname(file), context);
+  return fromKubeconfig(doc, file, context);
 }
 
 /** The kubeconfig files kubectl reads: those $KUBECONFIG lists, else ~/.kube/config if it exists, else none. */
@@ -68,13 +69,21 @@ export function kubeconfigFiles(env: NodeJS.ProcessEnv): string[] {
   return home && existsSync(join(home, '.kube', 'config')) ? [join(home, '.kube', 'config')] : [];
 }
 
-/** The access a parsed kubeconfig gives; relative file paths are relative to `baseDir`. */
-export function fromKubeconfig(doc: KubeconfigFile, baseDir: string, context?: string): ClusterAccessResult {
+/**
+ * The access the parsed kubeconfig `file` gives; relative file paths are relative to its
+ * directory. A context that is not there, or one naming a cluster that is not, is the user's to
+ * fix whichever loader reads the file (the generated client could only fail on it too, after
+ * seconds of loading), so it is a config error here.
+ * @throws CutoverError('config') naming the file and the missing entry
+ */
+export function fromKubeconfig(doc: KubeconfigFile, file: string, context?: string): ClusterAccessResult {
   const contextName = context ?? doc['current-context'];
+  if (!contextName) throw noCurrentContext(file);
   const ctx = doc.contexts?.find((c) => c.name === contextName)?.context;
-  if (!ctx) return { unsupported: `no context "${contextName ?? ''}"` };
+  if (!ctx) throw missingContext(file, contextName, context ? 'platform.context' : 'current-context');
   const cluster = doc.clusters?.find((c) => c.name === ctx.cluster)?.cluster;
-  if (!cluster || typeof cluster.server !== 'string') return { unsupported: `context "${contextName}" names no cluster with a server` };
+  // kubeconfig-shape.ts has made sure every cluster entry has a server; the type test is for the compiler.
+  if (!cluster || typeof cluster.server !== 'string') throw missingCluster(file, contextName, ctx.cluster ?? '');
   const user = doc.users?.find((u) => u.name === ctx.user)?.user;
   // The generated client applies no TLS settings at all without a user; leave that case to it.
   if (!user) return { unsupported: `context "${contextName}" names no user` };
@@ -84,14 +93,14 @@ export function fromKubeconfig(doc: KubeconfigFile, baseDir: string, context?: s
   if (cluster['proxy-url']) return { unsupported: 'a proxy-url' };
   // The generated client refuses plain HTTP unless TLS checks are off; so does every other verb.
   if (cluster.server.startsWith('http:') && cluster['insecure-skip-tls-verify'] !== true) return { unsupported: 'plain HTTP without insecure-skip-tls-verify' };
-  const file = (path: unknown) => {
+  const named = (path: unknown) => {
     if (typeof path !== 'string' || !path) return undefined;
-    return readFileSync(isAbsolute(path) ? path : join(baseDir, path));
+    return readFileSync(isAbsolute(path) ? path : join(dirname(file), path));
   };
   const data = (value: unknown) => (typeof value === 'string' && value ? Buffer.from(value, 'base64') : undefined);
   try {
     // As kubectl does, a token file is read once, when the kubeconfig is loaded.
-    const token = typeof user.token === 'string' && user.token ? user.token : file(user['token-file'])?.toString('utf8').trim();
+    const token = typeof user.token === 'string' && user.token ? user.token : named(user['token-file'])?.toString('utf8').trim();
     const basic = typeof user.username === 'string' && user.username ? Buffer.from(`${user.username}:${String(user.password ?? '')}`).toString('base64') : undefined;
     const impersonate = typeof user.as === 'string' && user.as ? user.as : undefined;
     const headers: Record<string, string> = {};
@@ -102,9 +111,9 @@ export function fromKubeconfig(doc: KubeconfigFile, baseDir: string, context?: s
       access: {
         server: cluster.server.replace(/\/$/, ''),
         // A file wins over inline data, as in the generated client.
-        ca: file(cluster['certificate-authority']) ?? data(cluster['certificate-authority-data']),
-        cert: file(user['client-certificate']) ?? data(user['client-certificate-data']),
-        key: file(user['client-key']) ?? data(user['client-key-data']),
+        ca: named(cluster['certificate-authority']) ?? data(cluster['certificate-authority-data']),
+        cert: named(user['client-certificate']) ?? data(user['client-certificate-data']),
+        key: named(user['client-key']) ?? data(user['client-key-data']),
         rejectUnauthorized: cluster['insecure-skip-tls-verify'] !== true,
         servername: typeof cluster['tls-server-name'] === 'string' ? cluster['tls-server-name'] : undefined,
         headers: () => ({ ...headers }),

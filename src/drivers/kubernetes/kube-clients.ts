@@ -17,6 +17,7 @@ import { DEFAULT_API_CALL_POLICY, type ApiCallPolicy } from './api-call-policy.t
 import { BoundedHttpLibrary } from './bounded-http.ts';
 import { kubeconfigFiles } from './cluster-access.ts';
 import { parseKubeconfig } from './kubeconfig-shape.ts';
+import { kubeconfigLabel, missingCluster, missingContext, noCurrentContext } from './kubeconfig-references.ts';
 
 /** The API groups the driver talks to, all from one kubeconfig. */
 export interface KubeClients {
@@ -41,7 +42,8 @@ export interface KubeClients {
 export function connectCluster(context?: string, policy: ApiCallPolicy = DEFAULT_API_CALL_POLICY): KubeClients {
   // Checked by the read-only path's rules first, so a malformed file gets the message `status`
   // gives (file and field) rather than a TypeError from inside the loader.
-  for (const file of kubeconfigFiles(process.env)) {
+  const files = kubeconfigFiles(process.env);
+  for (const file of files) {
     let text: string;
     try {
       text = readFileSync(file, 'utf8');
@@ -56,15 +58,17 @@ export function connectCluster(context?: string, policy: ApiCallPolicy = DEFAULT
   } catch (cause) {
     throw new CutoverError('config', `could not load a kubeconfig ($KUBECONFIG or ~/.kube/config): ${(cause as Error).message}`, { cause });
   }
-  if (context) {
-    if (!kc.getContexts().some((c) => c.name === context)) {
-      const known = kc.getContexts().map((c) => c.name).join(', ') || 'none';
-      throw new CutoverError('config', `kubeconfig has no context "${context}" (platform.context); known contexts: ${known}`);
-    }
-    kc.setCurrentContext(context);
-  }
+  // The same refusals, in the same words, as the read-only path's (kubeconfig-references.ts).
+  // Without a file the loader has made a default context (in-cluster or localhost), left to it.
+  const label = kubeconfigLabel(files);
+  if (context && !kc.getContexts().some((c) => c.name === context)) throw missingContext(label, context, 'platform.context');
+  if (context) kc.setCurrentContext(context);
+  const current = kc.getCurrentContext();
+  if (files.length > 0 && !current) throw noCurrentContext(label);
+  const chosen = kc.getContextObject(current);
+  if (files.length > 0 && !chosen) throw missingContext(label, current, 'current-context');
   const cluster = kc.getCurrentCluster();
-  if (!cluster) throw new CutoverError('config', `kubeconfig context "${kc.getCurrentContext()}" names no cluster`);
+  if (!cluster) throw missingCluster(label, current, chosen?.cluster ?? '');
   // As kc.makeApiClient does, but every call goes through the bounded HTTP layer.
   const configuration = createConfiguration({
     baseServer: new ServerConfiguration(cluster.server, {}),
