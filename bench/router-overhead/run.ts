@@ -17,7 +17,7 @@
  *   3. CPU seconds of the proxy process(es) per 10k requests, from /proc/<pid>/stat.
  * Rounds are interleaved (direct, router, nginx, direct, ...) and medians reported.
  *
- *   node --import tsx bench/router-overhead/run.ts            # full: ~6.5 minutes
+ *   node --import tsx bench/router-overhead/run.ts            # full: ~7 minutes
  *   node --import tsx bench/router-overhead/run.ts --tiny     # or BENCH_TINY=1: < 30 s, for CI
  *   options: --profile (also in tiny mode: CPU-profile the router under max load),
  *            --json <file> (write the raw numbers),
