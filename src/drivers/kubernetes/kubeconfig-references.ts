@@ -4,11 +4,12 @@ import { CutoverError } from '../../core/errors.ts';
  * A kubeconfig's context that is not there, or one naming a cluster that is not: the errors
  * both kubeconfig readers give (cluster-access.ts for the read-only path, kube-clients.ts for
  * the generated client's), so a user sees the same message whichever path a command takes.
- * Node builtins only: the read-only path imports this on every `status`.
+ * No packages: the read-only path imports this on every `status`.
  */
 
-/** Where the kubeconfig came from, as the messages name it: the file, or the list $KUBECONFIG merges. */
+/** Where the kubeconfig came from, as the messages name it: the file, the list $KUBECONFIG merges, or none. */
 export function kubeconfigLabel(files: readonly string[]): string {
+  if (files.length === 0) return '(none: $KUBECONFIG is unset and ~/.kube/config does not exist)';
   return files.length === 1 ? files[0]! : `$KUBECONFIG (${files.join(', ')})`;
 }
 
