@@ -179,7 +179,8 @@ const LONG_LIVED_ACLS = [
  * Tells the relay where a long-lived request goes: the listener and the color it would have
  * been sent to, read from the map in the same rule pass as every other request. `routes` are
  * tried in order, each `[route, condition]`; the first that applies is sent (set-header
- * replaces any copy the client sent).
+ * replaces any copy the client sent). Returns those http-request rules and the use_backend
+ * route, which goes with the frontend's other routes.
  */
 function toLongLivedRelay(routes: Array<[string, string]>): { request: string[]; route: string } {
   const rules = routes.map(([route, condition]) => {
