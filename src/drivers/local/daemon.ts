@@ -262,6 +262,7 @@ export class Daemon {
       .serve('PUT /colors/:color/flags', async ({ params, body }) => this.setFlags(parseColor(params.color), body.flags, body.rolling))
       .serve('POST /switch', async ({ body }) => this.switchTo(body.to))
       .serve('GET /traffic', async () => this.traffic())
+      .serve('GET /probe-token', async () => ({ token: this.router.probeToken }))
       .serve('PUT /maintenance', async ({ body: { on, message } }) => {
         const next = on ? { on, message } : { on: false };
         // On disk first: an acknowledged change must survive a restart.
