@@ -99,7 +99,8 @@ export class Daemon {
       notes.push(`${paths.daemonState} could not be read (${read.reason})${read.movedTo ? `; kept as ${read.movedTo}` : ''}; starting without it`);
     }
     const previous = read.kind === 'ok' ? read.snapshot : null;
-    const router = await startDataPlane({ workDir: paths.engineDir, ...options.router });
+    // Under a keeper, every worker gets the keeper's probe token: a hand-off keeps it.
+    const router = await startDataPlane({ workDir: paths.engineDir, probeToken: options.keeper?.probeToken, ...options.router });
     const daemon = new Daemon(options, router, previous !== null);
     daemon.startupNotes.push(...notes);
     try {

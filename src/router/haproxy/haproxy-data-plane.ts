@@ -48,10 +48,7 @@ interface EngineState {
   longLivedRelaySocket?: string;
   /** The header and cookie names the config's split rules read (absent: the defaults). */
   splitNames?: SplitNames;
-  /**
-   * The probe token in the running config (absent from an older daemon's record). A daemon
-   * given none keeps it: the config stays the same, so adopting HAProxy needs no reload.
-   */
+  /** The probe token in the running config (probe-token.ts); absent from an older daemon's record. */
   probeToken?: string;
 }
 
@@ -139,8 +136,10 @@ export class HaproxyDataPlane implements DataPlane {
     if (options.probeToken !== undefined && !isProbeToken(options.probeToken)) {
       throw new CutoverError('internal', 'the haproxy engine was given a probe token that is not 64 hex digits');
     }
+    // A running HAProxy keeps the token its config has, whoever starts the daemon now (a new
+    // keeper after a crash makes a new one): the config stays the same and needs no reload.
     const kept = previous?.probeToken !== undefined && isProbeToken(previous.probeToken) ? previous.probeToken : undefined;
-    const plane = new HaproxyDataPlane(options, master, dir, listen, preview, options.probeToken ?? kept ?? newProbeToken());
+    const plane = new HaproxyDataPlane(options, master, dir, listen, preview, kept ?? options.probeToken ?? newProbeToken());
     plane.#latency = await RequestLogHistogram.listen(previous?.logPort);
     plane.#relay = await LongLivedRelay.listen(dir, {
       connections: options.upstreamConnections ?? 1024,
