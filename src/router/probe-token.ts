@@ -4,9 +4,10 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
  * The secret that marks cutover's own switch probes. The data plane tells a request that
  * carries it which color served it (`x-cutover-served-by`); anyone else who sends
  * `x-cutover-probe` learns nothing, since which color serves (and where a split sends whom) is
- * the deployment's internals. Only the control plane knows the token: the daemon holds it in
- * memory and hands it to the CLI over the admin socket; HAProxy has it in its generated
- * config, in the daemon's private directory.
+ * the deployment's internals. Only the control plane knows the token: the listener keeper
+ * makes it and gives it to each daemon process it runs (listener-keeper.ts), the daemon holds
+ * it in memory and hands it to the CLI over the admin socket, and HAProxy has it in its
+ * generated config, in the daemon's private directory.
  */
 
 /** Request header that carries the probe token on cutover's own traffic probes. */

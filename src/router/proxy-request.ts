@@ -101,7 +101,6 @@ export function sendRouterAnswer(res: ServerResponse, status: number, text: stri
   res.end(body);
 }
 
-
 /**
  * One client request proxied to one color: picks a replica, streams the request body up
  * and the response body down with backpressure both ways (undici pauses reading from the
