@@ -43,6 +43,14 @@ function assertNotInReplicaEnv(status: AdminStatus, token: string): void {
   for (const pid of pids) assert.ok(!readFileSync(`/proc/${pid}/environ`, 'utf8').includes(token), `replica ${pid} has the probe token in its environment`);
 }
 
+/** `cutover deploy v2` switches to green, and its proof counted every one of its own probes there. */
+async function assertDeployProvesSwitch(ws: ScenarioWorkspace): Promise<void> {
+  const deploy = await ws.cli(['deploy', 'v2']);
+  assert.equal(deploy.code, 0, explain(deploy));
+  const proof = deploy.json.phases.find((p: { name: string }) => p.name === 'switch');
+  assert.match(proof.detail, /20\/20 probes reached green/, 'the switch proof counted its own probes');
+}
+
 async function newWorker(ws: ScenarioWorkspace, before: AdminStatus, what: string): Promise<AdminStatus> {
   return until(`${what}: a new daemon worker with blue live`, () => admin<AdminStatus>(ws, '/status').catch(() => before),
     (s) => s.workerPid !== before.workerPid && s.live === 'blue', 30_000);
@@ -74,10 +82,7 @@ test('node engine: the probe token survives `cutover up` against a running daemo
     await newWorker(ws, beforeCrash, 'after a crash');
     assert.equal(await probeToken(ws, main, 'after the worker crashed'), token);
 
-    const deploy = await ws.cli(['deploy', 'v2']);
-    assert.equal(deploy.code, 0, explain(deploy));
-    const proof = deploy.json.phases.find((p: { name: string }) => p.name === 'switch');
-    assert.match(proof.detail, /20\/20 probes reached green/, 'the switch proof counted its own probes');
+    await assertDeployProvesSwitch(ws);
   } finally {
     await ws.dispose();
   }
@@ -121,10 +126,7 @@ test('haproxy engine: the probe token survives `cutover up` and a daemon crash, 
     assert.equal(await probeToken(ws, main, 'after a crash and `cutover up`'), token);
     assert.equal(await workerPid(join(engineDir, 'runtime.sock')), haproxyWorker, 'HAProxy was adopted as it was, not reloaded');
 
-    const deploy = await ws.cli(['deploy', 'v2']);
-    assert.equal(deploy.code, 0, explain(deploy));
-    const proof = deploy.json.phases.find((p: { name: string }) => p.name === 'switch');
-    assert.match(proof.detail, /20\/20 probes reached green/, 'the switch proof counted its own probes');
+    await assertDeployProvesSwitch(ws);
   } finally {
     await ws.dispose();
   }
