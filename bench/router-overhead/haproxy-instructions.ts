@@ -22,6 +22,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { haproxyConfig, routingMapLines } from '../../src/router/haproxy/haproxy-config.ts';
+import { newProbeToken } from '../../src/router/probe-token.ts';
 import { pauseHoldLua } from '../../src/router/haproxy/pause-hold.ts';
 import { joinHeaderLinesLua } from '../../src/router/haproxy/join-header-lines.ts';
 import { drainCutLua } from '../../src/router/haproxy/drain-cut.ts';
@@ -106,6 +107,7 @@ function generated(s: Setup, opts: { log: boolean; trustedProxies?: string[] }):
   return standalone(haproxyConfig({
     dir: s.dir,
     mapFile,
+    probeToken: newProbeToken(),
     runtimeSocket: join(s.dir, 'runtime.sock'),
     main: { host: '127.0.0.1', port: s.port },
     drainTimeoutMs: 5_000,

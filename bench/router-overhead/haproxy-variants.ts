@@ -25,6 +25,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { haproxyConfig, routingMapLines } from '../../src/router/haproxy/haproxy-config.ts';
+import { newProbeToken } from '../../src/router/probe-token.ts';
 import { pauseHoldLua } from '../../src/router/haproxy/pause-hold.ts';
 import { joinHeaderLinesLua } from '../../src/router/haproxy/join-header-lines.ts';
 import { drainCutLua } from '../../src/router/haproxy/drain-cut.ts';
@@ -115,6 +116,7 @@ function generatedConfig(dir: string): string {
   return haproxyConfig({
     dir,
     mapFile,
+    probeToken: newProbeToken(),
     runtimeSocket: join(dir, 'runtime.sock'),
     main: { host: '127.0.0.1', port: 65_001 },
     drainTimeoutMs: 5_000,

@@ -1,16 +1,19 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { BlockList, isIP, type Socket } from 'node:net';
 import { CutoverError } from '../core/errors.ts';
+import { probeTokenMatcher } from './probe-token.ts';
 import type { EdgePolicy } from './proxy-request.ts';
 
 /**
  * `router.trustedProxies`: addresses or CIDR ranges (`10.0.0.0/8`, `::1`) of proxies in front
  * of the router whose forwarded headers are kept. Node's BlockList does the matching, IPv4
  * and IPv6 alike. Empty: nobody is trusted, and every forwarded header is the router's own.
+ * `probeToken`: the control plane's probe token (probe-token.ts); absent, no probe is answered as one.
  * @throws CutoverError('config') for an entry that is not an address or a range.
  */
-export function edgePolicy(trustedProxies: readonly string[], maxRequestBodyBytes: number | undefined): EdgePolicy {
-  if (trustedProxies.length === 0) return { isTrustedPeer: () => false, maxRequestBodyBytes };
+export function edgePolicy(trustedProxies: readonly string[], maxRequestBodyBytes: number | undefined, probeToken?: string): EdgePolicy {
+  const isOwnProbe = probeToken === undefined ? undefined : probeTokenMatcher(probeToken);
+  if (trustedProxies.length === 0) return { isTrustedPeer: () => false, maxRequestBodyBytes, isOwnProbe };
   const list = new BlockList();
   for (const entry of trustedProxies) {
     const [address, bits, extra] = entry.split('/');
@@ -23,6 +26,7 @@ export function edgePolicy(trustedProxies: readonly string[], maxRequestBodyByte
   }
   return {
     maxRequestBodyBytes,
+    isOwnProbe,
     isTrustedPeer(remote) {
       if (remote === undefined) return false;
       const plain = remote.startsWith('::ffff:') ? remote.slice(7) : remote;

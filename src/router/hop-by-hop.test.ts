@@ -149,8 +149,10 @@ describe('the fast path for ordinary header names', () => {
     }));
   });
 
-  test('a probe is noticed without building a header object', () => {
-    assert.equal(upstreamRequestHead(['Host', 'a', 'X-Cutover-Probe', '1'], '127.0.0.1', false).probe, true);
-    assert.equal(upstreamRequestHead(['Host', 'a'], '127.0.0.1', false).probe, false);
+  test('a probe header is read without building a header object, and never sent on', () => {
+    const probed = upstreamRequestHead(['Host', 'a', 'X-Cutover-Probe', 'tok', 'x-cutover-probe', 'second'], '127.0.0.1', false);
+    assert.equal(probed.probe, 'tok');
+    assert.ok(!probed.headers.some((h) => h.toLowerCase() === 'x-cutover-probe'), 'the probe header is not sent upstream');
+    assert.equal(upstreamRequestHead(['Host', 'a'], '127.0.0.1', false).probe, null);
   });
 });

@@ -3,6 +3,7 @@
  * single connection are dropped, and the X-Forwarded-* headers are set. Both directions work
  * on node's flat `[name, value, name, value]` arrays so no header object is built per request.
  */
+import { PROBE_HEADER } from './probe-token.ts';
 
 /** What the proxy needs to know about an incoming request head after rewriting it. */
 export interface UpstreamRequestHead {
@@ -10,12 +11,12 @@ export interface UpstreamRequestHead {
   headers: string[];
   /** True when the client announced a body (Content-Length > 0 or Transfer-Encoding). */
   hasBody: boolean;
-  /** True when the request carries `x-cutover-probe` (cutover's own switch probes). */
-  probe: boolean;
+  /**
+   * The value of `x-cutover-probe`, or null without one. The header itself is never sent on:
+   * whether it is cutover's own probe (probe-token.ts) is for the router to tell, not the app.
+   */
+  probe: string | null;
 }
-
-/** Request header that marks cutover's own traffic probes. */
-export const PROBE_HEADER = 'x-cutover-probe';
 
 /**
  * False for a header name (first character code and length) that this module never treats
@@ -136,6 +137,7 @@ const PROTECTED_FROM_CONNECTION = new Set(['host', 'content-length']);
  *   dropped; with `keepUpgrade` the `Connection: Upgrade` / `Upgrade` pair survives (WebSocket).
  * - `Expect` is dropped: node's server already answered `100 Continue` to the client, and
  *   undici refuses to send the header on.
+ * - `x-cutover-probe` is dropped, whatever its value; the first one is returned as `probe`.
  * - Forwarded headers: from an untrusted peer (the default) `X-Forwarded-For`, `X-Real-IP`
  *   and `Forwarded` name only the peer, and `X-Forwarded-Proto`/`-Host` are the router's own;
  *   from a trusted proxy the chain is appended to and its proto/host/real IP are kept.
@@ -158,7 +160,7 @@ export function upstreamRequestHead(
   let upgrade: string | undefined;
   let named: string[] | null = null;
   let hasBody = false;
-  let probe = false;
+  let probe: string | null = null;
 
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
@@ -195,8 +197,8 @@ export function upstreamRequestHead(
       case 'expect':
         continue;
       case PROBE_HEADER:
-        probe = true;
-        break;
+        probe ??= value;
+        continue;
       case 'host':
         if (options.hostOverride !== undefined) continue;
         host = value;

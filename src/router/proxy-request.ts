@@ -5,6 +5,7 @@ import type { Dispatcher } from 'undici';
 import type { Color } from '../core/types.ts';
 import { forgetClosedResponse } from './client-edge.ts';
 import { downstreamResponseHeaders, upstreamRequestHead, type UpstreamRequestHead } from './hop-by-hop.ts';
+import { SERVED_BY_HEADER } from './probe-token.ts';
 import { BAD_TARGET_MESSAGE, requestTarget } from './request-target.ts';
 import type { TrafficCounters } from './router-metrics.ts';
 import type { UpstreamPool } from './upstream-pool.ts';
@@ -35,11 +36,16 @@ export interface EdgePolicy {
   maxRequestBodyBytes?: number;
   /** Every peer is cutover's own edge, which already wrote the forwarded headers (UpstreamHeadOptions.forwardedAsSent). */
   forwardedAsSent?: boolean;
+  /**
+   * True when an `x-cutover-probe` value is the control plane's probe token (probe-token.ts):
+   * only such a probe is told the color that served it. Absent: no request is.
+   */
+  isOwnProbe?(value: string): boolean;
 }
 
 export const OPEN_EDGE: EdgePolicy = { isTrustedPeer: () => false };
 
-const NO_HEAD: UpstreamRequestHead = Object.freeze({ headers: [], hasBody: false, probe: false });
+const NO_HEAD: UpstreamRequestHead = Object.freeze({ headers: [], hasBody: false, probe: null });
 
 class BodyTooLarge extends Error {
   readonly code = 'CUTOVER_BODY_TOO_LARGE';
@@ -94,10 +100,6 @@ export function sendRouterAnswer(res: ServerResponse, status: number, text: stri
   ]);
   res.end(body);
 }
-
-export { PROBE_HEADER } from './hop-by-hop.ts';
-/** Response header, on probes only, naming the color that served. */
-export const SERVED_BY_HEADER = 'x-cutover-served-by';
 
 /**
  * One client request proxied to one color: picks a replica, streams the request body up
@@ -298,9 +300,12 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
     const headers = downstreamResponseHeaders(rawHeaders);
     if (this.#setCookie !== null) headers.push('set-cookie', this.#setCookie);
     // cutover's own switch probes learn which color answered them, so the proof counts its
-    // probes rather than every request (user traffic included) that reached the color.
-    // (Read from the head already scanned: `req.headers` would build a header object per request.)
-    if (this.#head.probe) headers.push(SERVED_BY_HEADER, this.color);
+    // probes rather than every request (user traffic included) that reached the color. A
+    // client's header, whatever it holds, learns nothing: which color serves is internal.
+    // (Read from the head already scanned: `req.headers` would build a header object per
+    // request; a request without the header pays one null test, as it paid a boolean one.)
+    const probe = this.#head.probe;
+    if (probe !== null && this.#edge.isOwnProbe?.(probe) === true) headers.push(SERVED_BY_HEADER, this.color);
     this.#status = statusCode;
     this.#responseHeaders = headers;
     this.#resume = resume;

@@ -6,6 +6,7 @@ import { COLORS, otherColor, type Color } from '../core/types.ts';
 import { DrainWatch, type DrainReport } from './drain-watch.ts';
 import { renderMaintenancePage, type MaintenancePage, type MaintenanceState } from './maintenance-page.ts';
 import { PauseGate } from './pause-gate.ts';
+import { isProbeToken, newProbeToken } from './probe-token.ts';
 import { answerParseErrorsInOrder, edgePolicy, type NoteResponse } from './client-edge.ts';
 import { holdIdleConnections, type IdleConnections } from './idle-connections.ts';
 import { InFlightList } from './in-flight-list.ts';
@@ -54,6 +55,11 @@ export interface RouterOptions {
    * the first request.
    */
   listenFds?: { main: number; preview?: number; metrics?: number };
+  /**
+   * The secret that marks cutover's own switch probes (probe-token.ts): only a request whose
+   * `x-cutover-probe` is this token is told the color that served it. Default: a new one.
+   */
+  probeToken?: string;
 }
 
 /** What `retire` saw: how the connections this router had when it stopped accepting ended. */
@@ -174,6 +180,8 @@ async function closeServer(server: Server): Promise<void> {
  */
 export class Router implements ExchangeOwner {
   readonly address: { main: string; preview?: string; metrics?: string };
+  /** What cutover's own probes send as `x-cutover-probe` (RouterOptions.probeToken). */
+  readonly probeToken: string;
   readonly #options: RouterOptions;
   readonly #servers: Server[];
   readonly #pools: Record<Color, UpstreamPool>;
@@ -201,7 +209,8 @@ export class Router implements ExchangeOwner {
     this.#metrics = metrics;
     this.#pools = pools;
     this.#gate = new PauseGate(options.maxPauseMs ?? DEFAULT_MAX_PAUSE_MS);
-    this.#edge = edgePolicy(options.trustedProxies ?? [], options.maxRequestBodyBytes);
+    this.probeToken = options.probeToken ?? newProbeToken();
+    this.#edge = edgePolicy(options.trustedProxies ?? [], options.maxRequestBodyBytes, this.probeToken);
   }
 
   /**
@@ -226,6 +235,9 @@ export class Router implements ExchangeOwner {
     const metrics = new RouterMetrics(() => router?.live ?? null, (color) => router?.oldestInFlightSeconds(color) ?? 0);
 
     edgePolicy(options.trustedProxies ?? [], undefined); // throws on a bad entry before anything binds
+    if (options.probeToken !== undefined && !isProbeToken(options.probeToken)) {
+      throw new CutoverError('internal', 'the router was given a probe token that is not 64 hex digits');
+    }
     const main = createServer({ noDelay: true });
     const notes: ListenerNotes = { main: answerParseErrorsInOrder(main) };
     if (options.maxConnections !== undefined) main.maxConnections = options.maxConnections;

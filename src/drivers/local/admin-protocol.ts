@@ -117,6 +117,8 @@ export interface AdminRoutes {
   'PUT /colors/:color/flags': { body: FlagsBody; response: { color: Color; flags: Record<string, unknown>; rolling: boolean } };
   'POST /switch': { body: SwitchBody; response: SwitchAnswer };
   'GET /traffic': { body: undefined; response: TrafficReport };
+  /** The switch probes' token (router/probe-token.ts), for the CLI's proof only: never shown to users. */
+  'GET /probe-token': { body: undefined; response: { token: string } };
   'PUT /maintenance': { body: MaintenanceBody; response: MaintenanceState };
   'PUT /split': { body: SplitBody; response: Ok };
   'DELETE /split': { body: undefined; response: Ok };
@@ -191,6 +193,7 @@ export const RESPONSE_SHAPES: Partial<Record<AdminRoute, Shape<unknown>>> = {
     oldAcceptedSinceSwitch: number,
     acceptedOnMain: bothColors(number),
   }),
+  'GET /probe-token': object({ token: string }),
   'GET /colors/:color/events': object({
     events: arrayOf(object({ id: string, kind: string, color, replica: string, at: number, restarts: number })),
     cursor: number,

@@ -57,6 +57,7 @@ export const REQUEST_BODIES: BodySpecs = {
   'PUT /colors/:color/flags': { what: 'flags', schema: flagsRequest },
   'POST /switch': { what: 'switch', schema: switchRequest },
   'GET /traffic': null,
+  'GET /probe-token': null,
   'PUT /maintenance': { what: 'maintenance', schema: maintenanceRequest },
   'PUT /split': { what: 'split', schema: splitRequest },
   'DELETE /split': null,

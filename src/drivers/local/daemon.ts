@@ -99,7 +99,8 @@ export class Daemon {
       notes.push(`${paths.daemonState} could not be read (${read.reason})${read.movedTo ? `; kept as ${read.movedTo}` : ''}; starting without it`);
     }
     const previous = read.kind === 'ok' ? read.snapshot : null;
-    const router = await startDataPlane({ workDir: paths.engineDir, ...options.router });
+    // Under a keeper, every worker gets the keeper's probe token: a hand-off keeps it.
+    const router = await startDataPlane({ workDir: paths.engineDir, probeToken: options.keeper?.probeToken, ...options.router });
     const daemon = new Daemon(options, router, previous !== null);
     daemon.startupNotes.push(...notes);
     try {
@@ -262,6 +263,7 @@ export class Daemon {
       .serve('PUT /colors/:color/flags', async ({ params, body }) => this.setFlags(parseColor(params.color), body.flags, body.rolling))
       .serve('POST /switch', async ({ body }) => this.switchTo(body.to))
       .serve('GET /traffic', async () => this.traffic())
+      .serve('GET /probe-token', async () => ({ token: this.router.probeToken }))
       .serve('PUT /maintenance', async ({ body: { on, message } }) => {
         const next = on ? { on, message } : { on: false };
         // On disk first: an acknowledged change must survive a restart.

@@ -44,6 +44,12 @@ export interface DataPlane {
   readonly engine: RouterEngine;
   /** URLs of the listeners (`http://host:port`). */
   readonly address: { main: string; preview?: string; metrics?: string };
+  /**
+   * What cutover's own switch probes send as `x-cutover-probe` (probe-token.ts): only they are
+   * told the color that served them. `DataPlaneOptions.probeToken` when given, except that an
+   * adopted HAProxy keeps the token its running config has.
+   */
+  readonly probeToken: string;
   /** The color the main listener serves, or null before the first switch. */
   readonly live: Color | null;
   /** The color the preview listener serves. */

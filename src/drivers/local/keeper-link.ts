@@ -1,4 +1,6 @@
-import type { KeeperMessage, WorkerMessage } from './listener-keeper.ts';
+import { CutoverError } from '../../core/errors.ts';
+import { isProbeToken } from '../../router/probe-token.ts';
+import { PROBE_TOKEN_ENV, type KeeperMessage, type WorkerMessage } from './listener-keeper.ts';
 
 /**
  * The daemon worker's side of its IPC channel to the listener keeper (listener-keeper.ts).
@@ -7,8 +9,11 @@ import type { KeeperMessage, WorkerMessage } from './listener-keeper.ts';
 export class KeeperLink {
   #onRetire: (() => Promise<void>) | null = null;
   #onRestartFailed: ((detail: string) => void) | null = null;
+  /** The switch probes' token the keeper gives every worker; undefined from an older keeper. */
+  readonly probeToken: string | undefined;
 
-  private constructor() {
+  private constructor(probeToken: string | undefined) {
+    this.probeToken = probeToken;
     process.on('message', (message: KeeperMessage) => {
       if (message?.type === 'retire') void this.#retire();
       else if (message?.type === 'restart-failed') this.#onRestartFailed?.(message.detail);
@@ -20,7 +25,8 @@ export class KeeperLink {
 
   /** The link of this process, or null when it was not started by a keeper. */
   static fromProcess(isWorker: boolean): KeeperLink | null {
-    return isWorker && typeof process.send === 'function' ? new KeeperLink() : null;
+    if (!isWorker || typeof process.send !== 'function') return null;
+    return new KeeperLink(takeProbeToken());
   }
 
   /** The pid of the keeper: the daemon's pid for `daemon.pid`, `status` and `down`. */
@@ -58,4 +64,16 @@ export class KeeperLink {
   #send(message: WorkerMessage): void {
     if (process.connected) process.send!(message, undefined, {}, () => {});
   }
+}
+
+/**
+ * The keeper's probe token, taken out of this process's environment: the replicas and HAProxy
+ * the daemon starts inherit that environment, and the token is for the control plane alone.
+ * @throws CutoverError('internal') for a value the keeper cannot have made.
+ */
+function takeProbeToken(): string | undefined {
+  const token = process.env[PROBE_TOKEN_ENV];
+  delete process.env[PROBE_TOKEN_ENV];
+  if (token !== undefined && !isProbeToken(token)) throw new CutoverError('internal', `${PROBE_TOKEN_ENV} from the keeper is not 64 hex digits`);
+  return token;
 }

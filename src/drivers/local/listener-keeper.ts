@@ -1,5 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { newProbeToken } from '../../router/probe-token.ts';
 import { DAEMON_ROLE_ENV, listenerStdio, type ListenFds } from './listener-handoff.ts';
+
+/**
+ * Keeper → worker, in the worker's environment: the switch probes' token (probe-token.ts).
+ * The keeper makes it once and gives every worker the same one, so a probe sent to the old
+ * worker during a hand-off, or across a crash, is still told the color that served it. The
+ * worker takes it out of its environment before it starts anything (keeper-link.ts).
+ */
+export const PROBE_TOKEN_ENV = 'CUTOVER_PROBE_TOKEN';
 
 /** Crashes of the daemon worker within CRASH_WINDOW_MS after which the keeper gives up (and its own supervisor, systemd, takes over). */
 const MAX_CRASHES = 5;
@@ -41,6 +50,7 @@ export function runKeeper(options: KeeperOptions): Promise<number> {
     let everReady = false;
     let stopping = false;
     const crashes: number[] = [];
+    const probeToken = newProbeToken();
     const finish = (code: number) => {
       process.off('SIGTERM', stop).off('SIGINT', stop).off('SIGHUP', restart);
       resolveExit(code);
@@ -53,7 +63,7 @@ export function runKeeper(options: KeeperOptions): Promise<number> {
     const startWorker = (first: boolean): ChildProcess => {
       const child = spawn(process.execPath, options.workerArgs(first), {
         stdio: ['ignore', 'inherit', 'inherit', ...(options.fds ? listenerStdio(options.fds) : []), 'ipc'],
-        env: { ...process.env, [DAEMON_ROLE_ENV]: 'worker' },
+        env: { ...process.env, [DAEMON_ROLE_ENV]: 'worker', [PROBE_TOKEN_ENV]: probeToken },
       });
       child.on('message', (message: WorkerMessage) => onMessage(child, message));
       child.once('exit', (code, signal) => onExit(child, code, signal));

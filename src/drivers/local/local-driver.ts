@@ -246,12 +246,12 @@ export class LocalDriver implements PlatformDriver {
   private async probeMain(main: string, headers: Record<string, string>, count: number, timeoutMs = 5_000): Promise<{ servedBy: Partial<Record<string, number>>; failures: string[] }> {
     const servedBy: Partial<Record<string, number>> = {};
     const failures: string[] = [];
-    // Loaded here, not at the top: read-only commands (`status`) never probe, and undici plus the
-    // router's modules are most of their start-up time.
-    const [{ request }, { PROBE_HEADER, SERVED_BY_HEADER }] = await Promise.all([import('undici'), import('../../router/proxy-request.ts')]);
+    // Loaded here, not at the top: read-only commands (`status`) never probe, and undici is
+    // much of their start-up time.
+    const [{ request }, { PROBE_HEADER, SERVED_BY_HEADER }, token] = await Promise.all([import('undici'), import('../../router/probe-token.ts'), this.probeToken()]);
     await Promise.all(Array.from({ length: count }, async () => {
       try {
-        const response = await request(`${main}/`, { method: 'GET', headers: { [PROBE_HEADER]: '1', ...headers }, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+        const response = await request(`${main}/`, { method: 'GET', headers: { ...headers, [PROBE_HEADER]: token }, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
         await response.body.dump();
         const color = response.headers[SERVED_BY_HEADER];
         // No color header: the router answered itself (a 502 from a replica that reset, a 503
@@ -263,6 +263,14 @@ export class LocalDriver implements PlatformDriver {
       }
     }));
     return { servedBy, failures };
+  }
+
+  /**
+   * The token that makes the data plane tell a probe which color served it (probe-token.ts).
+   * Asked for at each proof, not kept: the daemon's answer is the one its data plane enforces.
+   */
+  private async probeToken(): Promise<string> {
+    return (await this.client.send('GET /probe-token')).token;
   }
 
   private async acceptedOn(color: Color): Promise<number> {

@@ -24,6 +24,10 @@ export class NodeDataPlane implements DataPlane {
     return this.router.address;
   }
 
+  get probeToken(): string {
+    return this.router.probeToken;
+  }
+
   get live(): Color | null {
     return this.router.live;
   }

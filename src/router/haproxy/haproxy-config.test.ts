@@ -9,6 +9,7 @@ import { drainCutLua } from './drain-cut.ts';
 import { findHaproxy } from './haproxy-process.ts';
 import { joinHeaderLinesLua } from './join-header-lines.ts';
 import { pauseHoldLua } from './pause-hold.ts';
+import { newProbeToken } from '../probe-token.ts';
 import { haproxySkip } from '../../../test/support/haproxy.ts';
 
 /**
@@ -28,6 +29,7 @@ function fullInput(dir: string): HaproxyConfigInput {
     trustedProxies: ['10.0.0.0/8', 'fd00::/8'], maxRequestBodyBytes: 1_000_000, maxConnections: 500, logPort: 19_999,
     servers: { blue: new Map([[1, '127.0.0.1:9001'], [2, '127.0.0.1:9002']]), green: new Map([[1, '127.0.0.1:9101']]) },
     split: { stickyHeader: 'x-user', stickyCookie: 'cutover_split', cohortHeader: 'x-cohort', cohortCookie: 'cohort' },
+    probeToken: newProbeToken(),
     pauseLuaFile: join(dir, 'pause.lua'), drainCutLuaFile: join(dir, 'drain-cut.lua'), joinLinesLuaFile: join(dir, 'join.lua'),
     longLivedRelaySocket: join(dir, 'long-lived.sock'),
     relaySockets: { main: join(dir, 'relay-main.sock'), preview: join(dir, 'relay-preview.sock') },

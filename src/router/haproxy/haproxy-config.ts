@@ -1,5 +1,7 @@
 import type { Color } from '../../core/types.ts';
 import { COLORS } from '../../core/types.ts';
+import { CutoverError } from '../../core/errors.ts';
+import { isProbeToken, PROBE_HEADER, SERVED_BY_HEADER } from '../probe-token.ts';
 import { splitFrontendRules, type SplitNames } from './split-rules.ts';
 import { PAUSE_ACTION } from './pause-hold.ts';
 import { drainCutRules } from './drain-cut.ts';
@@ -28,6 +30,8 @@ export interface HaproxyConfigInput {
   servers: Record<Color, ReadonlyMap<number, string>>;
   /** The header and cookie names a traffic split reads (the split itself is in the map). */
   split: SplitNames;
+  /** The control plane's probe token (probe-token.ts): only a probe carrying it is told the serving color. */
+  probeToken: string;
   /** The Lua file (pause-hold.ts) that holds requests while the map says `paused`. */
   pauseLuaFile: string;
   /** The Lua file (drain-cut.ts) that answers 504 to a request cut at its drain's deadline. */
@@ -60,7 +64,7 @@ function backend(name: string, color: Color, input: HaproxyConfigInput): string 
     lines.push(`  http-after-response set-status 504 if { status 502 } { str(expired_${color}),map(${input.mapFile},0) -m str 1 }`);
     lines.push(...drainCutRules(color, input.mapFile));
   }
-  lines.push(`  http-response set-header x-cutover-served-by ${color} if { var(txn.probe) -m found }`);
+  lines.push(`  http-response set-header ${SERVED_BY_HEADER} ${color} if { var(txn.probe) -m found }`);
   const slots = input.servers[color];
   for (let i = 1; i <= SERVER_SLOTS; i++) {
     const at = slots.get(i);
@@ -164,6 +168,19 @@ function forwardedHeaderRules(trustedProxies: readonly string[]): string[] {
 }
 
 /**
+ * cutover's own switch probes carry the token in `x-cutover-probe`; only they get
+ * `x-cutover-served-by` (set in each backend). The token is matched exactly, case included;
+ * a client's header of any other value is told nothing. The header never reaches the app,
+ * whatever it holds.
+ */
+function probeRules(token: string): string[] {
+  return [
+    `  http-request set-var(txn.probe) bool(1) if { req.hdr(${PROBE_HEADER}) -m str ${token} }`,
+    `  http-request del-header ${PROBE_HEADER}`,
+  ];
+}
+
+/**
  * WebSockets (any upgrade) and event streams go to the daemon's relay (long-lived-relay.ts),
  * which can end them with a 1001 close frame or a clean end at a drain deadline; HAProxy
  * cannot write into a tunnel. The two header tests run once per request, into a variable:
@@ -222,12 +239,14 @@ function relayed(listener: 'main' | 'preview', socket: string): { bind: string; 
  */
 export function haproxyConfig(input: HaproxyConfigInput): string {
   const m = input.mapFile;
+  // Written into a rule as it is: anything but the token's own format could change the config.
+  if (!isProbeToken(input.probeToken)) throw new CutoverError('internal', 'the probe token for the HAProxy config is not 64 hex digits');
   const edge = [
     // The relay's routing header is cutover's own: no client may send one on to the app (a
     // long-lived request gets it set again below, from HAProxy's own decision).
     `  http-request del-header ${RELAY_HEADER}`,
     ...forwardedHeaderRules(input.trustedProxies),
-    '  http-request set-var(txn.probe) bool(1) if { req.hdr(x-cutover-probe) -m found }',
+    ...probeRules(input.probeToken),
   ];
   if (input.maxRequestBodyBytes !== undefined) {
     edge.push(`  http-request deny deny_status 413 if { req.hdr_val(content-length) gt ${input.maxRequestBodyBytes} }`);

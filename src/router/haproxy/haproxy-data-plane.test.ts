@@ -31,7 +31,7 @@ test('haproxy engine: switch by one map commit, proof counters, preview, mainten
     await plane.setPreview('green');
     assert.equal((await get(plane.address.main)).headers['x-cutover-color'], 'blue');
     assert.equal((await get(plane.address.preview!)).headers['x-cutover-color'], 'green');
-    assert.equal((await get(plane.address.main, { 'x-cutover-probe': '1' })).headers['x-cutover-served-by'], 'blue');
+    assert.equal((await get(plane.address.main, { 'x-cutover-probe': plane.probeToken })).headers['x-cutover-served-by'], 'blue');
 
     // A slow request in flight on blue, then the switch: it drains past the timeout and gets 504.
     const slow = get(`${plane.address.main}/slow?ms=5000`);

@@ -10,6 +10,7 @@ import type { DrainReport } from '../drain-watch.ts';
 import { renderMaintenancePage, type MaintenanceState } from '../maintenance-page.ts';
 import type { RouterCounters } from '../router-counters.ts';
 import type { RetireReport, SplitConfig, SwitchReport } from '../router.ts';
+import { isProbeToken, newProbeToken } from '../probe-token.ts';
 import { TrafficSplit } from '../traffic-split.ts';
 import { haproxyConfig, routingMapLines, SERVER_SLOTS } from './haproxy-config.ts';
 import { backendRow, listenerStatsOf, oldestSessions, prometheusText, routerCountersOf, type RelayedTraffic } from './haproxy-metrics.ts';
@@ -47,6 +48,8 @@ interface EngineState {
   longLivedRelaySocket?: string;
   /** The header and cookie names the config's split rules read (absent: the defaults). */
   splitNames?: SplitNames;
+  /** The probe token in the running config (probe-token.ts); absent from an older daemon's record. */
+  probeToken?: string;
 }
 
 function hostPort(url: string): string {
@@ -67,6 +70,7 @@ function hostPort(url: string): string {
 export class HaproxyDataPlane implements DataPlane {
   readonly engine = 'haproxy' as const;
   readonly address: { main: string; preview?: string; metrics?: string };
+  readonly probeToken: string;
   readonly #master: HaproxyMaster;
   readonly #options: DataPlaneOptions;
   readonly #dir: string;
@@ -89,8 +93,9 @@ export class HaproxyDataPlane implements DataPlane {
   /** The drains under way: `drained(color)` waits for a color's, `close()` ends them all. */
   readonly #drains = new Set<Drain>();
 
-  private constructor(options: DataPlaneOptions, master: HaproxyMaster, dir: string, listen: EngineState['main'], preview: EngineState['preview']) {
+  private constructor(options: DataPlaneOptions, master: HaproxyMaster, dir: string, listen: EngineState['main'], preview: EngineState['preview'], probeToken: string) {
     this.#options = options;
+    this.probeToken = probeToken;
     this.#master = master;
     this.#dir = dir;
     this.#mapFile = join(dir, 'routing.map');
@@ -128,7 +133,13 @@ export class HaproxyDataPlane implements DataPlane {
     const preview = options.preview
       ? (previous?.preview && sameAt(previous.preview, options.preview) ? previous.preview : { host: options.preview.host, port: options.preview.port || await freePort(options.preview.host) })
       : undefined;
-    const plane = new HaproxyDataPlane(options, master, dir, listen, preview);
+    if (options.probeToken !== undefined && !isProbeToken(options.probeToken)) {
+      throw new CutoverError('internal', 'the haproxy engine was given a probe token that is not 64 hex digits');
+    }
+    // A running HAProxy keeps the token its config has, whoever starts the daemon now (a new
+    // keeper after a crash makes a new one): the config stays the same and needs no reload.
+    const kept = previous?.probeToken !== undefined && isProbeToken(previous.probeToken) ? previous.probeToken : undefined;
+    const plane = new HaproxyDataPlane(options, master, dir, listen, preview, kept ?? options.probeToken ?? newProbeToken());
     plane.#latency = await RequestLogHistogram.listen(previous?.logPort);
     plane.#relay = await LongLivedRelay.listen(dir, {
       connections: options.upstreamConnections ?? 1024,
@@ -485,6 +496,7 @@ export class HaproxyDataPlane implements DataPlane {
       logPort: this.#latency?.port,
       longLivedRelaySocket: this.#relay.socketPath,
       splitNames: this.#splitNames,
+      probeToken: this.probeToken,
     };
     await writeFileAtomic(this.#stateFile, `${JSON.stringify(state)}\n`);
     const pauseLuaFile = join(this.#dir, 'pause-hold.lua');
@@ -507,6 +519,7 @@ export class HaproxyDataPlane implements DataPlane {
       servers: this.#slots,
       logPort: this.#latency?.port,
       split: this.#splitNames,
+      probeToken: this.probeToken,
       pauseLuaFile,
       drainCutLuaFile,
       joinLinesLuaFile,
