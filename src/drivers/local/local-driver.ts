@@ -15,6 +15,7 @@ import { portsExposedBeyondLoopback } from './listen-scope.ts';
 import { releaseFileProblems } from './release-files.ts';
 import { localPaths } from './paths.ts';
 import type { LocalReleaseSpec } from './release-spec.ts';
+import { probeTokenOf } from './daemon-probe-token.ts';
 
 const VERIFY_PROBES = 20;
 /**
@@ -269,8 +270,8 @@ export class LocalDriver implements PlatformDriver {
    * The token that makes the data plane tell a probe which color served it (probe-token.ts).
    * Asked for at each proof, not kept: the daemon's answer is the one its data plane enforces.
    */
-  private async probeToken(): Promise<string> {
-    return (await this.client.send('GET /probe-token')).token;
+  private probeToken(): Promise<string> {
+    return probeTokenOf(() => this.client.send('GET /probe-token'));
   }
 
   private async acceptedOn(color: Color): Promise<number> {
