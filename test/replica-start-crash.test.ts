@@ -24,12 +24,13 @@ describe('a replica that throws at start says why', () => {
   });
   after(() => ws.dispose());
 
-  test('given a release that throws before listening, when it is deployed, then provision, status and history name the error and its first frame', async () => {
+  test('given a release that throws before listening, when it is deployed, then provision, status and history name the error and its first frame', async (t) => {
     const r = await ws.cli(['deploy', THROWS_AT_START]);
     assert.equal(r.code, 1, explain(r));
     assert.equal(r.json.outcome, 'failed');
     const provision = r.json.phases.find((p: Json) => p.name === 'provision');
     assert.equal(provision.status, 'failed');
+    t.diagnostic(provision.detail);
     // The error line and the frame in the app's own file, in that order.
     const why = /Error: boom at start.*at .*server\.js:1:7/;
     assert.match(provision.detail, /crash-looping/);

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { inheritedFdPadding } from './listener-handoff.ts';
-import { openSync, closeSync, mkdirSync, readSync, readFileSync, fstatSync, writeSync } from 'node:fs';
+import { openSync, closeSync, mkdirSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ReplicaEvent } from '../../core/driver.ts';
 import type { Color } from '../../core/types.ts';
@@ -8,6 +8,7 @@ import { isPortOpen } from './free-port.ts';
 import { isSameProcessAlive, processStartTime } from '../../process/process-alive.ts';
 import { signalProcessGroup } from '../../process/process-group.ts';
 import { processEnv, renderArg, type LocalReleaseSpec } from './release-spec.ts';
+import { stderrExcerpt } from './stderr-excerpt.ts';
 
 export type ReplicaPhase = 'starting' | 'ready' | 'backoff' | 'stopping' | 'stopped';
 
@@ -23,8 +24,8 @@ export interface ReplicaExit {
   code: number | null;
   signal: string | null;
   at: number;
-  /** Last line the process wrote to stderr, to explain the crash. */
-  lastError: string;
+  /** What the process's last run wrote to stderr that explains the exit (see stderrExcerpt). */
+  stderrExcerpt: string;
 }
 
 const READY_POLL_MS = 100;
@@ -225,7 +226,7 @@ export class ReplicaProcess {
     }
     const now = Date.now();
     this.crashes.push(now);
-    this.lastExit = { code, signal, at: now, lastError: lastLine(this.stderrPath) };
+    this.lastExit = { code, signal, at: now, stderrExcerpt: stderrExcerpt(this.stderrPath) };
     this.phase = 'backoff';
     const n = this.recentCrashes(now);
     this.reportExit(pid, code, signal, now, n);
@@ -245,7 +246,7 @@ export class ReplicaProcess {
     const how = this.killedForMemory !== null ? `was killed for memory (${mib(this.killedForMemory)})` : signal ? `was killed by ${signal}` : `exited with code ${code}`;
     this.killedForMemory = null;
     const history = recent > 1 ? ` (${recent} restarts in ${(spanMs / 1000).toFixed(1)}s)` : '';
-    const why = this.lastExit?.lastError ? `: ${this.lastExit.lastError}` : '';
+    const why = this.lastExit?.stderrExcerpt ? `: ${this.lastExit.stderrExcerpt}` : '';
     const base = { color: this.color, replica: this.name, at: now, restarts: this.restarts, recentRestarts: recent, recentWindowMs: this.spec.restart.windowMs, exitCode: code, signal };
     const key = `${this.name}:${pid ? `pid${pid}` : `spawn${now}`}`;
     this.onEvent({ ...base, id: `${key}:exit`, kind: 'exited', detail: `${this.name} ${how}${history}${why}` });
@@ -291,7 +292,7 @@ export class ReplicaProcess {
   describe(): string {
     if (this.phase === 'backoff' && this.lastExit) {
       const how = this.lastExit.signal ? `signal ${this.lastExit.signal}` : `code ${this.lastExit.code}`;
-      const why = this.lastExit.lastError ? `: ${this.lastExit.lastError}` : '';
+      const why = this.lastExit.stderrExcerpt ? `: ${this.lastExit.stderrExcerpt}` : '';
       return `${this.name} exited with ${how}, ${this.recentCrashes()} crash(es) recently${why}`;
     }
     return `${this.name} ${this.phase} on port ${this.port}`;
@@ -323,21 +324,4 @@ function appendLine(path: string, line: string): void {
     writeSync(fd, `${line}\n`);
     closeSync(fd);
   } catch { /* logging must never break supervision */ }
-}
-
-function lastLine(path: string): string {
-  try {
-    const fd = openSync(path, 'r');
-    try {
-      const size = fstatSync(fd).size;
-      const buffer = Buffer.alloc(Math.min(size, 2048));
-      readSync(fd, buffer, 0, buffer.length, size - buffer.length);
-      const lines = buffer.toString('utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('--- '));
-      return (lines.at(-1) ?? '').slice(0, 300);
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    return '';
-  }
 }
