@@ -1,6 +1,6 @@
 import type { Color } from '../../core/types.ts';
 import type { ColorStatus, ReplicaEventPage } from '../../core/driver.ts';
-import { freePort } from './free-port.ts';
+import { freePort, freePorts } from './free-port.ts';
 import { ReplicaEventLog } from './replica-event-log.ts';
 import { ReplicaProcess, type ReplicaSnapshot } from './replica-process.ts';
 import { sameRelease, type LocalReleaseSpec } from './release-spec.ts';
@@ -58,10 +58,8 @@ export class Supervisor {
       return 'unchanged';
     }
     if (current) await this.stop(color);
-    const replicas: ReplicaProcess[] = [];
-    for (let index = 0; index < spec.replicas; index++) {
-      replicas.push(this.makeReplica(color, index, await freePort(), spec));
-    }
+    const ports = await freePorts(spec.replicas);
+    const replicas = ports.map((port, index) => this.makeReplica(color, index, port, spec));
     this.groups.set(color, { spec, replicas });
     replicas.forEach((r) => r.start());
     this.onChange(color);
