@@ -49,6 +49,19 @@ function listenOnAnyPort(server: Server, host: string): Promise<number> {
   });
 }
 
+/**
+ * True when another socket holds host:port, so a listen there fails with EADDRINUSE. Binds
+ * the way a Node server does (SO_REUSEADDR), and lets go at once.
+ */
+export function isPortHeld(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'EADDRINUSE'));
+    server.listen(port, host, () => server.close(() => resolve(false)));
+  });
+}
+
 /** True when something accepts TCP connections on host:port within `timeoutMs`. */
 export function isPortOpen(port: number, host = '127.0.0.1', timeoutMs = 500): Promise<boolean> {
   return new Promise((resolve) => {

@@ -4,7 +4,7 @@ import { openSync, closeSync, mkdirSync, readFileSync, writeSync } from 'node:fs
 import { join } from 'node:path';
 import type { ReplicaEvent } from '../../core/driver.ts';
 import type { Color } from '../../core/types.ts';
-import { isPortOpen } from './free-port.ts';
+import { freePort, isPortHeld, isPortOpen } from './free-port.ts';
 import { isSameProcessAlive, processStartTime } from '../../process/process-alive.ts';
 import { signalProcessGroup } from '../../process/process-group.ts';
 import { processEnv, renderArg, type LocalReleaseSpec } from './release-spec.ts';
@@ -32,6 +32,21 @@ const READY_POLL_MS = 100;
 const ALIVE_POLL_MS = 250;
 /** How often a running replica's resident memory is read against its limit. */
 const MEMORY_POLL_MS = 500;
+/** How a process says it could not listen: Node's EADDRINUSE, or the OS's words (Python, Go, Ruby...). */
+const ADDRESS_IN_USE = /EADDRINUSE|address already in use/i;
+/**
+ * Moves to a fresh port per replica after another socket took its own. A bound, so a setup
+ * that keeps losing its ports ends as a crash loop the operator sees, not an endless retry.
+ */
+const MAX_PORT_MOVES = 3;
+
+/** What one exit left behind, for the crash record. */
+interface ExitFacts {
+  code: number | null;
+  signal: string | null;
+  excerpt: string;
+  pid: number | null;
+}
 
 /** An event the replica reports to its supervisor; the supervisor's log stamps the time. */
 export type ReplicaEventInput = Omit<ReplicaEvent, 'at'> & { at?: number };
@@ -44,12 +59,17 @@ export type ReplicaEventInput = Omit<ReplicaEvent, 'at'> & { at?: number };
 export class ReplicaProcess {
   readonly color: Color;
   readonly index: number;
-  readonly port: number;
   readonly spec: LocalReleaseSpec;
   phase: ReplicaPhase = 'stopped';
   pid: number | null = null;
   private startTime: string | null = null;
   private readonly crashes: number[] = [];
+  private currentPort: number;
+  private portMoves = 0;
+  /** The port another socket took, while a fresh one is being chosen. */
+  private lostPort: number | null = null;
+  /** Counts starts, so a decision made for one run is dropped once another has begun. */
+  private starts = 0;
   lastExit: ReplicaExit | null = null;
   private timer: NodeJS.Timeout | null = null;
   private exitWaiters: Array<() => void> = [];
@@ -67,7 +87,7 @@ export class ReplicaProcess {
   constructor(options: { color: Color; index: number; port: number; spec: LocalReleaseSpec; logDir: string; extraEnv?: Record<string, string>; onChange: () => void; onEvent?: (event: ReplicaEventInput) => void }) {
     this.color = options.color;
     this.index = options.index;
-    this.port = options.port;
+    this.currentPort = options.port;
     this.spec = options.spec;
     this.logDir = options.logDir;
     this.extraEnv = options.extraEnv ?? {};
@@ -79,6 +99,9 @@ export class ReplicaProcess {
   get restarts(): number {
     return this.crashes.length;
   }
+
+  /** The port the replica listens on; a fresh one after another socket took it (see handleExit). */
+  get port(): number { return this.currentPort; }
 
   get name(): string { return `${this.color}-${this.index}`; }
   get stdoutPath(): string { return join(this.logDir, `${this.name}.out.log`); }
@@ -95,6 +118,8 @@ export class ReplicaProcess {
 
   start(): void {
     if (this.released || this.phase === 'starting' || this.phase === 'ready') return;
+    this.starts++;
+    this.lostPort = null;
     mkdirSync(this.logDir, { recursive: true, mode: 0o700 });
     // Logs may carry secrets the app prints: owner-only, like everything under .cutover/.
     const out = openSync(this.stdoutPath, 'a', 0o600);
@@ -224,9 +249,50 @@ export class ReplicaProcess {
       this.onChange();
       return;
     }
+    const excerpt = stderrExcerpt(this.stderrPath);
+    if (this.portMoves < MAX_PORT_MOVES && ADDRESS_IN_USE.test(excerpt)) {
+      this.phase = 'backoff';
+      this.lostPort = this.port;
+      void this.moveIfPortTaken(this.starts, { code, signal, excerpt, pid });
+      this.onChange();
+      return;
+    }
+    this.recordCrash({ code, signal, excerpt, pid });
+  }
+
+  /**
+   * The app could not listen and the port we gave it is held by another socket (the port was
+   * probed free, but is taken in the moment before the app binds it): not the release's fault,
+   * and restarting on the same port would fail the same way. Start again at once on a fresh
+   * port, without counting a crash. If the port is free, the app failed on some other address
+   * of its own: that is a crash like any other.
+   */
+  private async moveIfPortTaken(run: number, exit: ExitFacts): Promise<void> {
+    const stillThisRun = () => this.starts === run && this.phase === 'backoff' && !this.released;
+    const taken = this.port;
+    const held = await isPortHeld(taken);
+    if (!stillThisRun()) return;
+    if (!held) return this.recordCrash(exit);
+    let fresh: number;
+    try {
+      fresh = await freePort();
+    } catch {
+      if (stillThisRun()) this.recordCrash(exit);
+      return;
+    }
+    if (!stillThisRun()) return;
+    this.portMoves++;
+    appendLine(this.stderrPath, `cutover: port ${taken} was taken by another socket before ${this.name} could listen on it; starting again on port ${fresh} (not counted as a crash)`);
+    this.currentPort = fresh;
+    this.phase = 'stopped';
+    this.start();
+  }
+
+  private recordCrash({ code, signal, excerpt, pid }: ExitFacts): void {
     const now = Date.now();
     this.crashes.push(now);
-    this.lastExit = { code, signal, at: now, stderrExcerpt: stderrExcerpt(this.stderrPath) };
+    this.lastExit = { code, signal, at: now, stderrExcerpt: excerpt };
+    this.lostPort = null;
     this.phase = 'backoff';
     const n = this.recentCrashes(now);
     this.reportExit(pid, code, signal, now, n);
@@ -290,6 +356,7 @@ export class ReplicaProcess {
   }
 
   describe(): string {
+    if (this.phase === 'backoff' && this.lostPort !== null) return `${this.name} lost port ${this.lostPort} to another socket before listening; starting again on a fresh port`;
     if (this.phase === 'backoff' && this.lastExit) {
       const how = this.lastExit.signal ? `signal ${this.lastExit.signal}` : `code ${this.lastExit.code}`;
       const why = this.lastExit.stderrExcerpt ? `: ${this.lastExit.stderrExcerpt}` : '';
