@@ -3,7 +3,7 @@ import { createServer, connect, type Server } from 'node:net';
 /**
  * Asks the kernel for a free loopback port. There is a window between closing the probe and
  * the app binding it; ports come from the ephemeral range, so a collision is rare, and a
- * replica that fails to bind simply crashes and is restarted on its next attempt.
+ * replica that loses its port in that window moves to a fresh one (ReplicaProcess).
  */
 export function freePort(host = '127.0.0.1'): Promise<number> {
   return new Promise((resolve, reject) => {
