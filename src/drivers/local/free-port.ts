@@ -5,16 +5,9 @@ import { createServer, connect, type Server } from 'node:net';
  * the app binding it; ports come from the ephemeral range, so a collision is rare, and a
  * replica that loses its port in that window moves to a fresh one (ReplicaProcess).
  */
-export function freePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, host, () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  const [port] = await freePorts(1, host);
+  return port!;
 }
 
 /**
