@@ -253,7 +253,7 @@ export class ReplicaProcess {
     if (this.portMoves < MAX_PORT_MOVES && ADDRESS_IN_USE.test(excerpt)) {
       this.phase = 'backoff';
       this.lostPort = this.port;
-      void this.moveIfPortTaken(this.starts, { code, signal, excerpt, pid });
+      void this.restartOffTakenPort(this.starts, { code, signal, excerpt, pid });
       this.onChange();
       return;
     }
@@ -267,25 +267,39 @@ export class ReplicaProcess {
    * port, without counting a crash. If the port is free, the app failed on some other address
    * of its own: that is a crash like any other.
    */
-  private async moveIfPortTaken(run: number, exit: ExitFacts): Promise<void> {
-    const stillThisRun = () => this.starts === run && this.phase === 'backoff' && !this.released;
+  private async restartOffTakenPort(run: number, exit: ExitFacts): Promise<void> {
+    const moved = await this.moveOffTakenPort('its exit is not counted as a crash');
+    if (!this.stillInBackoff(run)) return;
+    if (moved === null) return this.recordCrash(exit);
+    this.phase = 'stopped';
+    this.start();
+  }
+
+  /**
+   * Moves to a fresh port when another socket holds this one, so the next start can listen:
+   * up to MAX_PORT_MOVES times, then the port is kept and the start fails as it will. Says so
+   * in the replica's stderr log. Returns the port given up, or null when it stays. Call only
+   * while no process of this replica runs (stopped, in backoff, or before a restore's start).
+   */
+  async moveOffTakenPort(note?: string): Promise<number | null> {
+    if (this.portMoves >= MAX_PORT_MOVES) return null;
     const taken = this.port;
-    const held = await isPortHeld(taken);
-    if (!stillThisRun()) return;
-    if (!held) return this.recordCrash(exit);
+    if (!(await isPortHeld(taken))) return null;
     let fresh: number;
     try {
       fresh = await freePort();
     } catch {
-      if (stillThisRun()) this.recordCrash(exit);
-      return;
+      return null;
     }
-    if (!stillThisRun()) return;
     this.portMoves++;
-    appendLine(this.stderrPath, `cutover: port ${taken} was taken by another socket before ${this.name} could listen on it; starting again on port ${fresh} (not counted as a crash)`);
     this.currentPort = fresh;
-    this.phase = 'stopped';
-    this.start();
+    appendLine(this.stderrPath, `cutover: port ${taken} is held by another socket; ${this.name} starts on port ${fresh} instead${note ? ` (${note})` : ''}`);
+    return taken;
+  }
+
+  /** Still waiting in the backoff of start number `run` (not stopped, restarted or released since). */
+  private stillInBackoff(run: number): boolean {
+    return this.starts === run && this.phase === 'backoff' && !this.released;
   }
 
   private recordCrash({ code, signal, excerpt, pid }: ExitFacts): void {
@@ -297,11 +311,14 @@ export class ReplicaProcess {
     const n = this.recentCrashes(now);
     this.reportExit(pid, code, signal, now, n);
     const delay = Math.min(this.spec.restart.maxBackoffMs, this.spec.restart.backoffMs * 2 ** Math.max(0, n - 1));
-    this.timer = setTimeout(() => {
-      if (this.phase === 'backoff') {
-        this.phase = 'stopped';
-        this.start();
-      }
+    const run = this.starts;
+    this.timer = setTimeout(async () => {
+      if (!this.stillInBackoff(run)) return;
+      // Free when this run began, the port may have been taken while the replica was down.
+      await this.moveOffTakenPort();
+      if (!this.stillInBackoff(run)) return;
+      this.phase = 'stopped';
+      this.start();
     }, delay);
     this.onChange();
   }

@@ -66,15 +66,24 @@ export class Supervisor {
     return 'started';
   }
 
-  /** Re-creates a color from a snapshot, adopting replicas that are still alive and restarting the rest. Returns how many were adopted. */
-  restore(color: Color, snapshot: ColorSnapshot): number {
+  /**
+   * Re-creates a color from a snapshot, adopting replicas that are still alive and restarting
+   * the rest: on their old ports, unless another program took one while they were down.
+   * Returns how many were adopted.
+   */
+  async restore(color: Color, snapshot: ColorSnapshot): Promise<number> {
     let adopted = 0;
-    const replicas = snapshot.replicas.map((r) => {
+    const replicas: ReplicaProcess[] = [];
+    for (const r of snapshot.replicas) {
       const replica = this.makeReplica(color, r.index, r.port, snapshot.spec);
-      if (replica.adopt(r)) adopted++;
-      else replica.start();
-      return replica;
-    });
+      if (replica.adopt(r)) {
+        adopted++;
+      } else {
+        await replica.moveOffTakenPort();
+        replica.start();
+      }
+      replicas.push(replica);
+    }
     this.groups.set(color, { spec: snapshot.spec, replicas });
     return adopted;
   }
