@@ -100,7 +100,7 @@ export class ReplicaProcess {
     return this.crashes.length;
   }
 
-  /** The port the replica listens on; a fresh one after another socket took it (see handleExit). */
+  /** The port the replica listens on; a fresh one after another socket took it (see moveOffTakenPort). */
   get port(): number { return this.currentPort; }
 
   get name(): string { return `${this.color}-${this.index}`; }

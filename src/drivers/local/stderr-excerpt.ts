@@ -12,7 +12,7 @@ const MAX_FRAMES = 2;
 const MAX_LINE_CHARS = 300;
 const MAX_EXCERPT_CHARS = 800;
 /** Lines in one excerpt are joined with this, so the excerpt stays one line of a phase's detail. */
-export const EXCERPT_SEPARATOR = ' | ';
+const EXCERPT_SEPARATOR = ' | ';
 
 /** The line the supervisor writes before each start of a replica (see ReplicaProcess.start). */
 const START_BANNER = /^--- \d{4}-\d\d-\d\dT\S+ \S+ .* port \d+$/;
@@ -55,7 +55,7 @@ export function stderrExcerpt(path: string): string {
 }
 
 /** The excerpt of a log's last lines (see stderrExcerpt). */
-export function excerptOf(logLines: readonly string[]): string {
+function excerptOf(logLines: readonly string[]): string {
   const lines = latestRun(logLines).map((l) => l.trimEnd());
   while (lines.length > 0 && isNoise(lines.at(-1)!)) lines.pop();
   const kept = fatalStack(lines) ?? lines.filter((l) => !isNoise(l)).slice(-MAX_TAIL_LINES);
