@@ -167,7 +167,7 @@ export class Daemon {
       const snapshot: PersistedColor | undefined = previous.colors[color];
       if (!snapshot) continue;
       const replicas = previous.stopped ? snapshot.replicas.map((r) => ({ ...r, pid: null, startTime: null })) : snapshot.replicas;
-      const adopted = this.supervisor.restore(color, { spec: this.unredact(snapshot.spec), replicas });
+      const adopted = await this.supervisor.restore(color, { spec: this.unredact(snapshot.spec), replicas });
       if (color === previous.live && adopted < replicas.length) liveAdopted = false;
     }
     await Promise.all(COLORS.map((color) => this.syncUpstreams(color)));

@@ -1,13 +1,14 @@
 import { spawn } from 'node:child_process';
 import { inheritedFdPadding } from './listener-handoff.ts';
-import { openSync, closeSync, mkdirSync, readSync, readFileSync, fstatSync, writeSync } from 'node:fs';
+import { openSync, closeSync, mkdirSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ReplicaEvent } from '../../core/driver.ts';
 import type { Color } from '../../core/types.ts';
-import { isPortOpen } from './free-port.ts';
+import { freePort, isPortHeld, isPortOpen } from './free-port.ts';
 import { isSameProcessAlive, processStartTime } from '../../process/process-alive.ts';
 import { signalProcessGroup } from '../../process/process-group.ts';
 import { processEnv, renderArg, type LocalReleaseSpec } from './release-spec.ts';
+import { stderrExcerpt } from './stderr-excerpt.ts';
 
 export type ReplicaPhase = 'starting' | 'ready' | 'backoff' | 'stopping' | 'stopped';
 
@@ -23,14 +24,29 @@ export interface ReplicaExit {
   code: number | null;
   signal: string | null;
   at: number;
-  /** Last line the process wrote to stderr, to explain the crash. */
-  lastError: string;
+  /** What the process's last run wrote to stderr that explains the exit (see stderrExcerpt). */
+  stderrExcerpt: string;
 }
 
 const READY_POLL_MS = 100;
 const ALIVE_POLL_MS = 250;
 /** How often a running replica's resident memory is read against its limit. */
 const MEMORY_POLL_MS = 500;
+/** How a process says it could not listen: Node's EADDRINUSE, or the OS's words (Python, Go, Ruby...). */
+const ADDRESS_IN_USE = /EADDRINUSE|address already in use/i;
+/**
+ * Moves to a fresh port per replica after another socket took its own. A bound, so a setup
+ * that keeps losing its ports ends as a crash loop the operator sees, not an endless retry.
+ */
+const MAX_PORT_MOVES = 3;
+
+/** What one exit left behind, for the crash record. */
+interface ExitFacts {
+  code: number | null;
+  signal: string | null;
+  excerpt: string;
+  pid: number | null;
+}
 
 /** An event the replica reports to its supervisor; the supervisor's log stamps the time. */
 export type ReplicaEventInput = Omit<ReplicaEvent, 'at'> & { at?: number };
@@ -43,12 +59,17 @@ export type ReplicaEventInput = Omit<ReplicaEvent, 'at'> & { at?: number };
 export class ReplicaProcess {
   readonly color: Color;
   readonly index: number;
-  readonly port: number;
   readonly spec: LocalReleaseSpec;
   phase: ReplicaPhase = 'stopped';
   pid: number | null = null;
   private startTime: string | null = null;
   private readonly crashes: number[] = [];
+  private currentPort: number;
+  private portMoves = 0;
+  /** The port another socket took, while a fresh one is being chosen. */
+  private lostPort: number | null = null;
+  /** Counts starts, so a decision made for one run is dropped once another has begun. */
+  private starts = 0;
   lastExit: ReplicaExit | null = null;
   private timer: NodeJS.Timeout | null = null;
   private exitWaiters: Array<() => void> = [];
@@ -66,7 +87,7 @@ export class ReplicaProcess {
   constructor(options: { color: Color; index: number; port: number; spec: LocalReleaseSpec; logDir: string; extraEnv?: Record<string, string>; onChange: () => void; onEvent?: (event: ReplicaEventInput) => void }) {
     this.color = options.color;
     this.index = options.index;
-    this.port = options.port;
+    this.currentPort = options.port;
     this.spec = options.spec;
     this.logDir = options.logDir;
     this.extraEnv = options.extraEnv ?? {};
@@ -78,6 +99,9 @@ export class ReplicaProcess {
   get restarts(): number {
     return this.crashes.length;
   }
+
+  /** The port the replica listens on; a fresh one after another socket took it (see moveOffTakenPort). */
+  get port(): number { return this.currentPort; }
 
   get name(): string { return `${this.color}-${this.index}`; }
   get stdoutPath(): string { return join(this.logDir, `${this.name}.out.log`); }
@@ -94,6 +118,8 @@ export class ReplicaProcess {
 
   start(): void {
     if (this.released || this.phase === 'starting' || this.phase === 'ready') return;
+    this.starts++;
+    this.lostPort = null;
     mkdirSync(this.logDir, { recursive: true, mode: 0o700 });
     // Logs may carry secrets the app prints: owner-only, like everything under .cutover/.
     const out = openSync(this.stdoutPath, 'a', 0o600);
@@ -223,18 +249,76 @@ export class ReplicaProcess {
       this.onChange();
       return;
     }
+    const excerpt = stderrExcerpt(this.stderrPath);
+    if (this.portMoves < MAX_PORT_MOVES && ADDRESS_IN_USE.test(excerpt)) {
+      this.phase = 'backoff';
+      this.lostPort = this.port;
+      void this.restartOffTakenPort(this.starts, { code, signal, excerpt, pid });
+      this.onChange();
+      return;
+    }
+    this.recordCrash({ code, signal, excerpt, pid });
+  }
+
+  /**
+   * The app could not listen and the port we gave it is held by another socket (the port was
+   * probed free, but is taken in the moment before the app binds it): not the release's fault,
+   * and restarting on the same port would fail the same way. Start again at once on a fresh
+   * port, without counting a crash. If the port is free, the app failed on some other address
+   * of its own: that is a crash like any other.
+   */
+  private async restartOffTakenPort(run: number, exit: ExitFacts): Promise<void> {
+    const moved = await this.moveOffTakenPort('its exit is not counted as a crash');
+    if (!this.stillInBackoff(run)) return;
+    if (moved === null) return this.recordCrash(exit);
+    this.phase = 'stopped';
+    this.start();
+  }
+
+  /**
+   * Moves to a fresh port when another socket holds this one, so the next start can listen:
+   * up to MAX_PORT_MOVES times, then the port is kept and the start fails as it will. Says so
+   * in the replica's stderr log. Returns the port given up, or null when it stays. Call only
+   * while no process of this replica runs (stopped, in backoff, or before a restore's start).
+   */
+  async moveOffTakenPort(note?: string): Promise<number | null> {
+    if (this.portMoves >= MAX_PORT_MOVES) return null;
+    const taken = this.port;
+    if (!(await isPortHeld(taken))) return null;
+    let fresh: number;
+    try {
+      fresh = await freePort();
+    } catch {
+      return null;
+    }
+    this.portMoves++;
+    this.currentPort = fresh;
+    appendLine(this.stderrPath, `cutover: port ${taken} is held by another socket; ${this.name} starts on port ${fresh} instead${note ? ` (${note})` : ''}`);
+    return taken;
+  }
+
+  /** Still waiting in the backoff of start number `run` (not stopped, restarted or released since). */
+  private stillInBackoff(run: number): boolean {
+    return this.starts === run && this.phase === 'backoff' && !this.released;
+  }
+
+  private recordCrash({ code, signal, excerpt, pid }: ExitFacts): void {
     const now = Date.now();
     this.crashes.push(now);
-    this.lastExit = { code, signal, at: now, lastError: lastLine(this.stderrPath) };
+    this.lastExit = { code, signal, at: now, stderrExcerpt: excerpt };
+    this.lostPort = null;
     this.phase = 'backoff';
     const n = this.recentCrashes(now);
     this.reportExit(pid, code, signal, now, n);
     const delay = Math.min(this.spec.restart.maxBackoffMs, this.spec.restart.backoffMs * 2 ** Math.max(0, n - 1));
-    this.timer = setTimeout(() => {
-      if (this.phase === 'backoff') {
-        this.phase = 'stopped';
-        this.start();
-      }
+    const run = this.starts;
+    this.timer = setTimeout(async () => {
+      if (!this.stillInBackoff(run)) return;
+      // Free when this run began, the port may have been taken while the replica was down.
+      await this.moveOffTakenPort();
+      if (!this.stillInBackoff(run)) return;
+      this.phase = 'stopped';
+      this.start();
     }, delay);
     this.onChange();
   }
@@ -245,7 +329,7 @@ export class ReplicaProcess {
     const how = this.killedForMemory !== null ? `was killed for memory (${mib(this.killedForMemory)})` : signal ? `was killed by ${signal}` : `exited with code ${code}`;
     this.killedForMemory = null;
     const history = recent > 1 ? ` (${recent} restarts in ${(spanMs / 1000).toFixed(1)}s)` : '';
-    const why = this.lastExit?.lastError ? `: ${this.lastExit.lastError}` : '';
+    const why = this.lastExit?.stderrExcerpt ? `: ${this.lastExit.stderrExcerpt}` : '';
     const base = { color: this.color, replica: this.name, at: now, restarts: this.restarts, recentRestarts: recent, recentWindowMs: this.spec.restart.windowMs, exitCode: code, signal };
     const key = `${this.name}:${pid ? `pid${pid}` : `spawn${now}`}`;
     this.onEvent({ ...base, id: `${key}:exit`, kind: 'exited', detail: `${this.name} ${how}${history}${why}` });
@@ -289,9 +373,10 @@ export class ReplicaProcess {
   }
 
   describe(): string {
+    if (this.phase === 'backoff' && this.lostPort !== null) return `${this.name} lost port ${this.lostPort} to another socket before listening; starting again on a fresh port`;
     if (this.phase === 'backoff' && this.lastExit) {
       const how = this.lastExit.signal ? `signal ${this.lastExit.signal}` : `code ${this.lastExit.code}`;
-      const why = this.lastExit.lastError ? `: ${this.lastExit.lastError}` : '';
+      const why = this.lastExit.stderrExcerpt ? `: ${this.lastExit.stderrExcerpt}` : '';
       return `${this.name} exited with ${how}, ${this.recentCrashes()} crash(es) recently${why}`;
     }
     return `${this.name} ${this.phase} on port ${this.port}`;
@@ -323,21 +408,4 @@ function appendLine(path: string, line: string): void {
     writeSync(fd, `${line}\n`);
     closeSync(fd);
   } catch { /* logging must never break supervision */ }
-}
-
-function lastLine(path: string): string {
-  try {
-    const fd = openSync(path, 'r');
-    try {
-      const size = fstatSync(fd).size;
-      const buffer = Buffer.alloc(Math.min(size, 2048));
-      readSync(fd, buffer, 0, buffer.length, size - buffer.length);
-      const lines = buffer.toString('utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('--- '));
-      return (lines.at(-1) ?? '').slice(0, 300);
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    return '';
-  }
 }

@@ -1,6 +1,6 @@
 import type { Color } from '../../core/types.ts';
 import type { ColorStatus, ReplicaEventPage } from '../../core/driver.ts';
-import { freePort } from './free-port.ts';
+import { freePort, freePorts } from './free-port.ts';
 import { ReplicaEventLog } from './replica-event-log.ts';
 import { ReplicaProcess, type ReplicaSnapshot } from './replica-process.ts';
 import { sameRelease, type LocalReleaseSpec } from './release-spec.ts';
@@ -58,25 +58,32 @@ export class Supervisor {
       return 'unchanged';
     }
     if (current) await this.stop(color);
-    const replicas: ReplicaProcess[] = [];
-    for (let index = 0; index < spec.replicas; index++) {
-      replicas.push(this.makeReplica(color, index, await freePort(), spec));
-    }
+    const ports = await freePorts(spec.replicas);
+    const replicas = ports.map((port, index) => this.makeReplica(color, index, port, spec));
     this.groups.set(color, { spec, replicas });
     replicas.forEach((r) => r.start());
     this.onChange(color);
     return 'started';
   }
 
-  /** Re-creates a color from a snapshot, adopting replicas that are still alive and restarting the rest. Returns how many were adopted. */
-  restore(color: Color, snapshot: ColorSnapshot): number {
+  /**
+   * Re-creates a color from a snapshot, adopting replicas that are still alive and restarting
+   * the rest: on their old ports, unless another program took one while they were down.
+   * Returns how many were adopted.
+   */
+  async restore(color: Color, snapshot: ColorSnapshot): Promise<number> {
     let adopted = 0;
-    const replicas = snapshot.replicas.map((r) => {
+    const replicas: ReplicaProcess[] = [];
+    for (const r of snapshot.replicas) {
       const replica = this.makeReplica(color, r.index, r.port, snapshot.spec);
-      if (replica.adopt(r)) adopted++;
-      else replica.start();
-      return replica;
-    });
+      if (replica.adopt(r)) {
+        adopted++;
+      } else {
+        await replica.moveOffTakenPort();
+        replica.start();
+      }
+      replicas.push(replica);
+    }
     this.groups.set(color, { spec: snapshot.spec, replicas });
     return adopted;
   }
